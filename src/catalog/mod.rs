@@ -1,0 +1,455 @@
+//! The catalog: which public images map to which hardened ones, and what each image is like.
+//!
+//! A catalog is data, not code: YAML files in the schema below, layered. The embedded default
+//! (Minimus) comes first, then every `--catalog FILE` in order; an entry with the same `name`
+//! replaces the earlier one, and for a public repository matched by two entries the later one
+//! wins. Every fact about an image is optional: an absent field means "unknown", and rules that
+//! need it say so instead of guessing. Every entry must say where its facts come from (`source`).
+//!
+//! ```yaml
+//! version: 1
+//! registry: reg.mini.dev            # default target registry (host[/path])
+//! images:
+//!   - name: node                    # unique; default replacement is "<registry>/<name>"
+//!     match: [node]                 # public repositories it replaces
+//!     replacement: reg.mini.dev/node  # optional
+//!     dev_tag_suffix: "-dev"        # optional
+//!     source: "where these facts come from"
+//!     public:   {user: "0", entrypoint: [docker-entrypoint.sh], cmd: [node]}
+//!     hardened: {user: "1000", entrypoint: [/usr/bin/node], cmd: ["--help"], shell: false}
+//!     paths: {/old/data: /new/data}
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::image_ref::{ImageRef, normalize_repository};
+
+/// The embedded default catalog, targeting Minimus images.
+pub const DEFAULT_CATALOG: &str = include_str!("minimus.yaml");
+
+/// The catalog schema version this build reads.
+pub const CATALOG_VERSION: u32 = 1;
+
+/// A user or group as an image config states it: a numeric id or a name, kept as written.
+///
+/// YAML authors write `user: 1000` as often as `user: "1000"`; both mean the same here.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Id(pub String);
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        Ok(match Raw::deserialize(deserializer)? {
+            Raw::Number(number) => Id(number.to_string()),
+            Raw::Text(text) => Id(text),
+        })
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What is known about one image's runtime configuration. `None` means unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<String>>,
+    /// Whether the image has a shell (`/bin/sh`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<bool>,
+    /// Named users the image defines: name → uid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<BTreeMap<String, Id>>,
+    /// Named groups the image defines: name → gid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<BTreeMap<String, Id>>,
+}
+
+/// Where a catalog layer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogOrigin {
+    /// Compiled into hardport.
+    Embedded,
+    /// A `--catalog FILE`.
+    File(PathBuf),
+}
+
+impl fmt::Display for CatalogOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatalogOrigin::Embedded => f.write_str("<embedded minimus catalog>"),
+            CatalogOrigin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+impl Serialize for CatalogOrigin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// One mapping from public repositories to a hardened replacement, with both images' specs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub name: String,
+    /// Canonical public repositories (`docker.io/library/node`).
+    #[serde(rename = "match")]
+    pub matches: Vec<String>,
+    /// The replacement repository, without tag, as it is written into files.
+    pub replacement: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dev_tag_suffix: Option<String>,
+    pub source: String,
+    pub origin: CatalogOrigin,
+    pub public: ImageSpec,
+    pub hardened: ImageSpec,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub paths: BTreeMap<String, String>,
+}
+
+/// Why a catalog could not be loaded. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{origin}: cannot read the catalog: {source}")]
+    Read {
+        origin: CatalogOrigin,
+        source: std::io::Error,
+    },
+    #[error("{origin}{}: {message}", line.map(|line| format!(":{line}")).unwrap_or_default())]
+    Syntax {
+        origin: CatalogOrigin,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(
+        "{origin}: unsupported catalog version {version}; this hardport reads version {CATALOG_VERSION}"
+    )]
+    Version { origin: CatalogOrigin, version: u32 },
+    #[error("{origin}: {message}")]
+    Invalid {
+        origin: CatalogOrigin,
+        message: String,
+    },
+    #[error("{origin}: images[{index}] (name: {name:?}): {message}")]
+    InvalidEntry {
+        origin: CatalogOrigin,
+        index: usize,
+        name: String,
+        message: String,
+    },
+    #[error("--registry {registry:?}: {message}")]
+    Registry { registry: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    version: u32,
+    registry: String,
+    images: Vec<EntryFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryFile {
+    name: String,
+    #[serde(rename = "match")]
+    matches: Vec<String>,
+    replacement: Option<String>,
+    dev_tag_suffix: Option<String>,
+    source: String,
+    #[serde(default)]
+    public: ImageSpec,
+    #[serde(default)]
+    hardened: ImageSpec,
+    #[serde(default)]
+    paths: BTreeMap<String, String>,
+}
+
+/// An entry as loaded from one file, before the layers are merged.
+#[derive(Debug)]
+struct LoadedEntry {
+    entry: Entry,
+    /// The replacement's path below the file's default registry, when it lives there: only these
+    /// follow `--registry`.
+    below_default_registry: Option<String>,
+}
+
+/// How to assemble the catalog for a run.
+#[derive(Debug, Clone)]
+pub struct CatalogOptions {
+    /// Start from the embedded default catalog.
+    pub use_default: bool,
+    /// User catalogs, merged over the default in order.
+    pub files: Vec<PathBuf>,
+    /// Replaces the target registry of every entry that uses its catalog's default registry.
+    pub registry: Option<String>,
+}
+
+impl Default for CatalogOptions {
+    fn default() -> Self {
+        CatalogOptions {
+            use_default: true,
+            files: Vec::new(),
+            registry: None,
+        }
+    }
+}
+
+/// The merged catalog a run uses.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    entries: Vec<Entry>,
+    by_match: HashMap<String, usize>,
+    by_replacement: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Load and merge the catalogs `options` names.
+    pub fn load(options: &CatalogOptions) -> Result<Catalog, CatalogError> {
+        let registry = options
+            .registry
+            .as_deref()
+            .map(validate_registry_override)
+            .transpose()?;
+        let mut layers = Vec::new();
+        if options.use_default {
+            layers.push(parse_layer(DEFAULT_CATALOG, CatalogOrigin::Embedded)?);
+        }
+        for path in &options.files {
+            layers.push(read_layer(path)?);
+        }
+        Ok(Catalog::merge(layers, registry))
+    }
+
+    /// The embedded default catalog alone.
+    pub fn embedded() -> Result<Catalog, CatalogError> {
+        Catalog::load(&CatalogOptions::default())
+    }
+
+    fn merge(layers: Vec<Vec<LoadedEntry>>, registry: Option<&str>) -> Catalog {
+        let mut entries: Vec<Entry> = Vec::new();
+        for loaded in layers.into_iter().flatten() {
+            let mut entry = loaded.entry;
+            if let (Some(registry), Some(path)) = (registry, &loaded.below_default_registry) {
+                entry.replacement = format!("{registry}/{path}");
+            }
+            entries.retain(|earlier| earlier.name != entry.name);
+            entries.push(entry);
+        }
+        let mut by_match = HashMap::new();
+        let mut by_replacement = HashMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            for repository in &entry.matches {
+                by_match.insert(repository.clone(), index);
+            }
+            if let Ok(canonical) = normalize_repository(&entry.replacement) {
+                by_replacement.insert(canonical, index);
+            }
+        }
+        Catalog {
+            entries,
+            by_match,
+            by_replacement,
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry that replaces the canonical public repository `repository`.
+    pub fn lookup(&self, repository: &str) -> Option<&Entry> {
+        self.by_match
+            .get(repository)
+            .map(|&index| &self.entries[index])
+    }
+
+    /// The entry whose replacement is the canonical repository `repository`, if it is one.
+    pub fn lookup_replacement(&self, repository: &str) -> Option<&Entry> {
+        self.by_replacement
+            .get(repository)
+            .map(|&index| &self.entries[index])
+    }
+
+    /// Find an entry by its name, a public image it matches, or its replacement image.
+    pub fn find(&self, query: &str) -> Option<&Entry> {
+        if let Some(entry) = self.entries.iter().find(|entry| entry.name == query) {
+            return Some(entry);
+        }
+        let repository = ImageRef::parse(query).ok()?.canonical_repository()?;
+        self.lookup(&repository)
+            .or_else(|| self.lookup_replacement(&repository))
+    }
+}
+
+fn read_layer(path: &Path) -> Result<Vec<LoadedEntry>, CatalogError> {
+    let origin = CatalogOrigin::File(path.to_path_buf());
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_layer(&text, origin),
+        Err(source) => Err(CatalogError::Read { origin, source }),
+    }
+}
+
+fn parse_layer(text: &str, origin: CatalogOrigin) -> Result<Vec<LoadedEntry>, CatalogError> {
+    let file: CatalogFile =
+        serde_yaml_ng::from_str(text).map_err(|error| CatalogError::Syntax {
+            origin: origin.clone(),
+            line: error.location().map(|location| location.line()),
+            message: error.to_string(),
+        })?;
+    if file.version != CATALOG_VERSION {
+        return Err(CatalogError::Version {
+            origin,
+            version: file.version,
+        });
+    }
+    let registry = file.registry.trim_end_matches('/');
+    validate_registry(registry).map_err(|message| CatalogError::Invalid {
+        origin: origin.clone(),
+        message: format!("registry {registry:?}: {message}"),
+    })?;
+    let mut loaded: Vec<LoadedEntry> = Vec::with_capacity(file.images.len());
+    let mut claimed: HashMap<String, usize> = HashMap::new();
+    for (index, raw) in file.images.into_iter().enumerate() {
+        let invalid = |message: String| CatalogError::InvalidEntry {
+            origin: origin.clone(),
+            index,
+            name: raw.name.clone(),
+            message,
+        };
+        if loaded.iter().any(|earlier| earlier.entry.name == raw.name) {
+            return Err(invalid("the name is used by an earlier entry".into()));
+        }
+        let entry = build_entry(&raw, registry, &origin).map_err(invalid)?;
+        for repository in &entry.entry.matches {
+            if let Some(&other) = claimed.get(repository) {
+                let other_name = loaded.get(other).map_or("", |earlier| &earlier.entry.name);
+                return Err(invalid(format!(
+                    "match {repository:?} is already claimed by images[{other}] ({other_name:?})"
+                )));
+            }
+            claimed.insert(repository.clone(), index);
+        }
+        loaded.push(entry);
+    }
+    Ok(loaded)
+}
+
+fn build_entry(
+    raw: &EntryFile,
+    registry: &str,
+    origin: &CatalogOrigin,
+) -> Result<LoadedEntry, String> {
+    if raw.name.trim().is_empty() {
+        return Err("name must not be empty".into());
+    }
+    if raw.source.trim().is_empty() {
+        return Err("source must say where the facts come from".into());
+    }
+    if raw.matches.is_empty() {
+        return Err("match must list at least one public repository".into());
+    }
+    let mut matches: Vec<String> = Vec::with_capacity(raw.matches.len());
+    for repository in &raw.matches {
+        let canonical = normalize_repository(repository)
+            .map_err(|error| format!("match {repository:?}: {error}"))?;
+        // Two spellings of one repository (`node`, `docker.io/library/node`) are one match.
+        if !matches.contains(&canonical) {
+            matches.push(canonical);
+        }
+    }
+    let replacement = match &raw.replacement {
+        Some(replacement) => {
+            let parsed = ImageRef::parse(replacement)
+                .map_err(|error| format!("replacement {replacement:?}: {error}"))?;
+            if parsed.tag.is_some() || parsed.digest.is_some() || parsed.has_variables() {
+                return Err(format!(
+                    "replacement {replacement:?} must be a repository without tag, digest or variables"
+                ));
+            }
+            replacement.clone()
+        }
+        None => format!("{registry}/{}", raw.name),
+    };
+    let below_default_registry = replacement
+        .strip_prefix(registry)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .map(str::to_owned);
+    for (from, to) in &raw.paths {
+        if !from.starts_with('/') || !to.starts_with('/') {
+            return Err(format!(
+                "paths {from:?}: {to:?}: both paths must be absolute"
+            ));
+        }
+    }
+    Ok(LoadedEntry {
+        entry: Entry {
+            name: raw.name.clone(),
+            matches,
+            replacement,
+            dev_tag_suffix: raw.dev_tag_suffix.clone(),
+            source: raw.source.trim().to_owned(),
+            origin: origin.clone(),
+            public: raw.public.clone(),
+            hardened: raw.hardened.clone(),
+            paths: raw.paths.clone(),
+        },
+        below_default_registry,
+    })
+}
+
+/// A registry is `host[:port][/path]`: no scheme, tag or digest.
+fn validate_registry(registry: &str) -> Result<(), String> {
+    if registry.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if registry.contains("://") {
+        return Err("write the host without a scheme, e.g. reg.example.com/team".into());
+    }
+    if registry.contains('@') || registry.chars().any(char::is_whitespace) {
+        return Err("must be host[:port][/path]".into());
+    }
+    let probe = format!("{registry}/probe");
+    match ImageRef::parse(&probe) {
+        Ok(parsed) if parsed.tag.is_none() && parsed.registry.is_some() => Ok(()),
+        _ => Err("must be host[:port][/path], with a host such as reg.example.com".into()),
+    }
+}
+
+fn validate_registry_override(registry: &str) -> Result<&str, CatalogError> {
+    let trimmed = registry.trim_end_matches('/');
+    validate_registry(trimmed).map_err(|message| CatalogError::Registry {
+        registry: registry.to_owned(),
+        message,
+    })?;
+    Ok(trimmed)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,295 @@
+//! The command line: arguments, output streams and exit codes.
+//!
+//! stdout carries only the product (the patch, the JSON report, catalog listings) so it can be
+//! redirected into `git apply`; everything meant for a person goes to stderr. Exit codes:
+//! 0 success, 1 `--check` found pending changes, 2 usage error, bad catalog, or a file that could
+//! not be read, parsed or written.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry};
+use hardport::discovery::discover;
+use hardport::migrate::{FileReport, WriteMode, process_file};
+use hardport::report::{Mode, Report, Summary};
+use hardport::rules::Context;
+
+#[derive(Debug, Parser)]
+#[command(name = "hardport", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Move Dockerfiles to hardened images. Dry run by default: prints a patch `git apply` takes.
+    Migrate(MigrateArgs),
+    /// Show the catalog of replacements.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// Files or directories to migrate. Named files are always processed.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Apply the changes in place (atomically) instead of printing a patch.
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Change nothing; exit 1 when any change would be made.
+    #[arg(long)]
+    check: bool,
+    /// With --check: also print the patch.
+    #[arg(long, requires = "check")]
+    diff: bool,
+    /// What stdout carries.
+    #[arg(long, value_enum, default_value_t = Format::Diff)]
+    format: Format,
+    #[command(flatten)]
+    catalog: CatalogArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A unified diff in `git apply` form.
+    Diff,
+    /// One JSON report object (schema in README.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct CatalogArgs {
+    /// A catalog file merged over the default (repeatable; an entry with the same name replaces
+    /// the earlier one).
+    #[arg(long = "catalog", value_name = "FILE")]
+    catalogs: Vec<PathBuf>,
+    /// Do not use the embedded default catalog.
+    #[arg(long)]
+    no_default_catalog: bool,
+    /// Target registry for every entry that uses its catalog's default registry.
+    #[arg(long, value_name = "HOST[/PATH]")]
+    registry: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// List every mapping with its origin.
+    List(CatalogArgs),
+    /// Print one entry, found by name, public image or replacement image.
+    Show {
+        /// An entry name (`node`), a public image (`node:20`) or a replacement image.
+        query: String,
+        #[command(flatten)]
+        catalog: CatalogArgs,
+    },
+}
+
+/// Run the command line and map the outcome to an exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Migrate(args) => migrate(&args),
+        Command::Catalog(CatalogCommand::List(args)) => catalog_list(&args),
+        Command::Catalog(CatalogCommand::Show { query, catalog }) => catalog_show(&query, &catalog),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("hardport: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
+    if args.no_default_catalog && args.catalogs.is_empty() {
+        bail!("--no-default-catalog needs at least one --catalog FILE");
+    }
+    let options = CatalogOptions {
+        use_default: !args.no_default_catalog,
+        files: args.catalogs.clone(),
+        registry: args.registry.clone(),
+    };
+    Ok(Catalog::load(&options)?)
+}
+
+fn catalog_names(args: &CatalogArgs) -> Vec<String> {
+    let embedded = (!args.no_default_catalog).then(|| CatalogOrigin::Embedded.to_string());
+    embedded
+        .into_iter()
+        .chain(args.catalogs.iter().map(|path| path.display().to_string()))
+        .collect()
+}
+
+fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(&args.catalog)?;
+    let context = Context { catalog: &catalog };
+    let write_mode = if args.write {
+        WriteMode::Write
+    } else {
+        WriteMode::DryRun
+    };
+    let discovery = discover(&args.paths);
+    let reports: Vec<FileReport> = discovery
+        .files
+        .iter()
+        .map(|file| process_file(file, context, write_mode))
+        .collect();
+
+    let mut stderr = io::stderr().lock();
+    for error in &discovery.errors {
+        writeln!(stderr, "{}: error: {}", error.path.display(), error.message)?;
+    }
+    for report in &reports {
+        print_findings(&mut stderr, report)?;
+    }
+    let summary = Summary::of(&reports);
+    let mode = match (args.write, args.check) {
+        (true, _) => Mode::Write,
+        (_, true) => Mode::Check,
+        _ => Mode::DryRun,
+    };
+    writeln!(
+        stderr,
+        "{}",
+        summary_line(&summary, mode, discovery.errors.len())
+    )?;
+
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let report = Report::new(mode, catalog_names(&args.catalog), &reports);
+            serde_json::to_writer_pretty(&mut stdout, &report)?;
+            writeln!(stdout)?;
+        }
+        Format::Diff if !args.write && (!args.check || args.diff) => {
+            for patch in reports
+                .iter()
+                .filter_map(|report| report.outcome.as_ref().ok()?.patch.as_deref())
+            {
+                stdout.write_all(patch.as_bytes())?;
+            }
+        }
+        Format::Diff => {}
+    }
+    stdout.flush()?;
+
+    Ok(
+        if summary.files_failed > 0 || !discovery.errors.is_empty() {
+            ExitCode::from(2)
+        } else if args.check && summary.files_changed > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+fn print_findings(out: &mut impl Write, report: &FileReport) -> io::Result<()> {
+    let path = &report.display_path;
+    match &report.outcome {
+        Ok(changes) => {
+            for finding in &changes.findings {
+                writeln!(
+                    out,
+                    "{path}:{}: {}[{}]: {}",
+                    finding.line, finding.severity, finding.rule, finding.message
+                )?;
+            }
+        }
+        Err(error) => match error.line() {
+            Some(line) => writeln!(out, "{path}:{line}: error: {error}")?,
+            None => writeln!(out, "{path}: error: {error}")?,
+        },
+    }
+    Ok(())
+}
+
+fn summary_line(summary: &Summary, mode: Mode, walk_errors: usize) -> String {
+    let changed = match mode {
+        Mode::Write => "changed",
+        Mode::DryRun | Mode::Check => "would change",
+    };
+    let failed = summary.files_failed + walk_errors;
+    let findings = &summary.findings;
+    format!(
+        "hardport: {} scanned, {} {changed} ({}), {failed} failed; findings: {}, {}, {} info",
+        counted(summary.files_scanned, "file"),
+        summary.files_changed,
+        counted(summary.changes, "change"),
+        counted(findings.error, "error"),
+        counted(findings.warning, "warning"),
+        findings.info
+    )
+}
+
+/// `1 file`, `2 files`.
+fn counted(count: usize, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        _ => format!("{count} {noun}s"),
+    }
+}
+
+fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(args)?;
+    let mut stdout = io::stdout().lock();
+    let rows: Vec<[String; 4]> = catalog
+        .entries()
+        .iter()
+        .map(|entry| {
+            [
+                entry.name.clone(),
+                entry.matches.join(", "),
+                entry.replacement.clone(),
+                entry.origin.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "REPLACES", "WITH", "FROM CATALOG"].map(str::to_owned);
+    let widths: Vec<usize> = (0..3)
+        .map(|column| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|row| row[column].len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        writeln!(
+            stdout,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn catalog_show(query: &str, args: &CatalogArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(args)?;
+    let entry: &Entry = catalog
+        .find(query)
+        .with_context(|| format!("no catalog entry is named {query:?} or maps that image"))?;
+    let yaml = serde_yaml_ng::to_string(entry)?;
+    io::stdout().lock().write_all(yaml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,126 @@
+//! Patches in the form `git apply` takes.
+//!
+//! `similar` renders the hunks (including `\ No newline at end of file` and CRLF lines, which
+//! `git apply` accepts); this module adds the `diff --git` header git wants and writes paths the
+//! way git does: relative, `/`-separated, C-quoted when they hold characters git quotes.
+
+use std::fmt::Write as _;
+use std::path::{Component, Path};
+
+use similar::TextDiff;
+
+/// Lines of context around each change, as `git diff` uses.
+const CONTEXT_LINES: usize = 3;
+
+/// A `diff --git` patch turning `old` into `new` for the file at `display_path`.
+pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
+    let a = quote_path(&format!("a/{display_path}"));
+    let b = quote_path(&format!("b/{display_path}"));
+    let mut patch = format!("diff --git {a} {b}\n");
+    let diff = TextDiff::from_lines(old, new);
+    let _ = write!(
+        patch,
+        "{}",
+        diff.unified_diff()
+            .context_radius(CONTEXT_LINES)
+            .header(&a, &b)
+    );
+    patch
+}
+
+/// The path as patches show it: relative to the current directory when it lies below it,
+/// without `./` components, with `/` separators.
+pub fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    let parts: Vec<String> = relative
+        .components()
+        .filter(|component| !matches!(component, Component::CurDir))
+        .map(|component| match component {
+            Component::RootDir => String::new(),
+            other => other.as_os_str().to_string_lossy().into_owned(),
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// Quote a path the way git does (`core.quotePath`): wrap it in `"` and escape it when it holds
+/// a `"`, a `\`, a control character or a non-ASCII byte.
+fn quote_path(path: &str) -> String {
+    let needs_quotes = path
+        .bytes()
+        .any(|byte| byte == b'"' || byte == b'\\' || !(0x20..0x7f).contains(&byte));
+    if !needs_quotes {
+        return path.to_owned();
+    }
+    let mut quoted = String::with_capacity(path.len() + 2);
+    quoted.push('"');
+    for byte in path.bytes() {
+        match byte {
+            b'"' => quoted.push_str("\\\""),
+            b'\\' => quoted.push_str("\\\\"),
+            b'\t' => quoted.push_str("\\t"),
+            b'\n' => quoted.push_str("\\n"),
+            b'\r' => quoted.push_str("\\r"),
+            0x20..0x7f => quoted.push(char::from(byte)),
+            _ => {
+                let _ = write!(quoted, "\\{byte:03o}");
+            }
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_has_git_headers_and_hunks() {
+        let patch = unified_diff("app/Dockerfile", "FROM a\nRUN x\n", "FROM b\nRUN x\n");
+        assert_eq!(
+            patch,
+            "diff --git a/app/Dockerfile b/app/Dockerfile\n--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,2 +1,2 @@\n-FROM a\n+FROM b\n RUN x\n"
+        );
+    }
+
+    #[test]
+    fn a_missing_final_newline_is_marked() {
+        let patch = unified_diff("Dockerfile", "FROM a", "FROM b");
+        assert!(
+            patch.contains(
+                "-FROM a\n\\ No newline at end of file\n+FROM b\n\\ No newline at end of file\n"
+            ),
+            "{patch}"
+        );
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_carriage_returns() {
+        let patch = unified_diff("Dockerfile", "FROM a\r\nRUN x\r\n", "FROM b\r\nRUN x\r\n");
+        assert!(
+            patch.contains("-FROM a\r\n+FROM b\r\n RUN x\r\n"),
+            "{patch:?}"
+        );
+    }
+
+    #[test]
+    fn paths_are_quoted_like_git() {
+        assert_eq!(
+            quote_path("a/plain dir/Dockerfile"),
+            "a/plain dir/Dockerfile"
+        );
+        assert_eq!(quote_path("a/tab\there"), "\"a/tab\\there\"");
+        assert_eq!(quote_path("a/é"), "\"a/\\303\\251\"");
+    }
+
+    #[test]
+    fn display_paths_drop_dot_components() {
+        assert_eq!(display_path(Path::new("./a/./Dockerfile")), "a/Dockerfile");
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(display_path(&cwd.join("x/Dockerfile")), "x/Dockerfile");
+    }
+}

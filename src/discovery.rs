@@ -1,0 +1,285 @@
+//! Finding the files to migrate.
+//!
+//! The walk is configured here and nowhere else (as in ripgrep): `.gitignore`, `.ignore` and
+//! git's exclude files are honoured also outside a git checkout, hidden directories are walked
+//! (`.devcontainer/Dockerfile` is common) except `.git`, and symbolic links are not followed, so
+//! a link loop cannot trap the walk and no file is reached twice. A file named on the command
+//! line is always processed, whatever its name or ignore status.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// What a discovered file is, which decides the parser and the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    Dockerfile,
+    HelmValues,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Dockerfile => "dockerfile",
+            FileKind::HelmValues => "helm-values",
+        }
+    }
+}
+
+/// A file to process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+}
+
+/// A path that could not be walked: it is reported and the walk goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Everything found under the given paths, sorted by path, without duplicates.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<SourceFile>,
+    pub errors: Vec<WalkError>,
+}
+
+/// Walk `roots` (files or directories) and collect the Dockerfiles and Helm values files.
+pub fn discover(roots: &[PathBuf]) -> Discovery {
+    let mut files = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut charts = ChartDirs::default();
+    for root in roots {
+        match std::fs::metadata(root) {
+            Ok(metadata) if metadata.is_dir() => {
+                walk(root, &mut charts, &mut files, &mut errors);
+            }
+            Ok(_) => {
+                files.insert(root.clone(), explicit_kind(root));
+            }
+            Err(error) => errors.push(WalkError {
+                path: root.clone(),
+                message: error.to_string(),
+            }),
+        }
+    }
+    Discovery {
+        files: files
+            .into_iter()
+            .map(|(path, kind)| SourceFile { path, kind })
+            .collect(),
+        errors,
+    }
+}
+
+fn walk(
+    root: &Path,
+    charts: &mut ChartDirs,
+    files: &mut BTreeMap<PathBuf, FileKind>,
+    errors: &mut Vec<WalkError>,
+) {
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                errors.push(walk_error(root, &error));
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+            continue;
+        }
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+            continue;
+        };
+        let kind = if is_dockerfile_name(name) {
+            Some(FileKind::Dockerfile)
+        } else if is_values_name(name) && charts.holds_chart(path.parent()) {
+            Some(FileKind::HelmValues)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            files.insert(path.to_path_buf(), kind);
+        }
+    }
+}
+
+fn walk_error(root: &Path, error: &ignore::Error) -> WalkError {
+    let path = match error {
+        ignore::Error::WithPath { path, .. } => path.clone(),
+        ignore::Error::WithDepth { err, .. } => return walk_error(root, err),
+        _ => root.to_path_buf(),
+    };
+    WalkError {
+        path,
+        message: error.to_string(),
+    }
+}
+
+/// The kind of a file named explicitly: by name, else YAML as Helm values, else Dockerfile.
+fn explicit_kind(path: &Path) -> FileKind {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
+    if is_dockerfile_name(name) {
+        FileKind::Dockerfile
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        FileKind::HelmValues
+    } else {
+        FileKind::Dockerfile
+    }
+}
+
+/// `Dockerfile`, `Containerfile`, `Dockerfile.*`, `Containerfile.*`, `*.Dockerfile`, `*.dockerfile`.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    ["Dockerfile", "Containerfile"].iter().any(|stem| {
+        name == *stem
+            || name
+                .strip_prefix(stem)
+                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
+    }) || [".Dockerfile", ".dockerfile"]
+        .iter()
+        .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
+}
+
+/// `values*.yaml` or `values*.yml`.
+pub fn is_values_name(name: &str) -> bool {
+    name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+/// Remembers which directories hold a `Chart.yaml`, so each is asked once.
+#[derive(Debug, Default)]
+struct ChartDirs {
+    known: HashMap<PathBuf, bool>,
+}
+
+impl ChartDirs {
+    fn holds_chart(&mut self, dir: Option<&Path>) -> bool {
+        let Some(dir) = dir else { return false };
+        *self
+            .known
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| dir.join("Chart.yaml").is_file())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "Containerfile",
+            "Dockerfile.dev",
+            "Containerfile.prod",
+            "api.Dockerfile",
+            "api.dockerfile",
+        ] {
+            assert!(is_dockerfile_name(name), "{name}");
+        }
+        for name in [
+            "Dockerfile.",
+            "dockerfile",
+            "Dockerfile-dev",
+            ".Dockerfile",
+            "Dockerfiles",
+            "README.md",
+        ] {
+            assert!(!is_dockerfile_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn values_names() {
+        assert!(is_values_name("values.yaml"));
+        assert!(is_values_name("values-prod.yml"));
+        assert!(!is_values_name("Chart.yaml"));
+        assert!(!is_values_name("values.json"));
+    }
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, "x").expect("write");
+    }
+
+    #[test]
+    fn walks_sorted_honouring_gitignore_outside_git_and_chart_dirs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        touch(&root.join("b/Dockerfile"));
+        touch(&root.join("a/app.Dockerfile"));
+        touch(&root.join(".devcontainer/Dockerfile"));
+        touch(&root.join(".git/Dockerfile"));
+        touch(&root.join("ignored/Dockerfile"));
+        touch(&root.join("chart/Chart.yaml"));
+        touch(&root.join("chart/values.yaml"));
+        touch(&root.join("chart/values-prod.yml"));
+        touch(&root.join("not-a-chart/values.yaml"));
+        std::fs::write(root.join(".gitignore"), "ignored/\n").expect("gitignore");
+
+        let found = discover(&[root.to_path_buf()]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        let relative: Vec<(String, FileKind)> = found
+            .files
+            .iter()
+            .map(|file| {
+                let path = file.path.strip_prefix(root).expect("under root");
+                (path.to_string_lossy().into_owned(), file.kind)
+            })
+            .collect();
+        assert_eq!(
+            relative,
+            vec![
+                (".devcontainer/Dockerfile".into(), FileKind::Dockerfile),
+                ("a/app.Dockerfile".into(), FileKind::Dockerfile),
+                ("b/Dockerfile".into(), FileKind::Dockerfile),
+                ("chart/values-prod.yml".into(), FileKind::HelmValues),
+                ("chart/values.yaml".into(), FileKind::HelmValues),
+            ]
+        );
+    }
+
+    #[test]
+    fn explicit_files_are_always_taken_and_missing_paths_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let odd = dir.path().join("base.image");
+        touch(&odd);
+        let missing = dir.path().join("missing");
+        let found = discover(&[odd.clone(), missing.clone(), odd.clone()]);
+        assert_eq!(
+            found.files,
+            vec![SourceFile {
+                path: odd,
+                kind: FileKind::Dockerfile
+            }]
+        );
+        assert_eq!(found.errors.len(), 1);
+        assert_eq!(found.errors[0].path, missing);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_do_not_trap_the_walk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        touch(&dir.path().join("x/Dockerfile"));
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("x/loop")).expect("symlink");
+        let found = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(found.files.len(), 1);
+    }
+}

@@ -1,0 +1,464 @@
+//! Dockerfile adapter over the `parse-dockerfile` crate.
+//!
+//! The crate gives typed instructions with byte spans, honours `# escape=` and heredocs, but
+//! reports spans 3 bytes short after a UTF-8 byte-order mark. This module strips the BOM before
+//! parsing and adds its length back, so every range it hands out indexes the original text, and
+//! it exposes only tokens whose source bytes are exactly their value ([`Token`]): text with a line
+//! continuation or escape inside is never edited, because a byte edit could not keep its meaning.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use parse_dockerfile::{ArgInstruction, Flag, Instruction, UnescapedString};
+
+const BOM: &str = "\u{feff}";
+
+/// A parsed Dockerfile whose ranges index the original text (BOM included).
+#[derive(Debug)]
+pub struct Dockerfile<'a> {
+    text: &'a str,
+    bom_len: usize,
+    ast: parse_dockerfile::Dockerfile<'a>,
+}
+
+/// Why a Dockerfile could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    /// 1-based line, when the parser knows it.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Parse `text` as a Dockerfile.
+pub fn parse(text: &str) -> Result<Dockerfile<'_>, ParseError> {
+    let bom_len = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let ast = parse_dockerfile::parse(&text[bom_len..]).map_err(|error| ParseError {
+        line: Some(error.line()).filter(|&line| line > 0),
+        message: error.to_string(),
+    })?;
+    Ok(Dockerfile { text, bom_len, ast })
+}
+
+/// A piece of the source whose bytes are exactly its value, so it can be replaced in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    pub text: &'a str,
+    pub start: usize,
+}
+
+impl<'a> Token<'a> {
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.start + self.text.len()
+    }
+
+    /// The sub-token at `offset..offset + len` of this token's text.
+    fn slice(&self, range: Range<usize>) -> Option<Token<'a>> {
+        Some(Token {
+            text: self.text.get(range.clone())?,
+            start: self.start + range.start,
+        })
+    }
+
+    /// The token without one pair of matching surrounding quotes, if it has them.
+    pub fn unquoted(self) -> Token<'a> {
+        let bytes = self.text.as_bytes();
+        match (bytes.first(), bytes.last()) {
+            (Some(&open), Some(&close))
+                if bytes.len() >= 2 && open == close && (open == b'"' || open == b'\'') =>
+            {
+                self.slice(1..self.text.len() - 1).unwrap_or(self)
+            }
+            _ => self,
+        }
+    }
+}
+
+/// One `name[=default]` of an `ARG` instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgDeclaration<'a> {
+    pub name: &'a str,
+    /// The default value, unquoted; `None` for `ARG NAME` with no default.
+    pub default: Option<Token<'a>>,
+}
+
+impl<'a> Dockerfile<'a> {
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    pub fn instructions(&self) -> &[Instruction<'a>] {
+        &self.ast.instructions
+    }
+
+    /// Map a span reported by the parser to a range of the original text.
+    pub fn range(&self, span: &Range<usize>) -> Range<usize> {
+        span.start + self.bom_len..span.end + self.bom_len
+    }
+
+    /// The string as an editable token, or `None` when its source bytes differ from its value
+    /// (line continuations, escapes).
+    pub fn token(&self, string: &UnescapedString<'a>) -> Option<Token<'a>> {
+        let range = self.range(&string.span);
+        let text = self.text.get(range.clone())?;
+        (text == string.value.as_ref()).then_some(Token {
+            text,
+            start: range.start,
+        })
+    }
+
+    /// The value token of the flag `--name=value`, matched case-insensitively, unquoted.
+    pub fn flag_value(&self, flags: &[Flag<'a>], name: &str) -> Option<Token<'a>> {
+        flags
+            .iter()
+            .find(|flag| flag.name.value.eq_ignore_ascii_case(name))
+            .and_then(|flag| flag.value.as_ref())
+            .and_then(|value| self.token(value))
+            .map(Token::unquoted)
+    }
+
+    /// The declarations of an `ARG` instruction; empty when its text cannot be edited in place.
+    pub fn arg_declarations(&self, arg: &ArgInstruction<'a>) -> Vec<ArgDeclaration<'a>> {
+        self.token(&arg.arguments)
+            .map(split_arg_declarations)
+            .unwrap_or_default()
+    }
+}
+
+/// Split `A=1 B="two words" C` into declarations, honouring quotes.
+fn split_arg_declarations(token: Token<'_>) -> Vec<ArgDeclaration<'_>> {
+    words(token)
+        .into_iter()
+        .filter_map(|word| {
+            let Some(eq) = word.text.find('=') else {
+                return Some(ArgDeclaration {
+                    name: word.text,
+                    default: None,
+                });
+            };
+            let name = word.text.get(..eq).filter(|name| !name.is_empty())?;
+            let value = word.slice(eq + 1..word.text.len())?;
+            Some(ArgDeclaration {
+                name,
+                default: Some(value.unquoted()),
+            })
+        })
+        .collect()
+}
+
+/// Whitespace-separated words of a token; whitespace inside quotes does not split.
+fn words(token: Token<'_>) -> Vec<Token<'_>> {
+    let mut words = Vec::new();
+    let mut quote = None;
+    let mut start = None;
+    for (offset, ch) in token.text.char_indices() {
+        match quote {
+            Some(open) if ch == open => quote = None,
+            Some(_) => {}
+            None if ch == '"' || ch == '\'' => {
+                quote = Some(ch);
+                start.get_or_insert(offset);
+            }
+            None if ch.is_whitespace() => {
+                if let Some(begin) = start.take() {
+                    words.extend(token.slice(begin..offset));
+                }
+            }
+            None => {
+                start.get_or_insert(offset);
+            }
+        }
+    }
+    if let Some(begin) = start {
+        words.extend(token.slice(begin..token.text.len()));
+    }
+    words
+}
+
+/// The value of `key=` in a comma-separated option such as `--mount=type=cache,from=x,target=/y`.
+///
+/// Returns `None` when the option uses CSV quoting, which a byte edit could break.
+pub fn option_field<'a>(option: Token<'a>, key: &str) -> Option<Token<'a>> {
+    if option.text.contains(['"', '\'']) {
+        return None;
+    }
+    let mut offset = 0;
+    for field in option.text.split(',') {
+        if let Some((name, _)) = field.split_once('=')
+            && name.eq_ignore_ascii_case(key)
+        {
+            return option.slice(offset + name.len() + 1..offset + field.len());
+        }
+        offset += field.len() + 1;
+    }
+    None
+}
+
+/// If `text` is exactly one variable reference (`$NAME` or `${NAME}`), its name.
+pub fn whole_variable(text: &str) -> Option<&str> {
+    let name = text
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+        .or_else(|| text.strip_prefix('$'))?;
+    is_variable_name(name).then_some(name)
+}
+
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+/// Build-argument defaults in scope at some point of a Dockerfile: name → default value.
+#[derive(Debug, Clone, Default)]
+pub struct ArgScope<'a> {
+    defaults: HashMap<&'a str, Option<Token<'a>>>,
+}
+
+impl<'a> ArgScope<'a> {
+    /// Record a declaration; a later one shadows an earlier one.
+    pub fn declare(&mut self, declaration: &ArgDeclaration<'a>) {
+        self.defaults.insert(declaration.name, declaration.default);
+    }
+
+    /// The default of `name`: `None` if undeclared, `Some(None)` if declared without default.
+    pub fn get(&self, name: &str) -> Option<Option<Token<'a>>> {
+        self.defaults.get(name).copied()
+    }
+
+    /// Expand `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}` and
+    /// `${NAME+word}` with the declared defaults, as BuildKit does for `FROM`.
+    ///
+    /// Returns `None` when a variable has no known value (it could only come from
+    /// `--build-arg`) or the syntax is not one of these forms.
+    pub fn expand(&self, text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(dollar) = rest.find('$') {
+            out.push_str(&rest[..dollar]);
+            let after = &rest[dollar + 1..];
+            let (value, consumed) = if let Some(braced) = after.strip_prefix('{') {
+                let close = closing_brace(braced)?;
+                (self.expand_braced(&braced[..close])?, close + 2)
+            } else {
+                let len = after
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .unwrap_or(after.len());
+                let name = &after[..len];
+                if !is_variable_name(name) {
+                    return None;
+                }
+                (self.value(name)?.to_owned(), len)
+            };
+            out.push_str(&value);
+            rest = &after[consumed..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    fn value(&self, name: &str) -> Option<&'a str> {
+        self.get(name).flatten().map(|token| token.text)
+    }
+
+    fn expand_braced(&self, inner: &str) -> Option<String> {
+        let name_len = inner
+            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+            .unwrap_or(inner.len());
+        let (name, modifier) = inner.split_at(name_len);
+        if !is_variable_name(name) {
+            return None;
+        }
+        let value = self.value(name);
+        let set_and_non_empty = value.is_some_and(|value| !value.is_empty());
+        match modifier {
+            "" => value.map(str::to_owned),
+            _ if modifier.starts_with(":-") => match value {
+                Some(value) if set_and_non_empty => Some(value.to_owned()),
+                _ => self.expand(&modifier[2..]),
+            },
+            _ if modifier.starts_with(":+") => match set_and_non_empty {
+                true => self.expand(&modifier[2..]),
+                false if self.get(name).is_some() => Some(String::new()),
+                false => None,
+            },
+            _ if modifier.starts_with('-') => match value {
+                Some(value) => Some(value.to_owned()),
+                None => self.expand(&modifier[1..]),
+            },
+            _ if modifier.starts_with('+') => match value {
+                Some(_) => self.expand(&modifier[1..]),
+                None => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// The offset of the `}` that closes a `${` whose body starts `text`, counting nested braces.
+fn closing_brace(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (offset, byte) in text.bytes().enumerate() {
+        match byte {
+            b'{' => depth += 1,
+            b'}' if depth == 0 => return Some(offset),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_images(text: &str) -> Vec<(String, Range<usize>)> {
+        let file = parse(text).expect("parses");
+        file.instructions()
+            .iter()
+            .filter_map(|instruction| match instruction {
+                Instruction::From(from) => {
+                    Some((from.image.value.to_string(), file.range(&from.image.span)))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranges_index_the_original_text_after_a_bom() {
+        let text = "\u{feff}FROM nginx:1.27\r\n";
+        let images = from_images(text);
+        assert_eq!(images.len(), 1);
+        assert_eq!(&text[images[0].1.clone()], "nginx:1.27");
+    }
+
+    #[test]
+    fn parse_errors_carry_the_line() {
+        let error = parse("FROM x\nFOO bar\n").expect_err("unknown instruction");
+        assert_eq!(error.line, Some(2));
+        assert!(error.message.contains("FOO"), "{}", error.message);
+        let empty = parse("").expect_err("no FROM");
+        assert_eq!(empty.line, None);
+    }
+
+    #[test]
+    fn tokens_with_line_continuations_are_not_editable() {
+        let text = "FROM node:20 AS a\nCOPY --from=no\\\nde /a /b\n";
+        let file = parse(text).expect("parses");
+        let Some(Instruction::Copy(copy)) = file.instructions().get(1) else {
+            panic!("expected COPY");
+        };
+        assert_eq!(file.flag_value(&copy.options, "from"), None);
+    }
+
+    #[test]
+    fn quoted_flag_values_are_unquoted() {
+        let text = "FROM a\nCOPY --FROM=\"nginx:1\" a b\n";
+        let file = parse(text).expect("parses");
+        let Some(Instruction::Copy(copy)) = file.instructions().get(1) else {
+            panic!("expected COPY");
+        };
+        let token = file.flag_value(&copy.options, "from").expect("flag");
+        assert_eq!(token.text, "nginx:1");
+        assert_eq!(&text[token.range()], "nginx:1");
+    }
+
+    #[test]
+    fn arg_declarations_split_names_defaults_and_quotes() {
+        let text = "ARG A=\"node:20\" B C='x y' D=\nFROM a\n";
+        let file = parse(text).expect("parses");
+        let Some(Instruction::Arg(arg)) = file.instructions().first() else {
+            panic!("expected ARG");
+        };
+        let declarations = file.arg_declarations(arg);
+        let summary: Vec<(&str, Option<&str>)> = declarations
+            .iter()
+            .map(|d| (d.name, d.default.map(|t| t.text)))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("A", Some("node:20")),
+                ("B", None),
+                ("C", Some("x y")),
+                ("D", Some(""))
+            ]
+        );
+        let a = declarations[0].default.expect("default");
+        assert_eq!(&text[a.range()], "node:20");
+    }
+
+    #[test]
+    fn option_field_finds_the_from_key() {
+        let option = Token {
+            text: "type=cache,from=node:20,target=/x",
+            start: 10,
+        };
+        let from = option_field(option, "from").expect("field");
+        assert_eq!(from.text, "node:20");
+        assert_eq!(from.range(), 26..33);
+        assert_eq!(option_field(option, "source"), None);
+        let quoted = Token {
+            text: "\"from=a,b\",target=/x",
+            start: 0,
+        };
+        assert_eq!(option_field(quoted, "from"), None);
+    }
+
+    #[test]
+    fn whole_variable_accepts_only_one_plain_reference() {
+        assert_eq!(whole_variable("${BASE}"), Some("BASE"));
+        assert_eq!(whole_variable("$BASE_1"), Some("BASE_1"));
+        assert_eq!(whole_variable("${BASE}:1"), None);
+        assert_eq!(whole_variable("${BASE:-x}"), None);
+        assert_eq!(whole_variable("$1"), None);
+        assert_eq!(whole_variable("node"), None);
+    }
+
+    fn scope<'a>(declarations: &[(&'a str, Option<&'a str>)]) -> ArgScope<'a> {
+        let mut scope = ArgScope::default();
+        for (name, default) in declarations {
+            scope.declare(&ArgDeclaration {
+                name,
+                default: default.map(|text| Token { text, start: 0 }),
+            });
+        }
+        scope
+    }
+
+    #[test]
+    fn expand_substitutes_defaults_and_modifiers() {
+        let scope = scope(&[
+            ("V", Some("20")),
+            ("E", Some("")),
+            ("N", None),
+            ("R", Some("docker.io")),
+        ]);
+        assert_eq!(
+            scope.expand("node:${V}-alpine").as_deref(),
+            Some("node:20-alpine")
+        );
+        assert_eq!(
+            scope.expand("$R/node:$V").as_deref(),
+            Some("docker.io/node:20")
+        );
+        assert_eq!(scope.expand("${E:-x}").as_deref(), Some("x"));
+        assert_eq!(scope.expand("${E-x}").as_deref(), Some(""));
+        assert_eq!(scope.expand("${U:-a/${V}}").as_deref(), Some("a/20"));
+        assert_eq!(scope.expand("${V:+set}").as_deref(), Some("set"));
+        assert_eq!(scope.expand("${N}"), None);
+        assert_eq!(scope.expand("${U}"), None);
+        assert_eq!(scope.expand("${V"), None);
+        assert_eq!(scope.expand("${V%x}"), None);
+    }
+
+    #[test]
+    fn later_declarations_shadow_earlier_ones() {
+        let scope = scope(&[("V", Some("1")), ("V", Some("2"))]);
+        assert_eq!(scope.expand("$V").as_deref(), Some("2"));
+    }
+}

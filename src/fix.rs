@@ -1,0 +1,129 @@
+//! The one place where edits become text.
+//!
+//! Fixes are taken in source order; a fix whose edits conflict with one already taken is
+//! skipped for this pass (the caller re-runs the rules on the new text, as ruff does), and an
+//! edit identical to one already taken is applied once. Untouched bytes are copied verbatim, so
+//! everything no rule asked to change survives byte for byte.
+
+use crate::diagnostic::{Edit, Fix};
+
+/// The result of applying a batch of fixes to one text.
+#[derive(Debug)]
+pub struct Applied {
+    pub text: String,
+    /// Indexes (into the input slice) of the fixes that were applied.
+    pub applied: Vec<usize>,
+}
+
+/// Apply every fix that does not conflict with an earlier one.
+///
+/// Edits must lie inside `text` and on character boundaries; one that does not is a rule bug,
+/// and its fix is skipped rather than corrupting the text.
+pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    order.sort_by_key(|&index| fixes[index].start());
+
+    let mut taken: Vec<&Edit> = Vec::new();
+    let mut applied = Vec::new();
+    for index in order {
+        let fix = fixes[index];
+        let fits = fix.edits().iter().all(|edit| {
+            is_valid_range(text, edit) && taken.iter().all(|other| !edit.conflicts_with(other))
+        });
+        if fits {
+            for edit in fix.edits() {
+                if !taken.contains(&edit) {
+                    taken.push(edit);
+                }
+            }
+            applied.push(index);
+        }
+    }
+    taken.sort_by_key(|edit| (edit.range.start, edit.range.end));
+    applied.sort_unstable();
+    Applied {
+        text: splice(text, &taken),
+        applied,
+    }
+}
+
+fn is_valid_range(text: &str, edit: &Edit) -> bool {
+    edit.range.start <= edit.range.end
+        && edit.range.end <= text.len()
+        && text.is_char_boundary(edit.range.start)
+        && text.is_char_boundary(edit.range.end)
+}
+
+/// Copy `text` with sorted, non-overlapping `edits` applied.
+fn splice(text: &str, edits: &[&Edit]) -> String {
+    let added: usize = edits.iter().map(|edit| edit.replacement.len()).sum();
+    let mut out = String::with_capacity(text.len() + added);
+    let mut cursor = 0;
+    for edit in edits {
+        out.push_str(&text[cursor..edit.range.start]);
+        out.push_str(&edit.replacement);
+        cursor = edit.range.end;
+    }
+    out.push_str(&text[cursor..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(edits: &[(std::ops::Range<usize>, &str)]) -> Fix {
+        Fix::new(
+            edits
+                .iter()
+                .map(|(range, text)| Edit::replace(range.clone(), *text))
+                .collect(),
+        )
+        .expect("non-empty")
+    }
+
+    #[test]
+    fn applies_edits_and_keeps_the_rest_verbatim() {
+        let text = "FROM nginx:1.27\r\nRUN x\r\n";
+        let fixes = [fix(&[(5..15, "reg.mini.dev/nginx:1.27")])];
+        let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
+        assert_eq!(applied.text, "FROM reg.mini.dev/nginx:1.27\r\nRUN x\r\n");
+        assert_eq!(applied.applied, vec![0]);
+    }
+
+    #[test]
+    fn skips_a_fix_that_overlaps_an_earlier_one() {
+        let text = "abcdefgh";
+        let fixes = [fix(&[(4..6, "Y")]), fix(&[(0..5, "X")])];
+        let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
+        assert_eq!(applied.text, "Xfgh");
+        assert_eq!(applied.applied, vec![1]);
+    }
+
+    #[test]
+    fn a_multi_edit_fix_is_all_or_nothing() {
+        let text = "abcdefgh";
+        let fixes = [fix(&[(0..1, "A")]), fix(&[(0..1, "Z"), (7..8, "H")])];
+        let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
+        assert_eq!(applied.text, "Abcdefgh");
+        assert_eq!(applied.applied, vec![0]);
+    }
+
+    #[test]
+    fn identical_edits_from_two_fixes_apply_once() {
+        let text = "ARG B=node\n";
+        let fixes = [fix(&[(6..10, "x/node")]), fix(&[(6..10, "x/node")])];
+        let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
+        assert_eq!(applied.text, "ARG B=x/node\n");
+        assert_eq!(applied.applied, vec![0, 1]);
+    }
+
+    #[test]
+    fn out_of_bounds_or_split_character_edits_are_refused() {
+        let text = "é";
+        let fixes = [fix(&[(1..2, "e")]), fix(&[(0..9, "e")])];
+        let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
+        assert_eq!(applied.text, "é");
+        assert!(applied.applied.is_empty());
+    }
+}

@@ -1,0 +1,20 @@
+//! hardport: migrate a repository from public container images to hardened ones.
+//!
+//! The pipeline, one module per stage: [`discovery`] finds Dockerfiles and Helm values files,
+//! [`dockerfile`] parses them with byte spans, [`rules`] compare them with the [`catalog`] and
+//! return [`diagnostic::Diagnostic`]s with edits, [`fix`] applies the edits, [`migrate`] runs the
+//! fix loop per file and [`diff`] renders the patch. The library never prints; the `hardport`
+//! binary is a thin command line over it.
+
+pub mod atomic_write;
+pub mod catalog;
+pub mod diagnostic;
+pub mod diff;
+pub mod discovery;
+pub mod dockerfile;
+pub mod fix;
+pub mod image_ref;
+pub mod line_index;
+pub mod migrate;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,305 @@
+//! The pipeline for one file: read → parse → rules → fixes → check → patch (and write).
+//!
+//! The fix loop follows ruff and `cargo fix`: rules run on the text, non-conflicting fixes are
+//! applied, and the rules run again on the result until nothing changes. The last pass proves
+//! the output parses and is stable, so a second `hardport` run is a no-op by construction; a
+//! rule that breaks the file or never settles is an internal error and the file is not touched.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::diagnostic::{Diagnostic, Fix, Severity};
+use crate::diff::{display_path, unified_diff};
+use crate::discovery::{FileKind, SourceFile};
+use crate::dockerfile;
+use crate::fix::apply_fixes;
+use crate::line_index::LineIndex;
+use crate::rules::{self, Context, Rule};
+
+/// Passes after which a file that still changes is declared not to converge.
+const MAX_PASSES: usize = 8;
+
+/// One finding, located in the original file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    /// 1-based line of the text the rule saw (the original file for every first-pass finding).
+    pub line: usize,
+    pub message: String,
+    /// Whether hardport changed the file for this finding.
+    pub fixed: bool,
+}
+
+/// The migrated text of one file and what was found on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub text: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Why one file could not be migrated. The file is left untouched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("cannot read: {0}")]
+    Read(String),
+    #[error("not UTF-8 text; left untouched")]
+    NotUtf8,
+    #[error("cannot parse as a Dockerfile: {message}")]
+    Parse {
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("internal error, file left untouched: {0}")]
+    Internal(String),
+    #[error("cannot write: {0}")]
+    Write(String),
+}
+
+impl FileError {
+    /// The 1-based line the error points at, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            FileError::Parse { line, .. } => *line,
+            _ => None,
+        }
+    }
+}
+
+/// Migrate the text of one file of `kind`.
+pub fn migrate_text(
+    kind: FileKind,
+    text: &str,
+    context: Context<'_>,
+) -> Result<Migration, FileError> {
+    match kind {
+        FileKind::Dockerfile => fix_loop(text, |current| {
+            let file = dockerfile::parse(current).map_err(|error| FileError::Parse {
+                line: error.line,
+                message: error.message,
+            })?;
+            Ok(rules::check_dockerfile(&file, context))
+        }),
+        // Helm values are discovered but have no rules yet: they pass through unchanged.
+        FileKind::HelmValues => Ok(Migration {
+            text: text.to_owned(),
+            findings: Vec::new(),
+        }),
+    }
+}
+
+/// Run `check` and apply its fixes until the text stops changing.
+fn fix_loop(
+    original: &str,
+    check: impl Fn(&str) -> Result<Vec<Diagnostic>, FileError>,
+) -> Result<Migration, FileError> {
+    let mut text = original.to_owned();
+    let mut findings = Vec::new();
+    for pass in 0..MAX_PASSES {
+        let diagnostics = check(&text).map_err(|error| match (pass, error) {
+            (0, error) => error,
+            (_, error) => FileError::Internal(format!(
+                "the rules' changes made the file unparsable ({error}); rules applied: {}",
+                rule_list(&findings)
+            )),
+        })?;
+        let fixes: Vec<(usize, &Fix)> = diagnostics
+            .iter()
+            .enumerate()
+            .filter_map(|(index, diagnostic)| diagnostic.fix.as_ref().map(|fix| (index, fix)))
+            .collect();
+        let applied = apply_fixes(
+            &text,
+            &fixes.iter().map(|(_, fix)| *fix).collect::<Vec<_>>(),
+        );
+        let fixed: Vec<usize> = applied.applied.iter().map(|&i| fixes[i].0).collect();
+        let lines = LineIndex::new(&text);
+        for (index, diagnostic) in diagnostics.into_iter().enumerate() {
+            let is_fixed = fixed.contains(&index);
+            // Later passes see the file again: only their new changes are news.
+            if pass == 0 && diagnostic.fix.is_none() || is_fixed {
+                findings.push(finding(&lines, diagnostic, is_fixed));
+            }
+        }
+        if fixed.is_empty() {
+            findings.sort_by_key(|finding| finding.line);
+            return Ok(Migration { text, findings });
+        }
+        text = applied.text;
+    }
+    Err(FileError::Internal(format!(
+        "the rules kept changing the file after {MAX_PASSES} passes; rules involved: {}",
+        rule_list(&findings)
+    )))
+}
+
+fn finding(lines: &LineIndex, diagnostic: Diagnostic, fixed: bool) -> Finding {
+    Finding {
+        rule: diagnostic.rule,
+        severity: diagnostic.severity(),
+        line: lines.line(diagnostic.range.start),
+        message: diagnostic.message,
+        fixed,
+    }
+}
+
+fn rule_list(findings: &[Finding]) -> String {
+    let mut rules: Vec<&str> = findings
+        .iter()
+        .filter(|finding| finding.fixed)
+        .map(|finding| finding.rule.code())
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    if rules.is_empty() {
+        "none".into()
+    } else {
+        rules.join(", ")
+    }
+}
+
+/// Whether to write the migrated text back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Compute the patch only.
+    DryRun,
+    /// Replace changed files in place, atomically.
+    Write,
+}
+
+/// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
+/// the patch is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    pub path: PathBuf,
+    /// The path as patches and messages show it: relative to the current directory, `/`-separated.
+    pub display_path: String,
+    pub kind: FileKind,
+    pub outcome: Result<FileChanges, FileError>,
+}
+
+/// What migrating one file produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChanges {
+    pub findings: Vec<Finding>,
+    /// The unified diff in `git apply` form, when the file changes.
+    pub patch: Option<String>,
+}
+
+/// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
+pub fn process_file(file: &SourceFile, context: Context<'_>, mode: WriteMode) -> FileReport {
+    let display_path = display_path(&file.path);
+    let outcome = migrate_file(&file.path, file.kind, &display_path, context, mode);
+    FileReport {
+        path: file.path.clone(),
+        display_path,
+        kind: file.kind,
+        outcome,
+    }
+}
+
+fn migrate_file(
+    path: &Path,
+    kind: FileKind,
+    display_path: &str,
+    context: Context<'_>,
+    mode: WriteMode,
+) -> Result<FileChanges, FileError> {
+    let bytes = std::fs::read(path).map_err(|error| FileError::Read(error.to_string()))?;
+    let original = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+    let migration = migrate_text(kind, &original, context)?;
+    if migration.text == original {
+        return Ok(FileChanges {
+            findings: migration.findings,
+            patch: None,
+        });
+    }
+    if mode == WriteMode::Write {
+        crate::atomic_write::write(path, migration.text.as_bytes())
+            .map_err(|error| FileError::Write(error.to_string()))?;
+    }
+    Ok(FileChanges {
+        patch: Some(unified_diff(display_path, &original, &migration.text)),
+        findings: migration.findings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Edit;
+    use crate::rules::Rule;
+
+    fn edit_once(text: &str) -> Result<Vec<Diagnostic>, FileError> {
+        Ok(match text.find("old") {
+            Some(start) => vec![Diagnostic::fixed(
+                Rule::BaseImage,
+                start..start + 3,
+                "old → new",
+                Fix::single(Edit::replace(start..start + 3, "new")),
+            )],
+            None => Vec::new(),
+        })
+    }
+
+    #[test]
+    fn the_loop_applies_fixes_until_nothing_changes() {
+        let migration = fix_loop("a old\nb old\n", edit_once).expect("converges");
+        assert_eq!(migration.text, "a new\nb new\n");
+        assert_eq!(migration.findings.len(), 2);
+        assert!(migration.findings.iter().all(|finding| finding.fixed));
+        assert_eq!(migration.findings[1].line, 2);
+    }
+
+    #[test]
+    fn a_rule_that_never_settles_is_an_internal_error() {
+        let grows = |text: &str| {
+            Ok(vec![Diagnostic::fixed(
+                Rule::BaseImage,
+                0..0,
+                "again",
+                Fix::single(Edit::replace(text.len()..text.len(), "x")),
+            )])
+        };
+        let error = fix_loop("a", grows).expect_err("never converges");
+        assert!(matches!(error, FileError::Internal(message) if message.contains("base-image")));
+    }
+
+    #[test]
+    fn a_fix_that_breaks_parsing_is_an_internal_error() {
+        let breaks = |text: &str| {
+            if text.contains("broken") {
+                return Err(FileError::Parse {
+                    line: Some(1),
+                    message: "bad".into(),
+                });
+            }
+            edit_once(text).map(|diagnostics| {
+                diagnostics
+                    .into_iter()
+                    .map(|mut diagnostic| {
+                        diagnostic.fix = Some(Fix::single(Edit::replace(0..0, "broken ")));
+                        diagnostic
+                    })
+                    .collect()
+            })
+        };
+        let error = fix_loop("old", breaks).expect_err("breaks");
+        assert!(matches!(error, FileError::Internal(message) if message.contains("unparsable")));
+    }
+
+    #[test]
+    fn a_parse_error_on_the_input_is_reported_as_such() {
+        let error = migrate_text(
+            FileKind::Dockerfile,
+            "RUN x\n",
+            Context {
+                catalog: &crate::catalog::Catalog::embedded().expect("catalog"),
+            },
+        )
+        .expect_err("no FROM");
+        assert_eq!(error.line(), Some(1));
+        assert!(matches!(error, FileError::Parse { .. }));
+    }
+}

@@ -1,0 +1,336 @@
+//! End-to-end tests of the `hardport` binary: the patch applies with `git apply`, `--write`
+//! gives the same tree, a second run changes nothing, and the exit codes hold their contract.
+
+mod common;
+
+use std::path::Path;
+
+use common::{case, cases, code, copy_to_temp, git, hardport, read_tree, stderr, stdout};
+
+/// Cases whose files all parse (the `unparsable` case exits 2 by design).
+fn parsable_cases() -> Vec<std::path::PathBuf> {
+    cases()
+        .into_iter()
+        .filter(|case| !case.ends_with("unparsable"))
+        .collect()
+}
+
+#[test]
+fn the_patch_applies_with_git_and_equals_write_and_a_second_run_is_a_no_op() {
+    for case in parsable_cases() {
+        let applied = copy_to_temp(&case);
+        git(applied.path(), &["init", "--quiet"]);
+        let dry = hardport(applied.path(), &["migrate"]);
+        assert_eq!(code(&dry), 0, "{}: {}", case.display(), stderr(&dry));
+        let patch = stdout(&dry);
+        let before = read_tree(applied.path());
+        std::fs::write(applied.path().join(".hardport.patch"), &patch).expect("write patch");
+        if !patch.is_empty() {
+            git(applied.path(), &["apply", ".hardport.patch"]);
+        }
+        std::fs::remove_file(applied.path().join(".hardport.patch")).expect("rm patch");
+
+        let written = copy_to_temp(&case);
+        let write = hardport(written.path(), &["migrate", "--write"]);
+        assert_eq!(code(&write), 0, "{}: {}", case.display(), stderr(&write));
+        assert!(stdout(&write).is_empty(), "--write prints no patch");
+        assert_eq!(
+            read_tree(applied.path()),
+            read_tree(written.path()),
+            "{}: git apply and --write disagree",
+            case.display()
+        );
+        assert_eq!(patch.is_empty(), before == read_tree(written.path()));
+
+        let again = hardport(written.path(), &["migrate", "--check", "--diff"]);
+        assert_eq!(
+            code(&again),
+            0,
+            "{}: second run wants changes:\n{}",
+            case.display(),
+            stdout(&again)
+        );
+        assert!(stdout(&again).is_empty());
+    }
+}
+
+#[test]
+fn check_exits_1_when_changes_are_pending_and_prints_nothing_without_diff() {
+    let demo = case("demo");
+    let check = hardport(&demo, &["migrate", "--check"]);
+    assert_eq!(code(&check), 1);
+    assert!(stdout(&check).is_empty());
+    let with_diff = hardport(&demo, &["migrate", "--check", "--diff"]);
+    assert_eq!(code(&with_diff), 1);
+    assert_eq!(stdout(&with_diff), stdout(&hardport(&demo, &["migrate"])));
+}
+
+#[test]
+fn findings_and_summary_go_to_stderr_in_path_line_form() {
+    let output = hardport(&case("demo"), &["migrate"]);
+    let err = stderr(&output);
+    assert!(
+        err.contains("api/worker.Dockerfile:1: warning[digest-dropped]: "),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "web/Dockerfile:12: info[base-image]: `nginx:1.27-alpine` → `reg.mini.dev/nginx:1.27`"
+        ),
+        "{err}"
+    );
+    let summary = err.lines().last().expect("summary line");
+    assert!(
+        summary.starts_with("hardport: 4 files scanned, 3 would change"),
+        "{summary}"
+    );
+    assert!(
+        !stdout(&output).contains("hardport:"),
+        "stdout carries only the patch"
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_parsed_is_named_left_untouched_and_the_rest_still_migrate() {
+    let dir = copy_to_temp(&case("unparsable"));
+    let bad_before = std::fs::read(dir.path().join("Dockerfile")).expect("read");
+    let output = hardport(dir.path(), &["migrate", "--write"]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("Dockerfile:2: error: cannot parse as a Dockerfile"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("Dockerfile")).expect("read"),
+        bad_before
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("good.Dockerfile")).expect("read"),
+        "FROM reg.mini.dev/node:20\n"
+    );
+
+    let dry = hardport(dir.path(), &["migrate"]);
+    assert_eq!(code(&dry), 2, "a bad file fails the dry run too");
+}
+
+#[test]
+fn non_utf8_and_missing_paths_are_per_file_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("Dockerfile"), b"FROM node:20\n\xff\xfe\n").expect("write");
+    std::fs::write(dir.path().join("ok.Dockerfile"), "FROM node:20\n").expect("write");
+    let output = hardport(dir.path(), &["migrate", ".", "missing-dir"]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(err.contains("Dockerfile: error: not UTF-8"), "{err}");
+    assert!(err.contains("missing-dir: error:"), "{err}");
+    assert!(stdout(&output).contains("+FROM reg.mini.dev/node:20"));
+}
+
+#[test]
+fn explicit_files_are_processed_whatever_their_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("base.image"), "FROM nginx:1.27\n").expect("write");
+    let output = hardport(dir.path(), &["migrate", "base.image"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("diff --git a/base.image b/base.image\n"));
+}
+
+#[test]
+fn json_report_is_one_versioned_object() {
+    let output = hardport(&case("demo"), &["migrate", "--format", "json"]);
+    assert_eq!(code(&output), 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("valid JSON");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "hardport");
+    assert_eq!(report["mode"], "dry-run");
+    assert_eq!(report["summary"]["files_scanned"], 4);
+    assert_eq!(report["summary"]["files_changed"], 3);
+    let files = report["files"].as_array().expect("files");
+    let web = files
+        .iter()
+        .find(|file| file["path"] == "web/Dockerfile")
+        .expect("web/Dockerfile");
+    assert_eq!(web["kind"], "dockerfile");
+    assert_eq!(web["changed"], true);
+    assert!(
+        web["patch"]
+            .as_str()
+            .expect("patch")
+            .starts_with("diff --git")
+    );
+    assert_eq!(web["findings"][0]["rule"], "base-image");
+    assert_eq!(web["findings"][0]["fixed"], true);
+    let values = files
+        .iter()
+        .find(|file| file["path"] == "charts/web/values.yaml")
+        .expect("values.yaml is discovered");
+    assert_eq!(values["kind"], "helm-values");
+}
+
+#[test]
+fn write_keeps_mode_bits() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(&path, "FROM node:20\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let output = hardport(dir.path(), &["migrate", "--write"]);
+        assert_eq!(code(&output), 0);
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
+        assert!(stderr(&output).contains("1 changed"), "{}", stderr(&output));
+    }
+}
+
+fn write_catalog(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("catalog.yaml");
+    std::fs::write(&path, text).expect("write catalog");
+    path
+}
+
+#[test]
+fn user_catalogs_and_registry_override_change_the_target() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM node:20\nFROM example/app:1\n",
+    )
+    .expect("write");
+    write_catalog(
+        dir.path(),
+        "version: 1\nregistry: mirror.example.com\nimages:\n  - {name: app, match: [example/app], source: test}\n",
+    );
+    let output = hardport(
+        dir.path(),
+        &[
+            "migrate",
+            "Dockerfile",
+            "--catalog",
+            "catalog.yaml",
+            "--registry",
+            "cr.example.org/acme",
+        ],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let patch = stdout(&output);
+    assert!(
+        patch.contains("+FROM cr.example.org/acme/node:20\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("+FROM cr.example.org/acme/app:1\n"),
+        "{patch}"
+    );
+
+    let only_user = hardport(
+        dir.path(),
+        &[
+            "migrate",
+            "Dockerfile",
+            "--catalog",
+            "catalog.yaml",
+            "--no-default-catalog",
+        ],
+    );
+    let patch = stdout(&only_user);
+    assert!(!patch.contains("-FROM node:20"), "{patch}");
+    assert!(
+        patch.contains("+FROM mirror.example.com/app:1\n"),
+        "{patch}"
+    );
+}
+
+#[test]
+fn a_bad_catalog_exits_2_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("Dockerfile"), "FROM node:20\n").expect("write");
+    write_catalog(
+        dir.path(),
+        "version: 1\nregistry: r.io\nimages:\n  - {name: a, match: [a], sorce: x}\n",
+    );
+    let output = hardport(dir.path(), &["migrate", "--catalog", "catalog.yaml"]);
+    assert_eq!(code(&output), 2);
+    assert!(stdout(&output).is_empty());
+    let err = stderr(&output);
+    assert!(err.contains("catalog.yaml:4"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_eq!(
+        code(&hardport(dir.path(), &["migrate", "--write", "--check"])),
+        2
+    );
+    assert_eq!(code(&hardport(dir.path(), &["migrate", "--diff"])), 2);
+    assert_eq!(
+        code(&hardport(dir.path(), &["migrate", "--no-default-catalog"])),
+        2
+    );
+    assert_eq!(
+        code(&hardport(
+            dir.path(),
+            &["migrate", "--registry", "https://x.io"]
+        )),
+        2
+    );
+    assert_eq!(code(&hardport(dir.path(), &["frobnicate"])), 2);
+}
+
+#[test]
+fn catalog_list_and_show_print_mappings_with_their_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = hardport(dir.path(), &["catalog", "list"]);
+    assert_eq!(code(&list), 0);
+    let text = stdout(&list);
+    let node_row = text
+        .lines()
+        .find(|line| line.starts_with("node "))
+        .expect("node row");
+    assert!(node_row.contains("docker.io/library/node"), "{node_row}");
+    assert!(node_row.contains("reg.mini.dev/node"), "{node_row}");
+    assert!(
+        node_row.contains("<embedded minimus catalog>"),
+        "{node_row}"
+    );
+
+    let show = hardport(dir.path(), &["catalog", "show", "node:20-alpine"]);
+    assert_eq!(code(&show), 0);
+    let entry: serde_yaml_ng::Value = serde_yaml_ng::from_str(&stdout(&show)).expect("YAML");
+    assert_eq!(entry["name"].as_str(), Some("node"));
+    assert_eq!(
+        entry["hardened"]["entrypoint"][0].as_str(),
+        Some("/usr/bin/node")
+    );
+    assert!(
+        entry["source"]
+            .as_str()
+            .is_some_and(|source| !source.is_empty())
+    );
+
+    let missing = hardport(dir.path(), &["catalog", "show", "no-such-image"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("no-such-image"));
+}
+
+#[test]
+fn paths_with_spaces_produce_a_patch_git_applies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    git(dir.path(), &["init", "--quiet"]);
+    let sub = dir.path().join("my service");
+    std::fs::create_dir(&sub).expect("mkdir");
+    std::fs::write(sub.join("Dockerfile"), "FROM redis:7.2-alpine\n").expect("write");
+    let output = hardport(dir.path(), &["migrate"]);
+    std::fs::write(dir.path().join("fix.patch"), stdout(&output)).expect("patch");
+    git(dir.path(), &["apply", "fix.patch"]);
+    assert_eq!(
+        std::fs::read_to_string(sub.join("Dockerfile")).expect("read"),
+        "FROM reg.mini.dev/redis:7.2\n"
+    );
+}

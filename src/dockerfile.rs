@@ -297,6 +297,53 @@ impl<'a> ArgScope<'a> {
     }
 }
 
+/// Whether `text` could expand to `candidate` for some values of its variables: its literal
+/// parts occur in `candidate` in order, anchored at both ends (`image-base-${TARGETARCH}`
+/// could be `image-base-amd64`). Lets a rule recognise a stage chosen by a platform variable.
+pub fn could_expand_to(text: &str, candidate: &str) -> bool {
+    let Some(literals) = literal_parts(text) else {
+        return false;
+    };
+    let (Some(first), Some(last)) = (literals.first(), literals.last()) else {
+        return false;
+    };
+    if literals.len() == 1 {
+        return text == candidate;
+    }
+    let Some(mut rest) = candidate.strip_prefix(first.as_str()) else {
+        return false;
+    };
+    for middle in &literals[1..literals.len() - 1] {
+        match rest.find(middle.as_str()) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last.as_str())
+}
+
+/// The literal text between variable references (`a${X}b$Y` → `["a", "b", ""]`); `None` for
+/// an unterminated `${`.
+fn literal_parts(text: &str) -> Option<Vec<String>> {
+    let mut parts = vec![String::new()];
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        parts.last_mut()?.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        let consumed = if let Some(braced) = after.strip_prefix('{') {
+            closing_brace(braced)? + 2
+        } else {
+            after
+                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .unwrap_or(after.len())
+        };
+        parts.push(String::new());
+        rest = &after[consumed..];
+    }
+    parts.last_mut()?.push_str(rest);
+    Some(parts)
+}
+
 /// The offset of the `}` that closes a `${` whose body starts `text`, counting nested braces.
 fn closing_brace(text: &str) -> Option<usize> {
     let mut depth = 0usize;
@@ -454,6 +501,20 @@ mod tests {
         assert_eq!(scope.expand("${U}"), None);
         assert_eq!(scope.expand("${V"), None);
         assert_eq!(scope.expand("${V%x}"), None);
+    }
+
+    #[test]
+    fn could_expand_to_matches_literal_parts_in_order() {
+        assert!(could_expand_to(
+            "image-base-${TARGETARCH}",
+            "image-base-amd64"
+        ));
+        assert!(could_expand_to("${A}-build-$B", "x-build-y"));
+        assert!(could_expand_to("stage", "stage"));
+        assert!(!could_expand_to("stage", "stage2"));
+        assert!(!could_expand_to("image-base-${TARGETARCH}", "builder"));
+        assert!(!could_expand_to("a${X}b", "ab-c"));
+        assert!(!could_expand_to("${X", "x"));
     }
 
     #[test]

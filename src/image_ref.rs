@@ -719,7 +719,8 @@ fn is_head(word: &[Token]) -> bool {
     is_version(word) || NAMED_LINES.contains(&text_of(word).as_str())
 }
 
-/// `v?N(.N)*`, where each `N` is digits and/or variables.
+/// `v?N([._]N)*`, where each `N` is digits and/or variables. `_` joins a build number, as in
+/// Eclipse Temurin's `21.0.4_7`.
 fn is_version(word: &[Token]) -> bool {
     let number = match word.split_first() {
         Some((first, rest)) if first.is_char('v') => rest,
@@ -728,14 +729,16 @@ fn is_version(word: &[Token]) -> bool {
     is_dotted_number(number)
 }
 
-/// `N(.N)*`, where each `N` is a non-empty run of digits and/or variables.
+/// `N([._]N)*`, where each `N` is a non-empty run of digits and/or variables.
 fn is_dotted_number(tokens: &[Token]) -> bool {
-    tokens.split(|token| token.is_char('.')).all(|part| {
-        !part.is_empty()
-            && part.iter().all(|token| {
-                token.is_variable() || matches!(token, Token::Char(c) if c.is_ascii_digit())
-            })
-    })
+    tokens
+        .split(|token| token.is_char('.') || token.is_char('_'))
+        .all(|part| {
+            !part.is_empty()
+                && part.iter().all(|token| {
+                    token.is_variable() || matches!(token, Token::Char(c) if c.is_ascii_digit())
+                })
+        })
 }
 
 /// What is left of `word` after the literal `stem`, if it starts with it.
@@ -1567,6 +1570,18 @@ mod tests {
         assert_eq!(
             replacement_tag(Some("8.3-fpm-alpine")),
             replacement("8.3-fpm", &["alpine"], &["fpm"])
+        );
+    }
+
+    #[test]
+    fn build_numbers_joined_by_underscore_are_part_of_the_version() {
+        assert_eq!(
+            replacement_tag(Some("21.0.4_7-jre-noble")),
+            replacement("21.0.4_7-jre", &["noble"], &["jre"])
+        );
+        assert_eq!(
+            replacement_tag(Some("24.0.2_12")),
+            replacement("24.0.2_12", &[], &[])
         );
     }
 

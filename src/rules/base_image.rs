@@ -32,7 +32,9 @@ use parse_dockerfile::Instruction;
 
 use crate::catalog::{Catalog, Entry};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::dockerfile::{ArgScope, Dockerfile, Token, option_field, whole_variable};
+use crate::dockerfile::{
+    ArgScope, Dockerfile, Token, could_expand_to, option_field, whole_variable,
+};
 use crate::image_ref::{ImageRef, replacement_tag};
 use crate::rules::{Context, Rule};
 
@@ -178,23 +180,55 @@ impl<'a> Checker<'_, 'a> {
         }
     }
 
+    /// A reference whose repository contains variables: never edited, but classified so the
+    /// reviewer hears only about what matters.
     fn report_variable_repository(&mut self, token: Token<'a>) {
         let text = token.text;
-        let resolved = self.global_args.expand(text);
-        let mapped = resolved.as_deref().and_then(|expanded| {
-            let repository = ImageRef::parse(expanded).ok()?.canonical_repository()?;
-            self.catalog.lookup(&repository)
-        });
-        let message = match (resolved.as_deref(), mapped) {
-            (Some(expanded), Some(entry)) => format!(
-                "`{text}` resolves to `{expanded}`, which the catalog maps to {}, but its repository is built from variables; hardport rewrites only a literal repository or a whole ${{ARG}}: rewrite it by hand",
-                entry.replacement
-            ),
-            _ => format!(
-                "hardport cannot tell which image `{text}` is: its repository is built from variables without known defaults"
-            ),
+        if self
+            .stages
+            .iter()
+            .any(|stage| could_expand_to(&text.to_ascii_lowercase(), stage))
+        {
+            return;
+        }
+        let Some(expanded) = self.global_args.expand(text) else {
+            return self.report(
+                Rule::UnresolvedImage,
+                token,
+                format!(
+                    "hardport cannot tell which image `{text}` is: its repository uses variables without defaults"
+                ),
+            );
         };
-        self.report(Rule::UnresolvedImage, token, message);
+        if self.is_stage(&expanded, Site::From) {
+            return;
+        }
+        let repository = ImageRef::parse(&expanded)
+            .ok()
+            .and_then(|image| image.canonical_repository());
+        let Some(repository) = repository else {
+            return self.report(
+                Rule::UnresolvedImage,
+                token,
+                format!("`{text}` resolves to `{expanded}`, which is not an image reference hardport can read"),
+            );
+        };
+        match self.catalog.lookup(&repository) {
+            Some(entry) => self.report(
+                Rule::UnresolvedImage,
+                token,
+                format!(
+                    "`{text}` resolves to `{expanded}`, which the catalog maps to {}, but its repository is built from variables; hardport rewrites only a literal repository or a whole ${{ARG}}: rewrite it by hand",
+                    entry.replacement
+                ),
+            ),
+            None if self.catalog.lookup_replacement(&repository).is_some() => {}
+            None => self.report(
+                Rule::UnmappedImage,
+                token,
+                format!("no catalog entry replaces {repository} (`{text}` resolves to `{expanded}`); it stays as it is"),
+            ),
+        }
     }
 
     fn rewrite(&mut self, token: Token<'a>, image: &ImageRef, repository: &str) {

@@ -137,6 +137,30 @@ fn a_variable_repository_is_reported_not_edited() {
 }
 
 #[test]
+fn a_variable_repository_resolving_to_an_unmapped_image_is_only_noted() {
+    let text = "ARG REPO=mcr.microsoft.com/dotnet/runtime\nFROM $REPO:10.0-alpine AS installer\n";
+    let (fixed, messages) = run(text);
+    assert_eq!(fixed, text);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with(
+            "unmapped-image: no catalog entry replaces mcr.microsoft.com/dotnet/runtime"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_stage_chosen_by_a_platform_variable_is_a_stage() {
+    let text = "FROM nginx AS image-base-amd64\nFROM nginx AS image-base-arm64\nARG TARGETARCH\nFROM image-base-${TARGETARCH} AS image-base\n";
+    let (_, messages) = run(text);
+    assert!(
+        messages.iter().all(|m| m.starts_with("base-image:")),
+        "{messages:?}"
+    );
+}
+
+#[test]
 fn an_arg_without_default_is_reported() {
     let (fixed, messages) = run("ARG BASE\nFROM $BASE\n");
     assert_eq!(fixed, "ARG BASE\nFROM $BASE\n");

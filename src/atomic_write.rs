@@ -10,6 +10,8 @@ use std::path::Path;
 
 /// Atomically replace the contents of the existing file at `path`, keeping its permissions.
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let path = target.as_path();
     let permissions = std::fs::metadata(path)?.permissions();
     if permissions.readonly() {
         return Err(io::Error::new(
@@ -64,6 +66,24 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o750);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("real.Dockerfile");
+        let link = dir.path().join("Dockerfile");
+        std::fs::write(&target, "old").expect("write");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        write(&link, b"new").expect("atomic write");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("metadata")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "new");
     }
 
     #[test]

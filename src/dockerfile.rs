@@ -9,7 +9,12 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use parse_dockerfile::{ArgInstruction, Flag, Instruction, UnescapedString};
+use crate::diagnostic::Edit;
+
+use parse_dockerfile::{
+    ArgInstruction, Command, Flag, HealthcheckArguments, Instruction, JsonOrStringArray,
+    UnescapedString,
+};
 
 const BOM: &str = "\u{feff}";
 
@@ -120,13 +125,237 @@ impl<'a> Dockerfile<'a> {
     /// The declarations of an `ARG` instruction; empty when its text cannot be edited in place.
     pub fn arg_declarations(&self, arg: &ArgInstruction<'a>) -> Vec<ArgDeclaration<'a>> {
         self.token(&arg.arguments)
-            .map(split_arg_declarations)
+            .map(split_declarations)
             .unwrap_or_default()
     }
 }
 
-/// Split `A=1 B="two words" C` into declarations, honouring quotes.
-fn split_arg_declarations(token: Token<'_>) -> Vec<ArgDeclaration<'_>> {
+impl<'a> Dockerfile<'a> {
+    /// The byte range of an instruction in the original text, from its keyword to the end of
+    /// its last part (heredoc bodies included), without the line break. `None` only for an
+    /// instruction kind this adapter does not know.
+    pub fn instruction_range(&self, instruction: &Instruction<'_>) -> Option<Range<usize>> {
+        let mut spans = Vec::new();
+        collect_spans(instruction, &mut spans);
+        let start = spans.iter().map(|span| span.start).min()?;
+        let mut end = spans.iter().map(|span| span.end).max()?;
+        if here_doc_ends(instruction).contains(&end) {
+            // A heredoc body's span stops before its terminator line, which still belongs to it.
+            let rest = &self.text[self.bom_len + end..];
+            end += rest.find(['\r', '\n']).unwrap_or(rest.len());
+        }
+        Some(self.range(&(start..end)))
+    }
+
+    /// Where a new line goes to stand before `instruction`: the start of its line, and the
+    /// indentation that line has.
+    pub fn line_before(&self, instruction: &Instruction<'_>) -> Option<(usize, &'a str)> {
+        let start = self.instruction_range(instruction)?.start;
+        let line_start = self.text[..start]
+            .rfind('\n')
+            .map_or(0, |newline| newline + 1);
+        let line_start = line_start.max(self.bom_len);
+        let indent = &self.text[line_start..start];
+        let indent_len = indent.len() - indent.trim_start().len();
+        Some((line_start, &indent[..indent_len]))
+    }
+
+    /// Where a new line goes to stand after `instruction`: just past the line break that ends
+    /// it, and whether a line break must be written first (an instruction on the last line of a
+    /// file without a final newline).
+    pub fn line_after(&self, instruction: &Instruction<'_>) -> Option<(usize, bool)> {
+        let end = self.instruction_range(instruction)?.end;
+        Some(match self.text[end..].find('\n') {
+            Some(newline) => (end + newline + 1, false),
+            None => (self.text.len(), true),
+        })
+    }
+
+    /// An edit that inserts `line` (a whole instruction, without line break) on a new line
+    /// before `instruction`, with the same indentation.
+    pub fn insert_before(&self, instruction: &Instruction<'_>, line: &str) -> Option<Edit> {
+        let (offset, indent) = self.line_before(instruction)?;
+        Some(Edit::replace(
+            offset..offset,
+            format!("{indent}{line}{}", self.line_break()),
+        ))
+    }
+
+    /// An edit that inserts `line` (a whole instruction, without line break) on a new line
+    /// after `instruction`.
+    pub fn insert_after(&self, instruction: &Instruction<'_>, line: &str) -> Option<Edit> {
+        let (offset, needs_break) = self.line_after(instruction)?;
+        let line_break = self.line_break();
+        let text = match needs_break {
+            true => format!("{line_break}{line}"),
+            false => format!("{line}{line_break}"),
+        };
+        Some(Edit::replace(offset..offset, text))
+    }
+
+    /// The line break this file uses: CRLF when its first line ends with one.
+    pub fn line_break(&self) -> &'static str {
+        match self.text.find('\n') {
+            Some(newline) if self.text[..newline].ends_with('\r') => "\r\n",
+            _ => "\n",
+        }
+    }
+
+    /// `keyword` in the case the file writes its keywords: lowercase when its first `FROM`
+    /// is lowercase, else uppercase.
+    pub fn keyword(&self, keyword: &str) -> String {
+        let lowercase = self
+            .instructions()
+            .iter()
+            .find_map(|instruction| match instruction {
+                Instruction::From(from) => {
+                    let range = self.range(&from.from.span);
+                    self.text
+                        .get(range)
+                        .map(|word| word == word.to_ascii_lowercase())
+                }
+                _ => None,
+            });
+        match lowercase {
+            Some(true) => keyword.to_ascii_lowercase(),
+            _ => keyword.to_ascii_uppercase(),
+        }
+    }
+}
+
+/// The span of a command's arguments (`None` only for forms a newer parser may add).
+fn command_span(command: &Command<'_>) -> Option<Range<usize>> {
+    match command {
+        Command::Exec(exec) => Some(exec.span.clone()),
+        Command::Shell(shell) => Some(shell.span.clone()),
+        _ => None,
+    }
+}
+
+fn flag_spans(flags: &[Flag<'_>], spans: &mut Vec<Range<usize>>) {
+    spans.extend(flags.iter().map(Flag::span));
+}
+
+/// Every span the parser reports for one instruction.
+fn collect_spans(instruction: &Instruction<'_>, spans: &mut Vec<Range<usize>>) {
+    match instruction {
+        Instruction::Add(add) => {
+            spans.push(add.add.span.clone());
+            flag_spans(&add.options, spans);
+            spans.extend(add.src.iter().filter_map(source_span));
+            spans.push(add.dest.span.clone());
+        }
+        Instruction::Copy(copy) => {
+            spans.push(copy.copy.span.clone());
+            flag_spans(&copy.options, spans);
+            spans.extend(copy.src.iter().filter_map(source_span));
+            spans.push(copy.dest.span.clone());
+        }
+        Instruction::Arg(arg) => spans.extend([arg.arg.span.clone(), arg.arguments.span.clone()]),
+        Instruction::Cmd(cmd) => {
+            spans.push(cmd.cmd.span.clone());
+            spans.extend(command_span(&cmd.arguments));
+        }
+        Instruction::Entrypoint(entrypoint) => {
+            spans.push(entrypoint.entrypoint.span.clone());
+            spans.extend(command_span(&entrypoint.arguments));
+        }
+        Instruction::Env(env) => spans.extend([env.env.span.clone(), env.arguments.span.clone()]),
+        Instruction::Expose(expose) => {
+            spans.push(expose.expose.span.clone());
+            spans.extend(expose.arguments.iter().map(|port| port.span.clone()));
+        }
+        Instruction::From(from) => {
+            spans.extend([from.from.span.clone(), from.image.span.clone()]);
+            flag_spans(&from.options, spans);
+            if let Some((keyword, name)) = &from.as_ {
+                spans.extend([keyword.span.clone(), name.span.clone()]);
+            }
+        }
+        Instruction::Healthcheck(healthcheck) => {
+            spans.push(healthcheck.healthcheck.span.clone());
+            flag_spans(&healthcheck.options, spans);
+            match &healthcheck.arguments {
+                HealthcheckArguments::Cmd { cmd, arguments, .. } => {
+                    spans.push(cmd.span.clone());
+                    spans.extend(command_span(arguments));
+                }
+                HealthcheckArguments::None { none, .. } => spans.push(none.span.clone()),
+                _ => {}
+            }
+        }
+        Instruction::Label(label) => {
+            spans.extend([label.label.span.clone(), label.arguments.span.clone()]);
+        }
+        Instruction::Maintainer(maintainer) => spans.extend([
+            maintainer.maintainer.span.clone(),
+            maintainer.name.span.clone(),
+        ]),
+        Instruction::Onbuild(onbuild) => {
+            spans.push(onbuild.onbuild.span.clone());
+            collect_spans(&onbuild.instruction, spans);
+        }
+        Instruction::Run(run) => {
+            spans.push(run.run.span.clone());
+            spans.extend(command_span(&run.arguments));
+            flag_spans(&run.options, spans);
+            spans.extend(run.here_docs.iter().map(|here_doc| here_doc.span.clone()));
+        }
+        Instruction::Shell(shell) => {
+            spans.push(shell.shell.span.clone());
+            spans.extend(shell.arguments.iter().map(|argument| argument.span.clone()));
+        }
+        Instruction::Stopsignal(stop) => {
+            spans.extend([stop.stopsignal.span.clone(), stop.arguments.span.clone()]);
+        }
+        Instruction::User(user) => {
+            spans.extend([user.user.span.clone(), user.arguments.span.clone()])
+        }
+        Instruction::Volume(volume) => {
+            spans.push(volume.volume.span.clone());
+            match &volume.arguments {
+                JsonOrStringArray::Json(json) => spans.push(json.span.clone()),
+                JsonOrStringArray::String(paths) => {
+                    spans.extend(paths.iter().map(|path| path.span.clone()));
+                }
+            }
+        }
+        Instruction::Workdir(workdir) => {
+            spans.extend([workdir.workdir.span.clone(), workdir.arguments.span.clone()])
+        }
+        // An instruction kind a newer parser adds: no spans, so nothing is ever inserted at it.
+        _ => {}
+    }
+}
+
+/// Where the heredoc bodies of an instruction end (their terminator lines follow).
+fn here_doc_ends(instruction: &Instruction<'_>) -> Vec<usize> {
+    let sources = match instruction {
+        Instruction::Run(run) => return run.here_docs.iter().map(|doc| doc.span.end).collect(),
+        Instruction::Copy(copy) => &copy.src,
+        Instruction::Add(add) => &add.src,
+        Instruction::Onbuild(onbuild) => return here_doc_ends(&onbuild.instruction),
+        _ => return Vec::new(),
+    };
+    sources
+        .iter()
+        .filter_map(|source| match source {
+            parse_dockerfile::Source::HereDoc(doc) => Some(doc.span.end),
+            _ => None,
+        })
+        .collect()
+}
+
+fn source_span(source: &parse_dockerfile::Source<'_>) -> Option<Range<usize>> {
+    match source {
+        parse_dockerfile::Source::Path(path) => Some(path.span.clone()),
+        parse_dockerfile::Source::HereDoc(here_doc) => Some(here_doc.span.clone()),
+        _ => None,
+    }
+}
+
+/// Split `A=1 B="two words" C` (the text of `ARG` or `ENV`) into declarations, honouring quotes.
+pub fn split_declarations(token: Token<'_>) -> Vec<ArgDeclaration<'_>> {
     words(token)
         .into_iter()
         .filter_map(|word| {
@@ -501,6 +730,64 @@ mod tests {
         assert_eq!(scope.expand("${U}"), None);
         assert_eq!(scope.expand("${V"), None);
         assert_eq!(scope.expand("${V%x}"), None);
+    }
+
+    #[test]
+    fn instruction_ranges_cover_continuations_and_heredocs() {
+        let text = "FROM a\nRUN <<EOF\necho\nEOF\n  COPY --chown=1:1 \\\n  x /y\nUSER 1";
+        let file = parse(text).expect("parses");
+        let ranges: Vec<&str> = file
+            .instructions()
+            .iter()
+            .map(|instruction| &text[file.instruction_range(instruction).expect("range")])
+            .collect();
+        assert_eq!(
+            ranges,
+            [
+                "FROM a",
+                "RUN <<EOF\necho\nEOF",
+                "COPY --chown=1:1 \\\n  x /y",
+                "USER 1"
+            ]
+        );
+        let copy = &file.instructions()[2];
+        assert_eq!(
+            file.line_before(copy),
+            Some((text.find("  COPY").expect("copy"), "  "))
+        );
+        assert_eq!(
+            file.line_after(copy),
+            Some((text.find("USER").expect("user"), false))
+        );
+        let user = &file.instructions()[3];
+        assert_eq!(file.line_after(user), Some((text.len(), true)));
+    }
+
+    #[test]
+    fn inserted_lines_keep_indentation_line_breaks_and_a_missing_final_newline() {
+        let text = "FROM a\r\n  RUN x\r\nCMD y";
+        let file = parse(text).expect("parses");
+        let run = &file.instructions()[1];
+        let cmd = &file.instructions()[2];
+        let before = file.insert_before(run, "USER root").expect("edit");
+        assert_eq!(before, Edit::replace(8..8, "  USER root\r\n"));
+        let after = file.insert_after(cmd, "USER 1000").expect("edit");
+        assert_eq!(
+            after,
+            Edit::replace(text.len()..text.len(), "\r\nUSER 1000")
+        );
+        let middle = file.insert_after(run, "USER 1000").expect("edit");
+        assert_eq!(middle.range.start, text.find("CMD").expect("cmd"));
+    }
+
+    #[test]
+    fn line_break_and_keyword_case_follow_the_file() {
+        let crlf = parse("from a\r\nrun x\r\n").expect("parses");
+        assert_eq!(crlf.line_break(), "\r\n");
+        assert_eq!(crlf.keyword("USER"), "user");
+        let lf = parse("FROM a\nRUN x\n").expect("parses");
+        assert_eq!(lf.line_break(), "\n");
+        assert_eq!(lf.keyword("user"), "USER");
     }
 
     #[test]

@@ -18,3 +18,4 @@ pub mod line_index;
 pub mod migrate;
 pub mod report;
 pub mod rules;
+pub mod stages;

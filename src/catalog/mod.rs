@@ -81,6 +81,10 @@ pub struct ImageSpec {
     /// Whether the image has a shell (`/bin/sh`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<bool>,
+    /// The package manager the image offers (`apt`, `apk`, `dnf`, …). For a hardened image this
+    /// is the `-dev` variant's; its production image has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_manager: Option<String>,
     /// Named users the image defines: name → uid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<BTreeMap<String, Id>>,

@@ -1,0 +1,77 @@
+//! Test helpers for rule modules: run the whole fix loop with a small test catalog.
+//!
+//! The catalog below is test data with made-up facts shaped like real ones; it is not the
+//! product catalog and cites no source.
+
+use crate::catalog::{Catalog, CatalogOptions};
+use crate::discovery::FileKind;
+use crate::migrate::migrate_text;
+use crate::rules::Context;
+
+pub const TEST_CATALOG: &str = r#"
+version: 1
+registry: reg.example.dev
+images:
+  - name: node
+    match: [node]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0", entrypoint: [docker-entrypoint.sh], cmd: [node], workdir: /, users: {node: "1000"}, groups: {node: "1000"}}
+    hardened: {user: "1000", group: "1000", entrypoint: [/usr/bin/node], cmd: ["--help"], workdir: /home/build, shell: false}
+  - name: nginx
+    match: [nginx]
+    source: test
+    public: {user: "0", entrypoint: [/docker-entrypoint.sh], cmd: [nginx, -g, "daemon off;"], workdir: /, users: {nginx: "101"}, groups: {nginx: "101"}}
+    hardened: {user: "1000", shell: false}
+  - name: python
+    match: [python]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0", entrypoint: [], cmd: [python3], workdir: /}
+    hardened: {shell: false}
+  - name: postgres
+    match: [postgres]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0", entrypoint: [docker-entrypoint.sh], cmd: [postgres], workdir: /, volumes: [/var/lib/postgresql/data], users: {postgres: "999"}, groups: {postgres: "999"}}
+    hardened: {user: "70", group: "70", entrypoint: [postgres], cmd: [], shell: false, package_manager: apk}
+    paths: {/var/lib/postgresql/data: /var/lib/postgresql/pgdata}
+  - name: go
+    match: [golang]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0", workdir: /go}
+    hardened: {user: "0", workdir: /home/build, shell: false}
+  - name: openjdk
+    match: [eclipse-temurin]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0", entrypoint: [/__cacert_entrypoint.sh], workdir: /}
+    hardened: {user: "1000", group: "1000", workdir: /home/build, shell: false}
+"#;
+
+pub fn test_catalog() -> Catalog {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("catalog.yaml");
+    std::fs::write(&path, TEST_CATALOG).expect("write");
+    Catalog::load(&CatalogOptions {
+        use_default: false,
+        files: vec![path],
+        registry: None,
+    })
+    .expect("test catalog")
+}
+
+/// Migrate `text` as a Dockerfile with the test catalog: the result and `rule: message` for
+/// every finding, in line order.
+pub fn run(text: &str) -> (String, Vec<String>) {
+    let catalog = test_catalog();
+    let migration =
+        migrate_text(FileKind::Dockerfile, text, Context { catalog: &catalog }).expect("migrates");
+    let messages = migration
+        .findings
+        .iter()
+        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .collect();
+    (migration.text, messages)
+}

@@ -1,0 +1,184 @@
+use super::*;
+use crate::catalog::CatalogOptions;
+use crate::dockerfile;
+
+const CATALOG: &str = r#"
+version: 1
+registry: reg.example.dev
+images:
+  - name: node
+    match: [node]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0", entrypoint: [docker-entrypoint.sh], cmd: [node], workdir: /, users: {node: "1000"}}
+    hardened: {user: "1000", group: "1000", entrypoint: [/usr/bin/node], cmd: ["--help"], workdir: /home/build, shell: false}
+  - name: nginx
+    match: [nginx]
+    source: test
+"#;
+
+pub(crate) fn catalog() -> Catalog {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("catalog.yaml");
+    std::fs::write(&path, CATALOG).expect("write");
+    Catalog::load(&CatalogOptions {
+        use_default: false,
+        files: vec![path],
+        registry: None,
+    })
+    .expect("catalog")
+}
+
+const MULTI: &str = "\
+ARG BASE=node:20
+FROM ${BASE} AS deps
+RUN npm ci
+FROM deps AS build
+WORKDIR app
+USER node
+FROM reg.example.dev/node:20 AS test
+FROM scratch AS out
+COPY --from=build /app/dist /dist
+COPY --from=0 /x /x
+FROM debian AS final
+RUN --mount=from=test,target=/t true
+ENTRYPOINT [\"/bin/app\"]
+";
+
+#[test]
+fn stages_have_bases_names_and_ranges() {
+    let catalog = catalog();
+    let file = dockerfile::parse(MULTI).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let names: Vec<Option<&str>> = model.stages.iter().map(|stage| stage.name).collect();
+    assert_eq!(
+        names,
+        [
+            Some("deps"),
+            Some("build"),
+            Some("test"),
+            Some("out"),
+            Some("final")
+        ]
+    );
+    assert!(
+        matches!(&model.stages[0].base, Base::Migrating(m) if m.entry.name == "node" && m.token.text == "node:20")
+    );
+    assert!(matches!(model.stages[1].base, Base::Stage(0)));
+    assert!(matches!(&model.stages[2].base, Base::Hardened { entry, .. } if entry.name == "node"));
+    assert!(matches!(model.stages[3].base, Base::Scratch));
+    assert!(matches!(model.stages[4].base, Base::Unknown));
+    assert_eq!(model.stages[3].copies_from, vec![1, 0]);
+    assert_eq!(model.stages[4].copies_from, vec![2]);
+    assert_eq!(model.stages[0].body(), 2..3);
+    assert_eq!(model.final_stage().map(|stage| stage.index), Some(4));
+}
+
+#[test]
+fn runnable_stages_are_final_or_unused_leaves() {
+    let catalog = catalog();
+    let file = dockerfile::parse(MULTI).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let runnable: Vec<usize> = (0..model.stages.len())
+        .filter(|&index| model.is_runnable(index))
+        .collect();
+    assert_eq!(runnable, [3, 4]);
+}
+
+#[test]
+fn a_base_needs_a_shell_when_a_child_stage_runs_commands() {
+    let catalog = catalog();
+    let text = "FROM node:20 AS base\nFROM base AS build\nRUN npm ci\nFROM base AS final\nCMD [\"app.js\"]\n";
+    let file = dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    assert!(!model.runs_commands(0));
+    assert!(model.needs_shell(0));
+    assert!(!model.needs_shell(2));
+    assert_eq!(
+        model.variant(2),
+        Variant::Dev,
+        "final shares base's filesystem"
+    );
+    assert_eq!(model.has_shell(2), Some(true));
+    assert!(matches!(model.lineage(2), Lineage::Migrating(m) if m.entry.name == "node"));
+}
+
+#[test]
+fn a_production_stage_has_no_shell_and_unknown_entries_are_unknown() {
+    let catalog = catalog();
+    let file = dockerfile::parse("FROM node:20\nCMD [\"app.js\"]\nFROM nginx\n").expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    assert_eq!(model.variant(0), Variant::Production);
+    assert_eq!(model.has_shell(0), Some(false));
+    assert_eq!(model.has_shell(1), None, "nginx entry states no shell fact");
+}
+
+#[test]
+fn config_follows_docker_semantics_in_both_views() {
+    let catalog = catalog();
+    let text = "FROM node:20 AS build\nWORKDIR app\nUSER node\nENV A=1 B=\"two\"\nFROM build\nENTRYPOINT [\"/bin/app\"]\n";
+    let file = dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+
+    let public = model.config(0, View::Public, None);
+    assert_eq!(public.workdir.as_deref(), Some("/app"));
+    assert_eq!(public.user.as_deref(), Some("node"));
+    assert_eq!(
+        public.entrypoint,
+        Some(CommandLine::Exec(vec!["docker-entrypoint.sh".into()]))
+    );
+    assert_eq!(public.cmd, Some(CommandLine::Exec(vec!["node".into()])));
+    assert_eq!(
+        public.env,
+        vec![("A".into(), "1".into()), ("B".into(), "two".into())]
+    );
+
+    let hardened = model.config(0, View::Hardened, None);
+    assert_eq!(hardened.workdir.as_deref(), Some("/home/build/app"));
+    assert_eq!(hardened.cmd, Some(CommandLine::Exec(vec!["--help".into()])));
+
+    let before_user = model.config(0, View::Hardened, Some(2));
+    assert_eq!(before_user.user.as_deref(), Some("1000:1000"));
+
+    let child = model.config(1, View::Public, None);
+    assert_eq!(
+        child.entrypoint,
+        Some(CommandLine::Exec(vec!["/bin/app".into()]))
+    );
+    assert_eq!(
+        child.cmd,
+        Some(CommandLine::Exec(Vec::new())),
+        "ENTRYPOINT resets inherited CMD"
+    );
+    assert_eq!(
+        child.user.as_deref(),
+        Some("node"),
+        "inherited from the parent stage"
+    );
+}
+
+#[test]
+fn cmd_set_in_the_same_stage_survives_entrypoint_and_shell_form_is_kept() {
+    let catalog = catalog();
+    let file = dockerfile::parse("FROM node:20\nCMD node app.js\nENTRYPOINT [\"tini\", \"--\"]\n")
+        .expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let config = model.config(0, View::Hardened, None);
+    assert_eq!(config.cmd, Some(CommandLine::Shell("node app.js".into())));
+    assert_eq!(
+        config.cmd.map(|cmd| cmd.argv()),
+        Some(vec!["/bin/sh".into(), "-c".into(), "node app.js".into()])
+    );
+}
+
+#[test]
+fn legacy_env_form_is_one_pair() {
+    let catalog = catalog();
+    let file =
+        dockerfile::parse("FROM scratch\nENV PATH /usr/local/bin:/usr/bin\n").expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    assert_eq!(
+        model.config(0, View::Public, None).env,
+        vec![("PATH".into(), "/usr/local/bin:/usr/bin".into())]
+    );
+}

@@ -207,8 +207,17 @@ impl<'a, 'c> Resolver<'a, 'c> {
                 },
             };
         };
-        let tag = replacement_tag(image.tag.as_deref());
-        if let Some(message) = self.tag_variable_conflict(&image, &tag.tag) {
+        let tag = match &entry.tag {
+            Some(fixed) => ReplacementTag {
+                tag: fixed.clone(),
+                dropped: Vec::new(),
+                kept_variant: Vec::new(),
+            },
+            None => replacement_tag(image.tag.as_deref()),
+        };
+        if entry.tag.is_none()
+            && let Some(message) = self.tag_variable_conflict(&image, &tag.tag)
+        {
             return Reference::Unresolved { token, message };
         }
         let new_text = format!("{}:{}", entry.replacement, tag.tag);

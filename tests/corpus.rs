@@ -32,7 +32,8 @@ fn corpus_files(dir: &Path, kind: &str) -> Vec<String> {
 }
 
 fn expected_errors() -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus-expected-errors.tsv");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus-expected-errors.tsv");
     std::fs::read_to_string(path)
         .expect("expectations file")
         .lines()
@@ -54,7 +55,11 @@ fn every_corpus_dockerfile_migrates_reparses_and_is_stable() {
     let context = Context { catalog: &catalog };
     let expected = expected_errors();
     let files = corpus_files(&dir, "dockerfile");
-    assert!(files.len() > 500, "the corpus index lists {} Dockerfiles", files.len());
+    assert!(
+        files.len() > 500,
+        "the corpus index lists {} Dockerfiles",
+        files.len()
+    );
 
     let mut problems = Vec::new();
     let mut failed = Vec::new();
@@ -97,9 +102,19 @@ fn every_corpus_dockerfile_migrates_reparses_and_is_stable() {
     }
     for path in expected.keys() {
         if !failed.contains(path) {
-            problems.push(format!("{path}: listed as failing but now migrates; update the expectations"));
+            problems.push(format!(
+                "{path}: listed as failing but now migrates; update the expectations"
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
-    assert!(changed > 50, "only {changed} corpus Dockerfiles changed: is the catalog loaded?");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        changed > 50,
+        "only {changed} corpus Dockerfiles changed: is the catalog loaded?"
+    );
 }

@@ -14,6 +14,7 @@
 //!     match: [node]                 # public repositories it replaces
 //!     replacement: reg.mini.dev/node  # optional
 //!     dev_tag_suffix: "-dev"        # optional
+//!     tag: latest                   # optional: a fixed tag instead of the tag policy
 //!     source: "where these facts come from"
 //!     public:   {user: "0", entrypoint: [docker-entrypoint.sh], cmd: [node]}
 //!     hardened: {user: "1000", entrypoint: [/usr/bin/node], cmd: ["--help"], shell: false}
@@ -128,6 +129,10 @@ pub struct Entry {
     pub replacement: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev_tag_suffix: Option<String>,
+    /// A fixed tag for every reference, for replacements whose versions do not follow the
+    /// public image's (a distro base image replaced by one `latest` base). `None`: tag policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     pub source: String,
     pub origin: CatalogOrigin,
     pub public: ImageSpec,
@@ -186,6 +191,7 @@ struct EntryFile {
     matches: Vec<String>,
     replacement: Option<String>,
     dev_tag_suffix: Option<String>,
+    tag: Option<String>,
     source: String,
     #[serde(default)]
     public: ImageSpec,
@@ -401,6 +407,12 @@ fn build_entry(
         }
         None => format!("{registry}/{}", raw.name),
     };
+    if let Some(tag) = &raw.tag
+        && ImageRef::parse(&format!("x:{tag}"))
+            .map_or(true, |probe| probe.tag.as_deref() != Some(tag))
+    {
+        return Err(format!("tag {tag:?} is not a valid tag"));
+    }
     let below_default_registry = replacement
         .strip_prefix(registry)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -418,6 +430,7 @@ fn build_entry(
             matches,
             replacement,
             dev_tag_suffix: raw.dev_tag_suffix.clone(),
+            tag: raw.tag.clone(),
             source: raw.source.trim().to_owned(),
             origin: origin.clone(),
             public: raw.public.clone(),

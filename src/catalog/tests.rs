@@ -203,6 +203,11 @@ fn invalid_catalogs_are_reported_with_file_and_reason() {
         "version: 1\nregistry: r.io\nimages:\n  - {name: a, match: [a], source: s, replacement: 'r.io/a:1'}\n",
     );
     assert!(message.contains("without tag"), "{message}");
+
+    let message = load_error(
+        "version: 1\nregistry: r.io\nimages:\n  - {name: a, match: [a], source: s, tag: 'a b'}\n",
+    );
+    assert!(message.contains("not a valid tag"), "{message}");
 }
 
 #[test]

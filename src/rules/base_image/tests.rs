@@ -10,6 +10,7 @@ images:
   - {name: node, match: [node], dev_tag_suffix: "-dev", source: test}
   - {name: nginx, match: [nginx], source: test}
   - {name: php, match: [php], source: test}
+  - {name: base, match: [ubuntu, fedora], tag: latest, source: test}
 "#;
 
 fn catalog() -> Catalog {
@@ -215,5 +216,20 @@ fn crlf_bom_and_escape_directive_survive() {
     assert_eq!(
         rewritten(text),
         "\u{feff}# escape=`\r\nFROM reg.example.dev/node:20 `\r\n  AS b\r\nRUN echo `\r\n  hi\r\n"
+    );
+}
+
+#[test]
+fn a_fixed_catalog_tag_replaces_the_tag_policy() {
+    let (fixed, messages) = run(
+        "FROM ubuntu:20.04\nFROM fedora:30@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+    );
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/base:latest\nFROM reg.example.dev/base:latest\n"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("digest-dropped:")),
+        "{messages:?}"
     );
 }

@@ -97,7 +97,10 @@ fn a_stage_that_runs_as_root_may_expose_a_privileged_port() {
             Vec::<String>::new()
         );
     }
-    let messages = findings("FROM golang:1.22\nUSER nobody\nEXPOSE 443\n");
+    let messages = of(
+        &findings("FROM golang:1.22\nUSER nobody\nEXPOSE 443\n"),
+        "privileged-port",
+    );
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
         messages[0].contains("it runs as user `nobody`, not root"),
@@ -157,7 +160,7 @@ fn crlf_and_lowercase_keywords() {
     let (fixed, messages) = run(text);
     assert_eq!(
         fixed,
-        "from reg.example.dev/node:20-dev\r\nexpose 80\r\nrun apt-get install -y curl\r\n"
+        "from reg.example.dev/node:20-dev\r\nexpose 80\r\nuser root\r\nrun apt-get install -y curl\r\nuser 1000:1000\r\n"
     );
     let ours = findings(text);
     assert_eq!(ours.len(), 2, "{ours:?}");

@@ -1,0 +1,681 @@
+use super::*;
+use crate::discovery::FileKind;
+use crate::migrate::migrate_text;
+use crate::rules::Context;
+use crate::rules::test_support::{run, test_catalog};
+use crate::stages::StageModel;
+
+/// Migrate `text`, then migrate the result again: the second run must change nothing and apply
+/// no fix. Returns the first result and its messages.
+fn run_twice(text: &str) -> (String, Vec<String>) {
+    let (fixed, messages) = run(text);
+    let catalog = test_catalog();
+    let again = migrate_text(FileKind::Dockerfile, &fixed, Context { catalog: &catalog })
+        .expect("migrates");
+    assert_eq!(again.text, fixed, "second run changed the text");
+    let fixes: Vec<String> = again
+        .findings
+        .iter()
+        .filter(|finding| finding.fixed)
+        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .collect();
+    assert!(fixes.is_empty(), "second run applied fixes: {fixes:?}");
+    (fixed, messages)
+}
+
+/// This module's diagnostics for `text` in one pass, without the fix loop.
+fn diagnostics(text: &str) -> Vec<Diagnostic> {
+    let catalog = test_catalog();
+    let file = crate::dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    check(&model)
+}
+
+fn with_rule<'m>(messages: &'m [String], rule: &str) -> Vec<&'m str> {
+    let prefix = format!("{rule}: ");
+    messages
+        .iter()
+        .filter(|message| message.starts_with(&prefix))
+        .map(String::as_str)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// user-mapping
+
+#[test]
+fn a_public_user_becomes_the_runtime_uid() {
+    let (fixed, messages) =
+        run_twice("FROM node:20\nCOPY app.js /app/\nUSER node\nCMD [\"app.js\"]\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20\nCOPY app.js /app/\nUSER 1000\nCMD [\"app.js\"]\n"
+    );
+    assert_eq!(
+        with_rule(&messages, "user-mapping"),
+        [
+            "user-mapping: `USER node` → `USER 1000`: the replacement reg.example.dev/node has no user `node`; it runs as the numeric runtime id instead"
+        ]
+    );
+}
+
+#[test]
+fn chown_users_and_groups_become_runtime_ids() {
+    let (fixed, messages) = run_twice(
+        "FROM node:20\nCOPY --chown=node:node . /app\nADD --chown=\"node\" x.tgz /opt/\nCOPY --chown=1000:node a /b\n",
+    );
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20\nCOPY --chown=1000:1000 . /app\nADD --chown=\"1000\" x.tgz /opt/\nCOPY --chown=1000:1000 a /b\n"
+    );
+    assert_eq!(
+        with_rule(&messages, "user-mapping").len(),
+        3,
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("has no user `node` or group `node`")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn numeric_ids_root_and_variables_are_kept() {
+    let text = "FROM node:20\nUSER 1000:1000\nCOPY --chown=root:root a /b\nUSER $APP_USER\nUSER root\nUSER node\n";
+    let (fixed, messages) = run(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20\nUSER 1000:1000\nCOPY --chown=root:root a /b\nUSER $APP_USER\nUSER root\nUSER 1000\n"
+    );
+    assert_eq!(
+        with_rule(&messages, "user-mapping").len(),
+        1,
+        "{messages:?}"
+    );
+    assert!(
+        with_rule(&messages, "missing-fact").is_empty(),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn users_the_dockerfile_creates_are_kept() {
+    let text = "\
+FROM node:20 AS base
+RUN groupadd -g 1001 app && useradd -u 1001 -g app -m -s /bin/sh app
+FROM base
+COPY --chown=app:app . /home/app
+USER app
+";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "\
+FROM reg.example.dev/node:20-dev AS base
+USER root
+RUN groupadd -g 1001 app && useradd -u 1001 -g app -m -s /bin/sh app
+FROM base
+COPY --chown=app:app . /home/app
+USER app
+"
+    );
+    assert!(
+        with_rule(&messages, "user-mapping").is_empty(),
+        "{messages:?}"
+    );
+    assert!(
+        with_rule(&messages, "missing-fact").is_empty(),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_name_is_only_kept_after_the_run_that_creates_it() {
+    // `-g node` names an existing group; `node` is not created here.
+    let (fixed, _) =
+        run("FROM node:20\nUSER node\nUSER root\nRUN useradd -g node -m web\nUSER web\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER 1000\nUSER root\nRUN useradd -g node -m web\nUSER web\n"
+    );
+}
+
+#[test]
+fn an_unknown_hardened_group_is_a_missing_fact_without_edit() {
+    let (fixed, messages) = run_twice("FROM nginx:1.27\nUSER nginx:nginx\n");
+    assert_eq!(fixed, "FROM reg.example.dev/nginx:1.27\nUSER nginx:nginx\n");
+    let missing = with_rule(&messages, "missing-fact");
+    assert_eq!(missing.len(), 1, "{messages:?}");
+    assert!(missing[0].contains("`nginx`"), "{}", missing[0]);
+    assert!(missing[0].contains("`hardened.group`"), "{}", missing[0]);
+    assert!(
+        missing[0].contains("a guessed id would be worse"),
+        "{}",
+        missing[0]
+    );
+    assert!(
+        with_rule(&messages, "user-mapping").is_empty(),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_known_hardened_user_without_group_maps_a_bare_user() {
+    let (fixed, _) = run_twice("FROM nginx:1.27\nUSER nginx\n");
+    assert_eq!(fixed, "FROM reg.example.dev/nginx:1.27\nUSER 1000\n");
+}
+
+#[test]
+fn unknown_public_users_are_a_missing_fact_naming_the_field() {
+    let (fixed, messages) = run_twice("FROM eclipse-temurin:21\nUSER app\n");
+    assert_eq!(fixed, "FROM reg.example.dev/openjdk:21\nUSER app\n");
+    let missing = with_rule(&messages, "missing-fact");
+    assert_eq!(missing.len(), 1, "{messages:?}");
+    assert!(missing[0].contains("`app`"), "{}", missing[0]);
+    assert!(missing[0].contains("`openjdk`"), "{}", missing[0]);
+    assert!(missing[0].contains("`public.users`"), "{}", missing[0]);
+}
+
+#[test]
+fn a_name_the_public_image_does_not_list_is_reported() {
+    let (fixed, messages) = run("FROM node:20\nUSER www-data\n");
+    assert_eq!(fixed, "FROM reg.example.dev/node:20\nUSER www-data\n");
+    let missing = with_rule(&messages, "missing-fact");
+    assert_eq!(missing.len(), 1, "{messages:?}");
+    assert!(missing[0].contains("`www-data`"), "{}", missing[0]);
+}
+
+#[test]
+fn mapping_reaches_child_stages_and_leaves_other_images_alone() {
+    let text = "FROM postgres:16 AS db\nFROM db\nUSER postgres\nFROM debian:12\nUSER postgres\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/postgres:16 AS db\nFROM db\nUSER 70\nFROM debian:12\nUSER postgres\n"
+    );
+}
+
+#[test]
+fn a_value_with_a_line_continuation_is_reported_not_edited() {
+    let text = "FROM node:20\nCOPY --chown=no\\\nde . /app\n";
+    let (fixed, messages) = run(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20\nCOPY --chown=no\\\nde . /app\n"
+    );
+    let mapping = with_rule(&messages, "user-mapping");
+    assert_eq!(mapping.len(), 1, "{messages:?}");
+    assert!(mapping[0].contains("yourself"), "{}", mapping[0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// user-root
+
+#[test]
+fn a_package_install_gets_user_root_and_the_final_stage_switches_back() {
+    let text = "FROM node:20\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nCMD [\"app.js\"]\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN apt-get update && apt-get install -y curl\nUSER 1000:1000\nCOPY . /app\nCMD [\"app.js\"]\n"
+    );
+    assert_eq!(
+        with_rule(&messages, "user-root"),
+        [
+            "user-root: stage #0: this RUN needs root (`apt-get update`) and ran as root on the public image, but the replacement runs as 1000:1000: inserted `USER root` before it and `USER 1000:1000` after its last step that needs root, so it still runs as the replacement's user"
+        ]
+    );
+}
+
+#[test]
+fn the_runtime_user_comes_back_after_the_last_step_that_needs_root() {
+    let text = "FROM node:20\nRUN npm ci\nRUN apk add git\nRUN npm run build\nRUN npm install -g pm2\nRUN npm test\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nRUN npm ci\nUSER root\nRUN apk add git\nRUN npm run build\nRUN npm install -g pm2\nUSER 1000:1000\nRUN npm test\n"
+    );
+}
+
+#[test]
+fn no_insertion_when_user_root_already_precedes() {
+    let text = "FROM node:20\nUSER root\nRUN apt-get install -y curl\nUSER node\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN apt-get install -y curl\nUSER 1000\n"
+    );
+    assert!(with_rule(&messages, "user-root").is_empty(), "{messages:?}");
+    assert!(
+        with_rule(&messages, "final-root").is_empty(),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_later_user_instruction_makes_the_switch_back_unnecessary() {
+    let text = "FROM node:20\nRUN apt-get install -y curl\nUSER node\nCMD [\"app.js\"]\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN apt-get install -y curl\nUSER 1000\nCMD [\"app.js\"]\n"
+    );
+}
+
+#[test]
+fn a_run_that_ran_as_a_non_root_user_is_left_failing() {
+    let text = "FROM node:20\nUSER node\nRUN npm install -g pm2\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER 1000\nRUN npm install -g pm2\n"
+    );
+    assert!(with_rule(&messages, "user-root").is_empty(), "{messages:?}");
+}
+
+#[test]
+fn lowercase_keywords_are_kept() {
+    let text = "from node:20\nrun apt-get install -y curl\ncmd [\"app.js\"]\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "from reg.example.dev/node:20-dev\nuser root\nrun apt-get install -y curl\nuser 1000:1000\ncmd [\"app.js\"]\n"
+    );
+}
+
+#[test]
+fn crlf_line_endings_and_a_missing_final_newline_are_kept() {
+    let text = "FROM node:20\r\nUSER node\r\nCOPY --chown=node:node . /app\r\nUSER root\r\nRUN apk add curl";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\r\nUSER 1000\r\nCOPY --chown=1000:1000 . /app\r\nUSER root\r\nRUN apk add curl"
+    );
+    let text = "FROM node:20\r\n  RUN apk add curl";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\r\n  USER root\r\n  RUN apk add curl\r\nUSER 1000:1000"
+    );
+}
+
+#[test]
+fn heredoc_scripts_are_read_and_the_user_comes_back_after_the_terminator() {
+    let text = "FROM node:20\nRUN <<EOF\nset -e\napt-get update\nEOF\nCMD [\"app.js\"]\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN <<EOF\nset -e\napt-get update\nEOF\nUSER 1000:1000\nCMD [\"app.js\"]\n"
+    );
+}
+
+#[test]
+fn a_build_stage_keeps_root_and_the_runtime_stage_is_untouched() {
+    let text = "\
+FROM node:20 AS build
+RUN apt-get update && apt-get install -y python3 make g++
+RUN npm ci && npm run build
+FROM node:20
+COPY --from=build --chown=node:node /app/dist /app
+USER node
+CMD [\"/app/server.js\"]
+";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "\
+FROM reg.example.dev/node:20-dev AS build
+USER root
+RUN apt-get update && apt-get install -y python3 make g++
+RUN npm ci && npm run build
+FROM reg.example.dev/node:20
+COPY --from=build --chown=1000:1000 /app/dist /app
+USER 1000
+CMD [\"/app/server.js\"]
+"
+    );
+}
+
+#[test]
+fn a_child_stage_inherits_root_and_switches_back_in_one_fix() {
+    let text = "FROM node:20 AS base\nRUN apk add tini\nFROM base\nCOPY . /app\nCMD [\"app.js\"]\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev AS base\nUSER root\nRUN apk add tini\nFROM base\nUSER 1000:1000\nCOPY . /app\nCMD [\"app.js\"]\n"
+    );
+    assert_eq!(with_rule(&messages, "user-root").len(), 2, "{messages:?}");
+    let fixes: Vec<Fix> = diagnostics(text)
+        .into_iter()
+        .filter(|diagnostic| diagnostic.rule == Rule::UserRoot)
+        .filter_map(|diagnostic| diagnostic.fix)
+        .collect();
+    assert_eq!(fixes.len(), 2);
+    assert_eq!(fixes[0], fixes[1], "one fix for the whole file");
+    assert_eq!(fixes[0].edits().len(), 2);
+}
+
+#[test]
+fn a_child_that_needs_root_itself_does_not_repeat_user_root() {
+    let text = "FROM node:20 AS base\nRUN apk add tini\nFROM base\nRUN apk add curl\nRUN npm ci\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev AS base\nUSER root\nRUN apk add tini\nFROM base\nRUN apk add curl\nUSER 1000:1000\nRUN npm ci\n"
+    );
+}
+
+#[test]
+fn a_runnable_test_stage_switches_back_too() {
+    let text = "FROM node:20 AS test\nRUN apk add chromium\nFROM node:20\nCMD [\"app.js\"]\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev AS test\nUSER root\nRUN apk add chromium\nUSER 1000:1000\nFROM reg.example.dev/node:20\nCMD [\"app.js\"]\n"
+    );
+}
+
+#[test]
+fn a_root_replacement_needs_nothing() {
+    let text = "FROM golang:1.22\nRUN apt-get install -y git\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/go:1.22-dev\nRUN apt-get install -y git\n"
+    );
+    assert!(with_rule(&messages, "user-root").is_empty(), "{messages:?}");
+}
+
+#[test]
+fn an_unknown_runtime_user_still_gets_user_root_and_a_missing_fact() {
+    let text = "FROM python:3.12\nRUN apt-get install -y libpq5\nCMD [\"python3\", \"app.py\"]\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/python:3.12-dev\nUSER root\nRUN apt-get install -y libpq5\nCMD [\"python3\", \"app.py\"]\n"
+    );
+    let missing = with_rule(&messages, "missing-fact");
+    assert_eq!(missing.len(), 1, "{messages:?}");
+    assert!(missing[0].contains("now runs as root"), "{}", missing[0]);
+    assert!(missing[0].contains("`hardened.user`"), "{}", missing[0]);
+    assert!(
+        with_rule(&messages, "user-root")[0]
+            .contains("does not say which user the replacement runs as"),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_unknown_runtime_user_in_a_build_stage_is_no_missing_fact() {
+    let text = "FROM python:3.12 AS build\nRUN pip install -r requirements.txt\nFROM scratch\nCOPY --from=build /x /x\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/python:3.12-dev AS build\nUSER root\nRUN pip install -r requirements.txt\nFROM scratch\nCOPY --from=build /x /x\n"
+    );
+    assert!(
+        with_rule(&messages, "missing-fact").is_empty(),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_hand_migrated_stage_is_treated_like_the_public_one() {
+    // The catalog says public node ran as root: a RUN on the replacement's default user that
+    // needs root gets the same lines a migration would have added.
+    let text = "FROM reg.example.dev/node:20-dev\nRUN apk add curl\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN apk add curl\nUSER 1000:1000\n"
+    );
+    // An explicit user means the same on both images: left as written.
+    let text = "FROM reg.example.dev/node:20-dev\nUSER 1000\nRUN apk add curl\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(fixed, text);
+}
+
+#[test]
+fn runs_that_need_no_root_add_nothing() {
+    let text = "FROM node:20\nWORKDIR /home/node/app\nRUN npm ci && npm run build\nRUN cp /usr/share/x ./x\nRUN echo hi > /dev/null 2>&1\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nWORKDIR /home/node/app\nRUN npm ci && npm run build\nRUN cp /usr/share/x ./x\nRUN echo hi > /dev/null 2>&1\n"
+    );
+    assert!(with_rule(&messages, "user-root").is_empty(), "{messages:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// final-root
+
+#[test]
+fn a_final_stage_the_author_left_as_root_is_a_warning() {
+    let text = "FROM node:20\nUSER root\nCOPY . /app\nCMD [\"app.js\"]\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20\nUSER root\nCOPY . /app\nCMD [\"app.js\"]\n"
+    );
+    assert_eq!(
+        with_rule(&messages, "final-root"),
+        [
+            "final-root: the final stage runs as root (`USER root`), but the replacement reg.example.dev/node runs as 1000:1000: hardened images are meant to run as non-root; if root is only needed for some build steps, add `USER 1000:1000` after them"
+        ]
+    );
+}
+
+#[test]
+fn final_root_follows_the_stage_chain_and_ignores_root_replacements() {
+    let (_, messages) = run("FROM node:20 AS base\nUSER 0:0\nFROM base\nCOPY . /app\n");
+    assert_eq!(with_rule(&messages, "final-root").len(), 1, "{messages:?}");
+    let (_, messages) = run("FROM golang:1.22\nUSER root\n");
+    assert!(
+        with_rule(&messages, "final-root").is_empty(),
+        "{messages:?}"
+    );
+    let (_, messages) = run("FROM node:20\nUSER root\nUSER node\n");
+    assert!(
+        with_rule(&messages, "final-root").is_empty(),
+        "{messages:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading commands
+
+fn reason(command: &str) -> Option<String> {
+    let text = format!("FROM a\nRUN {command}\n");
+    let file = crate::dockerfile::parse(&text).expect("parses");
+    match file.instructions().get(1) {
+        Some(Instruction::Run(run)) => needs_root(run, &["/home/build"]),
+        _ => panic!("expected RUN"),
+    }
+}
+
+#[test]
+fn commands_that_need_root() {
+    for command in [
+        "apt-get -y install curl",
+        "apk --no-cache add git",
+        "yum install -y x && yum clean all",
+        "microdnf install x",
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y x",
+        "sudo -u root zypper in x",
+        "useradd -m app",
+        "chown -R 1000 /app",
+        "mkdir -p /etc/app",
+        "echo x >> /etc/hosts",
+        "echo x 2>/var/log/x",
+        "printf 'a' | tee -a /etc/profile",
+        "sed -i 's/a/b/' /etc/nginx/nginx.conf",
+        "ln -s /app/bin/tool /usr/local/bin/tool",
+        "cp tool /usr/local/bin/",
+        "curl -fsSLo /usr/local/bin/jq https://x",
+        "curl -fsSL https://x -o /usr/local/bin/jq",
+        "wget -O /usr/local/bin/x https://x",
+        "tar -xzf x.tgz -C /usr/local",
+        "pip install -r requirements.txt",
+        "python3 -m pip install flask",
+        "npm i -g pm2",
+        "npm install --global yarn",
+        "gem install bundler",
+        "set -eux; \\\n  apt-get update; \\\n  rm -rf /var/lib/apt/lists/*",
+        "[\"apt-get\", \"install\", \"-y\", \"x\"]",
+        "[\"/bin/sh\", \"-c\", \"apk add x\"]",
+        "bash -euo pipefail -c 'apk add x'",
+        "if [ -n \"$X\" ]; then apk add x; fi",
+        "dpkg -i x.deb",
+        "make && make install",
+        "update-ca-certificates",
+        "mkdir /project",
+        "cp /usr/share/x /app/x",
+        "chmod +x /app/start.sh",
+        "git clone https://x/y.git /opt/y",
+    ] {
+        assert!(reason(command).is_some(), "{command} needs root");
+    }
+}
+
+#[test]
+fn commands_that_do_not_need_root() {
+    for command in [
+        "npm ci",
+        "npm install",
+        "pip install --user flask",
+        "/opt/venv/bin/pip install flask",
+        "gem install --user-install x",
+        "cp /usr/share/x ./x",
+        "mkdir -p /home/build/cache && echo x > /tmp/y",
+        "echo '> /etc/x' && echo \"apt-get install\"",
+        "echo hi > /tmp/x 2>&1",
+        "echo hi > /var/tmp/x",
+        "apt-cache policy x",
+        "apk info",
+        "apt-get --version",
+        "go build -o /out/app .",
+        "ARCH=\"$(dpkg --print-architecture)\" && echo $ARCH",
+        "mkdir -p app/cache # apt-get install",
+        "cat /etc/os-release",
+    ] {
+        assert_eq!(reason(command), None, "{command} needs no root");
+    }
+}
+
+#[test]
+fn reasons_name_the_command_or_the_path() {
+    assert_eq!(reason("apk add x").as_deref(), Some("`apk add`"));
+    assert_eq!(
+        reason("echo x > /etc/motd").as_deref(),
+        Some("a write to `/etc/motd`")
+    );
+}
+
+fn created(command: &str) -> Vec<String> {
+    let text = format!("FROM a\nRUN {command}\n");
+    let file = crate::dockerfile::parse(&text).expect("parses");
+    match file.instructions().get(1) {
+        Some(Instruction::Run(run)) => run_commands(run)
+            .iter()
+            .flat_map(|command| created_by(&command.args))
+            .collect(),
+        _ => panic!("expected RUN"),
+    }
+}
+
+#[test]
+fn created_users_and_groups_are_found() {
+    assert_eq!(created("useradd -u 1001 -g app -ms /bin/bash app"), ["app"]);
+    assert_eq!(created("useradd --uid=1001 --home-dir /h web"), ["web"]);
+    assert_eq!(created("groupadd -r -g 1001 grp"), ["grp"]);
+    assert_eq!(
+        created("addgroup -S -g 1000 app && adduser -S -D -u 1000 -G app app"),
+        ["app", "app"]
+    );
+    assert_eq!(created("adduser --system --group --uid 999 svc"), ["svc"]);
+    assert_eq!(
+        created("adduser --disabled-password --gecos \"\" bob"),
+        ["bob"]
+    );
+    assert!(created("addgroup bob wheel").is_empty());
+    assert!(created("adduser bob sudo").is_empty());
+    assert!(created("usermod -aG node app").is_empty());
+}
+
+#[test]
+fn root_is_uid_zero_or_root() {
+    for user in ["0", "root", "0:0", "root:root", "00", "0:1000"] {
+        assert!(is_root(user), "{user}");
+    }
+    for user in ["1000", "1000:0", "node", "", "$USER", "rooty"] {
+        assert!(!is_root(user), "{user}");
+    }
+}
+
+#[test]
+fn tokenizer_survives_odd_input() {
+    for text in [
+        "\"unterminated",
+        "'x",
+        "\\",
+        "a >",
+        "<",
+        "&>",
+        "#",
+        "$(",
+        "`",
+        "\r\n\\\r",
+    ] {
+        let _ = tokenize(text);
+        let _ = script_commands(text, 0);
+    }
+    assert_eq!(
+        tokenize("a 'b c' \"d\\\"e\" f\\ g>x"),
+        [
+            Token::Word("a".into()),
+            Token::Word("b c".into()),
+            Token::Word("d\"e".into()),
+            Token::Word("f g".into()),
+            Token::Redirect,
+            Token::Word("x".into()),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_public_user_is_a_missing_fact_without_edit() {
+    // The embedded catalog knows the replacement's user but not the public image's.
+    let catalog = crate::catalog::Catalog::embedded().expect("catalog");
+    let text = "FROM public.ecr.aws/eks/aws-load-balancer-controller:v2.8.0\nRUN apk add curl\n";
+    let migration =
+        migrate_text(FileKind::Dockerfile, text, Context { catalog: &catalog }).expect("migrates");
+    assert!(!migration.text.contains("USER"), "{}", migration.text);
+    let missing: Vec<&str> = migration
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == Rule::MissingFact)
+        .map(|finding| finding.message.as_str())
+        .filter(|message| message.contains("`public.user`"))
+        .collect();
+    assert_eq!(missing.len(), 1, "{:?}", migration.findings);
+    assert!(missing[0].contains("65532"), "{}", missing[0]);
+}
+
+#[test]
+fn a_final_child_of_a_stage_with_an_unknown_runtime_user_is_a_missing_fact() {
+    let text = "FROM python:3.12 AS base\nRUN apt-get install -y libpq5\nFROM base\nCOPY . /app\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/python:3.12-dev AS base\nUSER root\nRUN apt-get install -y libpq5\nFROM base\nCOPY . /app\n"
+    );
+    let missing = with_rule(&messages, "missing-fact");
+    assert_eq!(missing.len(), 1, "{messages:?}");
+    assert!(
+        missing[0].contains("final stage #1 now runs as root"),
+        "{}",
+        missing[0]
+    );
+}

@@ -394,7 +394,7 @@ fn an_unknown_runtime_user_still_gets_user_root_and_a_missing_fact() {
     let (fixed, messages) = run_twice(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/python:3.12-dev\nUSER root\nRUN apt-get install -y libpq5\nCMD [\"python3\", \"app.py\"]\n"
+        "FROM reg.example.dev/python:3.12-dev\nUSER root\nRUN apt-get install -y libpq5\nENTRYPOINT [\"python3\"]\nCMD [\"app.py\"]\n"
     );
     let missing = with_rule(&messages, "missing-fact");
     assert_eq!(missing.len(), 1, "{messages:?}");
@@ -443,7 +443,8 @@ fn runs_that_need_no_root_add_nothing() {
     let (fixed, messages) = run_twice(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20-dev\nWORKDIR /home/node/app\nRUN npm ci && npm run build\nRUN cp /usr/share/x ./x\nRUN echo hi > /dev/null 2>&1\n"
+        // The workdir rule moves the directory uid 1000 cannot write; no USER line is added.
+        "FROM reg.example.dev/node:20-dev\nWORKDIR /home/build\nRUN npm ci && npm run build\nRUN cp /usr/share/x ./x\nRUN echo hi > /dev/null 2>&1\n"
     );
     assert!(with_rule(&messages, "user-root").is_empty(), "{messages:?}");
 }

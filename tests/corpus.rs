@@ -118,3 +118,164 @@ fn every_corpus_dockerfile_migrates_reparses_and_is_stable() {
         "only {changed} corpus Dockerfiles changed: is the catalog loaded?"
     );
 }
+
+/// The user part of `user[:group]`.
+fn user_part(user: &str) -> &str {
+    user.split(':').next().unwrap_or(user)
+}
+
+fn basename(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+/// The program and arguments a container really runs, independent of how they are spelled:
+/// docker-library entrypoint scripts and init wrappers are dropped (they run their arguments),
+/// a first argument that is an option or a script file runs with the image's default program
+/// (what those scripts do), and the program is compared by its file name.
+fn normalise(argv: &[String], default_program: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = argv.to_vec();
+    let mut dropped_script = false;
+    while let Some(first) = words.first() {
+        let name = basename(first);
+        if name.ends_with("entrypoint.sh") {
+            dropped_script = true;
+        } else if !(name == "tini" || name == "--") {
+            break;
+        }
+        words.remove(0);
+    }
+    // `sh -c "a b c"` runs the same words as `["a", "b", "c"]` when they split plainly.
+    if let [shell, flag, text] = words.as_slice()
+        && basename(shell) == "sh"
+        && flag == "-c"
+        && !text.contains(|ch: char| "$*?[]&|;<>\\()'\"`~#{}!".contains(ch))
+    {
+        words = text.split_whitespace().map(str::to_owned).collect();
+    }
+    let runs_with_default = words.first().is_some_and(|first| {
+        first.starts_with('-')
+            || [".js", ".mjs", ".cjs", ".py"]
+                .iter()
+                .any(|ext| first.ends_with(ext))
+    });
+    if dropped_script
+        && runs_with_default
+        && let Some(program) = default_program
+    {
+        words.insert(0, program.to_owned());
+    }
+    if let Some(first) = words.first_mut() {
+        *first = basename(first).to_owned();
+    }
+    words
+}
+
+fn argv(config: &hardport::stages::Config) -> Option<Vec<String>> {
+    let mut words = config.entrypoint.as_ref()?.argv();
+    words.extend(config.cmd.as_ref()?.argv());
+    Some(words)
+}
+
+/// Issue 4's acceptance property: for every final stage whose base and specs are known, the
+/// effective user and command after migration equal the intended ones. Files where a rule
+/// reported that it could not make them equal (a finding without a fix) are skipped: there
+/// hardport said so instead of guessing.
+#[test]
+fn migrated_final_stages_run_the_intended_user_and_command() {
+    use hardport::rules::Rule;
+    use hardport::stages::{Lineage, StageModel, View};
+
+    let Some(dir) = corpus_dir() else {
+        eprintln!("skipped: ../shared/corpus is not present");
+        return;
+    };
+    let catalog = Catalog::embedded().expect("embedded catalog");
+    let context = Context { catalog: &catalog };
+    let (mut checked_commands, mut checked_users) = (0, 0);
+    let mut problems = Vec::new();
+    for path in corpus_files(&dir, "dockerfile") {
+        let Ok(text) = std::fs::read_to_string(dir.join(&path)) else {
+            continue;
+        };
+        let Ok(migration) = migrate_text(FileKind::Dockerfile, &text, context) else {
+            continue;
+        };
+        let gave_up = migration.findings.iter().any(|finding| {
+            !finding.fixed
+                && matches!(
+                    finding.rule,
+                    Rule::Entrypoint | Rule::NeedsShell | Rule::MissingFact | Rule::UnresolvedImage
+                )
+        });
+        if gave_up {
+            continue;
+        }
+        let (Ok(before_file), Ok(after_file)) =
+            (dockerfile::parse(&text), dockerfile::parse(&migration.text))
+        else {
+            continue;
+        };
+        let before = StageModel::new(&before_file, &catalog);
+        let after = StageModel::new(&after_file, &catalog);
+        let Some(last) = before.final_stage().map(|stage| stage.index) else {
+            continue;
+        };
+        let Lineage::Migrating(migrating) = before.lineage(last) else {
+            continue;
+        };
+        let entry = migrating.entry;
+        let (old, new) = (
+            before.config(last, View::Public, None),
+            after.config(last, View::Hardened, None),
+        );
+
+        let default_program = entry
+            .public
+            .cmd
+            .as_ref()
+            .and_then(|cmd| cmd.first())
+            .map(String::as_str);
+        if let (Some(old_argv), Some(new_argv)) = (argv(&old), argv(&new)) {
+            checked_commands += 1;
+            let (want, got) = (
+                normalise(&old_argv, default_program),
+                normalise(&new_argv, default_program),
+            );
+            if want != got {
+                problems.push(format!("{path}: runs {got:?}, intended {want:?}"));
+            }
+        }
+
+        let public_users = entry.public.users.as_ref();
+        if let (Some(old_user), Some(new_user), Some(runtime)) = (
+            old.user.as_deref(),
+            new.user.as_deref(),
+            entry.hardened.user.as_ref(),
+        ) {
+            let old_name = user_part(old_user);
+            let public_default = entry.public.user.as_ref().map(|user| user.0.as_str());
+            let intended = if public_users.is_some_and(|users| users.contains_key(old_name))
+                || Some(old_name) == public_default
+            {
+                runtime.0.as_str()
+            } else {
+                old_name
+            };
+            checked_users += 1;
+            if user_part(new_user) != intended {
+                problems.push(format!("{path}: runs as {new_user}, intended {intended}"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        checked_commands > 0 && checked_users > 0,
+        "nothing was checked: {checked_commands} commands, {checked_users} users"
+    );
+    eprintln!("checked {checked_commands} commands and {checked_users} users");
+}

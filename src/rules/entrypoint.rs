@@ -476,7 +476,7 @@ fn check_stage(context: &Context<'_, '_, '_, '_>, findings: &mut Findings) {
             (None, Some(plan)) => {
                 cmd_runs_alone = align_cmd(context, migration, plan, findings);
             }
-            (None, None) => {}
+            (None, None) => report_default_command(context, migration, findings),
         }
     }
 
@@ -877,6 +877,63 @@ fn align_cmd(
         ),
     );
     true
+}
+
+/// The stage runs the image's own default command. Minimus matches public defaults where it can;
+/// where both are known and differ (public node runs `node`, Minimus node `node --help`), say so:
+/// the container will not do what it did.
+fn report_default_command(
+    context: &Context<'_, '_, '_, '_>,
+    migration: &Migration<'_, '_>,
+    findings: &mut Findings,
+) {
+    let spec_argv = |spec: &crate::catalog::ImageSpec| {
+        let mut argv = spec.entrypoint.clone()?;
+        argv.extend(spec.cmd.clone()?);
+        Some(argv)
+    };
+    let (Some(public), Some(hardened)) = (
+        spec_argv(&migration.entry.public),
+        spec_argv(&context.entry.hardened),
+    ) else {
+        return;
+    };
+    let program = |argv: &[String]| -> Vec<String> {
+        let mut words: Vec<String> = argv
+            .iter()
+            .skip_while(|word| is_entrypoint_script(word))
+            .cloned()
+            .collect();
+        if let Some(first) = words.first_mut() {
+            *first = basename(first).to_owned();
+        }
+        words
+    };
+    if program(&public) == program(&hardened) {
+        return;
+    }
+    let Some(from) = context
+        .model
+        .file
+        .instructions()
+        .get(context.model.stages[context.index].from_index)
+        .and_then(|from| context.file.instruction_range(from))
+    else {
+        return;
+    };
+    findings.report(
+        context.index,
+        Rule::Entrypoint,
+        from,
+        format!(
+            "stage {} sets no ENTRYPOINT or CMD, so it runs the image's default: {} on `{}`, but {} on `{}`; set CMD explicitly if the container should keep doing what it did",
+            context.label(),
+            json_array(&public),
+            migration.token.text,
+            json_array(&hardened),
+            context.image
+        ),
+    );
 }
 
 /// A CMD that starts with an option: docker-library entrypoint scripts run it as arguments of

@@ -629,3 +629,19 @@ fn a_script_file_cmd_is_never_made_the_entrypoint() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_stage_on_the_image_default_hears_when_the_default_differs() {
+    let text = "FROM node:20\nCOPY . /app\n";
+    let (fixed, messages) = run_idempotent(text);
+    assert_eq!(fixed, "FROM reg.example.dev/node:20\nCOPY . /app\n");
+    assert_eq!(
+        of(&messages, "entrypoint"),
+        [
+            "stage #0 sets no ENTRYPOINT or CMD, so it runs the image's default: [\"docker-entrypoint.sh\", \"node\"] on `node:20`, but [\"/usr/bin/node\", \"--help\"] on `reg.example.dev/node:20`; set CMD explicitly if the container should keep doing what it did"
+        ]
+    );
+    // Unknown defaults (the test catalog states no entrypoint for go): nothing to compare.
+    let (_, messages) = run_idempotent("FROM golang:1.22\nCOPY . /src\n");
+    assert!(of(&messages, "entrypoint").is_empty(), "{messages:?}");
+}

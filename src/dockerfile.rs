@@ -122,6 +122,18 @@ impl<'a> Dockerfile<'a> {
             .map(Token::unquoted)
     }
 
+    /// The `from=` values of a `RUN`'s `--mount` options: stages or images it reads.
+    pub fn mount_sources<'r>(
+        &'r self,
+        run: &'r parse_dockerfile::RunInstruction<'a>,
+    ) -> impl Iterator<Item = Token<'a>> + 'r {
+        run.options
+            .iter()
+            .filter(|flag| flag.name.value.eq_ignore_ascii_case("mount"))
+            .filter_map(|flag| flag.value.as_ref().and_then(|value| self.token(value)))
+            .filter_map(|mount| option_field(mount, "from"))
+    }
+
     /// The declarations of an `ARG` instruction; empty when its text cannot be edited in place.
     pub fn arg_declarations(&self, arg: &ArgInstruction<'a>) -> Vec<ArgDeclaration<'a>> {
         self.token(&arg.arguments)
@@ -351,6 +363,31 @@ fn source_span(source: &parse_dockerfile::Source<'_>) -> Option<Range<usize>> {
         parse_dockerfile::Source::Path(path) => Some(path.span.clone()),
         parse_dockerfile::Source::HereDoc(here_doc) => Some(here_doc.span.clone()),
         _ => None,
+    }
+}
+
+/// The keyword of an instruction in upper case, for messages.
+pub fn instruction_keyword(instruction: &Instruction<'_>) -> &'static str {
+    match instruction {
+        Instruction::Add(_) => "ADD",
+        Instruction::Arg(_) => "ARG",
+        Instruction::Cmd(_) => "CMD",
+        Instruction::Copy(_) => "COPY",
+        Instruction::Entrypoint(_) => "ENTRYPOINT",
+        Instruction::Env(_) => "ENV",
+        Instruction::Expose(_) => "EXPOSE",
+        Instruction::From(_) => "FROM",
+        Instruction::Healthcheck(_) => "HEALTHCHECK",
+        Instruction::Label(_) => "LABEL",
+        Instruction::Maintainer(_) => "MAINTAINER",
+        Instruction::Onbuild(_) => "ONBUILD",
+        Instruction::Run(_) => "RUN",
+        Instruction::Shell(_) => "SHELL",
+        Instruction::Stopsignal(_) => "STOPSIGNAL",
+        Instruction::User(_) => "USER",
+        Instruction::Volume(_) => "VOLUME",
+        Instruction::Workdir(_) => "WORKDIR",
+        _ => "this instruction",
     }
 }
 

@@ -15,9 +15,7 @@ use std::ops::Range;
 use parse_dockerfile::{Command, Instruction};
 
 use crate::catalog::{Catalog, Entry, ImageSpec};
-use crate::dockerfile::{
-    ArgScope, Dockerfile, Token, could_expand_to, option_field, whole_variable,
-};
+use crate::dockerfile::{ArgScope, Dockerfile, Token, could_expand_to, whole_variable};
 use crate::image_ref::{ImageRef, ReplacementTag, replacement_tag};
 
 /// How many `ARG` indirections (`FROM $A`, `ARG A=$B`, …) are followed before giving up.
@@ -478,13 +476,7 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
                     }
                 }
                 Instruction::Run(run) => {
-                    let mounts = run
-                        .options
-                        .iter()
-                        .filter(|flag| flag.name.value.eq_ignore_ascii_case("mount"))
-                        .filter_map(|flag| flag.value.as_ref().and_then(|value| file.token(value)))
-                        .filter_map(|mount| option_field(mount, "from"));
-                    for source in mounts {
+                    for source in file.mount_sources(run) {
                         if let (Some(stage), Reference::Stage(from)) = (
                             stages.last_mut(),
                             resolver.resolve(source, Site::CopySource),

@@ -31,7 +31,7 @@ use std::ops::Range;
 use parse_dockerfile::Instruction;
 
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::dockerfile::{Dockerfile, Token, option_field};
+use crate::dockerfile::{Dockerfile, Token};
 use crate::rules::{Context, Rule};
 use crate::stages::{Migration, Reference, Resolver, Site};
 
@@ -59,13 +59,7 @@ pub fn check(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                 }
             }
             Instruction::Run(run) => {
-                let mounts = run
-                    .options
-                    .iter()
-                    .filter(|flag| flag.name.value.eq_ignore_ascii_case("mount"))
-                    .filter_map(|flag| flag.value.as_ref().and_then(|value| file.token(value)))
-                    .filter_map(|mount| option_field(mount, "from"));
-                for source in mounts {
+                for source in file.mount_sources(run) {
                     reporter.report(source, resolver.resolve(source, Site::CopySource));
                 }
             }

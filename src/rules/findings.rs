@@ -1177,7 +1177,7 @@ fn onbuild_triggers(
         let Some(range) = model.file.instruction_range(instruction) else {
             continue;
         };
-        let trigger = keyword(&onbuild.instruction);
+        let trigger = crate::dockerfile::instruction_keyword(&onbuild.instruction);
         let advice = match (&*onbuild.instruction, model.has_shell(index)) {
             (Instruction::Run(_), Some(false)) => format!(
                 "a RUN trigger needs a shell, and this stage ships {}'s production image, which has none, so those builds fail: build them FROM the -dev variant or move the step into their Dockerfiles",
@@ -1207,31 +1207,6 @@ fn onbuild_triggers(
         ));
     }
     diagnostics
-}
-
-/// The keyword of an instruction, for messages.
-fn keyword(instruction: &Instruction<'_>) -> &'static str {
-    match instruction {
-        Instruction::Add(_) => "ADD",
-        Instruction::Arg(_) => "ARG",
-        Instruction::Cmd(_) => "CMD",
-        Instruction::Copy(_) => "COPY",
-        Instruction::Entrypoint(_) => "ENTRYPOINT",
-        Instruction::Env(_) => "ENV",
-        Instruction::Expose(_) => "EXPOSE",
-        Instruction::From(_) => "FROM",
-        Instruction::Healthcheck(_) => "HEALTHCHECK",
-        Instruction::Label(_) => "LABEL",
-        Instruction::Maintainer(_) => "MAINTAINER",
-        Instruction::Onbuild(_) => "ONBUILD",
-        Instruction::Run(_) => "RUN",
-        Instruction::Shell(_) => "SHELL",
-        Instruction::Stopsignal(_) => "STOPSIGNAL",
-        Instruction::User(_) => "USER",
-        Instruction::Volume(_) => "VOLUME",
-        Instruction::Workdir(_) => "WORKDIR",
-        _ => "instruction",
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,10 +50,11 @@ images:
     hardened: {user: "1000", group: "1000", workdir: /home/build, shell: false}
 "#;
 
-pub fn test_catalog() -> Catalog {
+/// A catalog loaded from `yaml`, alone (no embedded default).
+pub fn catalog_from_yaml(yaml: &str) -> Catalog {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("catalog.yaml");
-    std::fs::write(&path, TEST_CATALOG).expect("write");
+    std::fs::write(&path, yaml).expect("write");
     Catalog::load(&CatalogOptions {
         use_default: false,
         files: vec![path],
@@ -62,10 +63,19 @@ pub fn test_catalog() -> Catalog {
     .expect("test catalog")
 }
 
+pub fn test_catalog() -> Catalog {
+    catalog_from_yaml(TEST_CATALOG)
+}
+
 /// Migrate `text` as a Dockerfile with the test catalog: the result and `rule: message` for
 /// every finding, in line order.
 pub fn run(text: &str) -> (String, Vec<String>) {
-    let catalog = test_catalog();
+    run_with_catalog(TEST_CATALOG, text)
+}
+
+/// [`run`] with the catalog given as YAML.
+pub fn run_with_catalog(yaml: &str, text: &str) -> (String, Vec<String>) {
+    let catalog = catalog_from_yaml(yaml);
     let migration =
         migrate_text(FileKind::Dockerfile, text, Context { catalog: &catalog }).expect("migrates");
     let messages = migration

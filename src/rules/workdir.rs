@@ -979,7 +979,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
                             reason: format!(
                                 "line {}: {} names {}, and hardport does not rewrite it there",
                                 lines.line(at),
-                                keyword(instruction),
+                                crate::dockerfile::instruction_keyword(instruction),
                                 change.from
                             ),
                         });
@@ -1539,7 +1539,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                         at..at + path.len(),
                         format!(
                             "{} names {path}, which stage {} wrote relative to the working directory; on {}'s replacement it is {moved}: change it by hand",
-                            keyword(instruction),
+                            crate::dockerfile::instruction_keyword(instruction),
                             self.label(index),
                             self.entry_name()
                         ),
@@ -1817,31 +1817,6 @@ fn absolute_words(text: &str) -> Vec<String> {
         previous = Some(ch);
     }
     words
-}
-
-/// The instruction's keyword, for messages.
-fn keyword(instruction: &Instruction<'_>) -> &'static str {
-    match instruction {
-        Instruction::Add(_) => "ADD",
-        Instruction::Arg(_) => "ARG",
-        Instruction::Cmd(_) => "CMD",
-        Instruction::Copy(_) => "COPY",
-        Instruction::Entrypoint(_) => "ENTRYPOINT",
-        Instruction::Env(_) => "ENV",
-        Instruction::Expose(_) => "EXPOSE",
-        Instruction::From(_) => "FROM",
-        Instruction::Healthcheck(_) => "HEALTHCHECK",
-        Instruction::Label(_) => "LABEL",
-        Instruction::Maintainer(_) => "MAINTAINER",
-        Instruction::Onbuild(_) => "ONBUILD",
-        Instruction::Run(_) => "RUN",
-        Instruction::Shell(_) => "SHELL",
-        Instruction::Stopsignal(_) => "STOPSIGNAL",
-        Instruction::User(_) => "USER",
-        Instruction::Volume(_) => "VOLUME",
-        Instruction::Workdir(_) => "WORKDIR",
-        _ => "this instruction",
-    }
 }
 
 #[cfg(test)]

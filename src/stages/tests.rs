@@ -1,5 +1,4 @@
 use super::*;
-use crate::catalog::CatalogOptions;
 use crate::dockerfile;
 
 const CATALOG: &str = r#"
@@ -18,15 +17,7 @@ images:
 "#;
 
 pub(crate) fn catalog() -> Catalog {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("catalog.yaml");
-    std::fs::write(&path, CATALOG).expect("write");
-    Catalog::load(&CatalogOptions {
-        use_default: false,
-        files: vec![path],
-        registry: None,
-    })
-    .expect("catalog")
+    crate::rules::test_support::catalog_from_yaml(CATALOG)
 }
 
 const MULTI: &str = "\

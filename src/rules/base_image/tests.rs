@@ -1,5 +1,5 @@
 use super::*;
-use crate::catalog::{Catalog, CatalogOptions};
+use crate::catalog::Catalog;
 use crate::dockerfile;
 use crate::fix::apply_fixes;
 
@@ -14,15 +14,7 @@ images:
 "#;
 
 fn catalog() -> Catalog {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("catalog.yaml");
-    std::fs::write(&path, CATALOG).expect("write");
-    Catalog::load(&CatalogOptions {
-        use_default: false,
-        files: vec![path],
-        registry: None,
-    })
-    .expect("catalog")
+    crate::rules::test_support::catalog_from_yaml(CATALOG)
 }
 
 /// Run the rule once; return the fixed text and `rule: message` for every diagnostic.

@@ -190,27 +190,7 @@ fn crlf_and_lowercase_keywords_are_kept() {
 
 /// Migrate with a catalog given as YAML (facts the test catalog does not have).
 fn run_with(catalog: &str, text: &str) -> (String, Vec<String>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("catalog.yaml");
-    std::fs::write(&path, catalog).expect("write");
-    let catalog = crate::catalog::Catalog::load(&crate::catalog::CatalogOptions {
-        use_default: false,
-        files: vec![path],
-        registry: None,
-    })
-    .expect("catalog");
-    let migration = crate::migrate::migrate_text(
-        crate::discovery::FileKind::Dockerfile,
-        text,
-        crate::rules::Context { catalog: &catalog },
-    )
-    .expect("migrates");
-    let messages = migration
-        .findings
-        .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
-        .collect();
-    (migration.text, messages)
+    crate::rules::test_support::run_with_catalog(catalog, text)
 }
 
 const UNKNOWN_SHELL: &str = r#"

@@ -1,11 +1,7 @@
 use parse_dockerfile::{Instruction, Source};
 
 use super::{Scope, absolute_words, clean_absolute, expand, mention, rewrite_literal, under};
-use crate::catalog::{Catalog, CatalogOptions};
-use crate::discovery::FileKind;
 use crate::dockerfile;
-use crate::migrate::migrate_text;
-use crate::rules::Context;
 use crate::rules::test_support::{TEST_CATALOG, run};
 
 /// Messages of this module's rules.
@@ -23,23 +19,7 @@ fn ours(messages: &[String]) -> Vec<&str> {
 
 /// Migrate with the test catalog plus `extra` image entries (YAML list items).
 fn run_with(extra: &str, text: &str) -> (String, Vec<String>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("catalog.yaml");
-    std::fs::write(&path, format!("{TEST_CATALOG}{extra}")).expect("write");
-    let catalog = Catalog::load(&CatalogOptions {
-        use_default: false,
-        files: vec![path],
-        registry: None,
-    })
-    .expect("catalog");
-    let migration =
-        migrate_text(FileKind::Dockerfile, text, Context { catalog: &catalog }).expect("migrates");
-    let messages = migration
-        .findings
-        .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
-        .collect();
-    (migration.text, messages)
+    crate::rules::test_support::run_with_catalog(&format!("{TEST_CATALOG}{extra}"), text)
 }
 
 /// The second run changes nothing and says nothing about paths.

@@ -19,3 +19,4 @@ pub mod migrate;
 pub mod report;
 pub mod rules;
 pub mod stages;
+pub mod yaml;

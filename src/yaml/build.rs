@@ -1,0 +1,478 @@
+//! Builds the node tree from `saphyr-parser` events, fixing their spans against the text.
+
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
+
+use super::scan::{self, Offsets, byte_at};
+use super::{
+    Alias, Document, Entry, Layout, Mapping, Node, NodeKind, Property, Scalar, ScalarStyle,
+    Sequence, YamlError,
+};
+use crate::line_index::LineIndex;
+
+/// Why a build stopped: the parser's verdict, or spans this module could not make sense of
+/// (a bug here rather than in the file, reported instead of guessed around).
+#[derive(Debug)]
+pub(super) enum Failure {
+    Syntax {
+        offset: usize,
+        line: usize,
+        message: String,
+    },
+    Span {
+        offset: usize,
+        message: &'static str,
+    },
+}
+
+impl Failure {
+    pub(super) fn into_yaml_error(self, text: &str) -> YamlError {
+        match self {
+            Failure::Syntax { line, message, .. } => YamlError {
+                line: Some(line),
+                message,
+            },
+            Failure::Span { offset, message } => YamlError {
+                line: Some(LineIndex::new(text).line(offset)),
+                message: format!("unexpected YAML layout: {message}"),
+            },
+        }
+    }
+}
+
+/// Reads the documents of `text`, which the parser sees as `parsed` (the same text, or one with
+/// spaces `inserted` at some line starts).
+pub(super) fn build(
+    text: &str,
+    parsed: &str,
+    inserted: &[usize],
+) -> Result<Vec<Document>, Failure> {
+    let offsets = Offsets::new(parsed, inserted);
+    let mut builder = Builder {
+        text,
+        offsets: &offsets,
+        open: Vec::new(),
+        root: None,
+        documents: Vec::new(),
+        cursor: 0,
+        flow_depth: 0,
+    };
+    for event in Parser::new_from_str(parsed) {
+        let (event, span) = event.map_err(|error| builder.syntax_failure(&error))?;
+        builder.event(event, span)?;
+    }
+    Ok(builder.documents)
+}
+
+struct Builder<'t, 'o> {
+    text: &'t str,
+    offsets: &'o Offsets<'o>,
+    /// Collections started and not yet ended, innermost last.
+    open: Vec<Open>,
+    root: Option<Node>,
+    documents: Vec<Document>,
+    /// The end of the last token read: where a block scalar's header is searched from.
+    cursor: usize,
+    /// How many of the open collections are flow collections.
+    flow_depth: usize,
+}
+
+/// A collection being filled.
+struct Open {
+    start: usize,
+    anchor: Option<Property>,
+    tag: Option<Property>,
+    flow: bool,
+    /// Written with `{`/`[` (every flow collection but a `[key: value]` pair).
+    bracketed: bool,
+    children: Children,
+}
+
+enum Children {
+    Mapping {
+        entries: Vec<Entry>,
+        key: Option<Node>,
+    },
+    Sequence(Vec<Node>),
+}
+
+/// A node's properties and where its content starts.
+struct Head {
+    anchor: Option<Property>,
+    tag: Option<Property>,
+    /// Just past the last property (the span start when there is none).
+    end: usize,
+}
+
+impl Builder<'_, '_> {
+    fn syntax_failure(&self, error: &ScanError) -> Failure {
+        Failure::Syntax {
+            offset: self
+                .offsets
+                .byte(error.marker().index())
+                .min(self.text.len()),
+            line: error.marker().line(),
+            message: error.info().to_owned(),
+        }
+    }
+
+    fn span(&self, span: Span) -> Range<usize> {
+        let start = self.offsets.byte(span.start.index()).min(self.text.len());
+        start
+            ..self
+                .offsets
+                .byte(span.end.index())
+                .clamp(start, self.text.len())
+    }
+
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Failure> {
+        let span = self.span(span);
+        match event {
+            // An implicit start's span covers the content already; `---` is a token to pass.
+            Event::DocumentStart(explicit) => {
+                if explicit {
+                    self.cursor = span.end;
+                }
+            }
+            Event::DocumentEnd => {
+                self.cursor = self.cursor.max(span.end);
+                if let Some(root) = self.root.take() {
+                    self.documents.push(Document { root });
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let head = self.head(span.start, anchor != 0 || tag.is_some())?;
+                let node = self.scalar(value.into_owned(), style, head, span)?;
+                self.attach(node);
+            }
+            Event::Alias(_) => {
+                let end = scan::name_end(self.text, span.start + 1);
+                let name = self.text[span.start + 1..end].to_owned();
+                self.cursor = end;
+                self.attach(Node {
+                    range: span.start..end,
+                    anchor: None,
+                    tag: None,
+                    kind: NodeKind::Alias(Alias { name }),
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.start(span, anchor != 0 || tag.is_some(), true)?
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.start(span, anchor != 0 || tag.is_some(), false)?
+            }
+            Event::MappingEnd | Event::SequenceEnd => self.end(span)?,
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// Reads the anchor and tag at `start` when the parser says the node has some.
+    fn head(&self, start: usize, has_properties: bool) -> Result<Head, Failure> {
+        let mut head = Head {
+            anchor: None,
+            tag: None,
+            end: start,
+        };
+        if !has_properties {
+            return Ok(head);
+        }
+        loop {
+            let at = scan::skip_trivia(self.text, head.end);
+            let (slot, end) = match byte_at(self.text, at) {
+                b'&' => (&mut head.anchor, scan::name_end(self.text, at + 1)),
+                b'!' => (&mut head.tag, scan::tag_end(self.text, at)),
+                _ => break,
+            };
+            // A node has at most one of each; a second one belongs to its first key.
+            if slot.is_some() {
+                break;
+            }
+            let skip = usize::from(byte_at(self.text, at) == b'&');
+            *slot = Some(Property {
+                text: self.text[at + skip..end].to_owned(),
+                range: at..end,
+            });
+            head.end = end;
+        }
+        if head.anchor.is_none() && head.tag.is_none() {
+            return Err(Failure::Span {
+                offset: start,
+                message: "an anchor or tag the text does not show",
+            });
+        }
+        Ok(head)
+    }
+
+    fn scalar(
+        &mut self,
+        value: String,
+        style: SaphyrStyle,
+        head: Head,
+        span: Range<usize>,
+    ) -> Result<Node, Failure> {
+        let has_properties = head.anchor.is_some() || head.tag.is_some();
+        let content = if has_properties {
+            scan::skip_trivia(self.text, head.end)
+        } else {
+            span.start
+        };
+        let (style, range) = match style {
+            SaphyrStyle::Plain if value.is_empty() => {
+                (ScalarStyle::Plain, self.empty_scalar(&head))
+            }
+            SaphyrStyle::Plain => (ScalarStyle::Plain, content..span.end),
+            SaphyrStyle::SingleQuoted => (ScalarStyle::SingleQuoted, self.quoted(content, b'\'')?),
+            SaphyrStyle::DoubleQuoted => (ScalarStyle::DoubleQuoted, self.quoted(content, b'"')?),
+            SaphyrStyle::Literal => (
+                ScalarStyle::Literal,
+                self.block(content, has_properties, span.end)?,
+            ),
+            SaphyrStyle::Folded => (
+                ScalarStyle::Folded,
+                self.block(content, has_properties, span.end)?,
+            ),
+        };
+        self.cursor = range.end;
+        Ok(Node {
+            range,
+            anchor: head.anchor,
+            tag: head.tag,
+            kind: NodeKind::Scalar(Scalar {
+                value,
+                style,
+                in_flow: self.flow_depth > 0,
+            }),
+        })
+    }
+
+    /// Where an empty plain scalar goes: after its properties; else after the indicator that
+    /// introduces it when that is the next token (a value's `:`, an explicit key's `?`, an
+    /// item's `-`; an empty implicit key goes before its `:`); else right after the previous
+    /// token (`? key` with no value, `{a, b}`).
+    fn empty_scalar(&self, head: &Head) -> Range<usize> {
+        if head.anchor.is_some() || head.tag.is_some() {
+            return head.end..head.end;
+        }
+        let next = scan::skip_trivia(self.text, self.cursor);
+        let indicator = byte_at(self.text, next);
+        let blank_after = matches!(
+            byte_at(self.text, next + 1),
+            0 | b' ' | b'\t' | b'\n' | b'\r'
+        );
+        let at = match (self.open.last().map(|open| &open.children), indicator) {
+            (Some(Children::Mapping { key: Some(_), .. }), b':') => next + 1,
+            (Some(Children::Mapping { key: None, .. }), b':') => next,
+            (Some(Children::Mapping { key: None, .. }), b'?')
+            | (Some(Children::Sequence(_)), b'-')
+                if blank_after =>
+            {
+                next + 1
+            }
+            _ => self.cursor,
+        };
+        at..at
+    }
+
+    fn quoted(&self, start: usize, quote: u8) -> Result<Range<usize>, Failure> {
+        if byte_at(self.text, start) != quote {
+            return Err(Failure::Span {
+                offset: start,
+                message: "a quoted scalar without its quote",
+            });
+        }
+        Ok(start..scan::quoted_end(self.text, start))
+    }
+
+    /// A block scalar from its `|`/`>` header to its last non-blank content. The parser's span
+    /// starts at the properties when there are some, else at the content after the header.
+    fn block(
+        &self,
+        content: usize,
+        has_properties: bool,
+        end: usize,
+    ) -> Result<Range<usize>, Failure> {
+        let header = if has_properties {
+            content
+        } else {
+            scan::skip_to_block_header(self.text, self.cursor)
+        };
+        if !matches!(byte_at(self.text, header), b'|' | b'>') || header > end {
+            return Err(Failure::Span {
+                offset: header,
+                message: "a block scalar without its header",
+            });
+        }
+        Ok(header..scan::block_scalar_end(self.text, header, end))
+    }
+
+    fn start(
+        &mut self,
+        span: Range<usize>,
+        has_properties: bool,
+        mapping: bool,
+    ) -> Result<(), Failure> {
+        let head = self.head(span.start, has_properties)?;
+        let content = if has_properties {
+            scan::skip_trivia(self.text, head.end)
+        } else {
+            span.start
+        };
+        // A flow collection's span covers its bracket; a block one's ends where its first key
+        // or `-` starts (which may be a flow collection used as a key: `{a: 1}: b`).
+        let bracket = if mapping { b'{' } else { b'[' };
+        let bracketed = byte_at(self.text, content) == bracket && span.end > content;
+        // Inside a flow collection `[a: b]` holds a mapping without braces: flow too.
+        let flow = bracketed || self.flow_depth > 0;
+        // An indentless block sequence (`key:` then `- item` at the key's column) has its span
+        // after its first `-` (even on the `-` of an item that is itself a sequence). A block
+        // sequence that is a mapping value starts with the first token after the key's colon.
+        let is_value = matches!(
+            self.open.last(),
+            Some(Open {
+                flow: false,
+                children: Children::Mapping { key: Some(_), .. },
+                ..
+            })
+        );
+        let start = if mapping || flow || has_properties || !is_value {
+            content
+        } else {
+            let after_key = scan::skip_trivia(self.text, self.cursor);
+            let dash = scan::skip_trivia(
+                self.text,
+                after_key + usize::from(byte_at(self.text, after_key) == b':'),
+            );
+            if byte_at(self.text, dash) == b'-' {
+                dash
+            } else {
+                content
+            }
+        };
+        self.cursor = start + usize::from(bracketed);
+        self.flow_depth += usize::from(flow);
+        self.open.push(Open {
+            start,
+            anchor: head.anchor,
+            tag: head.tag,
+            flow,
+            bracketed,
+            children: if mapping {
+                Children::Mapping {
+                    entries: Vec::new(),
+                    key: None,
+                }
+            } else {
+                Children::Sequence(Vec::new())
+            },
+        });
+        Ok(())
+    }
+
+    fn end(&mut self, span: Range<usize>) -> Result<(), Failure> {
+        let Some(open) = self.open.pop() else {
+            return Err(Failure::Span {
+                offset: span.start,
+                message: "a collection end without its start",
+            });
+        };
+        self.flow_depth -= usize::from(open.flow);
+        let end = if open.bracketed {
+            if !matches!(byte_at(self.text, span.start), b'}' | b']') {
+                return Err(Failure::Span {
+                    offset: span.start,
+                    message: "a flow collection without its closing bracket",
+                });
+            }
+            span.start + 1
+        } else {
+            self.cursor.max(open.start)
+        };
+        self.cursor = end;
+        let layout = if open.flow {
+            Layout::Flow
+        } else {
+            self.block_layout(&open, end)
+        };
+        let kind = match open.children {
+            Children::Mapping { entries, .. } => NodeKind::Mapping(Mapping { layout, entries }),
+            Children::Sequence(items) => NodeKind::Sequence(Sequence { layout, items }),
+        };
+        self.attach(Node {
+            range: open.start..end,
+            anchor: open.anchor,
+            tag: open.tag,
+            kind,
+        });
+        Ok(())
+    }
+
+    /// A block collection's column, and where a new entry goes: after the comment lines that
+    /// follow at its column or deeper. An indentless sequence (`key:` then `- a` at the key's
+    /// column) shares its column with the next key, whose comments those are: it only takes
+    /// deeper ones.
+    fn block_layout(&self, open: &Open, end: usize) -> Layout {
+        let indent = scan::column(self.text, open.start);
+        let parent_column = self
+            .open
+            .last()
+            .filter(|parent| !parent.flow)
+            .map(|parent| scan::column(self.text, parent.start));
+        let indentless =
+            matches!(open.children, Children::Sequence(_)) && parent_column == Some(indent);
+        let next_line = scan::next_line_start(self.text, end);
+        let kept_blank_lines = ends_in_kept_block_scalar(&open.children);
+        Layout::Block {
+            indent,
+            append_at: scan::extend_over_comments(
+                self.text,
+                next_line,
+                indent + usize::from(indentless),
+                kept_blank_lines,
+            ),
+        }
+    }
+
+    /// Hands a finished node to the collection being filled, or makes it the document root.
+    fn attach(&mut self, node: Node) {
+        let Some(open) = self.open.last_mut() else {
+            self.root = Some(node);
+            return;
+        };
+        match &mut open.children {
+            Children::Mapping { entries, key } => match key.take() {
+                Some(key) => entries.push(Entry { key, value: node }),
+                None => *key = Some(node),
+            },
+            Children::Sequence(items) => items.push(node),
+        }
+    }
+}
+
+/// Whether a block collection's text ends with a `|+`/`>+` scalar, whose trailing blank lines
+/// are part of its value: a new entry must go after them.
+fn ends_in_kept_block_scalar(children: &Children) -> bool {
+    fn last_is_kept(node: &Node) -> bool {
+        match &node.kind {
+            // Only a `+` (keep) header leaves a block value ending in a blank line.
+            NodeKind::Scalar(scalar) => {
+                matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && scalar.value.ends_with("\n\n")
+            }
+            NodeKind::Mapping(mapping) => mapping
+                .entries
+                .last()
+                .is_some_and(|entry| last_is_kept(&entry.value)),
+            NodeKind::Sequence(sequence) => sequence.items.last().is_some_and(last_is_kept),
+            NodeKind::Alias(_) => false,
+        }
+    }
+    match children {
+        Children::Mapping { entries, .. } => entries
+            .last()
+            .is_some_and(|entry| last_is_kept(&entry.value)),
+        Children::Sequence(items) => items.last().is_some_and(last_is_kept),
+    }
+}

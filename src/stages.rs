@@ -705,6 +705,12 @@ pub fn command_line(command: &Command<'_>) -> Option<CommandLine> {
     }
 }
 
+/// Whether a `USER` value (`user[:group]`) runs as root: its user part is `root` or uid 0.
+pub fn is_root_user(user: &str) -> bool {
+    let uid = user.split(':').next().unwrap_or_default().trim();
+    uid == "root" || (!uid.is_empty() && uid.bytes().all(|byte| byte == b'0'))
+}
+
 /// `dir` joined with the relative `path`, as WORKDIR does (no `..` resolution beyond text).
 pub fn join_path(dir: &str, path: &str) -> String {
     if dir.ends_with('/') {

@@ -334,3 +334,20 @@ fn paths_with_spaces_produce_a_patch_git_applies() {
         "FROM reg.mini.dev/redis:7.2\n"
     );
 }
+
+#[test]
+fn json_report_works_with_check_and_write() {
+    let check = hardport(&case("demo"), &["migrate", "--check", "--format", "json"]);
+    assert_eq!(code(&check), 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&check)).expect("valid JSON");
+    assert_eq!(report["mode"], "check");
+    assert_eq!(report["summary"]["files_changed"], 3);
+
+    let dir = copy_to_temp(&case("demo"));
+    let write = hardport(dir.path(), &["migrate", "--write", "--format", "json"]);
+    assert_eq!(code(&write), 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&write)).expect("valid JSON");
+    assert_eq!(report["mode"], "write");
+    let again = hardport(dir.path(), &["migrate", "--check"]);
+    assert_eq!(code(&again), 0, "--write --format json wrote the changes");
+}

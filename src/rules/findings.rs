@@ -121,7 +121,7 @@ fn privileged_ports(
         match user.as_deref().map(str::trim) {
             // A variable or an empty USER: nothing the catalog could tell.
             Some(user) if user.is_empty() || user.contains('$') => {}
-            Some(user) if is_root(user) => {}
+            Some(user) if crate::stages::is_root_user(user) => {}
             Some(user) => diagnostics.push(Diagnostic::report(
                 Rule::PrivilegedPort,
                 range,
@@ -214,12 +214,6 @@ fn port_list(ports: &[&str]) -> String {
         1 => format!("port {}", ports.first().copied().unwrap_or_default()),
         _ => format!("ports {}", join_and(ports)),
     }
-}
-
-/// `0`, `root`, `0:…`, `root:…`.
-fn is_root(user: &str) -> bool {
-    let name = user.split(':').next().unwrap_or_default();
-    name == "0" || name == "root"
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -359,12 +359,6 @@ fn spec_user(spec: &ImageSpec) -> Option<String> {
     })
 }
 
-/// Whether a `USER` value runs as root: its user part is `root` or uid 0.
-pub(crate) fn is_root(user: &str) -> bool {
-    let uid = user.split(':').next().unwrap_or_default().trim();
-    uid == "root" || (!uid.is_empty() && uid.bytes().all(|byte| byte == b'0'))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Stage chains
 
@@ -503,8 +497,8 @@ fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                 _ => spec_user(&entry.public),
             };
             match (
-                public.as_deref().map(is_root),
-                hardened.as_deref().map(is_root),
+                public.as_deref().map(crate::stages::is_root_user),
+                hardened.as_deref().map(crate::stages::is_root_user),
             ) {
                 (Some(true), Some(false)) | (Some(true), None) => {
                     plan.root_before = Some((*at, reason.clone()));
@@ -536,7 +530,7 @@ fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
         }
         if model.is_runnable(stage.index) {
             match spec_user(&entry.hardened) {
-                Some(runtime) if !is_root(&runtime) => {
+                Some(runtime) if !crate::stages::is_root_user(&runtime) => {
                     // Every RUN that needs root from the first one on runs as root now.
                     let anchor = root_runs.last().map_or(stage.from_index, |(at, _)| *at);
                     plan.restore_after = Some((anchor, runtime));
@@ -601,7 +595,9 @@ fn plan_diagnostics(
         .unwrap_or_default();
     if let Some((at, reason)) = &plan.root_before {
         let why = match &runtime {
-            Some(user) if !is_root(user) => format!("the replacement runs as {user}"),
+            Some(user) if !crate::stages::is_root_user(user) => {
+                format!("the replacement runs as {user}")
+            }
             _ => format!(
                 "the catalog entry `{entry_name}` does not say which user the replacement runs as"
             ),
@@ -680,7 +676,7 @@ fn final_root(model: &StageModel<'_, '_, '_>) -> Option<Diagnostic> {
     let last = model.final_stage()?;
     let entry = model.lineage(last.index).entry()?;
     let runtime = spec_user(&entry.hardened)?;
-    if is_root(&runtime) {
+    if crate::stages::is_root_user(&runtime) {
         return None;
     }
     let instructions = model.file.instructions();
@@ -694,7 +690,7 @@ fn final_root(model: &StageModel<'_, '_, '_>) -> Option<Diagnostic> {
             })
     })?;
     let value = user.arguments.value.as_ref();
-    if !is_root(value) {
+    if !crate::stages::is_root_user(value) {
         return None;
     }
     let range = model.file.instruction_range(instructions.get(at)?)?;

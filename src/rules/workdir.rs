@@ -1278,7 +1278,8 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                     .config(stage, View::Hardened, Some(position))
                     .user?;
                 let public = self.model.config(stage, View::Public, Some(position)).user;
-                (!is_root(&user) && public.as_deref() != Some(user.as_str())).then_some(user)
+                (!crate::stages::is_root_user(&user) && public.as_deref() != Some(user.as_str()))
+                    .then_some(user)
             })
     }
 
@@ -1611,11 +1612,6 @@ fn stage_ref(model: &StageModel<'_, '_, '_>, current: usize, text: &str) -> Opti
                 .is_some_and(|name| name.eq_ignore_ascii_case(text))
         })
         .or_else(|| text.parse::<usize>().ok().filter(|&index| index < current))
-}
-
-fn is_root(user: &str) -> bool {
-    let name = user.split(':').next().unwrap_or_default().trim();
-    name == "0" || name == "root"
 }
 
 fn is_system_path(path: &str) -> bool {

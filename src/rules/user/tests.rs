@@ -608,10 +608,10 @@ fn created_users_and_groups_are_found() {
 #[test]
 fn root_is_uid_zero_or_root() {
     for user in ["0", "root", "0:0", "root:root", "00", "0:1000"] {
-        assert!(is_root(user), "{user}");
+        assert!(crate::stages::is_root_user(user), "{user}");
     }
     for user in ["1000", "1000:0", "node", "", "$USER", "rooty"] {
-        assert!(!is_root(user), "{user}");
+        assert!(!crate::stages::is_root_user(user), "{user}");
     }
 }
 

@@ -135,7 +135,7 @@ fn catalog_names(args: &CatalogArgs) -> Vec<String> {
 
 fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(&args.catalog)?;
-    let context = Context { catalog: &catalog };
+    let context = Context::new(&catalog);
     let write_mode = if args.write {
         WriteMode::Write
     } else {

@@ -26,6 +26,14 @@ impl FileKind {
             FileKind::HelmValues => "helm-values",
         }
     }
+
+    /// What a parse error calls the file: "a Dockerfile", "Helm values".
+    pub fn describe(self) -> &'static str {
+        match self {
+            FileKind::Dockerfile => "a Dockerfile",
+            FileKind::HelmValues => "YAML (Helm values)",
+        }
+    }
 }
 
 /// A file to process.

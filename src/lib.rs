@@ -13,6 +13,7 @@ pub mod diff;
 pub mod discovery;
 pub mod dockerfile;
 pub mod fix;
+pub mod helm;
 pub mod image_ref;
 pub mod line_index;
 pub mod migrate;

@@ -14,8 +14,10 @@ use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
 use crate::fix::apply_fixes;
+use crate::helm::chart::Chart;
 use crate::line_index::LineIndex;
 use crate::rules::{self, Context, Rule};
+use crate::yaml;
 
 /// Passes after which a file that still changes is declared not to converge.
 const MAX_PASSES: usize = 8;
@@ -46,8 +48,9 @@ pub enum FileError {
     Read(String),
     #[error("not UTF-8 text; left untouched")]
     NotUtf8,
-    #[error("cannot parse as a Dockerfile: {message}")]
+    #[error("cannot parse as {}: {message}", what.describe())]
     Parse {
+        what: FileKind,
         line: Option<usize>,
         message: String,
     },
@@ -76,15 +79,19 @@ pub fn migrate_text(
     match kind {
         FileKind::Dockerfile => fix_loop(text, |current| {
             let file = dockerfile::parse(current).map_err(|error| FileError::Parse {
+                what: kind,
                 line: error.line,
                 message: error.message,
             })?;
             Ok(rules::check_dockerfile(&file, context))
         }),
-        // Helm values are discovered but have no rules yet: they pass through unchanged.
-        FileKind::HelmValues => Ok(Migration {
-            text: text.to_owned(),
-            findings: Vec::new(),
+        FileKind::HelmValues => fix_loop(text, |current| {
+            let stream = yaml::parse(current).map_err(|error| FileError::Parse {
+                what: kind,
+                line: error.line,
+                message: error.message,
+            })?;
+            Ok(rules::check_helm_values(&stream, context))
         }),
     }
 }
@@ -208,7 +215,26 @@ fn migrate_file(
 ) -> Result<FileChanges, FileError> {
     let bytes = std::fs::read(path).map_err(|error| FileError::Read(error.to_string()))?;
     let original = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let migration = migrate_text(kind, &original, context)?;
+    let chart = match kind {
+        FileKind::HelmValues => chart_of(path),
+        FileKind::Dockerfile => Ok(None),
+    };
+    let context = context.with_chart(chart.as_ref().ok().and_then(Option::as_ref));
+    let mut migration = migrate_text(kind, &original, context)?;
+    if let Err(error) = chart {
+        migration.findings.insert(
+            0,
+            Finding {
+                rule: Rule::ChartMetadata,
+                severity: Rule::ChartMetadata.severity(),
+                line: 1,
+                message: format!(
+                    "cannot read the chart's {error}; rules that need the chart (appVersion, Bitnami detection, templates) ran without it"
+                ),
+                fixed: false,
+            },
+        );
+    }
     if migration.text == original {
         return Ok(FileChanges {
             findings: migration.findings,
@@ -223,6 +249,18 @@ fn migrate_file(
         patch: Some(unified_diff(display_path, &original, &migration.text)),
         findings: migration.findings,
     })
+}
+
+/// The chart of a values file: the `Chart.yaml` beside it.
+fn chart_of(values: &Path) -> Result<Option<Chart>, crate::helm::chart::ChartError> {
+    match values.parent() {
+        Some(dir) => Chart::load(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        }),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +309,7 @@ mod tests {
         let breaks = |text: &str| {
             if text.contains("broken") {
                 return Err(FileError::Parse {
+                    what: FileKind::Dockerfile,
                     line: Some(1),
                     message: "bad".into(),
                 });
@@ -294,9 +333,7 @@ mod tests {
         let error = migrate_text(
             FileKind::Dockerfile,
             "RUN x\n",
-            Context {
-                catalog: &crate::catalog::Catalog::embedded().expect("catalog"),
-            },
+            Context::new(&crate::catalog::Catalog::embedded().expect("catalog")),
         )
         .expect_err("no FROM");
         assert_eq!(error.line(), Some(1));

@@ -81,7 +81,7 @@ fn findings_and_summary_go_to_stderr_in_path_line_form() {
     );
     let summary = err.lines().last().expect("summary line");
     assert!(
-        summary.starts_with("hardport: 4 files scanned, 3 would change"),
+        summary.starts_with("hardport: 4 files scanned, 4 would change"),
         "{summary}"
     );
     assert!(
@@ -145,7 +145,7 @@ fn json_report_is_one_versioned_object() {
     assert_eq!(report["tool"]["name"], "hardport");
     assert_eq!(report["mode"], "dry-run");
     assert_eq!(report["summary"]["files_scanned"], 4);
-    assert_eq!(report["summary"]["files_changed"], 3);
+    assert_eq!(report["summary"]["files_changed"], 4);
     let files = report["files"].as_array().expect("files");
     let web = files
         .iter()
@@ -341,7 +341,7 @@ fn json_report_works_with_check_and_write() {
     assert_eq!(code(&check), 1);
     let report: serde_json::Value = serde_json::from_str(&stdout(&check)).expect("valid JSON");
     assert_eq!(report["mode"], "check");
-    assert_eq!(report["summary"]["files_changed"], 3);
+    assert_eq!(report["summary"]["files_changed"], 4);
 
     let dir = copy_to_temp(&case("demo"));
     let write = hardport(dir.path(), &["migrate", "--write", "--format", "json"]);

@@ -52,7 +52,7 @@ fn every_corpus_dockerfile_migrates_reparses_and_is_stable() {
         return;
     };
     let catalog = Catalog::embedded().expect("embedded catalog");
-    let context = Context { catalog: &catalog };
+    let context = Context::new(&catalog);
     let expected = expected_errors();
     let files = corpus_files(&dir, "dockerfile");
     assert!(
@@ -190,7 +190,7 @@ fn migrated_final_stages_run_the_intended_user_and_command() {
         return;
     };
     let catalog = Catalog::embedded().expect("embedded catalog");
-    let context = Context { catalog: &catalog };
+    let context = Context::new(&catalog);
     let (mut checked_commands, mut checked_users) = (0, 0);
     let mut problems = Vec::new();
     for path in corpus_files(&dir, "dockerfile") {

@@ -50,7 +50,7 @@ fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
         registry: None,
     })
     .expect("dfc catalog");
-    let context = Context { catalog: &catalog };
+    let context = Context::new(&catalog);
     let mut befores: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("read_dir")
         .map(|entry| entry.expect("entry").path())

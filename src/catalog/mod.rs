@@ -94,6 +94,30 @@ pub struct ImageSpec {
     pub groups: Option<BTreeMap<String, Id>>,
 }
 
+impl ImageSpec {
+    /// The numeric uid the image runs as: `user` when it is a number (or `uid:gid`), or the
+    /// uid `users` lists for a named `user`. `None` when the catalog does not state one.
+    pub fn uid(&self) -> Option<u32> {
+        let user = self.user.as_ref()?.0.as_str();
+        let name = user.split(':').next().unwrap_or(user);
+        numeric(name, self.users.as_ref())
+    }
+
+    /// The numeric gid the image runs as: `group` (a number, or a name `groups` lists), else
+    /// the `gid` of a `uid:gid` user. `None` when the catalog does not state one.
+    pub fn gid(&self) -> Option<u32> {
+        match &self.group {
+            Some(group) => numeric(&group.0, self.groups.as_ref()),
+            None => numeric(self.user.as_ref()?.0.split_once(':')?.1, None),
+        }
+    }
+}
+
+/// `id` as a number, directly or through the `names` table.
+fn numeric(id: &str, names: Option<&BTreeMap<String, Id>>) -> Option<u32> {
+    id.parse().ok().or_else(|| names?.get(id)?.0.parse().ok())
+}
+
 /// Where a catalog layer came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogOrigin {

@@ -230,3 +230,16 @@ fn ids_accept_numbers_and_strings() {
         Some(Id("1000".into()))
     );
 }
+
+#[test]
+fn numeric_ids_come_from_the_user_group_and_name_tables() {
+    let spec = |yaml: &str| serde_yaml_ng::from_str::<ImageSpec>(yaml).expect("spec");
+    let plain = spec("{user: 1000, group: \"1001\"}");
+    assert_eq!((plain.uid(), plain.gid()), (Some(1000), Some(1001)));
+    let pair = spec("{user: \"65532:65533\"}");
+    assert_eq!((pair.uid(), pair.gid()), (Some(65532), Some(65533)));
+    let named = spec("{user: app, group: app, users: {app: \"999\"}, groups: {app: \"998\"}}");
+    assert_eq!((named.uid(), named.gid()), (Some(999), Some(998)));
+    let unknown = spec("{user: app}");
+    assert_eq!((unknown.uid(), unknown.gid()), (None, None));
+}

@@ -9,6 +9,11 @@ pub mod base_image;
 pub mod dev_variant;
 pub mod entrypoint;
 pub mod findings;
+pub mod helm_bitnami;
+pub mod helm_images;
+pub mod helm_paths;
+pub mod helm_probes;
+pub mod helm_security;
 pub mod user;
 pub mod workdir;
 
@@ -22,7 +27,9 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::dockerfile::Dockerfile;
+use crate::helm::chart::Chart;
 use crate::stages::StageModel;
+use crate::yaml::Stream;
 
 /// Every id a diagnostic can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,10 +74,24 @@ pub enum Rule {
     Onbuild,
     /// A rule needed a fact the catalog does not have.
     MissingFact,
+    /// An image in Helm values was rewritten to its replacement, in the shape it was written.
+    HelmImage,
+    /// An empty image tag renders the chart's `appVersion`, which the replacement does not publish.
+    AppVersionTag,
+    /// A Helm security context was set to the replacement's uid and gid.
+    SecurityContext,
+    /// A Helm security context that should follow the replacement's user could not be set.
+    SecurityContextUnset,
+    /// A Bitnami chart was told to accept images outside its own list.
+    AllowInsecureImages,
+    /// An exec probe runs a program the shell-less replacement may lack.
+    ExecProbe,
+    /// The values file's `Chart.yaml` could not be read.
+    ChartMetadata,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 20] = [
+    pub const ALL: [Rule; 27] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -91,6 +112,13 @@ impl Rule {
         Rule::EntrypointFeature,
         Rule::Onbuild,
         Rule::MissingFact,
+        Rule::HelmImage,
+        Rule::AppVersionTag,
+        Rule::SecurityContext,
+        Rule::SecurityContextUnset,
+        Rule::AllowInsecureImages,
+        Rule::ExecProbe,
+        Rule::ChartMetadata,
     ];
 
     /// The id shown in messages: `path:line: severity[id]: message`.
@@ -116,6 +144,13 @@ impl Rule {
             Rule::EntrypointFeature => "entrypoint-feature",
             Rule::Onbuild => "onbuild",
             Rule::MissingFact => "missing-fact",
+            Rule::HelmImage => "helm-image",
+            Rule::AppVersionTag => "app-version-tag",
+            Rule::SecurityContext => "security-context",
+            Rule::SecurityContextUnset => "security-context-unset",
+            Rule::AllowInsecureImages => "allow-insecure-images",
+            Rule::ExecProbe => "exec-probe",
+            Rule::ChartMetadata => "chart-metadata",
         }
     }
 
@@ -129,7 +164,10 @@ impl Rule {
             | Rule::Entrypoint
             | Rule::ExecForm
             | Rule::Workdir
-            | Rule::DataPath => Severity::Info,
+            | Rule::DataPath
+            | Rule::HelmImage
+            | Rule::SecurityContext
+            | Rule::AllowInsecureImages => Severity::Info,
             Rule::DigestDropped
             | Rule::TagVariant
             | Rule::UnresolvedImage
@@ -139,7 +177,11 @@ impl Rule {
             | Rule::PackageManager
             | Rule::EntrypointFeature
             | Rule::Onbuild
-            | Rule::MissingFact => Severity::Warning,
+            | Rule::MissingFact
+            | Rule::AppVersionTag
+            | Rule::SecurityContextUnset
+            | Rule::ExecProbe
+            | Rule::ChartMetadata => Severity::Warning,
             Rule::NeedsShell => Severity::Error,
         }
     }
@@ -173,7 +215,7 @@ impl Rule {
             Rule::Workdir => {
                 "moves an unwritable WORKDIR to the replacement's and carries the paths"
             }
-            Rule::DataPath => "rewrites paths the catalog says moved",
+            Rule::DataPath => "rewrites paths the catalog says moved (Dockerfiles and Helm values)",
             Rule::PrivilegedPort => "warns about EXPOSE below 1024 with a non-root runtime user",
             Rule::PackageManager => "warns about a package manager the replacement lacks",
             Rule::EntrypointFeature => {
@@ -181,6 +223,23 @@ impl Rule {
             }
             Rule::Onbuild => "warns that ONBUILD triggers run on images built from this one",
             Rule::MissingFact => "reports a fact a rule needed that the catalog does not have",
+            Rule::HelmImage => {
+                "rewrites images in Helm values to the hardened replacement, in the same shape"
+            }
+            Rule::AppVersionTag => {
+                "warns that an empty tag renders an appVersion the replacement does not publish"
+            }
+            Rule::SecurityContext => {
+                "sets a Helm security context to the replacement's uid, gid and runAsNonRoot"
+            }
+            Rule::SecurityContextUnset => {
+                "warns about a security context that is disabled, missing or shared"
+            }
+            Rule::AllowInsecureImages => {
+                "sets global.security.allowInsecureImages so a Bitnami chart accepts the replacement"
+            }
+            Rule::ExecProbe => "warns about exec probes that need a shell or tools",
+            Rule::ChartMetadata => "warns that a values file's Chart.yaml cannot be read",
         }
     }
 }
@@ -201,6 +260,23 @@ impl Serialize for Rule {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub catalog: &'a Catalog,
+    /// The chart a Helm values file belongs to, when its directory has a `Chart.yaml`.
+    pub chart: Option<&'a Chart>,
+}
+
+impl<'a> Context<'a> {
+    /// A context with the catalog alone.
+    pub fn new(catalog: &'a Catalog) -> Self {
+        Context {
+            catalog,
+            chart: None,
+        }
+    }
+
+    /// This context for a values file of `chart`.
+    pub fn with_chart(self, chart: Option<&'a Chart>) -> Self {
+        Context { chart, ..self }
+    }
 }
 
 /// Run every Dockerfile rule over one parsed file.
@@ -212,5 +288,19 @@ pub fn check_dockerfile(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diag
     diagnostics.extend(entrypoint::check(&model));
     diagnostics.extend(workdir::check(&model));
     diagnostics.extend(findings::check(&model));
+    diagnostics
+}
+
+/// Run every Helm values rule over each document of one parsed values file.
+pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for document in &stream.documents {
+        let values = crate::helm::values(document, context.catalog);
+        diagnostics.extend(helm_images::check(stream, &values, context));
+        diagnostics.extend(helm_security::check(stream, &values, context));
+        diagnostics.extend(helm_paths::check(stream, &values));
+        diagnostics.extend(helm_probes::check(&values));
+        diagnostics.extend(helm_bitnami::check(stream, &values, context));
+    }
     diagnostics
 }

@@ -77,7 +77,7 @@ pub fn run(text: &str) -> (String, Vec<String>) {
 pub fn run_with_catalog(yaml: &str, text: &str) -> (String, Vec<String>) {
     let catalog = catalog_from_yaml(yaml);
     let migration =
-        migrate_text(FileKind::Dockerfile, text, Context { catalog: &catalog }).expect("migrates");
+        migrate_text(FileKind::Dockerfile, text, Context::new(&catalog)).expect("migrates");
     let messages = migration
         .findings
         .iter()

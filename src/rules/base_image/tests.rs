@@ -21,7 +21,7 @@ fn catalog() -> Catalog {
 fn run(text: &str) -> (String, Vec<String>) {
     let catalog = catalog();
     let file = dockerfile::parse(text).expect("parses");
-    let diagnostics = check(&file, Context { catalog: &catalog });
+    let diagnostics = check(&file, Context::new(&catalog));
     let fixes: Vec<&Fix> = diagnostics.iter().filter_map(|d| d.fix.as_ref()).collect();
     let fixed = apply_fixes(text, &fixes).text;
     let messages = diagnostics

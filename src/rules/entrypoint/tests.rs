@@ -250,7 +250,7 @@ fn a_public_script_on_an_image_with_a_shell_and_an_unknown_entrypoint_is_a_missi
     let migration = crate::migrate::migrate_text(
         crate::discovery::FileKind::Dockerfile,
         text,
-        crate::rules::Context { catalog: &catalog },
+        crate::rules::Context::new(&catalog),
     )
     .expect("migrates");
     assert_eq!(

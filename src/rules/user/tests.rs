@@ -10,8 +10,8 @@ use crate::stages::StageModel;
 fn run_twice(text: &str) -> (String, Vec<String>) {
     let (fixed, messages) = run(text);
     let catalog = test_catalog();
-    let again = migrate_text(FileKind::Dockerfile, &fixed, Context { catalog: &catalog })
-        .expect("migrates");
+    let again =
+        migrate_text(FileKind::Dockerfile, &fixed, Context::new(&catalog)).expect("migrates");
     assert_eq!(again.text, fixed, "second run changed the text");
     let fixes: Vec<String> = again
         .findings
@@ -651,7 +651,7 @@ fn an_unknown_public_user_is_a_missing_fact_without_edit() {
     let catalog = crate::catalog::Catalog::embedded().expect("catalog");
     let text = "FROM public.ecr.aws/eks/aws-load-balancer-controller:v2.8.0\nRUN apk add curl\n";
     let migration =
-        migrate_text(FileKind::Dockerfile, text, Context { catalog: &catalog }).expect("migrates");
+        migrate_text(FileKind::Dockerfile, text, Context::new(&catalog)).expect("migrates");
     assert!(!migration.text.contains("USER"), "{}", migration.text);
     let missing: Vec<&str> = migration
         .findings

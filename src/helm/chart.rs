@@ -1,0 +1,226 @@
+//! What a values file's chart says about itself: `Chart.yaml` and the template texts.
+//!
+//! Rules read three things from it: `appVersion` (the tag an empty `image.tag` renders),
+//! whether the chart is a Bitnami chart (its `annotations.images` list or its dependency on
+//! Bitnami's `common` library), and whether the templates read a given values key (so a
+//! missing `securityContext` block is inserted only where the chart will use it).
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::Value;
+
+/// The file name Helm reads a chart's metadata from.
+pub const CHART_FILE: &str = "Chart.yaml";
+
+/// Template files larger than this are not read: no real template is near it, and the
+/// check that uses them only decides whether a block is inserted or reported.
+const MAX_TEMPLATE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The parts of a chart the Helm values rules consult.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chart {
+    /// Where `Chart.yaml` was read from.
+    pub path: PathBuf,
+    pub name: Option<String>,
+    /// `appVersion`, as text (YAML authors write `1.16` unquoted as often as quoted).
+    pub app_version: Option<String>,
+    /// Whether Chart.yaml lists `annotations.images` (Bitnami's image verification list).
+    pub lists_images: bool,
+    /// Whether the chart depends on Bitnami's `common` library chart.
+    pub uses_bitnami_common: bool,
+    /// The text of every file below `templates/`, for [`Chart::templates_read`].
+    pub templates: Vec<String>,
+}
+
+/// Why `Chart.yaml` could not be read. The values file is still migrated, without the
+/// chart's facts, and the reason is reported on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}{}: {message}", line.map(|line| format!(":{line}")).unwrap_or_default())]
+pub struct ChartError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Chart {
+    /// Reads the chart in `dir`: `None` when the directory holds no `Chart.yaml`.
+    pub fn load(dir: &Path) -> Result<Option<Chart>, ChartError> {
+        let path = dir.join(CHART_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(ChartError {
+                    path: path.display().to_string(),
+                    line: None,
+                    message: error.to_string(),
+                });
+            }
+        };
+        let mut chart = Chart::parse(&text).map_err(|(line, message)| ChartError {
+            path: path.display().to_string(),
+            line,
+            message,
+        })?;
+        chart.templates = read_templates(&dir.join("templates"));
+        chart.path = path;
+        Ok(Some(chart))
+    }
+
+    /// Reads the metadata from the text of a `Chart.yaml` (without templates).
+    pub fn parse(text: &str) -> Result<Chart, (Option<usize>, String)> {
+        let value: Value = serde_yaml_ng::from_str(text).map_err(|error| {
+            (
+                error.location().map(|location| location.line()),
+                error.to_string(),
+            )
+        })?;
+        if !value.is_mapping() && !value.is_null() {
+            return Err((None, "Chart.yaml is not a mapping".into()));
+        }
+        let dependencies = value.get("dependencies").and_then(Value::as_sequence);
+        Ok(Chart {
+            path: PathBuf::new(),
+            name: value.get("name").and_then(scalar_text),
+            app_version: value.get("appVersion").and_then(scalar_text),
+            lists_images: value
+                .get("annotations")
+                .and_then(|annotations| annotations.get("images"))
+                .is_some(),
+            uses_bitnami_common: dependencies
+                .is_some_and(|dependencies| dependencies.iter().any(is_bitnami_common)),
+            templates: Vec::new(),
+        })
+    }
+
+    /// Whether this is a Bitnami chart, by what its Chart.yaml says. Bitnami charts verify
+    /// their images against `annotations.images` and come with the `common` library chart.
+    pub fn is_bitnami(&self) -> bool {
+        self.lists_images || self.uses_bitnami_common
+    }
+
+    /// Whether a template reads the values key at `path` (`podSecurityContext`,
+    /// `primary.containerSecurityContext`), as `.Values.<path>` followed by a character that
+    /// cannot continue a key. Always false for a chart without templates.
+    pub fn templates_read(&self, path: &str) -> bool {
+        let needle = format!(".Values.{path}");
+        self.templates.iter().any(|template| {
+            template.match_indices(&needle).any(|(at, _)| {
+                !template[at + needle.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|next| next.is_alphanumeric() || next == '_')
+            })
+        })
+    }
+}
+
+/// A Chart.yaml scalar as text: strings as they are, numbers as YAML wrote them.
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+fn is_bitnami_common(dependency: &Value) -> bool {
+    let field = |key: &str| dependency.get(key).and_then(Value::as_str).unwrap_or("");
+    field("name") == "common" && field("repository").contains("bitnami")
+}
+
+/// The texts of the files below `dir`, in path order; unreadable ones are skipped (they only
+/// decide whether a block is inserted or reported, never what an edit writes).
+fn read_templates(dir: &Path) -> Vec<String> {
+    let mut paths: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
+        .filter(|entry| {
+            entry
+                .metadata()
+                .is_ok_and(|metadata| metadata.len() <= MAX_TEMPLATE_BYTES)
+        })
+        .map(ignore::DirEntry::into_path)
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bitnami_chart_is_known_by_its_image_list_or_its_common_dependency() {
+        let listed = Chart::parse("name: x\nannotations:\n  images: |\n    - name: x\n").unwrap();
+        assert!(listed.is_bitnami());
+        let common = Chart::parse(
+            "name: x\ndependencies:\n- name: common\n  repository: oci://registry-1.docker.io/bitnamicharts\n",
+        )
+        .unwrap();
+        assert!(common.is_bitnami());
+        let other = Chart::parse(
+            "name: x\ndependencies:\n- name: common\n  repository: https://charts.example.com\n",
+        )
+        .unwrap();
+        assert!(!other.is_bitnami());
+    }
+
+    #[test]
+    fn app_version_is_text_even_when_written_as_a_number() {
+        let chart = Chart::parse("name: x\nappVersion: 1.16\n").unwrap();
+        assert_eq!(chart.app_version.as_deref(), Some("1.16"));
+        let quoted = Chart::parse("appVersion: \"1.27.0-alpine\"\n").unwrap();
+        assert_eq!(quoted.app_version.as_deref(), Some("1.27.0-alpine"));
+    }
+
+    #[test]
+    fn a_broken_chart_yaml_names_its_line() {
+        let (line, _) = Chart::parse("name: x\n  bad: [\n").unwrap_err();
+        assert!(line.is_some());
+    }
+
+    #[test]
+    fn templates_read_a_key_only_as_a_whole_key() {
+        let chart = Chart {
+            templates: vec!["{{- toYaml .Values.podSecurityContext | nindent 8 }}".into()],
+            ..Chart::default()
+        };
+        assert!(chart.templates_read("podSecurityContext"));
+        assert!(!chart.templates_read("podSecurity"));
+        assert!(!chart.templates_read("securityContext"));
+    }
+
+    #[test]
+    fn load_reads_chart_yaml_and_templates_and_none_without_a_chart() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Chart::load(dir.path()).unwrap(), None);
+        std::fs::write(
+            dir.path().join(CHART_FILE),
+            "name: web\nappVersion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/deployment.yaml"),
+            "securityContext: {{ toYaml .Values.securityContext }}",
+        )
+        .unwrap();
+        let chart = Chart::load(dir.path()).unwrap().expect("a chart");
+        assert_eq!(chart.name.as_deref(), Some("web"));
+        assert!(chart.templates_read("securityContext"));
+    }
+
+    #[test]
+    fn an_unparsable_chart_yaml_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CHART_FILE), "name: [\n").unwrap();
+        let error = Chart::load(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("Chart.yaml"));
+    }
+}

@@ -1,0 +1,470 @@
+//! Helm values: which images a values file names, how the chart renders each one, and the
+//! component (the mapping around the image key) whose settings go with it.
+//!
+//! Recognized image shapes, the ones Renovate and the big chart families use:
+//!
+//! - a mapping under a key ending in `image` (any case: `image`, `initImage`,
+//!   `metrics.image`) with `repository` and optional `registry`, `tag` (or `version`) and
+//!   `digest`;
+//! - mappings of that shape one level below such a key (KEDA: `image.keda.repository`);
+//! - a string under such a key (`image: nginx:1.27`).
+//!
+//! The reference is resolved the way the chart renders it: a non-empty `global.imageRegistry`
+//! wins over `image.registry` (Bitnami's `common.images.image`), a non-empty digest wins over
+//! the tag, an empty tag is the chart's `appVersion`, and an empty `repository` takes
+//! `global.image` (Argo CD).
+
+pub mod chart;
+
+use std::ops::Range;
+
+use crate::catalog::{Catalog, Entry};
+use crate::image_ref::{ImageRef, ReplacementTag, replacement_tag};
+use crate::yaml::{Document, Node, NodeKind};
+
+/// The settings keys under which charts expose a Kubernetes security context.
+pub const SECURITY_CONTEXT_KEYS: [&str; 3] = [
+    "podSecurityContext",
+    "securityContext",
+    "containerSecurityContext",
+];
+
+/// Every image of one values document.
+#[derive(Debug)]
+pub struct Values<'d, 'c> {
+    pub document: &'d Document,
+    pub images: Vec<ValuesImage<'d, 'c>>,
+}
+
+/// One image a values document names.
+#[derive(Debug)]
+pub struct ValuesImage<'d, 'c> {
+    /// The dotted path of the image's value (`primary.image`, `image.keda`).
+    pub path: String,
+    /// Where findings about the image point: its key.
+    pub key_range: Range<usize>,
+    pub shape: Shape<'d>,
+    /// The mapping that holds the image key: its security context, paths and probes are the
+    /// ones the image's container runs with.
+    pub component: &'d Node,
+    /// The dotted path of [`ValuesImage::component`] (empty for the document root).
+    pub component_path: String,
+    /// Whether this is the component's main image (its key is `image`), the one whose user the
+    /// component's security context must match; `initImage`-like keys are side images.
+    pub is_main: bool,
+    pub resolution: Resolution<'c>,
+}
+
+/// How an image is written.
+#[derive(Debug)]
+pub enum Shape<'d> {
+    /// `image: nginx:1.27`: the whole reference in one string.
+    Reference(&'d Node),
+    /// `image: {registry, repository, tag, digest}`.
+    Fields(Fields<'d>),
+}
+
+/// The scalar nodes of an image mapping, aliases already followed (edits go to the anchor).
+#[derive(Debug)]
+pub struct Fields<'d> {
+    pub registry: Option<&'d Node>,
+    pub repository: &'d Node,
+    /// `tag`, or `version` where a chart names it so.
+    pub tag: Option<&'d Node>,
+    pub digest: Option<&'d Node>,
+}
+
+/// What an image turns out to be.
+#[derive(Debug)]
+pub enum Resolution<'c> {
+    /// A public image the catalog maps.
+    Migrating(Box<Mapped<'c>>),
+    /// Already the replacement of a catalog entry.
+    Hardened(&'c Entry),
+    /// An empty repository: the chart renders `global.image`, which this entry maps or is
+    /// the replacement of. Only `global.image` itself is edited.
+    Inherited(&'c Entry),
+    /// An image the catalog does not map.
+    Unmapped { repository: String },
+    /// A reference hardport cannot rewrite safely; the message says why.
+    Unresolved(String),
+    /// Nothing to map: an empty or non-string value, or an empty repository with no
+    /// `global.image` to take.
+    Empty,
+}
+
+/// A mapped public image and what it becomes.
+#[derive(Debug)]
+pub struct Mapped<'c> {
+    pub entry: &'c Entry,
+    /// The reference as the chart renders it (empty tag left out).
+    pub image: ImageRef,
+    /// The replacement's tag; `None` when the values leave the tag empty (the chart's
+    /// `appVersion` is rendered, and stays so).
+    pub tag: Option<ReplacementTag>,
+    /// The replacement repository split as an image reference (registry and path).
+    pub replacement: ImageRef,
+}
+
+impl<'c> Resolution<'c> {
+    /// The catalog entry behind a mapped, hardened or inherited image.
+    pub fn entry(&self) -> Option<&'c Entry> {
+        match self {
+            Resolution::Migrating(mapped) => Some(mapped.entry),
+            Resolution::Hardened(entry) | Resolution::Inherited(entry) => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// Whether the chart will run the replacement once hardport is done: the image is
+    /// migrated here or already is the replacement.
+    pub fn is_substituted(&self) -> bool {
+        matches!(self, Resolution::Migrating(_) | Resolution::Hardened(_))
+    }
+}
+
+impl<'d> Values<'d, '_> {
+    /// The main images of the component `component` (compared by identity).
+    pub fn main_images_of(&self, component: &Node) -> impl Iterator<Item = &ValuesImage<'d, '_>> {
+        self.images
+            .iter()
+            .filter(move |image| image.is_main && std::ptr::eq(image.component, component))
+    }
+
+    /// Whether `node` (a mapping) is the component of any image: a settings walk below another
+    /// component stops there.
+    pub fn is_component(&self, node: &Node) -> bool {
+        self.images
+            .iter()
+            .any(|image| std::ptr::eq(image.component, node))
+    }
+}
+
+/// A node that belongs to a component's settings, found by [`Values::walk_component`].
+#[derive(Debug, Clone, Copy)]
+pub struct Setting<'d, 'p> {
+    /// Dotted path from the document root.
+    pub path: &'p str,
+    /// The mapping key the node is the value of (`None` for the component and sequence items).
+    pub key: Option<&'d str>,
+    pub node: &'d Node,
+}
+
+impl<'d> Values<'d, '_> {
+    /// Calls `visit` with `component` and every node below it that configures the same
+    /// container: the walk does not enter other images' components, `global`,
+    /// `volumePermissions` (which runs its own image as root on purpose), or image values.
+    pub fn walk_component(
+        &self,
+        component: &'d Node,
+        path: &str,
+        visit: &mut impl FnMut(Setting<'d, '_>),
+    ) {
+        visit(Setting {
+            path,
+            key: None,
+            node: component,
+        });
+        self.walk_below(component, path, visit);
+    }
+
+    fn walk_below(&self, node: &'d Node, path: &str, visit: &mut impl FnMut(Setting<'d, '_>)) {
+        for entry in node.entries() {
+            let Some(key) = entry.key.value() else {
+                continue;
+            };
+            let own_settings = key == "global"
+                || key.eq_ignore_ascii_case("volumePermissions")
+                || is_image_key(key)
+                || self.is_component(&entry.value);
+            if own_settings {
+                continue;
+            }
+            let child = join_key(path, key);
+            visit(Setting {
+                path: &child,
+                key: Some(key),
+                node: &entry.value,
+            });
+            self.walk_below(&entry.value, &child, visit);
+        }
+        for (index, item) in node.items().iter().enumerate() {
+            if self.is_component(item) {
+                continue;
+            }
+            let child = format!("{path}[{index}]");
+            visit(Setting {
+                path: &child,
+                key: None,
+                node: item,
+            });
+            self.walk_below(item, &child, visit);
+        }
+    }
+
+    /// The components whose main image the catalog maps (or that already run a replacement),
+    /// each once, with that image's entry. `global` is nobody's component, and
+    /// `volumePermissions` keeps its settings (it runs as root on purpose).
+    pub fn mapped_components(&self) -> Vec<(&ValuesImage<'d, '_>, &Entry)> {
+        let mut components: Vec<(&ValuesImage<'d, '_>, &Entry)> = Vec::new();
+        for image in &self.images {
+            let Some(entry) = image.resolution.entry().filter(|_| image.is_main) else {
+                continue;
+            };
+            let last_key = image.component_path.rsplit('.').next().unwrap_or_default();
+            if image.component_path == "global"
+                || last_key.eq_ignore_ascii_case("volumePermissions")
+                || components
+                    .iter()
+                    .any(|(seen, _)| std::ptr::eq(seen.component, image.component))
+            {
+                continue;
+            }
+            components.push((image, entry));
+        }
+        components
+    }
+}
+
+/// Reads the images of `document`.
+pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d, 'c> {
+    let globals = Globals::of(document, catalog);
+    let mut images = Vec::new();
+    document.visit(&mut |path, node| {
+        for entry in node.entries() {
+            let Some(key) = entry.key.value().filter(|key| is_image_key(key)) else {
+                continue;
+            };
+            let component_path = path.to_string();
+            let child_path = join_key(&component_path, key);
+            let value = deref(document, &entry.value);
+            let found = |path: String, shape: Shape<'d>, is_main: bool| ValuesImage {
+                resolution: globals.resolve(&shape, catalog),
+                path,
+                key_range: entry.key.range.clone(),
+                shape,
+                component: node,
+                component_path: component_path.clone(),
+                is_main,
+            };
+            let is_main = key.eq_ignore_ascii_case("image");
+            if let Some(fields) = fields(document, value) {
+                images.push(found(child_path, Shape::Fields(fields), is_main));
+            } else if value.as_scalar().is_some() {
+                images.push(found(child_path, Shape::Reference(value), is_main));
+            } else {
+                for nested in value.entries() {
+                    let Some(fields) = fields(document, deref(document, &nested.value)) else {
+                        continue;
+                    };
+                    let nested_key = nested.key.value().unwrap_or("?");
+                    images.push(found(
+                        join_key(&child_path, nested_key),
+                        Shape::Fields(fields),
+                        is_main,
+                    ));
+                }
+            }
+        }
+    });
+    Values { document, images }
+}
+
+/// Whether a key names an image: it ends in `image`, in any case.
+fn is_image_key(key: &str) -> bool {
+    key.len() >= 5
+        && key.is_char_boundary(key.len() - 5)
+        && key[key.len() - 5..].eq_ignore_ascii_case("image")
+}
+
+/// `parent.key`, or `key` at the root.
+pub fn join_key(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// The node an alias stands for, or the node itself.
+pub fn deref<'d>(document: &'d Document, node: &'d Node) -> &'d Node {
+    match node.kind {
+        NodeKind::Alias(_) => document.resolve_alias(node).unwrap_or(node),
+        _ => node,
+    }
+}
+
+/// The image fields of a mapping with a scalar `repository`.
+fn fields<'d>(document: &'d Document, node: &'d Node) -> Option<Fields<'d>> {
+    let get = |key: &str| {
+        node.get(key)
+            .map(|value| deref(document, value))
+            .filter(|value| value.as_scalar().is_some())
+    };
+    Some(Fields {
+        repository: get("repository")?,
+        registry: get("registry"),
+        tag: get("tag").or_else(|| get("version")),
+        digest: get("digest"),
+    })
+}
+
+/// A scalar's text when YAML reads it as a non-empty string (`~`, `null`, `true` are not).
+fn text_of(node: Option<&Node>) -> Option<&str> {
+    let scalar = node?.as_scalar()?;
+    (scalar.is_string() && !scalar.value.is_empty()).then_some(scalar.value.as_str())
+}
+
+/// A scalar's text as Helm prints it into a template (numbers and strings alike), when not
+/// empty or null.
+fn rendered_text(node: Option<&Node>) -> Option<&str> {
+    let scalar = node?.as_scalar()?;
+    let value = scalar.value.as_str();
+    let null = !scalar.is_string() && matches!(value, "~" | "null" | "Null" | "NULL");
+    (!value.is_empty() && !null).then_some(value)
+}
+
+/// The document-wide settings that change how an image renders.
+struct Globals<'c> {
+    /// `global.imageRegistry`, when set.
+    image_registry: Option<String>,
+    /// What `global.image` resolves to, for components with an empty repository.
+    image: Option<&'c Entry>,
+}
+
+impl<'c> Globals<'c> {
+    fn of(document: &Document, catalog: &'c Catalog) -> Self {
+        let global = document
+            .root
+            .get("global")
+            .map(|node| deref(document, node));
+        let image_registry = global
+            .and_then(|global| global.get("imageRegistry"))
+            .and_then(|node| text_of(Some(deref(document, node))))
+            .map(str::to_owned);
+        let without_globals = Globals {
+            image_registry: None,
+            image: None,
+        };
+        let image = global
+            .and_then(|global| global.get("image"))
+            .and_then(|node| fields(document, deref(document, node)))
+            .and_then(|fields| {
+                without_globals
+                    .resolve(&Shape::Fields(fields), catalog)
+                    .entry()
+            });
+        Globals {
+            image_registry,
+            image,
+        }
+    }
+
+    fn resolve<'d>(&self, shape: &Shape<'d>, catalog: &'c Catalog) -> Resolution<'c> {
+        match shape {
+            Shape::Reference(node) => match text_of(Some(node)) {
+                Some(text) => resolve_text(text, catalog, TagState::Written),
+                None => Resolution::Empty,
+            },
+            Shape::Fields(fields) => self.resolve_fields(fields, catalog),
+        }
+    }
+
+    fn resolve_fields(&self, fields: &Fields<'_>, catalog: &'c Catalog) -> Resolution<'c> {
+        let Some(repository) = text_of(Some(fields.repository)) else {
+            return match self.image {
+                Some(entry) if rendered_text(Some(fields.repository)).is_none() => {
+                    Resolution::Inherited(entry)
+                }
+                _ => Resolution::Empty,
+            };
+        };
+        if repository.contains([':', '@']) {
+            return Resolution::Unresolved(format!(
+                "repository `{repository}` holds a tag or digest; hardport rewrites `repository` and `tag` as separate fields only"
+            ));
+        }
+        let registry = match (&self.image_registry, fields.registry) {
+            (Some(global), Some(_)) => {
+                return Resolution::Unresolved(format!(
+                    "global.imageRegistry `{global}` overrides the registry of every image; hardport does not rewrite a registry that all images share: set the images' registries and clear global.imageRegistry, then run again"
+                ));
+            }
+            (_, registry) => rendered_text(registry),
+        };
+        let tag = rendered_text(fields.tag);
+        let digest = text_of(fields.digest);
+        let mut text = registry.map_or_else(String::new, |registry| format!("{registry}/"));
+        text.push_str(repository);
+        if let Some(tag) = tag {
+            text.push(':');
+            text.push_str(tag);
+        }
+        if let Some(digest) = digest {
+            text.push('@');
+            text.push_str(digest);
+        }
+        let state = if tag.is_some() {
+            TagState::Written
+        } else {
+            TagState::Empty
+        };
+        resolve_text(&text, catalog, state)
+    }
+}
+
+/// Whether the values write a tag; an empty one renders the chart's `appVersion`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TagState {
+    Written,
+    Empty,
+}
+
+fn resolve_text<'c>(text: &str, catalog: &'c Catalog, tag_state: TagState) -> Resolution<'c> {
+    if text.contains("{{") {
+        return Resolution::Unresolved(format!(
+            "`{text}` is a template the chart renders; hardport rewrites literal references only"
+        ));
+    }
+    let image = match ImageRef::parse(text) {
+        Ok(image) if !image.has_variables() => image,
+        Ok(_) | Err(_) => {
+            return Resolution::Unresolved(format!(
+                "`{text}` is not an image reference hardport can read"
+            ));
+        }
+    };
+    let Some(repository) = image.canonical_repository() else {
+        return Resolution::Unresolved(format!("`{text}` has no repository hardport can read"));
+    };
+    let Some(entry) = catalog.lookup(&repository) else {
+        return match catalog.lookup_replacement(&repository) {
+            Some(entry) => Resolution::Hardened(entry),
+            None => Resolution::Unmapped { repository },
+        };
+    };
+    let Ok(replacement) = ImageRef::parse(&entry.replacement) else {
+        return Resolution::Unresolved(format!(
+            "the catalog's replacement `{}` is not an image reference",
+            entry.replacement
+        ));
+    };
+    let tag = match (&entry.tag, tag_state) {
+        (_, TagState::Empty) => None,
+        (Some(fixed), TagState::Written) => Some(ReplacementTag {
+            tag: fixed.clone(),
+            dropped: Vec::new(),
+            kept_variant: Vec::new(),
+        }),
+        (None, TagState::Written) => Some(replacement_tag(image.tag.as_deref())),
+    };
+    Resolution::Migrating(Box::new(Mapped {
+        entry,
+        image,
+        tag,
+        replacement,
+    }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+use super::*;
+use crate::rules::test_support::{TEST_CATALOG, catalog_from_yaml};
+use crate::yaml::parse;
+
+fn resolutions(text: &str) -> Vec<(String, String)> {
+    let catalog = catalog_from_yaml(TEST_CATALOG);
+    let stream = parse(text).expect("parses");
+    let values = values(&stream.documents[0], &catalog);
+    values
+        .images
+        .iter()
+        .map(|image| {
+            let what = match &image.resolution {
+                Resolution::Migrating(mapped) => format!(
+                    "migrating {} tag {:?}",
+                    mapped.entry.name,
+                    mapped.tag.as_ref().map(|tag| tag.tag.clone())
+                ),
+                Resolution::Hardened(entry) => format!("hardened {}", entry.name),
+                Resolution::Inherited(entry) => format!("inherited {}", entry.name),
+                Resolution::Unmapped { repository } => format!("unmapped {repository}"),
+                Resolution::Unresolved(_) => "unresolved".into(),
+                Resolution::Empty => "empty".into(),
+            };
+            (image.path.clone(), what)
+        })
+        .collect()
+}
+
+#[test]
+fn every_image_shape_is_found_with_its_path() {
+    let found = resolutions(
+        "image:\n  registry: docker.io\n  repository: library/nginx\n  tag: 1.27-alpine\n\
+         sidecar:\n  initImage: node:20-slim\n\
+         keda:\n  image:\n    operator:\n      repository: postgres\n      tag: \"16\"\n\
+         other:\n  image: ghcr.io/acme/tool:1\n",
+    );
+    assert_eq!(
+        found,
+        [
+            ("image".into(), "migrating nginx tag Some(\"1.27\")".into()),
+            (
+                "sidecar.initImage".into(),
+                "migrating node tag Some(\"20\")".into()
+            ),
+            (
+                "keda.image.operator".into(),
+                "migrating postgres tag Some(\"16\")".into()
+            ),
+            ("other.image".into(), "unmapped ghcr.io/acme/tool".into()),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_tag_keeps_the_app_version_and_a_digest_wins_over_the_tag() {
+    let found = resolutions(
+        "image:\n  repository: nginx\n  tag: \"\"\n\
+         pinned:\n  image:\n    repository: nginx\n    tag: \"1.27\"\n    digest: sha256:0123456789012345678901234567890123456789012345678901234567890123\n",
+    );
+    assert_eq!(found[0].1, "migrating nginx tag None");
+    assert_eq!(found[1].1, "migrating nginx tag Some(\"1.27\")");
+}
+
+#[test]
+fn global_image_registry_over_an_image_registry_is_not_rewritten() {
+    let found = resolutions(
+        "global:\n  imageRegistry: mirror.example.com\nimage:\n  registry: docker.io\n  repository: nginx\n  tag: \"1.27\"\n",
+    );
+    assert_eq!(found, [("image".into(), "unresolved".into())]);
+}
+
+#[test]
+fn an_empty_repository_inherits_global_image() {
+    let found = resolutions(
+        "global:\n  image:\n    repository: nginx\n    tag: \"1.27\"\ncontroller:\n  image:\n    repository: \"\"\n",
+    );
+    assert_eq!(
+        found,
+        [
+            (
+                "global.image".into(),
+                "migrating nginx tag Some(\"1.27\")".into()
+            ),
+            ("controller.image".into(), "inherited nginx".into()),
+        ]
+    );
+}
+
+#[test]
+fn replacements_templates_and_non_strings_are_told_apart() {
+    let found = resolutions(
+        "a:\n  image: reg.example.dev/nginx:1.27\nb:\n  image: \"{{ .Values.x }}\"\nc:\n  useImage: true\nd:\n  image: ~\n",
+    );
+    assert_eq!(
+        found,
+        [
+            ("a.image".into(), "hardened nginx".into()),
+            ("b.image".into(), "unresolved".into()),
+            ("c.useImage".into(), "empty".into()),
+            ("d.image".into(), "empty".into()),
+        ]
+    );
+}
+
+#[test]
+fn an_alias_is_read_through_its_anchor() {
+    let found =
+        resolutions("base: &img\n  repository: nginx\n  tag: \"1.27\"\nweb:\n  image: *img\n");
+    assert_eq!(
+        found,
+        [(
+            "web.image".into(),
+            "migrating nginx tag Some(\"1.27\")".into()
+        )]
+    );
+}

@@ -1,0 +1,128 @@
+//! `allow-insecure-images`: let a Bitnami chart render with a replacement image.
+//!
+//! ## What it does
+//! Since 2025 Bitnami charts refuse to render an image whose registry and repository are not
+//! the ones their `Chart.yaml` lists under `annotations.images`, unless
+//! `global.security.allowInsecureImages` is `true` (bitnami/charts,
+//! `bitnami/common/templates/_errors.tpl`). When a values file of a Bitnami chart runs a
+//! replacement, the rule sets that key, adding `global`, `security` or the key itself where
+//! missing.
+//!
+//! A chart is a Bitnami chart when its `Chart.yaml` lists `annotations.images` or depends on
+//! Bitnami's `common` chart, or when its values name a `bitnami/*` image (or a replacement
+//! the catalog gives for one).
+//!
+//! ## Example
+//! ```yaml
+//! global:                              global:
+//!   security:                            security:
+//!     allowInsecureImages: false   →       allowInsecureImages: true
+//! ```
+
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::helm::{Resolution, Values, deref};
+use crate::rules::{Context, Rule};
+use crate::yaml::{NewValue, Node, Stream};
+
+/// Bitnami's repositories on Docker Hub, as canonical repository names start.
+const BITNAMI_PREFIX: &str = "docker.io/bitnami/";
+
+const WHY: &str = "Bitnami charts refuse images their Chart.yaml does not list unless global.security.allowInsecureImages is true";
+
+pub fn check(
+    stream: &Stream<'_>,
+    values: &Values<'_, '_>,
+    context: Context<'_>,
+) -> Option<Diagnostic> {
+    let substituted = values
+        .images
+        .iter()
+        .any(|image| image.resolution.is_substituted());
+    if !substituted || !is_bitnami(values, context) {
+        return None;
+    }
+    let root = &values.document.root;
+    let Some(global) = root.get("global").map(|node| deref(values.document, node)) else {
+        return add(
+            stream,
+            root,
+            "global",
+            nested(&["security", "allowInsecureImages"]),
+        );
+    };
+    let Some(security) = global
+        .get("security")
+        .map(|node| deref(values.document, node))
+    else {
+        return add(stream, global, "security", nested(&["allowInsecureImages"]));
+    };
+    let Some(allow) = security.get("allowInsecureImages") else {
+        return add(
+            stream,
+            security,
+            "allowInsecureImages",
+            NewValue::bool(true),
+        );
+    };
+    let allow = deref(values.document, allow);
+    if allow.value() == Some("true") {
+        return None;
+    }
+    let message = format!(
+        "global.security.allowInsecureImages: {} → true: {WHY}",
+        allow.value().unwrap_or("…")
+    );
+    Some(match stream.replace_scalar(allow, &NewValue::bool(true)) {
+        Ok(edit) => Diagnostic::fixed(
+            Rule::AllowInsecureImages,
+            allow.range.clone(),
+            message,
+            Fix::single(edit),
+        ),
+        Err(error) => cannot_edit(allow, &error.to_string()),
+    })
+}
+
+/// Whether the chart is a Bitnami chart, by its Chart.yaml or by the images its values name.
+fn is_bitnami(values: &Values<'_, '_>, context: Context<'_>) -> bool {
+    context.chart.is_some_and(|chart| chart.is_bitnami())
+        || values.images.iter().any(|image| match &image.resolution {
+            Resolution::Unmapped { repository } => repository.starts_with(BITNAMI_PREFIX),
+            resolution => resolution.entry().is_some_and(|entry| {
+                entry
+                    .matches
+                    .iter()
+                    .any(|repository| repository.starts_with(BITNAMI_PREFIX))
+            }),
+        })
+}
+
+/// `{a: {b: true}}` for `["a", "b"]`.
+fn nested(keys: &[&str]) -> NewValue {
+    keys.iter().rev().fold(NewValue::bool(true), |value, key| {
+        NewValue::Mapping(vec![((*key).to_owned(), value)])
+    })
+}
+
+fn add(stream: &Stream<'_>, mapping: &Node, key: &str, value: NewValue) -> Option<Diagnostic> {
+    let message = format!("global.security.allowInsecureImages: true (added): {WHY}");
+    let range = mapping.range.start..mapping.range.start;
+    Some(
+        match stream
+            .insert_entries(mapping, &[(key.to_owned(), value)])
+            .map(Fix::new)
+        {
+            Ok(Some(fix)) => Diagnostic::fixed(Rule::AllowInsecureImages, range, message, fix),
+            Ok(None) => return None,
+            Err(error) => cannot_edit(mapping, &error.to_string()),
+        },
+    )
+}
+
+fn cannot_edit(node: &Node, error: &str) -> Diagnostic {
+    Diagnostic::report(
+        Rule::AllowInsecureImages,
+        node.range.clone(),
+        format!("set global.security.allowInsecureImages: true by hand ({error}): {WHY}"),
+    )
+}

@@ -1,0 +1,234 @@
+//! `helm-image`: point every image in Helm values that the catalog maps at its replacement,
+//! written back in the shape the chart reads.
+//!
+//! ## What it does
+//! For an image mapping, the registry goes into `registry` (when the mapping has that key;
+//! otherwise the whole replacement repository goes into `repository`), the path into
+//! `repository`, the tag follows the tag policy for Dockerfiles (distro suffixes dropped), and a
+//! non-empty `digest` is cleared (`digest-dropped`). A string image is rewritten as a whole.
+//! Runtime images get the production tag, never `-dev`: a chart runs them, nothing builds on
+//! them.
+//!
+//! ## What it leaves alone, and says so
+//! An empty `tag` stays empty (the chart renders its `appVersion`); when `Chart.yaml`'s
+//! `appVersion` is not a tag the replacement publishes, `app-version-tag` says which one it is.
+//! Images the catalog does not map (`unmapped-image`, with the count), templates and references
+//! hardport cannot read or that `global.imageRegistry` overrides (`unresolved-image`), and an
+//! empty `repository` that takes `global.image` (only `global.image` is rewritten).
+//!
+//! ## Example
+//! ```yaml
+//! image:                              image:
+//!   registry: docker.io        →        registry: reg.mini.dev
+//!   repository: library/nginx  →        repository: nginx
+//!   tag: 1.27.3-alpine         →        tag: 1.27.3
+//! ```
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::helm::{Fields, Mapped, Resolution, Shape, Values, ValuesImage};
+use crate::image_ref::replacement_tag;
+use crate::rules::{Context, Rule};
+use crate::yaml::{NewValue, Node, Stream};
+
+pub fn check(
+    stream: &Stream<'_>,
+    values: &Values<'_, '_>,
+    context: Context<'_>,
+) -> Vec<Diagnostic> {
+    let unmapped = values
+        .images
+        .iter()
+        .filter(|image| matches!(image.resolution, Resolution::Unmapped { .. }))
+        .count();
+    let mut seen: HashSet<Range<usize>> = HashSet::new();
+    let mut diagnostics = Vec::new();
+    for image in &values.images {
+        // An image reached twice through an alias is one image: report and edit it once.
+        if !seen.insert(value_range(image)) {
+            continue;
+        }
+        match &image.resolution {
+            Resolution::Migrating(mapped) => {
+                diagnostics.extend(migrate(stream, image, mapped));
+                diagnostics.extend(app_version(image, context));
+            }
+            Resolution::Hardened(_) => diagnostics.extend(app_version(image, context)),
+            Resolution::Unmapped { repository } => diagnostics.push(Diagnostic::report(
+                Rule::UnmappedImage,
+                image.key_range.clone(),
+                format!(
+                    "no catalog entry replaces {repository}; `{}` stays as it is ({unmapped} unmapped {} in this file)",
+                    image.path,
+                    if unmapped == 1 { "image" } else { "images" }
+                ),
+            )),
+            Resolution::Unresolved(reason) => diagnostics.push(Diagnostic::report(
+                Rule::UnresolvedImage,
+                image.key_range.clone(),
+                format!("`{}`: {reason}", image.path),
+            )),
+            Resolution::Inherited(_) | Resolution::Empty => {}
+        }
+    }
+    diagnostics
+}
+
+/// The bytes an image's rewrite would touch, to know the same image when an alias repeats it.
+fn value_range(image: &ValuesImage<'_, '_>) -> Range<usize> {
+    match &image.shape {
+        Shape::Reference(node) => node.range.clone(),
+        Shape::Fields(fields) => fields.repository.range.clone(),
+    }
+}
+
+fn migrate(
+    stream: &Stream<'_>,
+    image: &ValuesImage<'_, '_>,
+    mapped: &Mapped<'_>,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let tag = mapped.tag.as_ref().map(|tag| tag.tag.as_str());
+    let new_reference = match tag {
+        Some(tag) => format!("{}:{tag}", mapped.entry.replacement),
+        None => mapped.entry.replacement.clone(),
+    };
+    if let Some(tag) = mapped
+        .tag
+        .as_ref()
+        .filter(|tag| !tag.kept_variant.is_empty())
+    {
+        diagnostics.push(Diagnostic::report(
+            Rule::TagVariant,
+            image.key_range.clone(),
+            format!(
+                "`{}`: tag `{}` names the variant `{}`, kept as `{}`: check that the replacement publishes it",
+                image.path,
+                mapped.image.tag.as_deref().unwrap_or_default(),
+                tag.kept_variant.join("-"),
+                tag.tag
+            ),
+        ));
+    }
+    if let Some(digest) = &mapped.image.digest {
+        diagnostics.push(Diagnostic::report(
+            Rule::DigestDropped,
+            image.key_range.clone(),
+            format!(
+                "`{}`: the digest {digest} pinned the public image and was dropped; pin `{new_reference}` by its own digest once you have verified it",
+                image.path
+            ),
+        ));
+    }
+    let edits = match &image.shape {
+        Shape::Reference(node) => {
+            replace_if_changed(stream, node, &new_reference).map(|edit| edit.into_iter().collect())
+        }
+        Shape::Fields(fields) => field_edits(stream, fields, mapped),
+    };
+    let message = format!(
+        "`{}`: `{}` → `{new_reference}` (catalog entry `{}`)",
+        image.path, mapped.image, mapped.entry.name
+    );
+    match edits.map(Fix::new) {
+        Ok(Some(fix)) => diagnostics.push(Diagnostic::fixed(
+            Rule::HelmImage,
+            image.key_range.clone(),
+            message,
+            fix,
+        )),
+        Ok(None) => {}
+        Err(error) => diagnostics.push(Diagnostic::report(
+            Rule::UnresolvedImage,
+            image.key_range.clone(),
+            format!(
+                "`{}` maps to `{new_reference}`, but cannot be edited in place ({error}): rewrite it by hand",
+                image.path
+            ),
+        )),
+    }
+    diagnostics
+}
+
+/// The edits that write the replacement into an image mapping's fields.
+fn field_edits(
+    stream: &Stream<'_>,
+    fields: &Fields<'_>,
+    mapped: &Mapped<'_>,
+) -> Result<Vec<Edit>, crate::yaml::EditError> {
+    let mut edits = Vec::new();
+    match fields.registry {
+        Some(registry) => {
+            let host = mapped
+                .replacement
+                .registry
+                .as_deref()
+                .unwrap_or("docker.io");
+            edits.extend(replace_if_changed(stream, registry, host)?);
+            edits.extend(replace_if_changed(
+                stream,
+                fields.repository,
+                &mapped.replacement.path,
+            )?);
+        }
+        None => edits.extend(replace_if_changed(
+            stream,
+            fields.repository,
+            &mapped.entry.replacement,
+        )?),
+    }
+    if let (Some(tag), Some(node)) = (&mapped.tag, fields.tag) {
+        edits.extend(replace_if_changed(stream, node, &tag.tag)?);
+    }
+    if let Some(digest) = fields.digest.filter(|_| mapped.image.digest.is_some()) {
+        edits.extend(replace_if_changed(stream, digest, "")?);
+    }
+    Ok(edits)
+}
+
+/// The edit giving the scalar `node` the string `value`, unless it already has it.
+fn replace_if_changed(
+    stream: &Stream<'_>,
+    node: &Node,
+    value: &str,
+) -> Result<Option<Edit>, crate::yaml::EditError> {
+    if node.value() == Some(value) {
+        return Ok(None);
+    }
+    stream
+        .replace_scalar(node, &NewValue::string(value))
+        .map(Some)
+}
+
+/// `app-version-tag`: an empty tag renders the chart's `appVersion`; say so when the
+/// replacement's tag for it differs.
+fn app_version(image: &ValuesImage<'_, '_>, context: Context<'_>) -> Option<Diagnostic> {
+    let Shape::Fields(fields) = &image.shape else {
+        return None;
+    };
+    if fields
+        .tag
+        .and_then(Node::value)
+        .is_some_and(|tag| !tag.is_empty())
+    {
+        return None;
+    }
+    let entry = image.resolution.entry()?;
+    let app_version = context.chart?.app_version.as_deref()?;
+    let wanted = entry
+        .tag
+        .clone()
+        .unwrap_or_else(|| replacement_tag(Some(app_version)).tag);
+    (wanted != app_version).then(|| {
+        Diagnostic::report(
+            Rule::AppVersionTag,
+            image.key_range.clone(),
+            format!(
+                "`{}` has no tag, so the chart renders its appVersion `{app_version}`, which {} does not publish as such: set the tag to `{wanted}`",
+                image.path, entry.replacement
+            ),
+        )
+    })
+}

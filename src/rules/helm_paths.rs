@@ -1,0 +1,150 @@
+//! `data-path` in Helm values: move the paths a replacement keeps its data under.
+//!
+//! ## What it does
+//! Within the component that runs a mapped image (see `security-context` for what belongs to
+//! a component), every `mountPath` (`persistence.mountPath`, `volumeMounts[].mountPath`,
+//! `extraVolumeMounts[].mountPath`) and every value under a key ending in `DataDir`
+//! (`postgresqlDataDir`) that equals a path of the catalog entry's `paths`, or lies below one,
+//! is moved to the replacement's path.
+//!
+//! ## Why
+//! A replacement that keeps its data elsewhere starts empty on a volume mounted at the old
+//! path, and an init container that prepares the old path prepares nothing.
+//!
+//! ## Example
+//! With `paths: {/bitnami/postgresql: /var/lib/postgresql}`:
+//! ```yaml
+//! primary:
+//!   persistence:
+//!     mountPath: /bitnami/postgresql   →   mountPath: /var/lib/postgresql
+//! postgresqlDataDir: /bitnami/postgresql/data   →   /var/lib/postgresql/data
+//! ```
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use crate::catalog::Entry;
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::helm::{Setting, Values};
+use crate::rules::Rule;
+use crate::yaml::{NewValue, Stream};
+
+pub fn check(stream: &Stream<'_>, values: &Values<'_, '_>) -> Vec<Diagnostic> {
+    let mut seen: HashSet<Range<usize>> = HashSet::new();
+    let mut diagnostics = Vec::new();
+    for (image, entry) in values.mapped_components() {
+        if entry.paths.is_empty() {
+            continue;
+        }
+        values.walk_component(image.component, &image.component_path, &mut |setting| {
+            if let Some(diagnostic) = moved(stream, setting, entry)
+                && seen.insert(diagnostic.range.clone())
+            {
+                diagnostics.push(diagnostic);
+            }
+        });
+    }
+    diagnostics
+}
+
+/// Whether a key holds a path the rule moves.
+fn is_path_key(key: &str) -> bool {
+    key == "mountPath" || key.to_ascii_lowercase().ends_with("datadir")
+}
+
+fn moved(stream: &Stream<'_>, setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
+    let key = setting.key.filter(|key| is_path_key(key))?;
+    let written = setting
+        .node
+        .as_scalar()
+        .filter(|scalar| scalar.is_string())?;
+    let new_path = new_path(&written.value, entry)?;
+    let message = format!(
+        "`{}`: `{}` → `{new_path}`: {} keeps this data under `{new_path}` (catalog entry `{}`)",
+        setting.path, written.value, entry.replacement, entry.name
+    );
+    Some(
+        match stream.replace_scalar(setting.node, &NewValue::string(&new_path)) {
+            Ok(edit) => Diagnostic::fixed(
+                Rule::DataPath,
+                setting.node.range.clone(),
+                message,
+                Fix::single(edit),
+            ),
+            Err(error) => Diagnostic::report(
+                Rule::DataPath,
+                setting.node.range.clone(),
+                format!(
+                    "{message}; `{key}` cannot be edited in place ({error}): change it by hand"
+                ),
+            ),
+        },
+    )
+}
+
+/// Where `path` moves per the entry's `paths` (the longest matching old path wins), unless it
+/// is already at the new place (a new path below the old one must not move again).
+fn new_path(path: &str, entry: &Entry) -> Option<String> {
+    let trimmed = path.trim_end_matches('/');
+    let below = |base: &str| {
+        trimmed == base
+            || trimmed
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    if entry
+        .paths
+        .values()
+        .any(|to| below(to.trim_end_matches('/')))
+    {
+        return None;
+    }
+    let (from, to) = entry
+        .paths
+        .iter()
+        .filter(|(from, _)| below(from.trim_end_matches('/')))
+        .max_by_key(|(from, _)| from.len())?;
+    let rest = &path[from.trim_end_matches('/').len()..];
+    Some(format!("{}{rest}", to.trim_end_matches('/')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(paths: &[(&str, &str)]) -> Entry {
+        let mut catalog = crate::rules::test_support::catalog_from_yaml(
+            "version: 1\nregistry: r.example\nimages:\n  - {name: x, match: [x], source: test}\n",
+        )
+        .entries()[0]
+            .clone();
+        catalog.paths = paths
+            .iter()
+            .map(|(from, to)| ((*from).to_owned(), (*to).to_owned()))
+            .collect();
+        catalog
+    }
+
+    #[test]
+    fn paths_move_with_what_lies_below_them() {
+        let entry = entry(&[("/bitnami/postgresql", "/var/lib/postgresql")]);
+        assert_eq!(
+            new_path("/bitnami/postgresql/data", &entry).as_deref(),
+            Some("/var/lib/postgresql/data")
+        );
+        assert_eq!(
+            new_path("/bitnami/postgresql", &entry).as_deref(),
+            Some("/var/lib/postgresql")
+        );
+        assert_eq!(new_path("/bitnami/postgresql-x", &entry), None);
+        assert_eq!(new_path("/var/lib/postgresql/data", &entry), None);
+    }
+
+    #[test]
+    fn a_new_path_below_the_old_one_does_not_move_twice() {
+        let entry = entry(&[("/data", "/data/db")]);
+        assert_eq!(new_path("/data", &entry).as_deref(), Some("/data/db"));
+        assert_eq!(new_path("/data/db", &entry), None);
+        assert_eq!(new_path("/data/db/x", &entry), None);
+    }
+}

@@ -1,0 +1,79 @@
+//! `exec-probe`: probes that run a program inside a replacement that has no shell.
+//!
+//! ## What it reports
+//! In the component that runs a mapped image, every `…Probe` (`livenessProbe`,
+//! `customReadinessProbe`, `startupProbe`) with `exec.command`. When the catalog says the
+//! replacement has no shell, a probe that runs `sh`/`bash` fails for certain and one that runs
+//! another program (`redis-cli`, `pg_isready`) fails unless the replacement ships it, which
+//! the catalog does not say; an `httpGet`, `tcpSocket` or `grpc` probe needs neither. When the
+//! catalog does not say whether there is a shell, a shell probe is a `missing-fact`.
+//!
+//! Nothing is rewritten: which port or endpoint proves the service healthy is the chart
+//! author's knowledge, not a fact hardport has.
+
+use crate::catalog::Entry;
+use crate::diagnostic::Diagnostic;
+use crate::helm::{Setting, Values};
+use crate::rules::Rule;
+use crate::yaml::Node;
+
+/// Programs that are a shell.
+const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh"];
+
+pub fn check(values: &Values<'_, '_>) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (image, entry) in values.mapped_components() {
+        values.walk_component(image.component, &image.component_path, &mut |setting| {
+            diagnostics.extend(probe(setting, entry));
+        });
+    }
+    diagnostics
+}
+
+fn probe(setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
+    let key = setting.key?;
+    if !key.to_ascii_lowercase().ends_with("probe") {
+        return None;
+    }
+    let command = setting.node.get("exec")?.get("command")?;
+    let program = program(command)?;
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let is_shell = SHELLS.contains(&name);
+    let (rule, message) = match (entry.hardened.shell, is_shell) {
+        (Some(true), _) | (None, false) => return None,
+        (Some(false), true) => (
+            Rule::ExecProbe,
+            format!(
+                "`{}` runs `{program}`, but {} has no shell: use an httpGet, tcpSocket or grpc probe, or a program the replacement ships",
+                setting.path, entry.replacement
+            ),
+        ),
+        (Some(false), false) => (
+            Rule::ExecProbe,
+            format!(
+                "`{}` runs `{program}`; {} has no shell and the catalog does not say it ships `{name}`: check, or use an httpGet, tcpSocket or grpc probe",
+                setting.path, entry.replacement
+            ),
+        ),
+        (None, true) => (
+            Rule::MissingFact,
+            format!(
+                "`{}` runs `{program}`; the catalog does not say whether {} has a shell (entry `{}`)",
+                setting.path, entry.replacement, entry.name
+            ),
+        ),
+    };
+    Some(Diagnostic::report(
+        rule,
+        setting.node.range.clone(),
+        message,
+    ))
+}
+
+/// The program an exec command runs: the first item of a list, or the first word of a string.
+fn program(command: &Node) -> Option<&str> {
+    match command.items().first() {
+        Some(first) => first.value(),
+        None => command.value()?.split_whitespace().next(),
+    }
+}

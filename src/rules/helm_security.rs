@@ -1,0 +1,538 @@
+//! `security-context`: make the security context of the component that runs a replacement
+//! image say the replacement's uid and gid.
+//!
+//! ## What it does
+//! The component is the mapping that holds the image key, with the mappings below it that
+//! configure the same pods and have no image of their own (Bitnami keeps `image` at the top and
+//! the contexts under `primary`, `master`, `replica`…). Each mapping there that holds
+//! `podSecurityContext`, `securityContext` or `containerSecurityContext` is one pod:
+//!
+//! - `runAsUser` is set to the replacement's uid and `runAsGroup` to its gid wherever they are
+//!   written, `fsGroup` to its gid, and `runAsNonRoot` to `true` when the uid is not 0 (and
+//!   from `true` to `false` when it is 0);
+//! - missing keys are added: `runAsUser`, `runAsGroup`, `runAsNonRoot` at container level
+//!   (Bitnami's layout), `fsGroup` at pod level, so volumes are writable by the new user; an
+//!   empty `{}` block becomes a block mapping, keeping the comments below it.
+//!
+//! `containerSecurityContext` is container level and `podSecurityContext` pod level;
+//! `securityContext` is the container's when a `podSecurityContext` sits beside it, the pod's
+//! when a `containerSecurityContext` does, and otherwise the pod's only when it holds a
+//! pod-only field (`fsGroup`, `sysctls`, …).
+//!
+//! When a component's values have no such block, the chart's templates decide: a block the
+//! templates read (`.Values.<component>.podSecurityContext`) is added; otherwise the chart
+//! does not expose one and `security-context-unset` says so.
+//!
+//! ## What it leaves alone, and says so (`security-context-unset`, `missing-fact`)
+//! A block with `enabled: false` (it is not enabled for you), a block that is an alias or not
+//! a plain security context (KEDA's per-container `securityContext.operator`), values that are
+//! templates, a component whose main images differ, and `volumePermissions` (it runs as root
+//! on purpose). Without a uid in the catalog nothing is set; without a gid, `runAsGroup` and
+//! `fsGroup` are neither added nor changed.
+//!
+//! ## Example
+//! ```yaml
+//! podSecurityContext: {}      →   podSecurityContext:
+//!                                   fsGroup: 1000
+//! securityContext:                securityContext:
+//!   runAsUser: 101            →     runAsUser: 1000
+//!                                   runAsGroup: 1000
+//!                                   runAsNonRoot: true
+//! ```
+
+use std::ops::Range;
+
+use crate::catalog::Entry;
+use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::helm::{SECURITY_CONTEXT_KEYS, Values, ValuesImage, join_key};
+use crate::rules::{Context, Rule};
+use crate::yaml::{NewValue, Node, NodeKind, Stream};
+
+/// The fields of a Kubernetes `SecurityContext` and `PodSecurityContext`, and Bitnami's
+/// `enabled` switch: a block with any other key is not a plain security context.
+const CONTEXT_FIELDS: &[&str] = &[
+    "enabled",
+    "allowPrivilegeEscalation",
+    "appArmorProfile",
+    "capabilities",
+    "privileged",
+    "procMount",
+    "readOnlyRootFilesystem",
+    "runAsGroup",
+    "runAsNonRoot",
+    "runAsUser",
+    "seLinuxOptions",
+    "seccompProfile",
+    "windowsOptions",
+    "fsGroup",
+    "fsGroupChangePolicy",
+    "seLinuxChangePolicy",
+    "supplementalGroups",
+    "supplementalGroupsPolicy",
+    "sysctls",
+];
+
+/// Fields only a pod's security context has.
+const POD_ONLY_FIELDS: &[&str] = &[
+    "fsGroup",
+    "fsGroupChangePolicy",
+    "seLinuxChangePolicy",
+    "supplementalGroups",
+    "supplementalGroupsPolicy",
+    "sysctls",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Pod,
+    Container,
+}
+
+/// The ids the replacement runs as.
+#[derive(Debug, Clone, Copy)]
+struct Ids {
+    uid: u32,
+    gid: Option<u32>,
+}
+
+/// A security-context block the rule can edit.
+struct Block<'d> {
+    path: String,
+    key_range: Range<usize>,
+    node: &'d Node,
+    level: Level,
+}
+
+pub fn check(
+    stream: &Stream<'_>,
+    values: &Values<'_, '_>,
+    context: Context<'_>,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (image, entry) in values.mapped_components() {
+        let mains: Vec<&ValuesImage<'_, '_>> = values.main_images_of(image.component).collect();
+        if mains
+            .iter()
+            .any(|main| main.resolution.entry().map(|other| &other.name) != Some(&entry.name))
+        {
+            let paths: Vec<&str> = mains.iter().map(|main| main.path.as_str()).collect();
+            diagnostics.push(Diagnostic::report(
+                Rule::SecurityContextUnset,
+                image.key_range.clone(),
+                format!(
+                    "{} runs {} different images ({}) under one security context; hardport sets a context for one image only: set it by hand",
+                    component_name(&image.component_path),
+                    mains.len(),
+                    paths.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let mut pods = Vec::new();
+        collect_pods(values, image, &mut pods, &mut diagnostics);
+        let Some(uid) = entry.hardened.uid() else {
+            if !pods.is_empty() {
+                diagnostics.push(Diagnostic::report(
+                    Rule::MissingFact,
+                    image.key_range.clone(),
+                    format!(
+                        "the catalog states no numeric user for {} (entry `{}`), so the security context of {} is left as it is",
+                        entry.replacement,
+                        entry.name,
+                        component_name(&image.component_path)
+                    ),
+                ));
+            }
+            continue;
+        };
+        let ids = Ids {
+            uid,
+            gid: entry.hardened.gid(),
+        };
+        if pods.is_empty() {
+            diagnostics.push(not_exposed(stream, image, entry, ids, context));
+            continue;
+        }
+        for pod in pods {
+            // A disabled container block keeps runAs* out of the pod block too.
+            let container_level = pod.iter().any(|block| block.level == Level::Container);
+            let mut blocks = Vec::new();
+            for block in pod {
+                match usable(block) {
+                    Ok(block) => blocks.push(block),
+                    Err(diagnostic) => diagnostics.push(*diagnostic),
+                }
+            }
+            diagnostics.extend(set_pod(stream, &blocks, container_level, entry, ids));
+        }
+    }
+    diagnostics
+}
+
+/// "`primary`" or "the values' top level".
+fn component_name(path: &str) -> String {
+    if path.is_empty() {
+        "the values' top level".into()
+    } else {
+        format!("`{path}`")
+    }
+}
+
+/// The security-context blocks of every pod of `image`'s component, one list per mapping
+/// that holds them.
+fn collect_pods<'d>(
+    values: &Values<'d, '_>,
+    image: &ValuesImage<'d, '_>,
+    pods: &mut Vec<Vec<Block<'d>>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    values.walk_component(image.component, &image.component_path, &mut |setting| {
+        let mapping = setting.node;
+        let keys: Vec<&str> = SECURITY_CONTEXT_KEYS
+            .into_iter()
+            .filter(|key| mapping.get(key).is_some())
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        let mut pod = Vec::new();
+        for entry in mapping.entries() {
+            let Some(key) = entry.key.value().filter(|key| keys.contains(key)) else {
+                continue;
+            };
+            let path = join_key(setting.path, key);
+            if let NodeKind::Alias(alias) = &entry.value.kind {
+                diagnostics.push(Diagnostic::report(
+                    Rule::SecurityContextUnset,
+                    entry.key.range.clone(),
+                    format!(
+                        "`{path}` is an alias of `&{}`, which other settings share; hardport does not edit it: set it by hand",
+                        alias.name
+                    ),
+                ));
+                continue;
+            }
+            pod.push(Block {
+                level: level(key, &keys, &entry.value),
+                path,
+                key_range: entry.key.range.clone(),
+                node: &entry.value,
+            });
+        }
+        pods.push(pod);
+    });
+}
+
+/// Whether the block under `key` is the pod's or the container's, given the context keys
+/// beside it.
+fn level(key: &str, siblings: &[&str], block: &Node) -> Level {
+    match key {
+        "podSecurityContext" => Level::Pod,
+        "containerSecurityContext" => Level::Container,
+        _ if siblings.contains(&"podSecurityContext") => Level::Container,
+        _ if siblings.contains(&"containerSecurityContext") => Level::Pod,
+        _ if POD_ONLY_FIELDS
+            .iter()
+            .any(|field| block.get(field).is_some()) =>
+        {
+            Level::Pod
+        }
+        _ => Level::Container,
+    }
+}
+
+/// The block, when the rule may edit it; otherwise why not.
+fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
+    let unset = |message: String| {
+        Box::new(Diagnostic::report(
+            Rule::SecurityContextUnset,
+            block.key_range.clone(),
+            message,
+        ))
+    };
+    let Some(mapping) = block.node.as_mapping() else {
+        return Err(unset(format!(
+            "`{}` is not a mapping; hardport cannot add the replacement's user to it: write it as a mapping",
+            block.path
+        )));
+    };
+    if block.node.get("enabled").and_then(Node::value) == Some("false") {
+        return Err(unset(format!(
+            "`{}.enabled` is false, so the chart sets no security context and the replacement's own user applies; hardport does not enable it",
+            block.path
+        )));
+    }
+    if let Some(stranger) = mapping
+        .entries
+        .iter()
+        .filter_map(|entry| entry.key.value())
+        .find(|key| !CONTEXT_FIELDS.contains(key))
+    {
+        return Err(unset(format!(
+            "`{}` is not a plain security context (`{stranger}` is no field of one); set the replacement's user in it by hand",
+            block.path
+        )));
+    }
+    Ok(block)
+}
+
+/// The edits for one pod's usable blocks: change what is written, add what is missing. The
+/// user is added at container level, or at pod level when the pod has no container block.
+fn set_pod(
+    stream: &Stream<'_>,
+    blocks: &[Block<'_>],
+    container_level: bool,
+    entry: &Entry,
+    ids: Ids,
+) -> Vec<Diagnostic> {
+    let has = |key: &str| blocks.iter().any(|block| block.node.get(key).is_some());
+    let container = if container_level {
+        blocks
+            .iter()
+            .position(|block| block.level == Level::Container)
+    } else {
+        (!blocks.is_empty()).then_some(0)
+    };
+    let pod = blocks.iter().position(|block| block.level == Level::Pod);
+    let mut diagnostics = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        let mut changes = Changes::default();
+        for (key, wanted) in [
+            ("runAsUser", Some(ids.uid)),
+            ("runAsGroup", ids.gid),
+            ("fsGroup", ids.gid),
+        ] {
+            if let Some(node) = block.node.get(key) {
+                changes.set_id(stream, block, key, node, wanted, &mut diagnostics);
+            }
+        }
+        if let Some(node) = block.node.get("runAsNonRoot") {
+            changes.set_non_root(stream, node, ids.uid != 0);
+        }
+        let mut added = Vec::new();
+        if container == Some(index) {
+            if !has("runAsUser") {
+                added.push(("runAsUser", NewValue::int(ids.uid.into())));
+            }
+            if let Some(gid) = ids.gid.filter(|_| !has("runAsGroup")) {
+                added.push(("runAsGroup", NewValue::int(gid.into())));
+            }
+            if ids.uid != 0 && !has("runAsNonRoot") {
+                added.push(("runAsNonRoot", NewValue::bool(true)));
+            }
+        }
+        if let Some(gid) = ids.gid.filter(|_| pod == Some(index) && !has("fsGroup")) {
+            added.push(("fsGroup", NewValue::int(gid.into())));
+        }
+        changes.add(stream, block, &added);
+        diagnostics.extend(changes.into_diagnostic(block, entry, ids));
+    }
+    diagnostics
+}
+
+/// What one block gets, collected into one fix.
+#[derive(Default)]
+struct Changes {
+    edits: Vec<Edit>,
+    described: Vec<String>,
+    /// Why an edit could not be made, when one could not.
+    failure: Option<String>,
+}
+
+impl Changes {
+    fn set_id(
+        &mut self,
+        stream: &Stream<'_>,
+        block: &Block<'_>,
+        key: &str,
+        node: &Node,
+        wanted: Option<u32>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let written = node.value().unwrap_or_default();
+        let Some(wanted) = wanted else {
+            diagnostics.push(Diagnostic::report(
+                Rule::MissingFact,
+                node.range.clone(),
+                format!(
+                    "`{}.{key}` stays `{written}`: the catalog does not state the replacement's group",
+                    block.path
+                ),
+            ));
+            return;
+        };
+        match written.parse::<i64>() {
+            Ok(number) if number == i64::from(wanted) => {}
+            Ok(_) => self.replace(
+                stream,
+                node,
+                &NewValue::int(wanted.into()),
+                format!("{key} {written} → {wanted}"),
+            ),
+            Err(_) => diagnostics.push(Diagnostic::report(
+                Rule::SecurityContextUnset,
+                node.range.clone(),
+                format!(
+                    "`{}.{key}` is `{written}`, not a number hardport can compare; the replacement runs with {key} {wanted}: check it",
+                    block.path
+                ),
+            )),
+        }
+    }
+
+    fn set_non_root(&mut self, stream: &Stream<'_>, node: &Node, non_root: bool) {
+        let written = node.value().unwrap_or_default();
+        let wrong = if non_root { "false" } else { "true" };
+        if written == wrong {
+            self.replace(
+                stream,
+                node,
+                &NewValue::bool(non_root),
+                format!("runAsNonRoot {written} → {non_root}"),
+            );
+        }
+    }
+
+    fn replace(&mut self, stream: &Stream<'_>, node: &Node, value: &NewValue, change: String) {
+        match stream.replace_scalar(node, value) {
+            Ok(edit) => {
+                self.edits.push(edit);
+                self.described.push(change);
+            }
+            Err(error) => self.failure = Some(error.to_string()),
+        }
+    }
+
+    fn add(&mut self, stream: &Stream<'_>, block: &Block<'_>, added: &[(&str, NewValue)]) {
+        if added.is_empty() {
+            return;
+        }
+        let entries: Vec<(String, NewValue)> = added
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), value.clone()))
+            .collect();
+        match stream.insert_entries(block.node, &entries) {
+            Ok(edits) => {
+                self.edits.extend(edits);
+                self.described.extend(
+                    added
+                        .iter()
+                        .map(|(key, value)| format!("{key}: {} (added)", shown(value))),
+                );
+            }
+            Err(error) => self.failure = Some(error.to_string()),
+        }
+    }
+
+    fn into_diagnostic(self, block: &Block<'_>, entry: &Entry, ids: Ids) -> Option<Diagnostic> {
+        let runs_as = runs_as(entry, ids);
+        if let Some(failure) = self.failure {
+            return Some(Diagnostic::report(
+                Rule::SecurityContextUnset,
+                block.key_range.clone(),
+                format!(
+                    "`{}` cannot be edited in place ({failure}); {runs_as}: set it by hand",
+                    block.path
+                ),
+            ));
+        }
+        let fix = Fix::new(self.edits)?;
+        Some(Diagnostic::fixed(
+            Rule::SecurityContext,
+            block.key_range.clone(),
+            format!("`{}`: {}; {runs_as}", block.path, self.described.join(", ")),
+            fix,
+        ))
+    }
+}
+
+/// "reg.mini.dev/nginx runs as uid 1000, gid 1000 (catalog entry `nginx`)".
+fn runs_as(entry: &Entry, ids: Ids) -> String {
+    let gid = ids
+        .gid
+        .map_or_else(|| "an unknown gid".to_owned(), |gid| format!("gid {gid}"));
+    format!(
+        "{} runs as uid {}, {gid} (catalog entry `{}`)",
+        entry.replacement, ids.uid, entry.name
+    )
+}
+
+fn shown(value: &NewValue) -> &str {
+    match value {
+        NewValue::String(text) | NewValue::Native(text) => text,
+        NewValue::Mapping(_) => "…",
+    }
+}
+
+/// A component whose values hold no security context: add the blocks its templates read, or
+/// report that the chart does not expose one.
+fn not_exposed(
+    stream: &Stream<'_>,
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+    ids: Ids,
+    context: Context<'_>,
+) -> Diagnostic {
+    let read: Vec<&str> = SECURITY_CONTEXT_KEYS
+        .into_iter()
+        .filter(|key| {
+            context
+                .chart
+                .is_some_and(|chart| chart.templates_read(&join_key(&image.component_path, key)))
+        })
+        .collect();
+    let runs_as = runs_as(entry, ids);
+    let component = component_name(&image.component_path);
+    if read.is_empty() {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext and the chart's templates read none, so hardport cannot set the replacement's user; {runs_as}: check the pod runs with it"
+            ),
+        );
+    }
+    let has_container = read
+        .iter()
+        .any(|key| level(key, &read, image.component) == Level::Container);
+    let mut blocks = Vec::new();
+    for key in &read {
+        let mut fields = Vec::new();
+        let level = level(key, &read, image.component);
+        if level == Level::Container || !has_container {
+            fields.push(("runAsUser".to_owned(), NewValue::int(ids.uid.into())));
+            if let Some(gid) = ids.gid {
+                fields.push(("runAsGroup".to_owned(), NewValue::int(gid.into())));
+            }
+            if ids.uid != 0 {
+                fields.push(("runAsNonRoot".to_owned(), NewValue::bool(true)));
+            }
+        }
+        if let Some(gid) = ids.gid.filter(|_| level == Level::Pod) {
+            fields.push(("fsGroup".to_owned(), NewValue::int(gid.into())));
+        }
+        if !fields.is_empty() {
+            blocks.push(((*key).to_owned(), NewValue::Mapping(fields)));
+        }
+    }
+    let added: Vec<&str> = blocks.iter().map(|(key, _)| key.as_str()).collect();
+    let message = format!(
+        "{component} had no security context; added {} (the chart's templates read it); {runs_as}",
+        added.join(" and ")
+    );
+    match stream
+        .insert_entries(image.component, &blocks)
+        .map(Fix::new)
+    {
+        Ok(Some(fix)) => {
+            Diagnostic::fixed(Rule::SecurityContext, image.key_range.clone(), message, fix)
+        }
+        Ok(None) | Err(_) => Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} has no security context and hardport cannot add one in place; {runs_as}: set it by hand"
+            ),
+        ),
+    }
+}

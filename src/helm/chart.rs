@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value;
 
+use crate::diff::display_path;
+
 /// The file name Helm reads a chart's metadata from.
 pub const CHART_FILE: &str = "Chart.yaml";
 
@@ -51,14 +53,14 @@ impl Chart {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => {
                 return Err(ChartError {
-                    path: path.display().to_string(),
+                    path: display_path(&path),
                     line: None,
                     message: error.to_string(),
                 });
             }
         };
         let mut chart = Chart::parse(&text).map_err(|(line, message)| ChartError {
-            path: path.display().to_string(),
+            path: display_path(&path),
             line,
             message,
         })?;

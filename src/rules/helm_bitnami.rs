@@ -126,3 +126,50 @@ fn cannot_edit(node: &Node, error: &str) -> Diagnostic {
         format!("set global.security.allowInsecureImages: true by hand ({error}): {WHY}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::run_values;
+
+    const BITNAMI_CHART: &str = "name: db\nannotations:\n  images: |\n    - name: postgresql\n      image: docker.io/bitnami/postgresql:17.6.0\n";
+
+    #[test]
+    fn false_becomes_true_when_a_replacement_runs() {
+        let (text, messages) = run_values(
+            "global:\n  security:\n    allowInsecureImages: false # verify\nimage:\n  repository: bitnami/postgresql\n  tag: \"17\"\n",
+            None,
+        );
+        assert!(
+            text.starts_with("global:\n  security:\n    allowInsecureImages: true # verify\n"),
+            "{text}"
+        );
+        assert!(
+            messages.iter().any(|m| m.starts_with(
+                "allow-insecure-images: global.security.allowInsecureImages: false → true"
+            )),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn missing_levels_are_added_where_they_belong() {
+        let (text, _) = run_values(
+            "global:\n  imageRegistry: \"\"\nimage: nginx:1.27\n",
+            Some(BITNAMI_CHART),
+        );
+        assert_eq!(
+            text,
+            "global:\n  imageRegistry: \"\"\n  security:\n    allowInsecureImages: true\nimage: reg.example.dev/nginx:1.27\n"
+        );
+    }
+
+    #[test]
+    fn other_charts_and_charts_without_a_replacement_are_left_alone() {
+        let plain = "image: nginx:1.27\n";
+        let (text, _) = run_values(plain, None);
+        assert_eq!(text, "image: reg.example.dev/nginx:1.27\n");
+        let unmapped = "image:\n  repository: bitnami/os-shell\n";
+        let (text, _) = run_values(unmapped, Some(BITNAMI_CHART));
+        assert_eq!(text, unmapped);
+    }
+}

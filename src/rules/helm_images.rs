@@ -232,3 +232,6 @@ fn app_version(image: &ValuesImage<'_, '_>, context: Context<'_>) -> Option<Diag
         )
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -111,6 +111,7 @@ fn new_path(path: &str, entry: &Entry) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::test_support::run_values;
 
     fn entry(paths: &[(&str, &str)]) -> Entry {
         let mut catalog = crate::rules::test_support::catalog_from_yaml(
@@ -146,5 +147,25 @@ mod tests {
         assert_eq!(new_path("/data", &entry).as_deref(), Some("/data/db"));
         assert_eq!(new_path("/data/db", &entry), None);
         assert_eq!(new_path("/data/db/x", &entry), None);
+    }
+
+    #[test]
+    fn mount_paths_and_data_dirs_of_the_component_move() {
+        let (text, messages) = run_values(
+            "image:\n  repository: bitnami/postgresql\n  tag: \"17\"\npostgresqlDataDir: /bitnami/postgresql/data\nprimary:\n  persistence:\n    mountPath: /bitnami/postgresql\n  extraVolumeMounts:\n    - name: x\n      mountPath: \"/bitnami/postgresql/conf\"\nbackup:\n  mountPath: /backup\nmetrics:\n  image: nginx:1\n  extraVolumeMounts:\n    - mountPath: /bitnami/postgresql\nglobal:\n  security:\n    allowInsecureImages: true\n",
+            None,
+        );
+        assert_eq!(
+            text,
+            "image:\n  repository: reg.example.dev/postgresql-bitnami\n  tag: \"17\"\npostgresqlDataDir: /var/lib/postgresql/data\nprimary:\n  persistence:\n    mountPath: /var/lib/postgresql\n  extraVolumeMounts:\n    - name: x\n      mountPath: \"/var/lib/postgresql/conf\"\nbackup:\n  mountPath: /backup\nmetrics:\n  image: reg.example.dev/nginx:1\n  extraVolumeMounts:\n    - mountPath: /bitnami/postgresql\nglobal:\n  security:\n    allowInsecureImages: true\n"
+        );
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.starts_with("data-path"))
+                .count(),
+            3,
+            "{messages:?}"
+        );
     }
 }

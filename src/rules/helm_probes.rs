@@ -77,3 +77,58 @@ fn program(command: &Node) -> Option<&str> {
         None => command.value()?.split_whitespace().next(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::run_values;
+
+    fn probes(values: &str) -> Vec<String> {
+        let (text, messages) = run_values(values, None);
+        assert!(
+            !text.contains("exec:\n") || text.contains("command"),
+            "probes are never edited"
+        );
+        messages
+            .into_iter()
+            .filter(|message| message.starts_with("exec-probe") || message.contains("shell (entry"))
+            .collect()
+    }
+
+    #[test]
+    fn shell_and_tool_probes_on_a_shell_less_replacement_are_reported() {
+        let messages = probes(
+            "image: redis:7\nmaster:\n  livenessProbe:\n    exec:\n      command: [sh, -c, redis-cli ping]\n  readinessProbe:\n    exec:\n      command:\n        - redis-cli\n        - ping\n  startupProbe:\n    tcpSocket: {port: 6379}\n",
+        );
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].contains(
+                "`master.livenessProbe` runs `sh`, but reg.example.dev/redis has no shell"
+            ),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("`master.readinessProbe` runs `redis-cli`"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_replacement_with_a_shell_needs_no_warning() {
+        assert!(
+            probes("image: node:20\nlivenessProbe:\n  exec:\n    command: [sh, -c, 'true']\n")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn another_component_s_probes_are_its_own() {
+        let messages = probes(
+            "image: node:20\nmetrics:\n  image: redis:7\n  livenessProbe:\n    exec:\n      command: [/bin/sh, -c, x]\n",
+        );
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("`metrics.livenessProbe` runs `/bin/sh`"),
+            "{messages:?}"
+        );
+    }
+}

@@ -536,3 +536,6 @@ fn not_exposed(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -85,3 +85,52 @@ pub fn run_with_catalog(yaml: &str, text: &str) -> (String, Vec<String>) {
         .collect();
     (migration.text, messages)
 }
+
+/// A catalog for the Helm values rules: a Bitnami-compatible replacement with ids and moved
+/// paths, and ordinary ones with and without a group. Test data, not facts.
+pub const HELM_CATALOG: &str = r#"
+version: 1
+registry: reg.example.dev
+images:
+  - name: postgresql-bitnami
+    match: [bitnami/postgresql]
+    source: test
+    hardened: {user: "1001", group: "1001", shell: false}
+    paths: {/bitnami/postgresql: /var/lib/postgresql}
+  - name: nginx
+    match: [nginx]
+    source: test
+    hardened: {user: "1000", shell: false}
+  - name: node
+    match: [node]
+    source: test
+    hardened: {user: "1000", group: "1000", shell: true}
+  - name: redis
+    match: [redis]
+    source: test
+    hardened: {user: "999", group: "999", shell: false}
+  - name: tool
+    match: [ghcr.io/acme/tool]
+    source: test
+    hardened: {user: "0", group: "0"}
+  - name: unknown-user
+    match: [ghcr.io/acme/unknown]
+    source: test
+"#;
+
+/// Migrate `text` as Helm values with [`HELM_CATALOG`] and the chart `chart` (a Chart.yaml
+/// text): the result and `rule: message` for every finding. Asserts a second run is a no-op.
+pub fn run_values(text: &str, chart: Option<&str>) -> (String, Vec<String>) {
+    let catalog = catalog_from_yaml(HELM_CATALOG);
+    let chart = chart.map(|chart| crate::helm::chart::Chart::parse(chart).expect("chart"));
+    let context = Context::new(&catalog).with_chart(chart.as_ref());
+    let migration = migrate_text(FileKind::HelmValues, text, context).expect("migrates");
+    let again = migrate_text(FileKind::HelmValues, &migration.text, context).expect("again");
+    assert_eq!(again.text, migration.text, "a second run changes nothing");
+    let messages = migration
+        .findings
+        .iter()
+        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .collect();
+    (migration.text, messages)
+}

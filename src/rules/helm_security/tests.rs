@@ -1,0 +1,171 @@
+use crate::rules::test_support::run_values;
+
+fn has(messages: &[String], prefix: &str) -> bool {
+    messages.iter().any(|message| message.starts_with(prefix))
+}
+
+#[test]
+fn empty_blocks_get_the_user_at_container_level_and_fs_group_at_pod_level() {
+    let (text, messages) = run_values(
+        "image:\n  repository: node\n  tag: \"20\"\npodSecurityContext: {}\n  # fsGroup: 2000\n\nsecurityContext: {} # container\n  # runAsUser: 1000\n",
+        None,
+    );
+    assert_eq!(
+        text,
+        "image:\n  repository: reg.example.dev/node\n  tag: \"20\"\npodSecurityContext:\n  # fsGroup: 2000\n  fsGroup: 1000\n\nsecurityContext: # container\n  # runAsUser: 1000\n  runAsUser: 1000\n  runAsGroup: 1000\n  runAsNonRoot: true\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context: `securityContext`: runAsUser: 1000 (added)"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn written_ids_are_changed_in_place_keeping_their_quotes() {
+    let (text, _) = run_values(
+        "image: node:20\npodSecurityContext:\n  fsGroup: \"101\"\n  runAsUser: 101\ncontainerSecurityContext:\n  runAsUser: 101\n  runAsGroup: 101\n  runAsNonRoot: false\n",
+        None,
+    );
+    assert_eq!(
+        text,
+        "image: reg.example.dev/node:20\npodSecurityContext:\n  fsGroup: \"1000\"\n  runAsUser: 1000\ncontainerSecurityContext:\n  runAsUser: 1000\n  runAsGroup: 1000\n  runAsNonRoot: true\n"
+    );
+}
+
+#[test]
+fn bitnami_layout_sets_the_sub_components_and_leaves_volume_permissions_alone() {
+    let values = "image:\n  registry: docker.io\n  repository: bitnami/postgresql\n  tag: 17.6.0\n\
+primary:\n  podSecurityContext:\n    enabled: true\n    fsGroup: 1001\n  containerSecurityContext:\n    enabled: true\n    runAsUser: 0\n    runAsNonRoot: false\n\
+readReplicas:\n  containerSecurityContext:\n    enabled: false\n    runAsUser: 0\n\
+volumePermissions:\n  image:\n    repository: bitnami/os-shell\n  containerSecurityContext:\n    runAsUser: 0\n";
+    let (text, messages) = run_values(values, None);
+    assert!(text.contains("  containerSecurityContext:\n    enabled: true\n    runAsUser: 1001\n    runAsNonRoot: true\n    runAsGroup: 1001\n"), "{text}");
+    assert!(
+        text.contains(
+            "readReplicas:\n  containerSecurityContext:\n    enabled: false\n    runAsUser: 0\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("volumePermissions:\n  image:\n    repository: bitnami/os-shell\n  containerSecurityContext:\n    runAsUser: 0\n"), "{text}");
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `readReplicas.containerSecurityContext.enabled` is false"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_root_replacement_turns_run_as_non_root_off_and_adds_none() {
+    let (text, _) = run_values(
+        "image: ghcr.io/acme/tool:1\nsecurityContext:\n  runAsNonRoot: true\n  runAsUser: 1000\n",
+        None,
+    );
+    assert_eq!(
+        text,
+        "image: reg.example.dev/tool:1\nsecurityContext:\n  runAsNonRoot: false\n  runAsUser: 0\n  runAsGroup: 0\n"
+    );
+}
+
+#[test]
+fn without_a_gid_groups_are_neither_added_nor_changed() {
+    let (text, messages) = run_values(
+        "image: nginx:1.27\npodSecurityContext:\n  fsGroup: 101\nsecurityContext: {}\n",
+        None,
+    );
+    assert_eq!(
+        text,
+        "image: reg.example.dev/nginx:1.27\npodSecurityContext:\n  fsGroup: 101\nsecurityContext:\n  runAsUser: 1000\n  runAsNonRoot: true\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: `podSecurityContext.fsGroup` stays `101`"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_per_container_layout_and_shared_components_are_reported() {
+    let keda = "image:\n  operator:\n    repository: node\n  webhooks:\n    repository: nginx\nsecurityContext:\n  runAsUser: 5\n";
+    let (text, messages) = run_values(keda, None);
+    assert!(
+        text.contains("securityContext:\n  runAsUser: 5\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: the values' top level runs 2 different images"
+        ),
+        "{messages:?}"
+    );
+
+    let nested = "image: node:20\nsecurityContext:\n  operator:\n    runAsUser: 5\n";
+    let (text, messages) = run_values(nested, None);
+    assert!(
+        text.ends_with("securityContext:\n  operator:\n    runAsUser: 5\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `securityContext` is not a plain security context (`operator`"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_component_without_a_context_gets_one_only_when_the_templates_read_it() {
+    let values = "server:\n  image: node:20\n  replicas: 1\n";
+    let (text, messages) = run_values(values, None);
+    assert_eq!(
+        text,
+        "server:\n  image: reg.example.dev/node:20\n  replicas: 1\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `server` sets no podSecurityContext"
+        ),
+        "{messages:?}"
+    );
+
+    let catalog =
+        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+    let chart = crate::helm::chart::Chart {
+        templates: vec!["{{ toYaml .Values.server.podSecurityContext }}".into()],
+        ..Default::default()
+    };
+    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+    let migration =
+        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
+            .expect("migrates");
+    assert_eq!(
+        migration.text,
+        "server:\n  image: reg.example.dev/node:20\n  replicas: 1\n  podSecurityContext:\n    runAsUser: 1000\n    runAsGroup: 1000\n    runAsNonRoot: true\n    fsGroup: 1000\n"
+    );
+}
+
+#[test]
+fn an_unknown_user_is_a_missing_fact() {
+    let values = "image: ghcr.io/acme/unknown:1\nsecurityContext:\n  runAsUser: 5\n";
+    let (text, messages) = run_values(values, None);
+    assert_eq!(
+        text,
+        "image: reg.example.dev/unknown-user:1\nsecurityContext:\n  runAsUser: 5\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: the catalog states no numeric user"
+        ),
+        "{messages:?}"
+    );
+}

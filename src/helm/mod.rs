@@ -294,10 +294,11 @@ pub fn deref<'d>(document: &'d Document, node: &'d Node) -> &'d Node {
     }
 }
 
-/// The image fields of a mapping with a scalar `repository`.
+/// The image fields of a mapping with a scalar `repository`. Fields a merge key (`<<: *base`)
+/// brings in are read where they are written, at the anchor, so an edit goes there, once.
 fn fields<'d>(document: &'d Document, node: &'d Node) -> Option<Fields<'d>> {
     let get = |key: &str| {
-        node.get(key)
+        merged_get(document, node, key)
             .map(|value| deref(document, value))
             .filter(|value| value.as_scalar().is_some())
     };
@@ -306,6 +307,24 @@ fn fields<'d>(document: &'d Document, node: &'d Node) -> Option<Fields<'d>> {
         registry: get("registry"),
         tag: get("tag").or_else(|| get("version")),
         digest: get("digest"),
+    })
+}
+
+/// The value of `key` in the mapping `node` as YAML merges it: the mapping's own entry, else
+/// the first merged mapping (`<<: *base` or `<<: [*a, *b]`) that has it.
+fn merged_get<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&'d Node> {
+    node.get(key).or_else(|| {
+        node.entries()
+            .iter()
+            .filter(|entry| entry.is_merge())
+            .flat_map(|entry| {
+                let merged = deref(document, &entry.value);
+                match merged.as_sequence() {
+                    Some(sequence) => sequence.items.iter().collect(),
+                    None => vec![merged],
+                }
+            })
+            .find_map(|merged| deref(document, merged).get(key))
     })
 }
 

@@ -115,3 +115,20 @@ fn an_alias_is_read_through_its_anchor() {
         )]
     );
 }
+
+#[test]
+fn merge_keys_are_read_where_the_fields_are_written() {
+    let catalog = catalog_from_yaml(TEST_CATALOG);
+    let text = "base: &base\n  repository: nginx\n  tag: \"1.27\"\nweb:\n  image:\n    <<: *base\n    tag: \"1.26-alpine\"\n";
+    let stream = parse(text).expect("parses");
+    let values = values(&stream.documents[0], &catalog);
+    let [image] = values.images.as_slice() else {
+        panic!("one image: {:?}", values.images);
+    };
+    let Shape::Fields(fields) = &image.shape else {
+        panic!("fields");
+    };
+    assert_eq!(&text[fields.repository.range.clone()], "nginx");
+    assert_eq!(fields.repository.range.start, text.find("nginx").unwrap());
+    assert_eq!(fields.tag.and_then(Node::value), Some("1.26-alpine"));
+}

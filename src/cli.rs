@@ -27,7 +27,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Move Dockerfiles to hardened images. Dry run by default: prints a patch `git apply` takes.
+    /// Move Dockerfiles and Helm values to hardened images. Dry run by default: prints a patch
+    /// `git apply` takes.
     Migrate(MigrateArgs),
     /// Show the catalog of replacements.
     #[command(subcommand)]

@@ -24,7 +24,8 @@
 //! does not expose one and `security-context-unset` says so.
 //!
 //! ## What it leaves alone, and says so (`security-context-unset`, `missing-fact`)
-//! A block with `enabled: false` (it is not enabled for you), a block that is an alias or not
+//! A pod that states `runAsUser: 0` (it runs as root on purpose: Velero's node agent), a
+//! block with `enabled: false` (it is not enabled for you), a block that is an alias or not
 //! a plain security context (KEDA's per-container `securityContext.operator`), values that are
 //! templates, a component whose main images differ, and `volumePermissions` (it runs as root
 //! on purpose). Without a uid in the catalog nothing is set; without a gid, `runAsGroup` and
@@ -285,6 +286,17 @@ fn set_pod(
     entry: &Entry,
     ids: Ids,
 ) -> Vec<Diagnostic> {
+    if let Some(root) = deliberate_root(blocks).filter(|_| ids.uid != 0) {
+        return vec![Diagnostic::report(
+            Rule::SecurityContextUnset,
+            root.key_range.clone(),
+            format!(
+                "`{}.runAsUser` is 0: the chart runs this pod as root on purpose (a node agent, a permissions fixer), so hardport keeps its security context; {}: check the pod needs root",
+                root.path,
+                runs_as(entry, ids)
+            ),
+        )];
+    }
     let has = |key: &str| blocks.iter().any(|block| block.node.get(key).is_some());
     let container = if container_level {
         blocks
@@ -328,6 +340,20 @@ fn set_pod(
         diagnostics.extend(changes.into_diagnostic(block, entry, ids));
     }
     diagnostics
+}
+
+/// The block that states `runAsUser: 0`, if one does: a chart only writes that for a pod that
+/// must run as root, and turning it non-root (or adding `runAsNonRoot: true` beside it, which
+/// the kubelet then refuses) would break the pod.
+fn deliberate_root<'b, 'd>(blocks: &'b [Block<'d>]) -> Option<&'b Block<'d>> {
+    blocks.iter().find(|block| {
+        block
+            .node
+            .get("runAsUser")
+            .and_then(Node::value)
+            .and_then(|uid| uid.parse::<i64>().ok())
+            == Some(0)
+    })
 }
 
 /// What one block gets, collected into one fix.

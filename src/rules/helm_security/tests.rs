@@ -38,7 +38,7 @@ fn written_ids_are_changed_in_place_keeping_their_quotes() {
 #[test]
 fn bitnami_layout_sets_the_sub_components_and_leaves_volume_permissions_alone() {
     let values = "image:\n  registry: docker.io\n  repository: bitnami/postgresql\n  tag: 17.6.0\n\
-primary:\n  podSecurityContext:\n    enabled: true\n    fsGroup: 1001\n  containerSecurityContext:\n    enabled: true\n    runAsUser: 0\n    runAsNonRoot: false\n\
+primary:\n  podSecurityContext:\n    enabled: true\n    fsGroup: 1001\n  containerSecurityContext:\n    enabled: true\n    runAsUser: 1000\n    runAsNonRoot: false\n\
 readReplicas:\n  containerSecurityContext:\n    enabled: false\n    runAsUser: 0\n\
 volumePermissions:\n  image:\n    repository: bitnami/os-shell\n  containerSecurityContext:\n    runAsUser: 0\n";
     let (text, messages) = run_values(values, None);
@@ -165,6 +165,23 @@ fn an_unknown_user_is_a_missing_fact() {
         has(
             &messages,
             "missing-fact: the catalog states no numeric user"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_pod_that_runs_as_root_on_purpose_keeps_its_context() {
+    let values = "image: node:20\nnodeAgent:\n  podSecurityContext:\n    runAsUser: 0\n  containerSecurityContext: {}\n";
+    let (text, messages) = run_values(values, None);
+    assert_eq!(
+        text,
+        "image: reg.example.dev/node:20\nnodeAgent:\n  podSecurityContext:\n    runAsUser: 0\n  containerSecurityContext: {}\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `nodeAgent.podSecurityContext.runAsUser` is 0"
         ),
         "{messages:?}"
     );

@@ -9,8 +9,10 @@
 //! missing.
 //!
 //! A chart is a Bitnami chart when its `Chart.yaml` lists `annotations.images` or depends on
-//! Bitnami's `common` chart, or when its values name a `bitnami/*` image (or a replacement
-//! the catalog gives for one).
+//! Bitnami's `common` chart, or when its values already hold the switch. A values file without
+//! a `Chart.yaml` is also one when it names a `bitnami/*` image (or a replacement the catalog
+//! gives for one); with a `Chart.yaml`, one Bitnami image (a `bitnami/kubectl` hook) does not
+//! make a Bitnami chart.
 //!
 //! ## Example
 //! ```yaml
@@ -83,18 +85,32 @@ pub fn check(
     })
 }
 
-/// Whether the chart is a Bitnami chart, by its Chart.yaml or by the images its values name.
+/// Whether the chart is a Bitnami chart: its Chart.yaml says so, or its values already hold the
+/// switch (so the chart reads it), or, for a values file without a Chart.yaml, its values name
+/// `bitnami/*` images. A chart with a Chart.yaml that merely uses one Bitnami image (say
+/// `bitnami/kubectl` for a hook) is not one: nothing in it verifies images.
 fn is_bitnami(values: &Values<'_, '_>, context: Context<'_>) -> bool {
-    context.chart.is_some_and(|chart| chart.is_bitnami())
-        || values.images.iter().any(|image| match &image.resolution {
-            Resolution::Unmapped { repository } => repository.starts_with(BITNAMI_PREFIX),
-            resolution => resolution.entry().is_some_and(|entry| {
-                entry
-                    .matches
-                    .iter()
-                    .any(|repository| repository.starts_with(BITNAMI_PREFIX))
-            }),
-        })
+    let has_switch = values
+        .document
+        .root
+        .lookup("global.security.allowInsecureImages")
+        .is_some();
+    match context.chart {
+        Some(chart) => chart.is_bitnami() || has_switch,
+        None => has_switch || values.images.iter().any(names_bitnami_image),
+    }
+}
+
+fn names_bitnami_image(image: &crate::helm::ValuesImage<'_, '_>) -> bool {
+    match &image.resolution {
+        Resolution::Unmapped { repository } => repository.starts_with(BITNAMI_PREFIX),
+        resolution => resolution.entry().is_some_and(|entry| {
+            entry
+                .matches
+                .iter()
+                .any(|repository| repository.starts_with(BITNAMI_PREFIX))
+        }),
+    }
 }
 
 /// `{a: {b: true}}` for `["a", "b"]`.
@@ -161,6 +177,15 @@ mod tests {
             text,
             "global:\n  imageRegistry: \"\"\n  security:\n    allowInsecureImages: true\nimage: reg.example.dev/nginx:1.27\n"
         );
+    }
+
+    #[test]
+    fn a_chart_that_only_uses_a_bitnami_image_is_no_bitnami_chart() {
+        let values = "hook:\n  image:\n    repository: bitnami/postgresql\n    tag: \"17\"\n";
+        let (text, _) = run_values(values, Some("name: operator\nappVersion: 1.0.0\n"));
+        assert!(!text.contains("allowInsecureImages"), "{text}");
+        let (text, _) = run_values(values, None);
+        assert!(text.contains("allowInsecureImages: true"), "{text}");
     }
 
     #[test]

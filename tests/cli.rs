@@ -5,7 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{case, cases, code, copy_to_temp, git, hardport, read_tree, stderr, stdout};
+use common::{
+    case, cases, code, copy_to_temp, git, hardport, migrate_args, read_tree, stderr, stdout,
+};
 
 /// Cases whose files all parse (the `unparsable` case exits 2 by design).
 fn parsable_cases() -> Vec<std::path::PathBuf> {
@@ -20,7 +22,7 @@ fn the_patch_applies_with_git_and_equals_write_and_a_second_run_is_a_no_op() {
     for case in parsable_cases() {
         let applied = copy_to_temp(&case);
         git(applied.path(), &["init", "--quiet"]);
-        let dry = hardport(applied.path(), &["migrate"]);
+        let dry = hardport(applied.path(), &migrate_args(&case, &[]));
         assert_eq!(code(&dry), 0, "{}: {}", case.display(), stderr(&dry));
         let patch = stdout(&dry);
         let before = read_tree(applied.path());
@@ -31,7 +33,7 @@ fn the_patch_applies_with_git_and_equals_write_and_a_second_run_is_a_no_op() {
         std::fs::remove_file(applied.path().join(".hardport.patch")).expect("rm patch");
 
         let written = copy_to_temp(&case);
-        let write = hardport(written.path(), &["migrate", "--write"]);
+        let write = hardport(written.path(), &migrate_args(&case, &["--write"]));
         assert_eq!(code(&write), 0, "{}: {}", case.display(), stderr(&write));
         assert!(stdout(&write).is_empty(), "--write prints no patch");
         assert_eq!(
@@ -42,7 +44,7 @@ fn the_patch_applies_with_git_and_equals_write_and_a_second_run_is_a_no_op() {
         );
         assert_eq!(patch.is_empty(), before == read_tree(written.path()));
 
-        let again = hardport(written.path(), &["migrate", "--check", "--diff"]);
+        let again = hardport(written.path(), &migrate_args(&case, &["--check", "--diff"]));
         assert_eq!(
             code(&again),
             0,
@@ -350,4 +352,38 @@ fn json_report_works_with_check_and_write() {
     assert_eq!(report["mode"], "write");
     let again = hardport(dir.path(), &["migrate", "--check"]);
     assert_eq!(code(&again), 0, "--write --format json wrote the changes");
+}
+
+/// Snapshots show CRLF as LF, so the line endings of the `helm-create` case are checked on the
+/// bytes `--write` leaves: the CRLF chart gains only CRLF lines, and the file without a final
+/// newline still ends without one.
+#[test]
+fn helm_values_keep_crlf_and_a_missing_final_newline() {
+    let helm_create = case("helm-create");
+    let dir = copy_to_temp(&helm_create);
+    let write = hardport(dir.path(), &migrate_args(&helm_create, &["--write"]));
+    assert_eq!(code(&write), 0, "{}", stderr(&write));
+    let read = |path: &str| std::fs::read(dir.path().join(path)).expect("read");
+    let original = |path: &str| std::fs::read(helm_create.join(path)).expect("read");
+
+    let crlf = "charts/shop/values.yaml";
+    let written = read(crlf);
+    assert_ne!(written, original(crlf), "{crlf} was migrated");
+    let line_feeds = written.iter().filter(|&&byte| byte == b'\n').count();
+    let crlfs = written.windows(2).filter(|pair| pair == b"\r\n").count();
+    assert_eq!(line_feeds, crlfs, "every line of {crlf} still ends in CRLF");
+    assert!(
+        String::from_utf8(written)
+            .expect("UTF-8")
+            .contains("  fsGroup: 1000\r\n")
+    );
+
+    let no_eol = "charts/web-no-eol/values.yaml";
+    let written = read(no_eol);
+    assert_ne!(written, original(no_eol), "{no_eol} was migrated");
+    assert!(!original(no_eol).ends_with(b"\n"));
+    assert!(
+        !written.ends_with(b"\n"),
+        "{no_eol} still has no final newline"
+    );
 }

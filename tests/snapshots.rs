@@ -1,10 +1,12 @@
 //! One insta snapshot per `testdata/<case>/` repository: the patch `hardport migrate` prints
 //! (stdout), every finding (stderr) and the exit code, run from inside the case directory with
-//! the embedded catalog.
+//! the embedded catalog. A case that needs image facts the embedded catalog lacks keeps them in
+//! `testdata/<case>/catalog.yaml`, which is then layered over it (`--catalog catalog.yaml`);
+//! that file sits beside the charts, where discovery never takes it for a values file.
 
 mod common;
 
-use common::{cases, code, hardport, stderr, stdout};
+use common::{cases, code, hardport, migrate_args, stderr, stdout};
 
 #[test]
 fn every_case_matches_its_snapshot() {
@@ -14,7 +16,7 @@ fn every_case_matches_its_snapshot() {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        let output = hardport(&case, &["migrate"]);
+        let output = hardport(&case, &migrate_args(&case, &[]));
         let rendered = format!(
             "exit: {}\n--- stdout (patch)\n{}--- stderr\n{}",
             code(&output),

@@ -7,7 +7,8 @@
 //!   `metrics.image`) with `repository` and optional `registry`, `tag` (or `version`) and
 //!   `digest`;
 //! - mappings of that shape one level below such a key (KEDA: `image.keda.repository`);
-//! - a string under such a key (`image: nginx:1.27`).
+//! - a string under such a key (`image: nginx:1.27`), or a repository string with its tag
+//!   beside it under `<key>Tag` (Elastic: `image` and `imageTag`) or, for `image`, `tag`.
 //!
 //! The reference is resolved the way the chart renders it: a non-empty `global.imageRegistry`
 //! wins over `image.registry` (Bitnami's `common.images.image`), a non-empty digest wins over
@@ -238,10 +239,10 @@ pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d
             let component_path = path.to_string();
             let child_path = join_key(&component_path, key);
             let value = deref(document, &entry.value);
-            let found = |path: String, shape: Shape<'d>, is_main: bool| ValuesImage {
+            let found = |path: String, key: &Node, shape: Shape<'d>, is_main: bool| ValuesImage {
                 resolution: globals.resolve(&shape, catalog),
                 path,
-                key_range: entry.key.range.clone(),
+                key_range: key.range.clone(),
                 shape,
                 component: node,
                 component_path: component_path.clone(),
@@ -249,9 +250,26 @@ pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d
             };
             let is_main = key.eq_ignore_ascii_case("image");
             if let Some(fields) = fields(document, value) {
-                images.push(found(child_path, Shape::Fields(fields), is_main));
+                images.push(found(
+                    child_path,
+                    &entry.key,
+                    Shape::Fields(fields),
+                    is_main,
+                ));
+            } else if let Some(fields) = split_fields(document, node, key, value) {
+                images.push(found(
+                    child_path,
+                    &entry.key,
+                    Shape::Fields(fields),
+                    is_main,
+                ));
             } else if value.as_scalar().is_some() {
-                images.push(found(child_path, Shape::Reference(value), is_main));
+                images.push(found(
+                    child_path,
+                    &entry.key,
+                    Shape::Reference(value),
+                    is_main,
+                ));
             } else {
                 for nested in value.entries() {
                     let Some(fields) = fields(document, deref(document, &nested.value)) else {
@@ -260,6 +278,7 @@ pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d
                     let nested_key = nested.key.value().unwrap_or("?");
                     images.push(found(
                         join_key(&child_path, nested_key),
+                        &nested.key,
                         Shape::Fields(fields),
                         is_main,
                     ));
@@ -325,6 +344,37 @@ fn merged_get<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&
                 }
             })
             .find_map(|merged| deref(document, merged).get(key))
+    })
+}
+
+/// The fields of a string image whose tag sits beside it under `<key>Tag` (Elastic's charts:
+/// `image: docker.elastic.co/kibana/kibana` and `imageTag: 8.5.1`, rendered as
+/// `{{ .Values.image }}:{{ .Values.imageTag }}`), or under `tag` beside an `image` key (Argo
+/// CD's redis-ha exporter): the string is the repository.
+fn split_fields<'d>(
+    document: &'d Document,
+    mapping: &'d Node,
+    key: &str,
+    value: &'d Node,
+) -> Option<Fields<'d>> {
+    value.as_scalar()?;
+    let tag_key = format!("{key}tag");
+    let is_tag_key = |candidate: &str| {
+        candidate.eq_ignore_ascii_case(&tag_key)
+            || (key.eq_ignore_ascii_case("image") && candidate == "tag")
+    };
+    let tag = mapping
+        .entries()
+        .iter()
+        .rev()
+        .find(|entry| entry.key.value().is_some_and(is_tag_key))
+        .map(|entry| deref(document, &entry.value))
+        .filter(|tag| tag.as_scalar().is_some())?;
+    Some(Fields {
+        registry: None,
+        repository: value,
+        tag: Some(tag),
+        digest: None,
     })
 }
 

@@ -132,3 +132,13 @@ fn merge_keys_are_read_where_the_fields_are_written() {
     assert_eq!(fields.repository.range.start, text.find("nginx").unwrap());
     assert_eq!(fields.tag.and_then(Node::value), Some("1.26-alpine"));
 }
+
+#[test]
+fn a_tag_beside_a_string_image_makes_the_string_a_repository() {
+    let found =
+        resolutions("image: \"nginx\"\nimageTag: \"1.27-alpine\"\nimagePullPolicy: Always\n");
+    assert_eq!(
+        found,
+        [("image".into(), "migrating nginx tag Some(\"1.27\")".into())]
+    );
+}

@@ -121,7 +121,7 @@ pub fn check(
                 Rule::SecurityContextUnset,
                 image.key_range.clone(),
                 format!(
-                    "{} runs {} different images ({}) under one security context; hardport sets a context for one image only: set it by hand",
+                    "{} holds {} different main images ({}), so hardport cannot tell which of its security contexts belongs to which: set them by hand",
                     component_name(&image.component_path),
                     mains.len(),
                     paths.join(", ")
@@ -338,6 +338,16 @@ fn set_pod(
         }
         changes.add(stream, block, &added);
         diagnostics.extend(changes.into_diagnostic(block, entry, ids));
+    }
+    if let Some(pod) = pod.filter(|_| ids.gid.is_none() && !has("fsGroup")) {
+        diagnostics.push(Diagnostic::report(
+            Rule::MissingFact,
+            blocks[pod].key_range.clone(),
+            format!(
+                "`{}` gets no fsGroup: the catalog does not state the group of {} (entry `{}`), so volumes may not be writable by uid {}",
+                blocks[pod].path, entry.replacement, entry.name, ids.uid
+            ),
+        ));
     }
     diagnostics
 }

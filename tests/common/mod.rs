@@ -18,6 +18,20 @@ pub fn cases() -> Vec<PathBuf> {
     cases
 }
 
+/// The file a case keeps its own catalog in, beside its repository files.
+pub const CASE_CATALOG: &str = "catalog.yaml";
+
+/// `hardport migrate` with `extra` arguments, plus `--catalog catalog.yaml` when the case
+/// directory holds one (run from inside the case directory, or a copy of it).
+pub fn migrate_args<'a>(case: &Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["migrate"];
+    if case.join(CASE_CATALOG).is_file() {
+        args.extend(["--catalog", CASE_CATALOG]);
+    }
+    args.extend_from_slice(extra);
+    args
+}
+
 pub fn case(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata")

@@ -135,3 +135,21 @@ fn a_fixed_tag_and_a_variant_kept_are_reported() {
     assert_eq!(text, "image: reg.example.dev/nginx:1.27-perl\n");
     assert!(has(&messages, "tag-variant: `image`"), "{messages:?}");
 }
+
+#[test]
+fn a_repository_string_keeps_its_tag_in_the_key_beside_it() {
+    let (text, _) = run_values("image: \"nginx\"\nimageTag: \"1.27-alpine\"\n", None);
+    assert_eq!(
+        text,
+        "image: \"reg.example.dev/nginx\"\nimageTag: \"1.27\"\n"
+    );
+}
+
+#[test]
+fn an_image_string_with_a_tag_key_beside_it_gets_no_tag_of_its_own() {
+    let (text, _) = run_values("exporter:\n  image: redis\n  tag: 7.4.2-alpine\n", None);
+    assert!(
+        text.starts_with("exporter:\n  image: reg.example.dev/redis\n  tag: 7.4.2\n"),
+        "{text}"
+    );
+}

@@ -101,7 +101,7 @@ fn a_per_container_layout_and_shared_components_are_reported() {
     assert!(
         has(
             &messages,
-            "security-context-unset: the values' top level runs 2 different images"
+            "security-context-unset: the values' top level holds 2 different main images"
         ),
         "{messages:?}"
     );

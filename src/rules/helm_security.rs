@@ -49,8 +49,9 @@ use crate::helm::{SECURITY_CONTEXT_KEYS, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{NewValue, Node, NodeKind, Stream};
 
-/// The fields of a Kubernetes `SecurityContext` and `PodSecurityContext`, and Bitnami's
-/// `enabled` switch: a block with any other key is not a plain security context.
+/// The fields of a Kubernetes container `SecurityContext` (most of which a
+/// `PodSecurityContext` has too), and Bitnami's `enabled` switch. A block with a key that is
+/// neither one of these nor a [`POD_ONLY_FIELDS`] entry is not a plain security context.
 const CONTEXT_FIELDS: &[&str] = &[
     "enabled",
     "allowPrivilegeEscalation",
@@ -65,12 +66,6 @@ const CONTEXT_FIELDS: &[&str] = &[
     "seLinuxOptions",
     "seccompProfile",
     "windowsOptions",
-    "fsGroup",
-    "fsGroupChangePolicy",
-    "seLinuxChangePolicy",
-    "supplementalGroups",
-    "supplementalGroupsPolicy",
-    "sysctls",
 ];
 
 /// Fields only a pod's security context has.
@@ -82,6 +77,10 @@ const POD_ONLY_FIELDS: &[&str] = &[
     "supplementalGroupsPolicy",
     "sysctls",
 ];
+
+fn is_context_field(key: &str) -> bool {
+    CONTEXT_FIELDS.contains(&key) || POD_ONLY_FIELDS.contains(&key)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -267,7 +266,7 @@ fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
         .entries
         .iter()
         .filter_map(|entry| entry.key.value())
-        .find(|key| !CONTEXT_FIELDS.contains(key))
+        .find(|key| !is_context_field(key))
     {
         return Err(unset(format!(
             "`{}` is not a plain security context (`{stranger}` is no field of one); set the replacement's user in it by hand",

@@ -5,7 +5,7 @@
 
 use crate::catalog::{Catalog, CatalogOptions};
 use crate::discovery::FileKind;
-use crate::migrate::migrate_text;
+use crate::migrate::{Migration, migrate_text};
 use crate::rules::Context;
 
 pub const TEST_CATALOG: &str = r#"
@@ -78,12 +78,22 @@ pub fn run_with_catalog(yaml: &str, text: &str) -> (String, Vec<String>) {
     let catalog = catalog_from_yaml(yaml);
     let migration =
         migrate_text(FileKind::Dockerfile, text, Context::new(&catalog)).expect("migrates");
-    let messages = migration
+    let messages = messages(&migration);
+    (migration.text, messages)
+}
+
+/// `rule: message` for every finding of `migration`, in line order.
+fn messages(migration: &Migration) -> Vec<String> {
+    migration
         .findings
         .iter()
         .map(|finding| format!("{}: {}", finding.rule, finding.message))
-        .collect();
-    (migration.text, messages)
+        .collect()
+}
+
+/// Whether a `rule: message` line of [`run_values`] starts with `prefix`.
+pub fn has(messages: &[String], prefix: &str) -> bool {
+    messages.iter().any(|message| message.starts_with(prefix))
 }
 
 /// A catalog for the Helm values rules: a Bitnami-compatible replacement with ids and moved
@@ -127,10 +137,6 @@ pub fn run_values(text: &str, chart: Option<&str>) -> (String, Vec<String>) {
     let migration = migrate_text(FileKind::HelmValues, text, context).expect("migrates");
     let again = migrate_text(FileKind::HelmValues, &migration.text, context).expect("again");
     assert_eq!(again.text, migration.text, "a second run changes nothing");
-    let messages = migration
-        .findings
-        .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
-        .collect();
+    let messages = messages(&migration);
     (migration.text, messages)
 }

@@ -1,8 +1,4 @@
-use crate::rules::test_support::run_values;
-
-fn has(messages: &[String], prefix: &str) -> bool {
-    messages.iter().any(|message| message.starts_with(prefix))
-}
+use crate::rules::test_support::{has, run_values};
 
 #[test]
 fn a_bitnami_image_map_is_rewritten_field_by_field() {

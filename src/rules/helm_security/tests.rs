@@ -1,8 +1,4 @@
-use crate::rules::test_support::run_values;
-
-fn has(messages: &[String], prefix: &str) -> bool {
-    messages.iter().any(|message| message.starts_with(prefix))
-}
+use crate::rules::test_support::{has, run_values};
 
 #[test]
 fn empty_blocks_get_the_user_at_container_level_and_fs_group_at_pod_level() {

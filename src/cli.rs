@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry};
+use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target};
 use hardport::discovery::discover;
 use hardport::migrate::{FileReport, WriteMode, process_file};
 use hardport::report::{Mode, Report, Summary};
@@ -66,14 +67,20 @@ enum Format {
 
 #[derive(Debug, Args)]
 struct CatalogArgs {
-    /// A catalog file merged over the default (repeatable; an entry with the same name replaces
+    /// Whose hardened images to migrate to: the built-in catalog the run starts from
+    /// (`hardport catalog targets` lists them).
+    #[arg(long, value_name = "NAME", default_value = Target::default().name(),
+          value_parser = PossibleValuesParser::new(Target::names()).try_map(|name| name.parse::<Target>()))]
+    target: Target,
+    /// A catalog file merged over the target's (repeatable; an entry with the same name replaces
     /// the earlier one).
     #[arg(long = "catalog", value_name = "FILE")]
     catalogs: Vec<PathBuf>,
-    /// Do not use the embedded default catalog.
+    /// Do not use the target's built-in catalog.
     #[arg(long)]
     no_default_catalog: bool,
-    /// Target registry for every entry that uses its catalog's default registry.
+    /// Target registry for every entry that uses its catalog's default registry; required by
+    /// the chainguard (cgr.dev/ORG) and dhi targets.
     #[arg(long, value_name = "HOST[/PATH]")]
     registry: Option<String>,
 }
@@ -89,6 +96,8 @@ enum CatalogCommand {
         #[command(flatten)]
         catalog: CatalogArgs,
     },
+    /// List the built-in targets (`--target NAME`) and their registries.
+    Targets,
 }
 
 /// Run the command line and map the outcome to an exit code.
@@ -97,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Migrate(args) => migrate(&args),
         Command::Catalog(CatalogCommand::List(args)) => catalog_list(&args),
         Command::Catalog(CatalogCommand::Show { query, catalog }) => catalog_show(&query, &catalog),
+        Command::Catalog(CatalogCommand::Targets) => catalog_targets(),
     };
     match result {
         Ok(code) => code,
@@ -119,6 +129,7 @@ fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
         bail!("--no-default-catalog needs at least one --catalog FILE");
     }
     let options = CatalogOptions {
+        target: args.target,
         use_default: !args.no_default_catalog,
         files: args.catalogs.clone(),
         registry: args.registry.clone(),
@@ -127,7 +138,8 @@ fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
 }
 
 fn catalog_names(args: &CatalogArgs) -> Vec<String> {
-    let embedded = (!args.no_default_catalog).then(|| CatalogOrigin::Embedded.to_string());
+    let embedded =
+        (!args.no_default_catalog).then(|| CatalogOrigin::Embedded(args.target).to_string());
     embedded
         .into_iter()
         .chain(args.catalogs.iter().map(|path| path.display().to_string()))
@@ -246,7 +258,6 @@ fn counted(count: usize, noun: &str) -> String {
 
 fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(args)?;
-    let mut stdout = io::stdout().lock();
     let rows: Vec<[String; 4]> = catalog
         .entries()
         .iter()
@@ -260,28 +271,51 @@ fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let header = ["NAME", "REPLACES", "WITH", "FROM CATALOG"].map(str::to_owned);
-    let widths: Vec<usize> = (0..3)
+    print_table(&header, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Print `header` and `rows` on stdout in columns two spaces apart; the last column is not
+/// padded, so lines carry no trailing spaces.
+fn print_table<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> io::Result<()> {
+    let widths: Vec<usize> = (0..N)
         .map(|column| {
-            std::iter::once(&header)
-                .chain(&rows)
+            std::iter::once(header)
+                .chain(rows)
                 .map(|row| row[column].len())
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    for row in std::iter::once(&header).chain(&rows) {
-        writeln!(
-            stdout,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        )?;
+    let mut stdout = io::stdout().lock();
+    for row in std::iter::once(header).chain(rows) {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            if column + 1 == N {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[column]));
+            }
+        }
+        writeln!(stdout, "{line}")?;
     }
+    Ok(())
+}
+
+fn catalog_targets() -> anyhow::Result<ExitCode> {
+    let mut rows = Vec::with_capacity(Target::ALL.len());
+    for target in Target::ALL {
+        let registry = match target.default_registry()? {
+            Some(registry) => registry,
+            None => format!("none; pass --registry {}", target.registry_argument()),
+        };
+        let name = match target == Target::default() {
+            true => format!("{target} (default)"),
+            false => target.to_string(),
+        };
+        rows.push([name, registry, target.description().to_owned()]);
+    }
+    print_table(&["TARGET", "REGISTRY", "VENDOR"].map(str::to_owned), &rows)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hardport::catalog::{Catalog, CatalogOptions};
+use hardport::catalog::{Catalog, CatalogOptions, Target};
 use hardport::discovery::FileKind;
 use hardport::dockerfile;
 use hardport::image_ref::ImageRef;
@@ -38,6 +38,18 @@ fn from_repositories(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// dfc's `*.before.Dockerfile` inputs, sorted.
+fn befores(dir: &Path) -> Vec<PathBuf> {
+    let mut befores: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.to_string_lossy().ends_with(".before.Dockerfile"))
+        .collect();
+    befores.sort();
+    assert_eq!(befores.len(), 18);
+    befores
+}
+
 #[test]
 fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
     let Some(dir) = dfc_testdata() else {
@@ -47,18 +59,11 @@ fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
     let catalog = Catalog::load(&CatalogOptions {
         use_default: false,
         files: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dfc-catalog.yaml")],
-        registry: None,
+        ..CatalogOptions::default()
     })
     .expect("dfc catalog");
     let context = Context::new(&catalog);
-    let mut befores: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("read_dir")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(".before.Dockerfile"))
-        .collect();
-    befores.sort();
-    assert_eq!(befores.len(), 18);
-    for before in befores {
+    for before in befores(&dir) {
         let name = before
             .file_name()
             .expect("name")
@@ -78,4 +83,45 @@ fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
             "{name}: FROM repositories differ from dfc's"
         );
     }
+}
+
+/// The built-in `--target chainguard` catalog, unlike the fixture, holds only images with a
+/// source; on dfc's own inputs every `FROM` it rewrites must name the repository dfc chose.
+#[test]
+fn the_chainguard_target_picks_dfcs_replacement_for_every_image_it_maps() {
+    let Some(dir) = dfc_testdata() else {
+        eprintln!("skipped: ../shared/corpus/chainguard-dev__dfc is not present");
+        return;
+    };
+    let catalog = Catalog::target(Target::Chainguard, Some("cgr.dev/ORG")).expect("catalog");
+    let context = Context::new(&catalog);
+    let mut rewritten = 0;
+    for before in befores(&dir) {
+        let name = before.display().to_string();
+        let text = std::fs::read_to_string(&before).expect("read");
+        let dfc_path = before.with_file_name(
+            before
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .replace(".before.", ".after."),
+        );
+        let dfc = std::fs::read_to_string(dfc_path).expect("dfc after");
+        let migration = migrate_text(FileKind::Dockerfile, &text, context)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let original = from_repositories(&text);
+        let ours = from_repositories(&migration.text);
+        let theirs = from_repositories(&dfc);
+        assert_eq!(ours.len(), theirs.len(), "{name}");
+        for ((was, ours), theirs) in original.iter().zip(&ours).zip(&theirs) {
+            if ours != was {
+                rewritten += 1;
+                assert_eq!(
+                    ours, theirs,
+                    "{name}: `{was}` became `{ours}`, dfc chose `{theirs}`"
+                );
+            }
+        }
+    }
+    assert!(rewritten >= 20, "only {rewritten} FROMs were rewritten");
 }

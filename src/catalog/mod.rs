@@ -1,14 +1,16 @@
 //! The catalog: which public images map to which hardened ones, and what each image is like.
 //!
-//! A catalog is data, not code: YAML files in the schema below, layered. The embedded default
-//! (Minimus) comes first, then every `--catalog FILE` in order; an entry with the same `name`
-//! replaces the earlier one, and for a public repository matched by two entries the later one
-//! wins. Every fact about an image is optional: an absent field means "unknown", and rules that
-//! need it say so instead of guessing. Every entry must say where its facts come from (`source`).
+//! A catalog is data, not code: YAML files in the schema below, layered. The built-in catalog of
+//! the run's [`Target`] (Minimus by default) comes first, then every `--catalog FILE` in order;
+//! an entry with the same `name` replaces the earlier one, and for a public repository matched
+//! by two entries the later one wins. Every fact about an image is optional: an absent field
+//! means "unknown", and rules that need it say so instead of guessing. Every entry must say
+//! where its facts come from (`source`).
 //!
 //! ```yaml
 //! version: 1
-//! registry: reg.mini.dev            # default target registry (host[/path])
+//! registry: reg.mini.dev            # optional: default target registry (host[/path]);
+//!                                   # without it, entries need `replacement` or --registry
 //! images:
 //!   - name: node                    # unique; default replacement is "<registry>/<name>"
 //!     match: [node]                 # public repositories it replaces
@@ -29,8 +31,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::image_ref::{ImageRef, normalize_repository};
 
-/// The embedded default catalog, targeting Minimus images.
-pub const DEFAULT_CATALOG: &str = include_str!("minimus.yaml");
+mod target;
+
+pub use target::{Target, UnknownTarget};
 
 /// The catalog schema version this build reads.
 pub const CATALOG_VERSION: u32 = 1;
@@ -121,8 +124,8 @@ fn numeric(id: &str, names: Option<&BTreeMap<String, Id>>) -> Option<u32> {
 /// Where a catalog layer came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogOrigin {
-    /// Compiled into hardport.
-    Embedded,
+    /// The built-in catalog of a target, compiled into hardport.
+    Embedded(Target),
     /// A `--catalog FILE`.
     File(PathBuf),
 }
@@ -130,7 +133,7 @@ pub enum CatalogOrigin {
 impl fmt::Display for CatalogOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CatalogOrigin::Embedded => f.write_str("<embedded minimus catalog>"),
+            CatalogOrigin::Embedded(target) => write!(f, "<embedded {target} catalog>"),
             CatalogOrigin::File(path) => write!(f, "{}", path.display()),
         }
     }
@@ -197,13 +200,32 @@ pub enum CatalogError {
     },
     #[error("--registry {registry:?}: {message}")]
     Registry { registry: String, message: String },
+    #[error(
+        "{origin} names no registry, so its images need one: {}",
+        registry_advice(origin)
+    )]
+    NoRegistry { origin: CatalogOrigin },
+}
+
+/// What to pass as `--registry` for a catalog that names no registry, and why.
+fn registry_advice(origin: &CatalogOrigin) -> String {
+    match origin {
+        CatalogOrigin::Embedded(target) => format!(
+            "pass --registry {} ({})",
+            target.registry_argument(),
+            target.registry_note()
+        ),
+        CatalogOrigin::File(_) => {
+            "pass --registry HOST[/PATH], or give every entry a `replacement`".to_owned()
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     version: u32,
-    registry: String,
+    registry: Option<String>,
     images: Vec<EntryFile>,
 }
 
@@ -237,7 +259,9 @@ struct LoadedEntry {
 /// How to assemble the catalog for a run.
 #[derive(Debug, Clone)]
 pub struct CatalogOptions {
-    /// Start from the embedded default catalog.
+    /// Whose built-in catalog to start from.
+    pub target: Target,
+    /// Start from the target's built-in catalog.
     pub use_default: bool,
     /// User catalogs, merged over the default in order.
     pub files: Vec<PathBuf>,
@@ -248,6 +272,7 @@ pub struct CatalogOptions {
 impl Default for CatalogOptions {
     fn default() -> Self {
         CatalogOptions {
+            target: Target::default(),
             use_default: true,
             files: Vec::new(),
             registry: None,
@@ -273,10 +298,15 @@ impl Catalog {
             .transpose()?;
         let mut layers = Vec::new();
         if options.use_default {
-            layers.push(parse_layer(DEFAULT_CATALOG, CatalogOrigin::Embedded)?);
+            let target = options.target;
+            layers.push(parse_layer(
+                target.catalog(),
+                CatalogOrigin::Embedded(target),
+                registry,
+            )?);
         }
         for path in &options.files {
-            layers.push(read_layer(path)?);
+            layers.push(read_layer(path, registry)?);
         }
         Ok(Catalog::merge(layers, registry))
     }
@@ -284,6 +314,15 @@ impl Catalog {
     /// The embedded default catalog alone.
     pub fn embedded() -> Result<Catalog, CatalogError> {
         Catalog::load(&CatalogOptions::default())
+    }
+
+    /// One target's built-in catalog alone, with `registry` as `--registry`.
+    pub fn target(target: Target, registry: Option<&str>) -> Result<Catalog, CatalogError> {
+        Catalog::load(&CatalogOptions {
+            target,
+            registry: registry.map(str::to_owned),
+            ..CatalogOptions::default()
+        })
     }
 
     fn merge(layers: Vec<Vec<LoadedEntry>>, registry: Option<&str>) -> Catalog {
@@ -342,15 +381,26 @@ impl Catalog {
     }
 }
 
-fn read_layer(path: &Path) -> Result<Vec<LoadedEntry>, CatalogError> {
+impl Target {
+    /// The registry the target's catalog names; `None` when it names none and `--registry` is
+    /// required.
+    pub fn default_registry(self) -> Result<Option<String>, CatalogError> {
+        let file = parse_file(self.catalog(), &CatalogOrigin::Embedded(self))?;
+        Ok(file
+            .registry
+            .map(|registry| registry.trim_end_matches('/').to_owned()))
+    }
+}
+
+fn read_layer(path: &Path, registry: Option<&str>) -> Result<Vec<LoadedEntry>, CatalogError> {
     let origin = CatalogOrigin::File(path.to_path_buf());
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_layer(&text, origin),
+        Ok(text) => parse_layer(&text, origin, registry),
         Err(source) => Err(CatalogError::Read { origin, source }),
     }
 }
 
-fn parse_layer(text: &str, origin: CatalogOrigin) -> Result<Vec<LoadedEntry>, CatalogError> {
+fn parse_file(text: &str, origin: &CatalogOrigin) -> Result<CatalogFile, CatalogError> {
     let file: CatalogFile =
         serde_yaml_ng::from_str(text).map_err(|error| CatalogError::Syntax {
             origin: origin.clone(),
@@ -359,15 +409,32 @@ fn parse_layer(text: &str, origin: CatalogOrigin) -> Result<Vec<LoadedEntry>, Ca
         })?;
     if file.version != CATALOG_VERSION {
         return Err(CatalogError::Version {
-            origin,
+            origin: origin.clone(),
             version: file.version,
         });
     }
-    let registry = file.registry.trim_end_matches('/');
-    validate_registry(registry).map_err(|message| CatalogError::Invalid {
-        origin: origin.clone(),
-        message: format!("registry {registry:?}: {message}"),
-    })?;
+    Ok(file)
+}
+
+/// Parse and validate one catalog file. `override_registry` (`--registry`) places the entries of
+/// a catalog that names no registry; such a catalog fails without it.
+fn parse_layer(
+    text: &str,
+    origin: CatalogOrigin,
+    override_registry: Option<&str>,
+) -> Result<Vec<LoadedEntry>, CatalogError> {
+    let file = parse_file(text, &origin)?;
+    let registry = match &file.registry {
+        Some(registry) => {
+            let registry = registry.trim_end_matches('/');
+            validate_registry(registry).map_err(|message| CatalogError::Invalid {
+                origin: origin.clone(),
+                message: format!("registry {registry:?}: {message}"),
+            })?;
+            Some(Registry::Default(registry))
+        }
+        None => override_registry.map(Registry::Override),
+    };
     let mut loaded: Vec<LoadedEntry> = Vec::with_capacity(file.images.len());
     let mut claimed: HashMap<String, usize> = HashMap::new();
     for (index, raw) in file.images.into_iter().enumerate() {
@@ -380,7 +447,14 @@ fn parse_layer(text: &str, origin: CatalogOrigin) -> Result<Vec<LoadedEntry>, Ca
         if loaded.iter().any(|earlier| earlier.entry.name == raw.name) {
             return Err(invalid("the name is used by an earlier entry".into()));
         }
-        let entry = build_entry(&raw, registry, &origin).map_err(invalid)?;
+        let replacement = match (&raw.replacement, registry) {
+            (Some(replacement), _) => replacement.clone(),
+            (None, Some(Registry::Default(registry) | Registry::Override(registry))) => {
+                format!("{registry}/{}", raw.name)
+            }
+            (None, None) => return Err(CatalogError::NoRegistry { origin }),
+        };
+        let entry = build_entry(&raw, replacement, registry, &origin).map_err(invalid)?;
         for repository in &entry.entry.matches {
             if let Some(&other) = claimed.get(repository) {
                 let other_name = loaded.get(other).map_or("", |earlier| &earlier.entry.name);
@@ -395,9 +469,20 @@ fn parse_layer(text: &str, origin: CatalogOrigin) -> Result<Vec<LoadedEntry>, Ca
     Ok(loaded)
 }
 
+/// Where a layer's entries without a `replacement` live.
+#[derive(Debug, Clone, Copy)]
+enum Registry<'a> {
+    /// The registry the file names.
+    Default(&'a str),
+    /// `--registry`, for a file that names none.
+    Override(&'a str),
+}
+
+/// Validate one entry; `replacement` is the written one or `<registry>/<name>`.
 fn build_entry(
     raw: &EntryFile,
-    registry: &str,
+    replacement: String,
+    registry: Option<Registry<'_>>,
     origin: &CatalogOrigin,
 ) -> Result<LoadedEntry, String> {
     if raw.name.trim().is_empty() {
@@ -418,29 +503,29 @@ fn build_entry(
             matches.push(canonical);
         }
     }
-    let replacement = match &raw.replacement {
-        Some(replacement) => {
-            let parsed = ImageRef::parse(replacement)
-                .map_err(|error| format!("replacement {replacement:?}: {error}"))?;
-            if parsed.tag.is_some() || parsed.digest.is_some() || parsed.has_variables() {
-                return Err(format!(
-                    "replacement {replacement:?} must be a repository without tag, digest or variables"
-                ));
-            }
-            replacement.clone()
+    if let Some(replacement) = &raw.replacement {
+        let parsed = ImageRef::parse(replacement)
+            .map_err(|error| format!("replacement {replacement:?}: {error}"))?;
+        if parsed.tag.is_some() || parsed.digest.is_some() || parsed.has_variables() {
+            return Err(format!(
+                "replacement {replacement:?} must be a repository without tag, digest or variables"
+            ));
         }
-        None => format!("{registry}/{}", raw.name),
-    };
+    }
     if let Some(tag) = &raw.tag
         && ImageRef::parse(&format!("x:{tag}"))
             .map_or(true, |probe| probe.tag.as_deref() != Some(tag))
     {
         return Err(format!("tag {tag:?} is not a valid tag"));
     }
-    let below_default_registry = replacement
-        .strip_prefix(registry)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .map(str::to_owned);
+    let below_default_registry = match registry {
+        Some(Registry::Default(registry)) => replacement
+            .strip_prefix(registry)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .map(str::to_owned),
+        Some(Registry::Override(_)) => raw.replacement.is_none().then(|| raw.name.clone()),
+        None => None,
+    };
     for (from, to) in &raw.paths {
         if !from.starts_with('/') || !to.starts_with('/') {
             return Err(format!(

@@ -31,6 +31,7 @@ fn load(
         use_default,
         files: files.iter().map(|path| path.to_path_buf()).collect(),
         registry: registry.map(str::to_owned),
+        ..CatalogOptions::default()
     })
 }
 
@@ -242,4 +243,225 @@ fn numeric_ids_come_from_the_user_group_and_name_tables() {
     assert_eq!((named.uid(), named.gid()), (Some(999), Some(998)));
     let unknown = spec("{user: app}");
     assert_eq!((unknown.uid(), unknown.gid()), (None, None));
+}
+
+/// A target's built-in catalog, with `registry` as `--registry`.
+fn target_catalog(target: Target, registry: Option<&str>) -> Catalog {
+    Catalog::target(target, registry)
+        .unwrap_or_else(|error| panic!("{target} catalog loads: {error}"))
+}
+
+#[test]
+fn every_target_catalog_loads_and_every_entry_has_a_source() {
+    for target in Target::ALL {
+        let catalog = target_catalog(target, Some("mirror.example.com/hardened"));
+        assert!(catalog.entries().len() >= 10, "{target}");
+        for entry in catalog.entries() {
+            assert!(
+                !entry.source.trim().is_empty(),
+                "{target}: {} has no source",
+                entry.name
+            );
+            assert_eq!(entry.origin, CatalogOrigin::Embedded(target));
+            assert_eq!(
+                entry.replacement,
+                format!("mirror.example.com/hardened/{}", entry.name),
+                "{target}: every built-in entry follows --registry"
+            );
+        }
+    }
+}
+
+#[test]
+fn target_names_round_trip_and_unknown_names_list_the_valid_ones() {
+    for target in Target::ALL {
+        assert_eq!(target.name().parse::<Target>(), Ok(target));
+        assert_eq!(
+            CatalogOrigin::Embedded(target).to_string(),
+            format!("<embedded {} catalog>", target.name())
+        );
+    }
+    assert_eq!(Target::default(), Target::Minimus);
+    let error = "wolfi".parse::<Target>().expect_err("not a target");
+    let message = error.to_string();
+    assert!(message.contains("\"wolfi\""), "{message}");
+    for name in ["minimus", "chainguard", "dhi"] {
+        assert!(message.contains(name), "{message}");
+    }
+}
+
+#[test]
+fn only_minimus_names_a_default_registry() {
+    assert_eq!(
+        Target::Minimus
+            .default_registry()
+            .expect("parses")
+            .as_deref(),
+        Some("reg.mini.dev")
+    );
+    assert_eq!(Target::Chainguard.default_registry().expect("parses"), None);
+    assert_eq!(Target::Dhi.default_registry().expect("parses"), None);
+    assert_eq!(
+        Catalog::embedded()
+            .expect("embedded")
+            .find("node")
+            .map(|entry| entry.replacement.as_str()),
+        Some("reg.mini.dev/node")
+    );
+}
+
+#[test]
+fn chainguard_and_dhi_need_a_registry_unless_their_catalog_is_dropped() {
+    for (target, advice) in [
+        (Target::Chainguard, "--registry cgr.dev/ORG"),
+        (Target::Dhi, "--registry HOST[/PATH]"),
+    ] {
+        let error = Catalog::target(target, None).expect_err("no registry");
+        assert!(matches!(error, CatalogError::NoRegistry { .. }), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("<embedded {target} catalog>")),
+            "{message}"
+        );
+        assert!(message.contains(advice), "{message}");
+
+        let file = write_catalog(USER_CATALOG);
+        let catalog = Catalog::load(&CatalogOptions {
+            target,
+            use_default: false,
+            files: vec![file.path().to_path_buf()],
+            registry: None,
+        })
+        .expect("--no-default-catalog drops the target's catalog");
+        assert_eq!(catalog.entries().len(), 2);
+    }
+}
+
+#[test]
+fn a_target_catalog_is_layered_under_user_catalogs() {
+    let file = write_catalog(USER_CATALOG);
+    let catalog = Catalog::load(&CatalogOptions {
+        target: Target::Chainguard,
+        use_default: true,
+        files: vec![file.path().to_path_buf()],
+        registry: Some("cgr.dev/acme".into()),
+    })
+    .expect("loads");
+    let node = catalog.find("node").expect("node");
+    assert_eq!(node.origin, CatalogOrigin::File(file.path().to_path_buf()));
+    assert_eq!(
+        node.replacement, "cgr.dev/acme/node",
+        "a user entry on its default registry follows --registry too"
+    );
+    let python = catalog.find("python").expect("python");
+    assert_eq!(python.origin, CatalogOrigin::Embedded(Target::Chainguard));
+    assert_eq!(python.replacement, "cgr.dev/acme/python");
+    assert_eq!(
+        catalog.find("golang").map(|entry| entry.name.as_str()),
+        Some("go")
+    );
+}
+
+#[test]
+fn a_user_catalog_without_registry_needs_one_only_for_entries_without_replacement() {
+    let explicit = write_catalog(
+        "version: 1\nimages:\n  - {name: app, match: [example/app], replacement: r.example.com/app, source: s}\n",
+    );
+    let catalog = load(&[explicit.path()], false, None).expect("every entry names its replacement");
+    assert_eq!(
+        catalog.find("app").map(|entry| entry.replacement.as_str()),
+        Some("r.example.com/app")
+    );
+    let moved = load(&[explicit.path()], false, Some("m.example.com")).expect("loads");
+    assert_eq!(
+        moved.find("app").map(|entry| entry.replacement.as_str()),
+        Some("r.example.com/app"),
+        "a written replacement does not follow --registry"
+    );
+
+    let implicit =
+        write_catalog("version: 1\nimages:\n  - {name: app, match: [example/app], source: s}\n");
+    let error = load(&[implicit.path()], false, None).expect_err("needs a registry");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&implicit.path().display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("--registry"), "{message}");
+    let placed = load(&[implicit.path()], false, Some("m.example.com/team")).expect("loads");
+    assert_eq!(
+        placed.find("app").map(|entry| entry.replacement.as_str()),
+        Some("m.example.com/team/app")
+    );
+}
+
+/// The spec fields an entry states, as a JSON object (absent fields are left out).
+fn stated(spec: &ImageSpec) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(spec) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        other => panic!("a spec serialises to an object: {other:?}"),
+    }
+}
+
+#[test]
+fn public_facts_of_other_targets_are_the_ones_minimus_records_with_their_sources() {
+    let minimus = Catalog::embedded().expect("minimus");
+    for target in [Target::Chainguard, Target::Dhi] {
+        for entry in target_catalog(target, Some("r.example.com")).entries() {
+            let public = stated(&entry.public);
+            if public.is_empty() {
+                continue;
+            }
+            for repository in &entry.matches {
+                let source = minimus.lookup(repository).unwrap_or_else(|| {
+                    panic!(
+                        "{target} {}: public facts for {repository}, which minimus.yaml does not describe",
+                        entry.name
+                    )
+                });
+                let recorded = stated(&source.public);
+                for (field, value) in &public {
+                    assert_eq!(
+                        recorded.get(field),
+                        Some(value),
+                        "{target} {}: public.{field} for {repository} differs from minimus.yaml `{}`",
+                        entry.name,
+                        source.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn hardened_facts_of_other_targets_are_only_the_ones_their_vendors_state() {
+    // hardened-image-facts.md: Chainguard runtime images run as 65532 and `-dev` has apk; DHI
+    // runtime images run as 65532 and have no shell. Nothing else is stated for either.
+    let allowed = |target: Target| -> serde_json::Map<String, serde_json::Value> {
+        let yaml = match target {
+            Target::Chainguard => "{user: \"65532\", package_manager: apk}",
+            _ => "{user: \"65532\", shell: false}",
+        };
+        stated(&serde_yaml_ng::from_str(yaml).expect("spec"))
+    };
+    for target in [Target::Chainguard, Target::Dhi] {
+        let allowed = allowed(target);
+        for entry in target_catalog(target, Some("r.example.com")).entries() {
+            for (field, value) in stated(&entry.hardened) {
+                assert_eq!(
+                    allowed.get(&field),
+                    Some(&value),
+                    "{target} {}: hardened.{field} is not a stated fact",
+                    entry.name
+                );
+            }
+            assert!(entry.paths.is_empty(), "{target} {}", entry.name);
+            assert!(
+                matches!(entry.dev_tag_suffix.as_deref(), None | Some("-dev")),
+                "{target} {}",
+                entry.name
+            );
+        }
+    }
 }

@@ -58,7 +58,7 @@ pub fn catalog_from_yaml(yaml: &str) -> Catalog {
     Catalog::load(&CatalogOptions {
         use_default: false,
         files: vec![path],
-        registry: None,
+        ..CatalogOptions::default()
     })
     .expect("test catalog")
 }

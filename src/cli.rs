@@ -13,11 +13,12 @@ use anyhow::{Context as _, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target};
+use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, check_file};
 use hardport::discovery::discover;
 use hardport::migrate::{FileReport, WriteMode, process_file};
 use hardport::report::{Mode, Report, Summary};
 use hardport::rules::Context;
+use hardport::spec_import::{ImportRequest, Side, import};
 
 #[derive(Debug, Parser)]
 #[command(name = "hardport", version, about, long_about = None)]
@@ -31,9 +32,12 @@ enum Command {
     /// Move Dockerfiles and Helm values to hardened images. Dry run by default: prints a patch
     /// `git apply` takes.
     Migrate(MigrateArgs),
-    /// Show the catalog of replacements.
+    /// Show the catalog of replacements, or check catalog files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Read image facts from the images' own configs.
+    #[command(subcommand)]
+    Spec(SpecCommand),
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +102,40 @@ enum CatalogCommand {
     },
     /// List the built-in targets (`--target NAME`) and their registries.
     Targets,
+    /// Validate catalog files: schema, `source`, duplicate names and matches, absolute paths,
+    /// `config` files. Exit 2 when any is invalid.
+    Check {
+        /// Catalog files, each checked on its own.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpecCommand {
+    /// Print catalog entries whose facts are read from image configs (`crane config`,
+    /// `skopeo inspect --config`, `docker image inspect` output).
+    Import(SpecImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct SpecImportArgs {
+    /// An image and the file its config was printed to, e.g.
+    /// `reg.mini.dev/node:20=node-config.json`.
+    #[arg(required = true, value_name = "IMAGE=CONFIG")]
+    imports: Vec<ImportRequest>,
+    /// Which side of the entry the configs describe: the hardened replacement (IMAGE is the
+    /// replacement) or the public image (IMAGE is the public image).
+    #[arg(long, value_enum, default_value_t = SideArg::Hardened)]
+    side: SideArg,
+    #[command(flatten)]
+    catalog: CatalogArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SideArg {
+    Hardened,
+    Public,
 }
 
 /// Run the command line and map the outcome to an exit code.
@@ -107,6 +145,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Catalog(CatalogCommand::List(args)) => catalog_list(&args),
         Command::Catalog(CatalogCommand::Show { query, catalog }) => catalog_show(&query, &catalog),
         Command::Catalog(CatalogCommand::Targets) => catalog_targets(),
+        Command::Catalog(CatalogCommand::Check { files }) => catalog_check(&files),
+        Command::Spec(SpecCommand::Import(args)) => spec_import(&args),
     };
     match result {
         Ok(code) => code,
@@ -325,6 +365,40 @@ fn catalog_show(query: &str, args: &CatalogArgs) -> anyhow::Result<ExitCode> {
         .find(query)
         .with_context(|| format!("no catalog entry is named {query:?} or maps that image"))?;
     let yaml = serde_yaml_ng::to_string(entry)?;
+    io::stdout().lock().write_all(yaml.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn catalog_check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut stdout = io::stdout().lock();
+    let mut stderr = io::stderr().lock();
+    let mut failed = false;
+    for file in files {
+        match check_file(file) {
+            Ok(1) => writeln!(stdout, "{}: ok (1 entry)", file.display())?,
+            Ok(entries) => writeln!(stdout, "{}: ok ({entries} entries)", file.display())?,
+            Err(errors) => {
+                failed = true;
+                for error in errors {
+                    writeln!(stderr, "{error}")?;
+                }
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn spec_import(args: &SpecImportArgs) -> anyhow::Result<ExitCode> {
+    let catalog = load_catalog(&args.catalog)?;
+    let side = match args.side {
+        SideArg::Hardened => Side::Hardened,
+        SideArg::Public => Side::Public,
+    };
+    let yaml = import(&catalog, side, &args.imports)?;
     io::stdout().lock().write_all(yaml.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

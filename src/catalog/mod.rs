@@ -22,6 +22,10 @@
 //!     hardened: {user: "1000", entrypoint: [/usr/bin/node], cmd: ["--help"], shell: false}
 //!     paths: {/old/data: /new/data}
 //! ```
+//!
+//! A spec may instead (or also) name an image config, `hardened: {config: node.json}`: its
+//! facts are read at load time by [`crate::oci_config`], relative to the catalog file, fill
+//! what the spec leaves unknown, and are cited in the entry's `source`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -30,6 +34,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::image_ref::{ImageRef, normalize_repository};
+use crate::oci_config;
 
 mod target;
 
@@ -95,6 +100,17 @@ pub struct ImageSpec {
     /// Named groups the image defines: name → gid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<BTreeMap<String, Id>>,
+    /// Ports the image declares (`EXPOSE`), as its config writes them: `8080/tcp`, `53/udp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<Vec<String>>,
+    /// The environment the image sets: name → value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    /// An OCI image config (or `docker inspect` output) to read the facts above from, relative
+    /// to the catalog file. Fields written beside it win over the config's. After loading it
+    /// holds the path the facts were read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PathBuf>,
 }
 
 impl ImageSpec {
@@ -113,6 +129,49 @@ impl ImageSpec {
             Some(group) => numeric(&group.0, self.groups.as_ref()),
             None => numeric(self.user.as_ref()?.0.split_once(':')?.1, None),
         }
+    }
+
+    /// Take every fact this spec leaves unknown from `other`; what this spec states wins.
+    ///
+    /// `user` and `group` are one fact: a spec that states either takes neither from `other`,
+    /// so a user from one source is never paired with a group from another. `config` is where
+    /// this spec's own facts came from and is kept.
+    pub fn fill_unknown_from(&mut self, other: &ImageSpec) {
+        let ImageSpec {
+            user,
+            group,
+            entrypoint,
+            cmd,
+            workdir,
+            volumes,
+            shell,
+            package_manager,
+            users,
+            groups,
+            exposed_ports,
+            env,
+            config: _,
+        } = other;
+        if self.user.is_none() && self.group.is_none() {
+            self.user.clone_from(user);
+            self.group.clone_from(group);
+        }
+        fill(&mut self.entrypoint, entrypoint);
+        fill(&mut self.cmd, cmd);
+        fill(&mut self.workdir, workdir);
+        fill(&mut self.volumes, volumes);
+        fill(&mut self.shell, shell);
+        fill(&mut self.package_manager, package_manager);
+        fill(&mut self.users, users);
+        fill(&mut self.groups, groups);
+        fill(&mut self.exposed_ports, exposed_ports);
+        fill(&mut self.env, env);
+    }
+}
+
+fn fill<T: Clone>(known: &mut Option<T>, other: &Option<T>) {
+    if known.is_none() {
+        known.clone_from(other);
     }
 }
 
@@ -392,11 +451,54 @@ impl Target {
     }
 }
 
+/// The registry [`check_file`] places entries at when a catalog names none: such a catalog is
+/// valid, for use with `--registry`. `.invalid` is reserved, so it can never be a real one.
+const CHECK_REGISTRY: &str = "registry.invalid";
+
 fn read_layer(path: &Path, registry: Option<&str>) -> Result<Vec<LoadedEntry>, CatalogError> {
+    first_error(read_layer_checked(path, registry))
+}
+
+/// Validate one catalog file on its own, as `--catalog FILE` would load it (schema, `source`,
+/// `match`, duplicates, paths, `config` files): the number of entries, or every error found.
+///
+/// Loading stops at a file's first error; a check reports every entry that is wrong, so one
+/// run shows all there is to fix.
+pub fn check_file(path: &Path) -> Result<usize, Vec<CatalogError>> {
+    let (loaded, errors) = read_layer_checked(path, Some(CHECK_REGISTRY));
+    if errors.is_empty() {
+        Ok(loaded.len())
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_layer_checked(
+    path: &Path,
+    registry: Option<&str>,
+) -> (Vec<LoadedEntry>, Vec<CatalogError>) {
     let origin = CatalogOrigin::File(path.to_path_buf());
     match std::fs::read_to_string(path) {
-        Ok(text) => parse_layer(&text, origin, registry),
-        Err(source) => Err(CatalogError::Read { origin, source }),
+        Ok(text) => parse_layer_checked(&text, origin, registry),
+        Err(source) => (Vec::new(), vec![CatalogError::Read { origin, source }]),
+    }
+}
+
+/// Parse and validate one catalog file, stopping at its first error.
+fn parse_layer(
+    text: &str,
+    origin: CatalogOrigin,
+    override_registry: Option<&str>,
+) -> Result<Vec<LoadedEntry>, CatalogError> {
+    first_error(parse_layer_checked(text, origin, override_registry))
+}
+
+fn first_error(
+    (loaded, errors): (Vec<LoadedEntry>, Vec<CatalogError>),
+) -> Result<Vec<LoadedEntry>, CatalogError> {
+    match errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(loaded),
     }
 }
 
@@ -416,57 +518,84 @@ fn parse_file(text: &str, origin: &CatalogOrigin) -> Result<CatalogFile, Catalog
     Ok(file)
 }
 
-/// Parse and validate one catalog file. `override_registry` (`--registry`) places the entries of
-/// a catalog that names no registry; such a catalog fails without it.
-fn parse_layer(
+/// The entries of one catalog layer that are valid, and an error for each one that is not (or
+/// the one error that makes the whole file unreadable). `override_registry` (`--registry`)
+/// places the entries of a catalog that names no registry; such a catalog fails without it.
+fn parse_layer_checked(
     text: &str,
     origin: CatalogOrigin,
     override_registry: Option<&str>,
-) -> Result<Vec<LoadedEntry>, CatalogError> {
-    let file = parse_file(text, &origin)?;
+) -> (Vec<LoadedEntry>, Vec<CatalogError>) {
+    let file = match parse_file(text, &origin) {
+        Ok(file) => file,
+        Err(error) => return (Vec::new(), vec![error]),
+    };
     let registry = match &file.registry {
         Some(registry) => {
             let registry = registry.trim_end_matches('/');
-            validate_registry(registry).map_err(|message| CatalogError::Invalid {
-                origin: origin.clone(),
-                message: format!("registry {registry:?}: {message}"),
-            })?;
+            if let Err(message) = validate_registry(registry) {
+                let error = CatalogError::Invalid {
+                    origin,
+                    message: format!("registry {registry:?}: {message}"),
+                };
+                return (Vec::new(), vec![error]);
+            }
             Some(Registry::Default(registry))
         }
         None => override_registry.map(Registry::Override),
     };
     let mut loaded: Vec<LoadedEntry> = Vec::with_capacity(file.images.len());
-    let mut claimed: HashMap<String, usize> = HashMap::new();
-    for (index, raw) in file.images.into_iter().enumerate() {
+    let mut errors = Vec::new();
+    let mut claimed: HashMap<String, (usize, &str)> = HashMap::new();
+    for (index, raw) in file.images.iter().enumerate() {
         let invalid = |message: String| CatalogError::InvalidEntry {
             origin: origin.clone(),
             index,
             name: raw.name.clone(),
             message,
         };
-        if loaded.iter().any(|earlier| earlier.entry.name == raw.name) {
-            return Err(invalid("the name is used by an earlier entry".into()));
+        if file.images[..index]
+            .iter()
+            .any(|earlier| earlier.name == raw.name)
+        {
+            errors.push(invalid("the name is used by an earlier entry".into()));
+            continue;
         }
         let replacement = match (&raw.replacement, registry) {
             (Some(replacement), _) => replacement.clone(),
             (None, Some(Registry::Default(registry) | Registry::Override(registry))) => {
                 format!("{registry}/{}", raw.name)
             }
-            (None, None) => return Err(CatalogError::NoRegistry { origin }),
+            (None, None) => return (Vec::new(), vec![CatalogError::NoRegistry { origin }]),
         };
-        let entry = build_entry(&raw, replacement, registry, &origin).map_err(invalid)?;
-        for repository in &entry.entry.matches {
-            if let Some(&other) = claimed.get(repository) {
-                let other_name = loaded.get(other).map_or("", |earlier| &earlier.entry.name);
-                return Err(invalid(format!(
-                    "match {repository:?} is already claimed by images[{other}] ({other_name:?})"
-                )));
+        let entry = match build_entry(raw, replacement, registry, &origin) {
+            Ok(entry) => entry,
+            Err(message) => {
+                errors.push(invalid(message));
+                continue;
             }
-            claimed.insert(repository.clone(), index);
+        };
+        let conflicts: Vec<CatalogError> = entry
+            .entry
+            .matches
+            .iter()
+            .filter_map(|repository| {
+                let (other, other_name) = claimed.get(repository)?;
+                Some(invalid(format!(
+                    "match {repository:?} is already claimed by images[{other}] ({other_name:?})"
+                )))
+            })
+            .collect();
+        if conflicts.is_empty() {
+            for repository in &entry.entry.matches {
+                claimed.insert(repository.clone(), (index, &raw.name));
+            }
+            loaded.push(entry);
+        } else {
+            errors.extend(conflicts);
         }
-        loaded.push(entry);
     }
-    Ok(loaded)
+    (loaded, errors)
 }
 
 /// Where a layer's entries without a `replacement` live.
@@ -533,6 +662,13 @@ fn build_entry(
             ));
         }
     }
+    let mut citations = Vec::new();
+    let public = with_config(&raw.public, "public", origin, &mut citations)?;
+    let hardened = with_config(&raw.hardened, "hardened", origin, &mut citations)?;
+    let source = std::iter::once(raw.source.trim().to_owned())
+        .chain(citations)
+        .collect::<Vec<_>>()
+        .join("; ");
     Ok(LoadedEntry {
         entry: Entry {
             name: raw.name.clone(),
@@ -540,14 +676,43 @@ fn build_entry(
             replacement,
             dev_tag_suffix: raw.dev_tag_suffix.clone(),
             tag: raw.tag.clone(),
-            source: raw.source.trim().to_owned(),
+            source,
             origin: origin.clone(),
-            public: raw.public.clone(),
-            hardened: raw.hardened.clone(),
+            public,
+            hardened,
             paths: raw.paths.clone(),
         },
         below_default_registry,
     })
+}
+
+/// `spec` with the facts of its `config` file filled in where `spec` leaves them unknown; the
+/// file is cited in `citations` (for the entry's `source`) and `config` becomes the path read.
+fn with_config(
+    spec: &ImageSpec,
+    side: &str,
+    origin: &CatalogOrigin,
+    citations: &mut Vec<String>,
+) -> Result<ImageSpec, String> {
+    let Some(written) = &spec.config else {
+        return Ok(spec.clone());
+    };
+    let CatalogOrigin::File(catalog) = origin else {
+        return Err(format!(
+            "{side}.config: the embedded catalog cannot read image configs"
+        ));
+    };
+    // Relative to the catalog file, so a catalog and its configs move together.
+    let path = catalog.parent().unwrap_or(Path::new("")).join(written);
+    let facts = oci_config::read(&path).map_err(|error| format!("{side}.config: {error}"))?;
+    let mut merged = spec.clone();
+    merged.config = Some(path);
+    merged.fill_unknown_from(&facts.spec);
+    citations.push(format!(
+        "{side}: {}",
+        facts.citation(&written.display().to_string())
+    ));
+    Ok(merged)
 }
 
 /// A registry is `host[:port][/path]`: no scheme, tag or digest.

@@ -465,3 +465,219 @@ fn hardened_facts_of_other_targets_are_only_the_ones_their_vendors_state() {
         }
     }
 }
+
+/// A directory holding `catalog.yaml` with `catalog` and the sample image configs it names.
+fn catalog_dir(catalog: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oci");
+    std::fs::create_dir(dir.path().join("configs")).expect("mkdir");
+    for name in [
+        "nonroot-65532.json",
+        "node-crane-config.json",
+        "invalid.json",
+    ] {
+        std::fs::copy(fixtures.join(name), dir.path().join("configs").join(name)).expect("copy");
+    }
+    std::fs::write(dir.path().join("catalog.yaml"), catalog).expect("write");
+    dir
+}
+
+const CONFIG_CATALOG: &str = r#"
+version: 1
+registry: r.example.com
+images:
+  - name: app
+    match: [example/app]
+    source: "team notes"
+    public: {config: configs/node-crane-config.json}
+    hardened:
+      config: configs/nonroot-65532.json
+      workdir: /srv
+      shell: false
+"#;
+
+#[test]
+fn config_facts_fill_what_the_entry_leaves_unknown_and_are_cited() {
+    let dir = catalog_dir(CONFIG_CATALOG);
+    let catalog = load(&[&dir.path().join("catalog.yaml")], false, None).expect("loads");
+    let app = catalog.find("app").expect("app");
+    // From the configs, read relative to the catalog file (not to the working directory).
+    assert_eq!(app.hardened.user, Some(Id("65532".into())));
+    assert_eq!(app.hardened.group, Some(Id("65532".into())));
+    assert_eq!(
+        app.hardened.entrypoint.as_deref(),
+        Some(&["/usr/bin/app".to_owned()][..])
+    );
+    assert_eq!(app.public.cmd.as_deref(), Some(&["node".to_owned()][..]));
+    assert_eq!(
+        app.hardened.exposed_ports.as_ref().map(Vec::len),
+        Some(4),
+        "{:?}",
+        app.hardened.exposed_ports
+    );
+    // Written beside the config: wins over the config's `/home/nonroot`.
+    assert_eq!(app.hardened.workdir.as_deref(), Some("/srv"));
+    assert_eq!(app.hardened.shell, Some(false));
+    assert_eq!(
+        app.hardened.config.as_deref(),
+        Some(dir.path().join("configs/nonroot-65532.json").as_path())
+    );
+    let hardened_sha = oci_config::read(&dir.path().join("configs/nonroot-65532.json"))
+        .expect("config")
+        .sha256;
+    assert!(
+        app.source.starts_with(
+            "team notes; public: OCI image config configs/node-crane-config.json (sha256:"
+        ),
+        "{}",
+        app.source
+    );
+    assert!(
+        app.source.ends_with(&format!(
+            "; hardened: OCI image config configs/nonroot-65532.json (sha256:{hardened_sha})"
+        )),
+        "{}",
+        app.source
+    );
+}
+
+#[test]
+fn a_written_user_or_group_keeps_the_config_from_pairing_its_own() {
+    let dir = catalog_dir(
+        "version: 1\nregistry: r.io\nimages:\n  - {name: a, match: [a], source: s, hardened: {config: configs/nonroot-65532.json, user: '1000'}}\n  - {name: b, match: [b], source: s, hardened: {config: configs/nonroot-65532.json, group: '10'}}\n",
+    );
+    let catalog = load(&[&dir.path().join("catalog.yaml")], false, None).expect("loads");
+    let a = &catalog.find("a").expect("a").hardened;
+    assert_eq!(
+        (a.user.clone(), a.group.clone()),
+        (Some(Id("1000".into())), None)
+    );
+    let b = &catalog.find("b").expect("b").hardened;
+    assert_eq!(
+        (b.user.clone(), b.group.clone()),
+        (None, Some(Id("10".into())))
+    );
+    assert_eq!(
+        b.workdir.as_deref(),
+        Some("/home/nonroot"),
+        "other facts still come in"
+    );
+}
+
+#[test]
+fn a_config_that_cannot_be_read_names_the_catalog_and_the_config() {
+    for (config, expected) in [
+        ("configs/invalid.json", "configs/invalid.json:7:"),
+        (
+            "configs/absent.json",
+            "configs/absent.json: cannot read the image config",
+        ),
+    ] {
+        let dir = catalog_dir(&format!(
+            "version: 1\nregistry: r.io\nimages:\n  - {{name: a, match: [a], source: s, public: {{config: {config}}}}}\n"
+        ));
+        let catalog = dir.path().join("catalog.yaml");
+        let message = load(&[&catalog], false, None)
+            .expect_err("bad config")
+            .to_string();
+        assert!(
+            message.starts_with(&format!(
+                "{}: images[0] (name: \"a\"): public.config: {}",
+                catalog.display(),
+                dir.path().display()
+            )),
+            "{message}"
+        );
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
+#[test]
+fn the_embedded_catalog_cannot_name_config_files() {
+    let text = "version: 1\nregistry: r.io\nimages:\n  - {name: a, match: [a], source: s, hardened: {config: x.json}}\n";
+    let error =
+        parse_layer(text, CatalogOrigin::Embedded(Target::Minimus), None).expect_err("no files");
+    assert!(error.to_string().contains("hardened.config"), "{error}");
+}
+
+#[test]
+fn exposed_ports_and_env_are_read_and_written() {
+    let spec: ImageSpec = serde_yaml_ng::from_str(
+        "{exposed_ports: [8080/tcp], env: {PATH: /usr/bin, LANG: C.UTF-8}}",
+    )
+    .expect("spec");
+    assert_eq!(
+        spec.exposed_ports.as_deref(),
+        Some(&["8080/tcp".to_owned()][..])
+    );
+    assert_eq!(
+        spec.env
+            .as_ref()
+            .and_then(|env| env.get("LANG"))
+            .map(String::as_str),
+        Some("C.UTF-8")
+    );
+    let yaml = serde_yaml_ng::to_string(&spec).expect("yaml");
+    assert_eq!(
+        serde_yaml_ng::from_str::<ImageSpec>(&yaml).expect("again"),
+        spec
+    );
+    assert!(
+        !yaml.contains("user"),
+        "unknown fields are not written: {yaml}"
+    );
+}
+
+#[test]
+fn fill_unknown_from_takes_only_what_is_unknown() {
+    let spec = |yaml: &str| serde_yaml_ng::from_str::<ImageSpec>(yaml).expect("spec");
+    let mut known = spec("{cmd: [a], volumes: [], config: here.json}");
+    known.fill_unknown_from(&spec(
+        "{user: '1', group: '2', cmd: [b], volumes: [/v], workdir: /w, shell: true, env: {A: b}, config: there.json}",
+    ));
+    assert_eq!(
+        known,
+        spec(
+            "{user: '1', group: '2', cmd: [a], volumes: [], workdir: /w, shell: true, env: {A: b}, config: here.json}"
+        )
+    );
+}
+
+#[test]
+fn check_file_reports_every_invalid_entry_of_a_file() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oci");
+    let errors = check_file(&fixtures.join("catalog-errors.yaml")).expect_err("invalid");
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let expected = [
+        "images[1] (name: \"no-source\"): source must say",
+        "images[2] (name: \"claims-fine\"): match \"docker.io/example/fine\" is already claimed by images[0] (\"fine\")",
+        "images[3] (name: \"relative-path\"): paths",
+        "images[4] (name: \"broken-config\"): hardened.config: ",
+        "images[5] (name: \"fine\"): the name is used by an earlier entry",
+    ];
+    assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+    for (message, expected) in messages.iter().zip(expected) {
+        assert!(
+            message.contains(expected),
+            "{message}\nexpected: {expected}"
+        );
+        assert!(message.contains("catalog-errors.yaml: "), "{message}");
+    }
+    assert_eq!(
+        check_file(&fixtures.join("catalog.yaml")).expect("valid"),
+        1
+    );
+    let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/catalog/minimus.yaml");
+    assert_eq!(
+        check_file(&embedded).expect("valid"),
+        Catalog::embedded().expect("embedded").entries().len()
+    );
+}
+
+#[test]
+fn check_file_reports_a_file_it_cannot_parse_once() {
+    let file = write_catalog("version: 1\nregistry: r.io\nimages: [\n");
+    let errors = check_file(file.path()).expect_err("invalid");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(matches!(errors[0], CatalogError::Syntax { .. }));
+}

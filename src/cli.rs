@@ -18,6 +18,8 @@ use hardport::migrate::{FileReport, WriteMode, process_file};
 use hardport::report::{Mode, Report, Summary};
 use hardport::rules::Context;
 
+mod docs;
+
 #[derive(Debug, Parser)]
 #[command(name = "hardport", version, about, long_about = None)]
 pub struct Cli {
@@ -33,6 +35,14 @@ enum Command {
     /// Show the catalog of replacements.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// List every rule: id, severity, whether it changes files, what it does.
+    Rules(docs::RulesArgs),
+    /// Print a rule's documentation: what it does, why, an example, and how safe its fix is.
+    Explain(docs::ExplainArgs),
+    /// Print a shell completion script.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(docs::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +107,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Migrate(args) => migrate(&args),
         Command::Catalog(CatalogCommand::List(args)) => catalog_list(&args),
         Command::Catalog(CatalogCommand::Show { query, catalog }) => catalog_show(&query, &catalog),
+        Command::Rules(args) => docs::rules(&args),
+        Command::Explain(args) => docs::explain(&args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     };
     match result {
         Ok(code) => code,

@@ -20,6 +20,8 @@ use hardport::report::{Mode, Report, Summary};
 use hardport::rules::Context;
 use hardport::spec_import::{ImportRequest, Side, import};
 
+mod docs;
+
 #[derive(Debug, Parser)]
 #[command(name = "hardport", version, about, long_about = None)]
 pub struct Cli {
@@ -38,6 +40,14 @@ enum Command {
     /// Read image facts from the images' own configs.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// List every rule: id, severity, whether it changes files, what it does.
+    Rules(docs::RulesArgs),
+    /// Print a rule's documentation: what it does, why, an example, and how safe its fix is.
+    Explain(docs::ExplainArgs),
+    /// Print a shell completion script.
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a directory.
+    Man(docs::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +157,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Catalog(CatalogCommand::Targets) => catalog_targets(),
         Command::Catalog(CatalogCommand::Check { files }) => catalog_check(&files),
         Command::Spec(SpecCommand::Import(args)) => spec_import(&args),
+        Command::Rules(args) => docs::rules(&args),
+        Command::Explain(args) => docs::explain(&args),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     };
     match result {
         Ok(code) => code,

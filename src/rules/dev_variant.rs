@@ -20,7 +20,10 @@
 //!
 //! ## Fix safety
 //! Safe: only the tag changes. It acts on references that already name the replacement (the
-//! second pass after `base-image`, or a file migrated by hand), so it is idempotent.
+//! second pass after `base-image`, or a file migrated by hand), so it is idempotent. It
+//! reports instead of editing when the catalog entry names no `-dev` variant (`missing-fact`
+//! for `dev_tag_suffix`) or a digest pins the production image (`unresolved-image`: the `-dev`
+//! image needs its own digest).
 
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::image_ref::ImageRef;

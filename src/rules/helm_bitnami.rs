@@ -14,12 +14,22 @@
 //! gives for one); with a `Chart.yaml`, one Bitnami image (a `bitnami/kubectl` hook) does not
 //! make a Bitnami chart.
 //!
+//! ## Why
+//! Without the key, rendering the migrated values (`helm template`, `helm install`) stops at
+//! the chart's image check: the chart cannot run the replacement at all.
+//!
 //! ## Example
 //! ```yaml
 //! global:                              global:
 //!   security:                            security:
 //!     allowInsecureImages: false   →       allowInsecureImages: true
 //! ```
+//!
+//! ## Fix safety
+//! Safe: the key only lifts the chart's image check, it changes nothing that is rendered.
+//! Only charts whose values run a replacement get it; a value that is already `true` is left
+//! as it is, and one that cannot be edited in place (an alias, a block scalar) is reported
+//! with the line to set by hand.
 
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::{Resolution, Values, deref};

@@ -6,8 +6,15 @@
 //! otherwise the whole replacement repository goes into `repository`), the path into
 //! `repository`, the tag follows the tag policy for Dockerfiles (distro suffixes dropped), and a
 //! non-empty `digest` is cleared (`digest-dropped`). A string image is rewritten as a whole.
+//! A tag variant the policy keeps (`-fpm`, `-perl`) is reported (`tag-variant`): the
+//! replacement may not publish it.
 //! Runtime images get the production tag, never `-dev`: a chart runs them, nothing builds on
 //! them.
+//!
+//! ## Why
+//! A chart renders its images from these values, so they decide what the cluster runs; the
+//! templates expect each key in its own shape (a registry in `registry`, a bare tag in `tag`),
+//! so the replacement is written into the keys the values already have instead of one string.
 //!
 //! ## What it leaves alone, and says so
 //! An empty `tag` stays empty (the chart renders its `appVersion`); when `Chart.yaml`'s
@@ -23,6 +30,13 @@
 //!   repository: library/nginx  →        repository: nginx
 //!   tag: 1.27.3-alpine         →        tag: 1.27.3
 //! ```
+//!
+//! ## Fix safety
+//! Safe: only the scalars that change are rewritten, each inside its own quotes (quotes are
+//! added only where the new text would read back as another type), and an anchored value is
+//! edited once, at its anchor. A value that cannot be edited in place (an alias, a block
+//! scalar) is reported as `unresolved-image` and left alone. After the rewrite the image is the
+//! replacement, so a second run changes nothing.
 
 use std::collections::HashSet;
 use std::ops::Range;

@@ -19,6 +19,12 @@
 //!     mountPath: /bitnami/postgresql   →   mountPath: /var/lib/postgresql
 //! postgresqlDataDir: /bitnami/postgresql/data   →   /var/lib/postgresql/data
 //! ```
+//!
+//! ## Fix safety
+//! Only the path scalar changes, inside its own quotes, and only by a whole path prefix of the
+//! catalog's `paths` (`/data` moves `/data/x`, never `/database`). A path already at its new
+//! place is not moved again, so a second run changes nothing. A value that cannot be edited in
+//! place is reported with the new path to set by hand.
 
 use std::collections::HashSet;
 use std::ops::Range;

@@ -8,8 +8,21 @@
 //! the catalog does not say; an `httpGet`, `tcpSocket` or `grpc` probe needs neither. When the
 //! catalog does not say whether there is a shell, a shell probe is a `missing-fact`.
 //!
-//! Nothing is rewritten: which port or endpoint proves the service healthy is the chart
-//! author's knowledge, not a fact hardport has.
+//! ## Why
+//! Kubernetes runs an exec probe inside the container. On a replacement without a shell,
+//! `sh -c 'redis-cli ping'` cannot start, the probe fails, and the kubelet restarts a healthy
+//! container (liveness) or never sends it traffic (readiness).
+//!
+//! ## Example
+//! ```yaml
+//! livenessProbe:
+//!   exec:
+//!     command: ["sh", "-c", "pg_isready -U postgres"]   # exec-probe: no shell on the replacement
+//! ```
+//!
+//! ## Fix safety
+//! Reports only. Nothing is rewritten: which port or endpoint proves the service healthy is
+//! the chart author's knowledge, not a fact hardport has.
 
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;

@@ -23,6 +23,12 @@
 //! templates read (`.Values.<component>.podSecurityContext`) is added; otherwise the chart
 //! does not expose one and `security-context-unset` says so.
 //!
+//! ## Why
+//! A security context overrides the image's own user. A uid written for the public image (the
+//! nginx image's 101) need not be the replacement's, so a pod that keeps it runs the
+//! replacement as a user it was not built for, and volumes owned by another gid are not
+//! writable.
+//!
 //! ## What it leaves alone, and says so (`security-context-unset`, `missing-fact`)
 //! A pod that states `runAsUser: 0` (it runs as root on purpose: Velero's node agent), a
 //! block with `enabled: false` (it is not enabled for you), a block that is an alias or not
@@ -40,6 +46,14 @@
 //!                                   runAsGroup: 1000
 //!                                   runAsNonRoot: true
 //! ```
+//!
+//! ## Fix safety
+//! Values are written from the catalog's uid and gid only, never guessed. Written scalars keep
+//! their style; added keys go into the block at its indentation with the file's line ends. All
+//! edits of one block are one fix, applied together or not at all; a block that cannot be
+//! edited in place (an alias, a value that is not a mapping) is reported as
+//! `security-context-unset` and left alone. A second run finds the ids already set and changes
+//! nothing.
 
 use std::ops::Range;
 

@@ -4,9 +4,63 @@
 //! which creates the references the model resolves) and returns [`Diagnostic`]s; it never edits
 //! text. Each diagnostic carries a [`Rule`] id with a fixed severity, so output can be filtered
 //! and documented per id.
+//!
+//! Each id is documented in the `//!` header of the module that reports it; `hardport explain
+//! ID` prints that header (see [`docs`]). Two ids are reported from many places and are
+//! documented here instead.
+//!
+//! ## `missing-fact`
+//!
+//! ### What it reports
+//! A rule needed a fact about the public image or its replacement that the catalog does not
+//! state: the replacement's runtime user, group, entrypoint, working directory, shell, package
+//! manager or `-dev` tag suffix, or the public image's entrypoint, working directory or named
+//! users. The warning names the catalog entry and the field to add (`hardened.user`,
+//! `public.users`, …).
+//!
+//! ### Why
+//! Catalog facts come from cited sources and an absent field means unknown, never a default.
+//! A guessed uid or entrypoint would produce a file that looks migrated and fails at run time;
+//! a warning that names the missing field lets a person add the fact once, for every file.
+//!
+//! ### Example
+//! ```text
+//! web/Dockerfile:4: warning[missing-fact]: stage `build` runs RUN steps as user 1000 after
+//!   `WORKDIR /src`, which that user may not be able to write on node's replacement; to move it
+//!   hardport needs the replacement's working directory: add `hardened.workdir` to catalog
+//!   entry `node` (or supply the image's OCI config)
+//! ```
+//!
+//! ### Fix safety
+//! Reports only. Whatever depends on the missing fact is left as it was; the rest of the
+//! migration still happens.
+//!
+//! ## `chart-metadata`
+//!
+//! ### What it reports
+//! The `Chart.yaml` beside a Helm values file exists but cannot be read or parsed.
+//!
+//! ### Why
+//! The chart tells which `appVersion` an empty image tag renders, whether the chart is a
+//! Bitnami chart, and which values keys its templates read. Without it those checks run as if
+//! the chart said nothing, and the warning says so instead of failing the values file.
+//!
+//! ### Example
+//! ```text
+//! charts/web/values.yaml:1: warning[chart-metadata]: cannot read the chart's
+//!   charts/web/Chart.yaml:3: did not find expected ',' or ']' …; rules that need the chart
+//!   (appVersion, Bitnami detection, templates) ran without it
+//! ```
+//!
+//! ### Fix safety
+//! Reports only. The values file is still migrated, without what the chart would have told:
+//! `app-version-tag` stays silent, a Bitnami chart is recognised only by the `bitnami/*` images
+//! its values name, and a component without a security-context block is reported
+//! (`security-context-unset`) instead of given one.
 
 pub mod base_image;
 pub mod dev_variant;
+pub mod docs;
 pub mod entrypoint;
 pub mod findings;
 pub mod helm_bitnami;
@@ -21,6 +75,7 @@ pub mod workdir;
 pub(crate) mod test_support;
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::Serialize;
 
@@ -186,6 +241,39 @@ impl Rule {
         }
     }
 
+    /// Whether the rule can change the file; the others only report.
+    pub fn fixes(self) -> bool {
+        match self {
+            Rule::BaseImage
+            | Rule::DevVariant
+            | Rule::UserMapping
+            | Rule::UserRoot
+            | Rule::Entrypoint
+            | Rule::ExecForm
+            | Rule::Workdir
+            | Rule::DataPath
+            | Rule::HelmImage
+            | Rule::SecurityContext
+            | Rule::AllowInsecureImages => true,
+            Rule::UnmappedImage
+            | Rule::DigestDropped
+            | Rule::TagVariant
+            | Rule::UnresolvedImage
+            | Rule::RuntimeSplit
+            | Rule::FinalRoot
+            | Rule::NeedsShell
+            | Rule::PrivilegedPort
+            | Rule::PackageManager
+            | Rule::EntrypointFeature
+            | Rule::Onbuild
+            | Rule::MissingFact
+            | Rule::AppVersionTag
+            | Rule::SecurityContextUnset
+            | Rule::ExecProbe
+            | Rule::ChartMetadata => false,
+        }
+    }
+
     /// One line saying what the rule reports or changes.
     pub fn summary(self) -> &'static str {
         match self {
@@ -250,6 +338,25 @@ impl fmt::Display for Rule {
     }
 }
 
+/// A rule id that names no [`Rule`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule `{id}`; the rules are: {}", Rule::ALL.map(Rule::code).join(", "))]
+pub struct UnknownRule {
+    pub id: String,
+}
+
+impl FromStr for Rule {
+    type Err = UnknownRule;
+
+    /// The rule whose [`Rule::code`] is `id`.
+    fn from_str(id: &str) -> Result<Self, Self::Err> {
+        Rule::ALL
+            .into_iter()
+            .find(|rule| rule.code() == id)
+            .ok_or_else(|| UnknownRule { id: id.to_owned() })
+    }
+}
+
 impl Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.code())
@@ -303,4 +410,28 @@ pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagn
         diagnostics.extend(helm_bitnami::check(stream, &values, context));
     }
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_parses_back_to_its_rule_and_ids_are_unique() {
+        let mut ids: Vec<&str> = Rule::ALL.map(Rule::code).to_vec();
+        for rule in Rule::ALL {
+            assert_eq!(rule.code().parse::<Rule>(), Ok(rule));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), Rule::ALL.len());
+    }
+
+    #[test]
+    fn an_unknown_id_is_an_error_that_lists_the_ids() {
+        let error = "base-images".parse::<Rule>().expect_err("unknown");
+        let message = error.to_string();
+        assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
+        assert!(message.ends_with(", chart-metadata"), "{message}");
+    }
 }

@@ -30,7 +30,7 @@ use std::ops::Range;
 
 use parse_dockerfile::Instruction;
 
-use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::dockerfile::{Dockerfile, Token};
 use crate::rules::{Context, Rule};
 use crate::stages::{Migration, Reference, Resolver, Site};
@@ -147,12 +147,15 @@ impl Reporter {
                 token.text, entry.name
             );
             let fix = Fix::single(Edit::replace(token.range(), new_text.clone()));
-            self.diagnostics.push(Diagnostic::fixed(
-                Rule::BaseImage,
-                token.range(),
-                message,
-                fix,
-            ));
+            self.diagnostics.push(
+                Diagnostic::fixed(Rule::BaseImage, token.range(), message, fix).rewrites_image(
+                    ImageRewrite {
+                        from: token.text.to_owned(),
+                        to: new_text.clone(),
+                        entry: entry.name.clone(),
+                    },
+                ),
+            );
         }
     }
 

@@ -22,7 +22,7 @@
 //! Safe: only the tag changes. It acts on references that already name the replacement (the
 //! second pass after `base-image`, or a file migrated by hand), so it is idempotent.
 
-use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::image_ref::ImageRef;
 use crate::rules::Rule;
 use crate::stages::{Base, StageModel, Variant};
@@ -71,12 +71,20 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                     stage_label(model, stage.index),
                     token.text
                 );
-                diagnostics.push(Diagnostic::fixed(
-                    Rule::DevVariant,
-                    token.range(),
-                    message,
-                    Fix::single(Edit::replace(token.range(), dev)),
-                ));
+                let rewrite = ImageRewrite {
+                    from: token.text.to_owned(),
+                    to: dev.clone(),
+                    entry: entry.name.clone(),
+                };
+                diagnostics.push(
+                    Diagnostic::fixed(
+                        Rule::DevVariant,
+                        token.range(),
+                        message,
+                        Fix::single(Edit::replace(token.range(), dev)),
+                    )
+                    .rewrites_image(rewrite),
+                );
             }
             Base::Migrating(migration) if wants_dev && migration.entry.dev_tag_suffix.is_none() => {
                 diagnostics.extend(missing_suffix(

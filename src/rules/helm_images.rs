@@ -27,7 +27,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::{Fields, Mapped, Resolution, Shape, Values, ValuesImage};
 use crate::image_ref::replacement_tag;
 use crate::rules::{Context, Rule};
@@ -133,12 +133,14 @@ fn migrate(
         image.path, mapped.image, mapped.entry.name
     );
     match edits.map(Fix::new) {
-        Ok(Some(fix)) => diagnostics.push(Diagnostic::fixed(
-            Rule::HelmImage,
-            image.key_range.clone(),
-            message,
-            fix,
-        )),
+        Ok(Some(fix)) => diagnostics.push(
+            Diagnostic::fixed(Rule::HelmImage, image.key_range.clone(), message, fix)
+                .rewrites_image(ImageRewrite {
+                    from: mapped.image.to_string(),
+                    to: new_reference,
+                    entry: mapped.entry.name.clone(),
+                }),
+        ),
         Ok(None) => {}
         Err(error) => diagnostics.push(Diagnostic::report(
             Rule::UnresolvedImage,

@@ -258,18 +258,14 @@ fn print_findings(out: &mut impl Write, report: &FileReport, colour: bool) -> io
     match &report.outcome {
         Ok(changes) => {
             for finding in &changes.findings {
-                write!(
+                writeln!(
                     out,
                     "{path}:{}: {}[{}]: {}",
                     finding.line,
                     severity(finding.severity),
                     finding.rule,
-                    finding.message
+                    finding.text()
                 )?;
-                match &finding.suggestion {
-                    Some(suggestion) => writeln!(out, "; {suggestion}")?,
-                    None => writeln!(out)?,
-                }
             }
             let totals = FileTotals::of(&changes.findings);
             writeln!(

@@ -109,6 +109,14 @@ impl Fix {
     }
 }
 
+/// A message followed by its suggestion, as one line: `problem: remedy`.
+pub fn message_text(message: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        Some(suggestion) => format!("{message}: {suggestion}"),
+        None => message.to_owned(),
+    }
+}
+
 /// One thing a rule has to say about one place in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -178,6 +186,11 @@ impl Diagnostic {
 
     pub fn severity(&self) -> Severity {
         self.rule.severity()
+    }
+
+    /// The message followed by the suggestion, as one line of text.
+    pub fn text(&self) -> String {
+        message_text(&self.message, self.suggestion.as_deref())
     }
 }
 

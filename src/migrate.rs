@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
@@ -37,6 +37,13 @@ pub struct Finding {
     pub change: Option<Change>,
     /// The image reference the fix rewrote, for rules that rewrite one.
     pub image: Option<ImageRewrite>,
+}
+
+impl Finding {
+    /// The message followed by the suggestion, as one line of text.
+    pub fn text(&self) -> String {
+        message_text(&self.message, self.suggestion.as_deref())
+    }
 }
 
 /// The lines one applied fix changed, as the pass that applied it saw them.

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Severity, message_text};
 use crate::report::{FileEntry, Report};
 use crate::rules::Rule;
 
@@ -173,10 +173,7 @@ pub fn log(report: &Report<'_>) -> Log {
                     .unwrap_or_default(),
                 level: finding.severity.into(),
                 message: Text {
-                    text: match finding.suggestion {
-                        Some(suggestion) => format!("{}; {suggestion}", finding.message),
-                        None => finding.message.to_owned(),
-                    },
+                    text: message_text(finding.message, finding.suggestion),
                 },
                 locations: vec![location(file, Some(finding.line))],
                 properties: ResultProperties {

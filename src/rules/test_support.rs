@@ -81,7 +81,7 @@ pub fn run_with_catalog(yaml: &str, text: &str) -> (String, Vec<String>) {
     let messages = migration
         .findings
         .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
         .collect();
     (migration.text, messages)
 }
@@ -130,7 +130,7 @@ pub fn run_values(text: &str, chart: Option<&str>) -> (String, Vec<String>) {
     let messages = migration
         .findings
         .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
         .collect();
     (migration.text, messages)
 }

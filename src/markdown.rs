@@ -194,7 +194,14 @@ fn footer(report: &Report<'_>) -> String {
         catalogs.join(", ")
     );
     if !report.sources.is_empty() {
-        out.push_str("Sources of the image facts used:\n\n");
+        let entries = match report.sources.len() {
+            1 => "1 catalog entry".to_owned(),
+            count => format!("{count} catalog entries"),
+        };
+        let _ = writeln!(
+            out,
+            "\n<details>\n<summary>Sources of the image facts used ({entries})</summary>\n"
+        );
         for source in &report.sources {
             let _ = writeln!(
                 out,
@@ -204,6 +211,7 @@ fn footer(report: &Report<'_>) -> String {
                 text(&source.source)
             );
         }
+        out.push_str("\n</details>\n");
     }
     out
 }

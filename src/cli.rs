@@ -251,9 +251,12 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
 /// 3 info`. A file that failed gets its error line instead.
 fn print_findings(out: &mut impl Write, report: &FileReport, colour: bool) -> io::Result<()> {
     let path = &report.display_path;
-    let severity = |severity: Severity| match colour {
-        true => color::severity(severity),
-        false => severity.to_string(),
+    let severity = |severity: Severity| {
+        if colour {
+            color::severity(severity)
+        } else {
+            severity.to_string()
+        }
     };
     match &report.outcome {
         Ok(changes) => {

@@ -377,6 +377,86 @@ mod tests {
     }
 
     #[test]
+    fn later_passes_report_lines_of_the_original_file_and_each_fix_is_a_change() {
+        // Pass 1 inserts a line at the top; pass 2 edits what was line 2 of the original.
+        let check = |text: &str| {
+            Ok(if !text.starts_with("top\n") {
+                vec![Diagnostic::fixed(
+                    Rule::UserRoot,
+                    0..0,
+                    "inserted",
+                    Fix::single(Edit::replace(0..0, "top\n")),
+                )]
+            } else {
+                edit_once(text)?
+            })
+        };
+        let migration = fix_loop("a\nb old\n", check).expect("converges");
+        assert_eq!(migration.text, "top\na\nb new\n");
+        let changes: Vec<(Rule, usize, &str, &str, usize)> = migration
+            .findings
+            .iter()
+            .map(|finding| {
+                let change = finding.change.as_ref().expect("fixed");
+                (
+                    finding.rule,
+                    change.line,
+                    change.before.as_str(),
+                    change.after.as_str(),
+                    finding.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (Rule::UserRoot, 1, "", "top\n", 1),
+                (Rule::BaseImage, 2, "b old\n", "b new\n", 2),
+            ]
+        );
+    }
+
+    fn lines_of(text: &str, edits: Vec<Edit>) -> (usize, String, String) {
+        changed_lines(text, &Fix::new(edits).expect("edits"))
+    }
+
+    #[test]
+    fn a_change_takes_in_the_whole_lines_its_edits_touch() {
+        let text = "FROM a\r\nRUN x\nCMD y";
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(5..6, "b")]),
+            (0, "FROM a\r\n".into(), "FROM b\r\n".into())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(8..8, "USER root\n")]),
+            (8, String::new(), "USER root\n".into())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(8..14, "")]),
+            (8, "RUN x\n".into(), String::new())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(8..8, "# ")]),
+            (8, "RUN x\n".into(), "# RUN x\n".into())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(13..14, " ")]),
+            (8, "RUN x\nCMD y".into(), "RUN x CMD y".into())
+        );
+        assert_eq!(
+            lines_of(
+                text,
+                vec![Edit::replace(0..1, "f"), Edit::replace(14..15, "c")]
+            ),
+            (
+                0,
+                "FROM a\r\nRUN x\nCMD y".into(),
+                "fROM a\r\nRUN x\ncMD y".into()
+            )
+        );
+    }
+
+    #[test]
     fn a_rule_that_never_settles_is_an_internal_error() {
         let grows = |text: &str| {
             Ok(vec![Diagnostic::fixed(

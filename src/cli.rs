@@ -5,20 +5,25 @@
 //! 0 success, 1 `--check` found pending changes, 2 usage error, bad catalog, or a file that could
 //! not be read, parsed or written.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, check_file};
+use hardport::color::{self, Stream, When};
+use hardport::diagnostic::Severity;
 use hardport::discovery::discover;
 use hardport::migrate::{FileReport, WriteMode, process_file};
-use hardport::report::{Mode, Report, Summary};
+use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
 use hardport::spec_import::{ImportRequest, Side, import};
+use hardport::{markdown, sarif};
 
 mod docs;
 
@@ -67,6 +72,10 @@ struct MigrateArgs {
     /// What stdout carries.
     #[arg(long, value_enum, default_value_t = Format::Diff)]
     format: Format,
+    /// When to colour the patch and the findings. `auto`: only a terminal, unless `NO_COLOR`
+    /// is set; a piped patch is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -75,8 +84,29 @@ struct MigrateArgs {
 enum Format {
     /// A unified diff in `git apply` form.
     Diff,
-    /// One JSON report object (schema in README.md).
+    /// One JSON report object (schema in docs/report.schema.json).
     Json,
+    /// A pull-request body: images migrated, a checklist of findings, the patch.
+    Markdown,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorChoice> for When {
+    fn from(choice: ColorChoice) -> Self {
+        match choice {
+            ColorChoice::Auto => When::Auto,
+            ColorChoice::Always => When::Always,
+            ColorChoice::Never => When::Never,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -209,18 +239,28 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         WriteMode::DryRun
     };
     let discovery = discover(&args.paths);
+    let mut progress = Progress::new(discovery.files.len());
     let reports: Vec<FileReport> = discovery
         .files
         .iter()
-        .map(|file| process_file(file, context, write_mode))
+        .map(|file| {
+            let report = process_file(file, context, write_mode);
+            progress.advance(&report.display_path);
+            report
+        })
         .collect();
+    progress.finish();
 
+    let var = |name: &str| std::env::var(name).ok();
+    let when = When::from(args.color);
+    let color_patch = color::enabled(when, Stream::Product, io::stdout().is_terminal(), var);
+    let color_messages = color::enabled(when, Stream::Messages, io::stderr().is_terminal(), var);
     let mut stderr = io::stderr().lock();
     for error in &discovery.errors {
         writeln!(stderr, "{}: error: {}", error.path.display(), error.message)?;
     }
     for report in &reports {
-        print_findings(&mut stderr, report)?;
+        print_findings(&mut stderr, report, color_messages)?;
     }
     let summary = Summary::of(&reports);
     let mode = match (args.write, args.check) {
@@ -235,18 +275,27 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     )?;
 
     let mut stdout = io::stdout().lock();
+    let report = || Report::new(mode, catalog_names(&args.catalog), &catalog, &reports);
     match args.format {
         Format::Json => {
-            let report = Report::new(mode, catalog_names(&args.catalog), &reports);
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            writeln!(stdout)?;
+            let json = serde_json::to_string_pretty(&report())?;
+            writeln!(stdout, "{json}")?;
+        }
+        Format::Markdown => stdout.write_all(markdown::render(&report()).as_bytes())?,
+        Format::Sarif => {
+            let json = serde_json::to_string_pretty(&sarif::log(&report()))?;
+            writeln!(stdout, "{json}")?;
         }
         Format::Diff if !args.write && (!args.check || args.diff) => {
             for patch in reports
                 .iter()
                 .filter_map(|report| report.outcome.as_ref().ok()?.patch.as_deref())
             {
-                stdout.write_all(patch.as_bytes())?;
+                if color_patch {
+                    stdout.write_all(color::diff(patch).as_bytes())?;
+                } else {
+                    stdout.write_all(patch.as_bytes())?;
+                }
             }
         }
         Format::Diff => {}
@@ -264,24 +313,88 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-fn print_findings(out: &mut impl Write, report: &FileReport) -> io::Result<()> {
+/// A file's findings, one line each, then its totals: `path: 2 changes, 0 errors, 1 warning,
+/// 3 info`. A file that failed gets its error line instead.
+fn print_findings(out: &mut impl Write, report: &FileReport, colour: bool) -> io::Result<()> {
     let path = &report.display_path;
+    let severity = |severity: Severity| {
+        if colour {
+            color::severity(severity)
+        } else {
+            severity.to_string()
+        }
+    };
     match &report.outcome {
         Ok(changes) => {
             for finding in &changes.findings {
                 writeln!(
                     out,
                     "{path}:{}: {}[{}]: {}",
-                    finding.line, finding.severity, finding.rule, finding.message
+                    finding.line,
+                    severity(finding.severity),
+                    finding.rule,
+                    finding.text()
                 )?;
             }
+            let totals = FileTotals::of(&changes.findings);
+            writeln!(
+                out,
+                "{path}: {}, {}, {}, {} info",
+                counted(totals.changes, "change"),
+                counted(totals.findings.error, "error"),
+                counted(totals.findings.warning, "warning"),
+                totals.findings.info
+            )?;
         }
-        Err(error) => match error.line() {
-            Some(line) => writeln!(out, "{path}:{line}: error: {error}")?,
-            None => writeln!(out, "{path}: error: {error}")?,
-        },
+        Err(error) => {
+            let error_word = severity(Severity::Error);
+            match error.line() {
+                Some(line) => writeln!(out, "{path}:{line}: {error_word}: {error}")?,
+                None => writeln!(out, "{path}: {error_word}: {error}")?,
+            }
+        }
     }
     Ok(())
+}
+
+/// A progress bar on stderr for runs long enough to want one: drawn only on a terminal, never
+/// when `CI` is set, and only once the run has taken longer than [`Progress::DELAY`], so a
+/// quick run prints nothing but its results.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    may_show: bool,
+}
+
+impl Progress {
+    const DELAY: Duration = Duration::from_millis(400);
+
+    fn new(files: usize) -> Progress {
+        let bar = ProgressBar::with_draw_target(
+            Some(u64::try_from(files).unwrap_or(u64::MAX)),
+            ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) = ProgressStyle::with_template("{pos}/{len} files {wide_bar} {wide_msg}") {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            started: Instant::now(),
+            may_show: io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+        }
+    }
+
+    fn advance(&mut self, path: &str) {
+        if self.may_show && self.bar.is_hidden() && self.started.elapsed() > Self::DELAY {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        self.bar.set_message(path.to_owned());
+        self.bar.inc(1);
+    }
+
+    fn finish(self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 fn summary_line(summary: &Summary, mode: Mode, walk_errors: usize) -> String {

@@ -109,6 +109,14 @@ impl Fix {
     }
 }
 
+/// A message followed by its suggestion, as one line: `problem: remedy`.
+pub fn message_text(message: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        Some(suggestion) => format!("{message}: {suggestion}"),
+        None => message.to_owned(),
+    }
+}
+
 /// One thing a rule has to say about one place in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -117,6 +125,22 @@ pub struct Diagnostic {
     /// Where in the text the diagnostic points; used for its line number.
     pub range: Range<usize>,
     pub fix: Option<Fix>,
+    /// What a person should do about it, when the rule knows; reports show it apart from the
+    /// message so a reader (or a pull-request checklist) can tell the problem from the remedy.
+    pub suggestion: Option<String>,
+    /// The image reference the fix rewrites, so reports can list what was migrated without
+    /// parsing messages.
+    pub image: Option<ImageRewrite>,
+}
+
+/// One image reference rewritten by a fix: the text before and after, and the catalog entry
+/// that supplied the replacement (whose `source` backs the facts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRewrite {
+    pub from: String,
+    pub to: String,
+    /// The catalog entry's `name`.
+    pub entry: String,
 }
 
 impl Diagnostic {
@@ -127,6 +151,8 @@ impl Diagnostic {
             message: message.into(),
             range,
             fix: None,
+            suggestion: None,
+            image: None,
         }
     }
 
@@ -137,11 +163,34 @@ impl Diagnostic {
             message: message.into(),
             range,
             fix: Some(fix),
+            suggestion: None,
+            image: None,
+        }
+    }
+
+    /// This diagnostic with the remedy a person should apply.
+    pub fn suggest(self, suggestion: impl Into<String>) -> Self {
+        Diagnostic {
+            suggestion: Some(suggestion.into()),
+            ..self
+        }
+    }
+
+    /// This diagnostic, recording the image reference its fix rewrites.
+    pub fn rewrites_image(self, image: ImageRewrite) -> Self {
+        Diagnostic {
+            image: Some(image),
+            ..self
         }
     }
 
     pub fn severity(&self) -> Severity {
         self.rule.severity()
+    }
+
+    /// The message followed by the suggestion, as one line of text.
+    pub fn text(&self) -> String {
+        message_text(&self.message, self.suggestion.as_deref())
     }
 }
 

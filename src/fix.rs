@@ -13,6 +13,9 @@ pub struct Applied {
     pub text: String,
     /// Indexes (into the input slice) of the fixes that were applied.
     pub applied: Vec<usize>,
+    /// The edits made, sorted and non-overlapping, so positions in the new text can be traced
+    /// back to the old one.
+    pub edits: Vec<Edit>,
 }
 
 /// Apply every fix that does not conflict with an earlier one.
@@ -44,6 +47,7 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     Applied {
         text: splice(text, &taken),
         applied,
+        edits: taken.into_iter().cloned().collect(),
     }
 }
 
@@ -54,8 +58,31 @@ fn is_valid_range(text: &str, edit: &Edit) -> bool {
         && text.is_char_boundary(edit.range.end)
 }
 
+/// Where `offset` in the text `edits` produced was in the text they were applied to.
+///
+/// Untouched bytes map to themselves (shifted by the length changes before them); an offset
+/// inside a replacement maps to the start of the bytes it replaced. `edits` must be sorted and
+/// non-overlapping, as [`Applied::edits`] is.
+pub fn trace_back(edits: &[Edit], offset: usize) -> usize {
+    let mut old_cursor = 0;
+    let mut new_cursor = 0;
+    for edit in edits {
+        let new_start = new_cursor + edit.range.start.saturating_sub(old_cursor);
+        if offset < new_start {
+            break;
+        }
+        let new_end = new_start + edit.replacement.len();
+        if offset < new_end {
+            return edit.range.start;
+        }
+        old_cursor = edit.range.end;
+        new_cursor = new_end;
+    }
+    old_cursor + offset.saturating_sub(new_cursor)
+}
+
 /// Copy `text` with sorted, non-overlapping `edits` applied.
-fn splice(text: &str, edits: &[&Edit]) -> String {
+pub(crate) fn splice(text: &str, edits: &[&Edit]) -> String {
     let added: usize = edits.iter().map(|edit| edit.replacement.len()).sum();
     let mut out = String::with_capacity(text.len() + added);
     let mut cursor = 0;
@@ -116,6 +143,25 @@ mod tests {
         let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
         assert_eq!(applied.text, "ARG B=x/node\n");
         assert_eq!(applied.applied, vec![0, 1]);
+    }
+
+    #[test]
+    fn offsets_trace_back_through_the_edits() {
+        let text = "FROM a\nRUN x\nCMD y\n";
+        let fixes = [
+            fix(&[(5..6, "reg/a:1")]),
+            fix(&[(7..7, "USER root\n")]),
+            fix(&[(13..19, "")]),
+        ];
+        let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
+        assert_eq!(applied.text, "FROM reg/a:1\nUSER root\nRUN x\n");
+        let new = |needle: &str| applied.text.find(needle).expect("present");
+        assert_eq!(trace_back(&applied.edits, 0), 0);
+        assert_eq!(trace_back(&applied.edits, new("reg/a:1") + 3), 5);
+        assert_eq!(trace_back(&applied.edits, new("USER root") + 4), 7);
+        assert_eq!(trace_back(&applied.edits, new("RUN x")), 7);
+        assert_eq!(trace_back(&applied.edits, new("RUN x") + 4), 11);
+        assert_eq!(trace_back(&applied.edits, applied.text.len()), text.len());
     }
 
     #[test]

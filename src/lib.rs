@@ -3,11 +3,13 @@
 //! The pipeline, one module per stage: [`discovery`] finds Dockerfiles and Helm values files,
 //! [`dockerfile`] parses them with byte spans, [`rules`] compare them with the [`catalog`] and
 //! return [`diagnostic::Diagnostic`]s with edits, [`fix`] applies the edits, [`migrate`] runs the
-//! fix loop per file and [`diff`] renders the patch. The library never prints; the `hardport`
-//! binary is a thin command line over it.
+//! fix loop per file and [`diff`] renders the patch. [`report`] gathers a run into the model
+//! the JSON report is, which [`markdown`] and [`sarif`] render; [`color`] colours the patch for a
+//! terminal. The library never prints; the `hardport` binary is a thin command line over it.
 
 pub mod atomic_write;
 pub mod catalog;
+pub mod color;
 pub mod diagnostic;
 pub mod diff;
 pub mod discovery;
@@ -16,10 +18,12 @@ pub mod fix;
 pub mod helm;
 pub mod image_ref;
 pub mod line_index;
+pub mod markdown;
 pub mod migrate;
 pub mod oci_config;
 pub mod report;
 pub mod rules;
+pub mod sarif;
 pub mod spec_import;
 pub mod stages;
 pub mod yaml;

@@ -7,13 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-use crate::diagnostic::{Diagnostic, Fix, Severity};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
-use crate::fix::apply_fixes;
+use crate::fix::{apply_fixes, splice, trace_back};
 use crate::helm::chart::Chart;
 use crate::line_index::LineIndex;
 use crate::rules::{self, Context, Rule};
@@ -23,15 +21,45 @@ use crate::yaml;
 const MAX_PASSES: usize = 8;
 
 /// One finding, located in the original file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
-    /// 1-based line of the text the rule saw (the original file for every first-pass finding).
+    /// 1-based line in the original file. A finding about text an earlier pass inserted points
+    /// at the line the insertion was made before.
     pub line: usize,
     pub message: String,
+    /// What a person should do about it, when the rule says.
+    pub suggestion: Option<String>,
     /// Whether hardport changed the file for this finding.
     pub fixed: bool,
+    /// The lines this finding's fix changed; `Some` exactly when `fixed`.
+    pub change: Option<Change>,
+    /// The image reference the fix rewrote, for rules that rewrite one.
+    pub image: Option<ImageRewrite>,
+}
+
+impl Finding {
+    /// The message followed by the suggestion, as one line of text.
+    pub fn text(&self) -> String {
+        message_text(&self.message, self.suggestion.as_deref())
+    }
+}
+
+/// The lines one applied fix changed, as the pass that applied it saw them.
+///
+/// A line two rules change appears in two changes, the second one's `before` being the first
+/// one's `after`: each change shows what one rule did, in the order the fix loop did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// 1-based line in the original file where the changed lines start (for lines inserted
+    /// between two lines: the line they were inserted before).
+    pub line: usize,
+    /// The complete lines the fix touched, line endings included; empty when it only inserted
+    /// whole lines.
+    pub before: String,
+    /// The same lines after the fix; empty when it only deleted whole lines.
+    pub after: String,
 }
 
 /// The migrated text of one file and what was found on the way.
@@ -101,8 +129,11 @@ fn fix_loop(
     original: &str,
     check: impl Fn(&str) -> Result<Vec<Diagnostic>, FileError>,
 ) -> Result<Migration, FileError> {
+    let original_lines = LineIndex::new(original);
     let mut text = original.to_owned();
     let mut findings = Vec::new();
+    // The edits of every pass so far, to trace later passes' positions back to the original.
+    let mut passes: Vec<Vec<Edit>> = Vec::new();
     for pass in 0..MAX_PASSES {
         let diagnostics = check(&text).map_err(|error| match (pass, error) {
             (0, error) => error,
@@ -121,18 +152,44 @@ fn fix_loop(
             &fixes.iter().map(|(_, fix)| *fix).collect::<Vec<_>>(),
         );
         let fixed: Vec<usize> = applied.applied.iter().map(|&i| fixes[i].0).collect();
-        let lines = LineIndex::new(&text);
+        let original_line = |offset: usize| {
+            let offset = passes
+                .iter()
+                .rev()
+                .fold(offset, |offset, edits| trace_back(edits, offset));
+            original_lines.line(offset)
+        };
         for (index, diagnostic) in diagnostics.into_iter().enumerate() {
             let is_fixed = fixed.contains(&index);
             // Later passes see the file again: only their new changes are news.
             if pass == 0 && diagnostic.fix.is_none() || is_fixed {
-                findings.push(finding(&lines, diagnostic, is_fixed));
+                let change = diagnostic
+                    .fix
+                    .as_ref()
+                    .filter(|_| is_fixed)
+                    .map(|fix| changed_lines(&text, fix))
+                    .map(|(start, before, after)| Change {
+                        line: original_line(start),
+                        before,
+                        after,
+                    });
+                findings.push(Finding {
+                    rule: diagnostic.rule,
+                    severity: diagnostic.severity(),
+                    line: original_line(diagnostic.range.start),
+                    message: diagnostic.message,
+                    suggestion: diagnostic.suggestion,
+                    fixed: is_fixed,
+                    change,
+                    image: diagnostic.image.filter(|_| is_fixed),
+                });
             }
         }
         if fixed.is_empty() {
             findings.sort_by_key(|finding| finding.line);
             return Ok(Migration { text, findings });
         }
+        passes.push(applied.edits);
         text = applied.text;
     }
     Err(FileError::Internal(format!(
@@ -141,13 +198,39 @@ fn fix_loop(
     )))
 }
 
-fn finding(lines: &LineIndex, diagnostic: Diagnostic, fixed: bool) -> Finding {
-    Finding {
-        rule: diagnostic.rule,
-        severity: diagnostic.severity(),
-        line: lines.line(diagnostic.range.start),
-        message: diagnostic.message,
-        fixed,
+/// The complete lines of `text` that `fix` touches: where they start, and their text before
+/// and after the fix.
+///
+/// An edit inside a line takes in the whole line; lines inserted or deleted whole stay alone
+/// (`before` or `after` is empty); a replacement that leaves a line unterminated takes in the
+/// line it now joins.
+fn changed_lines(text: &str, fix: &Fix) -> (usize, String, String) {
+    let edits = fix.edits();
+    let first = edits.iter().map(|edit| edit.range.start).min().unwrap_or(0);
+    let last = edits.iter().map(|edit| edit.range.end).max().unwrap_or(0);
+    let start = text[..first].rfind('\n').map_or(0, |newline| newline + 1);
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i + 1);
+    let mut end = if last == 0 || text.as_bytes()[last - 1] == b'\n' {
+        last
+    } else {
+        line_end(last)
+    };
+    let shifted: Vec<Edit> = edits
+        .iter()
+        .map(|edit| {
+            Edit::replace(
+                edit.range.start - start..edit.range.end - start,
+                edit.replacement.clone(),
+            )
+        })
+        .collect();
+    let shifted: Vec<&Edit> = shifted.iter().collect();
+    loop {
+        let after = splice(&text[start..end], &shifted);
+        if after.is_empty() || after.ends_with('\n') || end == text.len() {
+            return (start, text[start..end].to_owned(), after);
+        }
+        end = line_end(end);
     }
 }
 
@@ -232,6 +315,9 @@ fn migrate_file(
                     "cannot read the chart's {error}; rules that need the chart (appVersion, Bitnami detection, templates) ran without it"
                 ),
                 fixed: false,
+                suggestion: None,
+                change: None,
+                image: None,
             },
         );
     }
@@ -288,6 +374,86 @@ mod tests {
         assert_eq!(migration.findings.len(), 2);
         assert!(migration.findings.iter().all(|finding| finding.fixed));
         assert_eq!(migration.findings[1].line, 2);
+    }
+
+    #[test]
+    fn later_passes_report_lines_of_the_original_file_and_each_fix_is_a_change() {
+        // Pass 1 inserts a line at the top; pass 2 edits what was line 2 of the original.
+        let check = |text: &str| {
+            Ok(if !text.starts_with("top\n") {
+                vec![Diagnostic::fixed(
+                    Rule::UserRoot,
+                    0..0,
+                    "inserted",
+                    Fix::single(Edit::replace(0..0, "top\n")),
+                )]
+            } else {
+                edit_once(text)?
+            })
+        };
+        let migration = fix_loop("a\nb old\n", check).expect("converges");
+        assert_eq!(migration.text, "top\na\nb new\n");
+        let changes: Vec<(Rule, usize, &str, &str, usize)> = migration
+            .findings
+            .iter()
+            .map(|finding| {
+                let change = finding.change.as_ref().expect("fixed");
+                (
+                    finding.rule,
+                    change.line,
+                    change.before.as_str(),
+                    change.after.as_str(),
+                    finding.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (Rule::UserRoot, 1, "", "top\n", 1),
+                (Rule::BaseImage, 2, "b old\n", "b new\n", 2),
+            ]
+        );
+    }
+
+    fn lines_of(text: &str, edits: Vec<Edit>) -> (usize, String, String) {
+        changed_lines(text, &Fix::new(edits).expect("edits"))
+    }
+
+    #[test]
+    fn a_change_takes_in_the_whole_lines_its_edits_touch() {
+        let text = "FROM a\r\nRUN x\nCMD y";
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(5..6, "b")]),
+            (0, "FROM a\r\n".into(), "FROM b\r\n".into())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(8..8, "USER root\n")]),
+            (8, String::new(), "USER root\n".into())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(8..14, "")]),
+            (8, "RUN x\n".into(), String::new())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(8..8, "# ")]),
+            (8, "RUN x\n".into(), "# RUN x\n".into())
+        );
+        assert_eq!(
+            lines_of(text, vec![Edit::replace(13..14, " ")]),
+            (8, "RUN x\nCMD y".into(), "RUN x CMD y".into())
+        );
+        assert_eq!(
+            lines_of(
+                text,
+                vec![Edit::replace(0..1, "f"), Edit::replace(14..15, "c")]
+            ),
+            (
+                0,
+                "FROM a\r\nRUN x\nCMD y".into(),
+                "fROM a\r\nRUN x\ncMD y".into()
+            )
+        );
     }
 
     #[test]

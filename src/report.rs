@@ -1,28 +1,17 @@
-//! The machine-readable report (`--format json`): one versioned object per run.
+//! The machine-readable report (`--format json`): one versioned object per run, and the model
+//! the other report formats ([`crate::markdown`], [`crate::sarif`]) render.
 //!
-//! Schema version 1 (fields are only ever added within a version):
-//!
-//! ```json
-//! {
-//!   "schema_version": 1,
-//!   "tool": {"name": "hardport", "version": "0.1.0"},
-//!   "mode": "dry-run" | "write" | "check",
-//!   "catalogs": ["<embedded minimus catalog>", "my-catalog.yaml"],
-//!   "summary": {"files_scanned": 3, "files_changed": 1, "files_failed": 0, "changes": 2,
-//!               "findings": {"error": 0, "warning": 1, "info": 3}},
-//!   "files": [{"path": "app/Dockerfile", "kind": "dockerfile", "changed": true,
-//!              "findings": [{"rule": "base-image", "severity": "info", "line": 1,
-//!                            "message": "…", "fixed": true}],
-//!              "patch": "diff --git …" | null,
-//!              "error": null | {"line": 3 | null, "message": "…"}}]
-//! }
-//! ```
+//! The schema is `docs/report.schema.json`, described in `docs/report.md`. Schema version 1;
+//! within a version fields are only ever added, so a consumer must ignore fields it does not
+//! know. A field removed or changing meaning raises the version.
 
 use serde::Serialize;
 
+use crate::catalog::Catalog;
 use crate::diagnostic::Severity;
 use crate::discovery::FileKind;
 use crate::migrate::{FileReport, Finding};
+use crate::rules::Rule;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -40,7 +29,10 @@ pub struct Report<'a> {
     pub schema_version: u32,
     pub tool: Tool,
     pub mode: Mode,
+    /// The catalogs loaded, in layering order.
     pub catalogs: Vec<String>,
+    /// The catalog entries the run's image rewrites used, each with the source of its facts.
+    pub sources: Vec<SourceEntry>,
     pub summary: Summary,
     pub files: Vec<FileEntry<'a>>,
 }
@@ -49,6 +41,16 @@ pub struct Report<'a> {
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
+}
+
+/// A catalog entry a rewrite used: where it comes from and what backs its facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceEntry {
+    pub entry: String,
+    /// The catalog the entry was loaded from.
+    pub catalog: String,
+    /// The entry's `source`: where its image facts come from.
+    pub source: String,
 }
 
 /// Totals over a run, as the stderr summary line and the JSON report show them.
@@ -69,6 +71,35 @@ pub struct SeverityCounts {
     pub info: usize,
 }
 
+impl SeverityCounts {
+    fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::Error => self.error += 1,
+            Severity::Warning => self.warning += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+}
+
+/// What one file contributes to the totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileTotals {
+    /// Findings whose fix was applied.
+    pub changes: usize,
+    pub findings: SeverityCounts,
+}
+
+impl FileTotals {
+    pub fn of(findings: &[Finding]) -> FileTotals {
+        let mut totals = FileTotals::default();
+        for finding in findings {
+            totals.changes += usize::from(finding.fixed);
+            totals.findings.add(finding.severity);
+        }
+        totals
+    }
+}
+
 impl Summary {
     pub fn of(files: &[FileReport]) -> Summary {
         let mut summary = Summary {
@@ -84,14 +115,11 @@ impl Summary {
                 }
             };
             summary.files_changed += usize::from(changes.patch.is_some());
-            for finding in &changes.findings {
-                summary.changes += usize::from(finding.fixed);
-                match finding.severity {
-                    Severity::Error => summary.findings.error += 1,
-                    Severity::Warning => summary.findings.warning += 1,
-                    Severity::Info => summary.findings.info += 1,
-                }
-            }
+            let totals = FileTotals::of(&changes.findings);
+            summary.changes += totals.changes;
+            summary.findings.error += totals.findings.error;
+            summary.findings.warning += totals.findings.warning;
+            summary.findings.info += totals.findings.info;
         }
         summary
     }
@@ -102,9 +130,43 @@ pub struct FileEntry<'a> {
     pub path: &'a str,
     pub kind: FileKind,
     pub changed: bool,
-    pub findings: &'a [Finding],
+    /// The image references migrated, each from its public image to its final replacement.
+    pub images: Vec<ImageEntry<'a>>,
+    /// What each applied fix changed, in the order the fixes were applied per line.
+    pub changes: Vec<ChangeEntry<'a>>,
+    pub findings: Vec<FindingEntry<'a>>,
     pub patch: Option<&'a str>,
     pub error: Option<ErrorEntry>,
+}
+
+/// One image reference migrated: what it was and what it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageEntry<'a> {
+    pub line: usize,
+    pub before: &'a str,
+    pub after: &'a str,
+    /// The catalog entry that supplied the replacement.
+    pub entry: &'a str,
+}
+
+/// The lines one applied fix changed.
+#[derive(Debug, Serialize)]
+pub struct ChangeEntry<'a> {
+    pub rule: Rule,
+    pub line: usize,
+    pub before: &'a str,
+    pub after: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingEntry<'a> {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub path: &'a str,
+    pub line: usize,
+    pub message: &'a str,
+    pub suggestion: Option<&'a str>,
+    pub fixed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,7 +176,28 @@ pub struct ErrorEntry {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(mode: Mode, catalogs: Vec<String>, files: &'a [FileReport]) -> Report<'a> {
+    pub fn new(
+        mode: Mode,
+        catalogs: Vec<String>,
+        catalog: &Catalog,
+        reports: &'a [FileReport],
+    ) -> Report<'a> {
+        let files: Vec<FileEntry<'a>> = reports.iter().map(FileEntry::from).collect();
+        let mut used: Vec<&str> = files
+            .iter()
+            .flat_map(|file| file.images.iter().map(|image| image.entry))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        let sources = used
+            .into_iter()
+            .filter_map(|name| catalog.entries().iter().find(|entry| entry.name == name))
+            .map(|entry| SourceEntry {
+                entry: entry.name.clone(),
+                catalog: entry.origin.to_string(),
+                source: entry.source.clone(),
+            })
+            .collect();
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -123,14 +206,16 @@ impl<'a> Report<'a> {
             },
             mode,
             catalogs,
-            summary: Summary::of(files),
-            files: files.iter().map(FileEntry::from).collect(),
+            sources,
+            summary: Summary::of(reports),
+            files,
         }
     }
 }
 
 impl<'a> From<&'a FileReport> for FileEntry<'a> {
     fn from(file: &'a FileReport) -> Self {
+        let path = file.display_path.as_str();
         let (findings, patch, error): (&[Finding], _, _) = match &file.outcome {
             Ok(changes) => (&changes.findings, changes.patch.as_deref(), None),
             Err(error) => (
@@ -143,12 +228,116 @@ impl<'a> From<&'a FileReport> for FileEntry<'a> {
             ),
         };
         FileEntry {
-            path: &file.display_path,
+            path,
             kind: file.kind,
             changed: patch.is_some(),
-            findings,
+            images: migrated_images(findings),
+            changes: findings
+                .iter()
+                .filter_map(|finding| {
+                    let change = finding.change.as_ref()?;
+                    Some(ChangeEntry {
+                        rule: finding.rule,
+                        line: change.line,
+                        before: &change.before,
+                        after: &change.after,
+                    })
+                })
+                .collect(),
+            findings: findings
+                .iter()
+                .map(|finding| FindingEntry {
+                    rule: finding.rule,
+                    severity: finding.severity,
+                    path,
+                    line: finding.line,
+                    message: &finding.message,
+                    suggestion: finding.suggestion.as_deref(),
+                    fixed: finding.fixed,
+                })
+                .collect(),
             patch,
             error,
         }
+    }
+}
+
+/// The image references a file's fixes rewrote, one row per reference: a rewrite of a
+/// reference an earlier rewrite produced on the same line (`base-image`, then `dev-variant`)
+/// continues that row, so the row goes from the public image to the final replacement.
+fn migrated_images(findings: &[Finding]) -> Vec<ImageEntry<'_>> {
+    let mut rows: Vec<ImageEntry<'_>> = Vec::new();
+    for finding in findings {
+        let Some(image) = &finding.image else {
+            continue;
+        };
+        match rows
+            .iter_mut()
+            .find(|row| row.line == finding.line && row.after == image.from)
+        {
+            Some(row) => row.after = &image.to,
+            None => rows.push(ImageEntry {
+                line: finding.line,
+                before: &image.from,
+                after: &image.to,
+                entry: &image.entry,
+            }),
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::ImageRewrite;
+
+    fn rewrite(rule: Rule, line: usize, from: &str, to: &str) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            line,
+            message: format!("`{from}` → `{to}`"),
+            suggestion: None,
+            fixed: true,
+            change: None,
+            image: Some(ImageRewrite {
+                from: from.into(),
+                to: to.into(),
+                entry: "node".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_rewrite_of_a_rewritten_reference_continues_its_row() {
+        let findings = [
+            rewrite(Rule::BaseImage, 1, "node:20", "reg/node:20"),
+            rewrite(Rule::DevVariant, 1, "reg/node:20", "reg/node:20-dev"),
+            rewrite(Rule::BaseImage, 5, "node:20", "reg/node:20"),
+        ];
+        let rows = migrated_images(&findings);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].before, rows[0].after),
+            ("node:20", "reg/node:20-dev")
+        );
+        assert_eq!((rows[1].line, rows[1].after), (5, "reg/node:20"));
+    }
+
+    #[test]
+    fn file_totals_count_fixes_and_severities() {
+        let mut report_only = rewrite(Rule::DigestDropped, 2, "a", "b");
+        report_only.fixed = false;
+        let totals = FileTotals::of(&[rewrite(Rule::BaseImage, 1, "a", "b"), report_only]);
+        assert_eq!(totals.changes, 1);
+        assert_eq!(
+            totals.findings,
+            SeverityCounts {
+                error: 0,
+                warning: 1,
+                info: 1
+            }
+        );
     }
 }

@@ -30,7 +30,7 @@ use std::ops::Range;
 
 use parse_dockerfile::Instruction;
 
-use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::dockerfile::{Dockerfile, Token};
 use crate::rules::{Context, Rule};
 use crate::stages::{Migration, Reference, Resolver, Site};
@@ -122,23 +122,29 @@ impl Reporter {
             new_text,
         } = migration;
         if !tag.kept_variant.is_empty() {
-            self.push(
-                Rule::TagVariant,
-                *token,
-                format!(
-                    "tag `{}` names the variant `{}`, kept as `{new_text}`: check that the replacement publishes it",
-                    image.tag.as_deref().unwrap_or_default(),
-                    tag.kept_variant.join("-")
-                ),
+            self.diagnostics.push(
+                Diagnostic::report(
+                    Rule::TagVariant,
+                    token.range(),
+                    format!(
+                        "tag `{}` names the variant `{}`, kept as `{new_text}`",
+                        image.tag.as_deref().unwrap_or_default(),
+                        tag.kept_variant.join("-")
+                    ),
+                )
+                .suggest("check that the replacement publishes it"),
             );
         }
         if let Some(digest) = &image.digest {
-            self.push(
-                Rule::DigestDropped,
-                *token,
-                format!(
-                    "the digest {digest} pinned the public image and was dropped; pin `{new_text}` by its own digest once you have verified it"
-                ),
+            self.diagnostics.push(
+                Diagnostic::report(
+                    Rule::DigestDropped,
+                    token.range(),
+                    format!("the digest {digest} pinned the public image and was dropped"),
+                )
+                .suggest(format!(
+                    "pin `{new_text}` by its own digest once you have verified it"
+                )),
             );
         }
         if new_text != token.text {
@@ -147,12 +153,15 @@ impl Reporter {
                 token.text, entry.name
             );
             let fix = Fix::single(Edit::replace(token.range(), new_text.clone()));
-            self.diagnostics.push(Diagnostic::fixed(
-                Rule::BaseImage,
-                token.range(),
-                message,
-                fix,
-            ));
+            self.diagnostics.push(
+                Diagnostic::fixed(Rule::BaseImage, token.range(), message, fix).rewrites_image(
+                    ImageRewrite {
+                        from: token.text.to_owned(),
+                        to: new_text.clone(),
+                        entry: entry.name.clone(),
+                    },
+                ),
+            );
         }
     }
 

@@ -25,7 +25,7 @@
 //! for `dev_tag_suffix`) or a digest pins the production image (`unresolved-image`: the `-dev`
 //! image needs its own digest).
 
-use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::image_ref::ImageRef;
 use crate::rules::Rule;
 use crate::stages::{Base, StageModel, Variant};
@@ -54,14 +54,17 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                     continue;
                 }
                 if image.digest.is_some() {
-                    diagnostics.push(Diagnostic::report(
-                        Rule::UnresolvedImage,
-                        token.range(),
-                        format!(
-                            "`{}` runs commands and needs the {suffix} variant, but a digest pins the production image: pin the {suffix} image's digest instead",
-                            token.text
-                        ),
-                    ));
+                    diagnostics.push(
+                        Diagnostic::report(
+                            Rule::UnresolvedImage,
+                            token.range(),
+                            format!(
+                                "`{}` runs commands and needs the {suffix} variant, but a digest pins the production image",
+                                token.text
+                            ),
+                        )
+                        .suggest(format!("pin the {suffix} image's digest instead")),
+                    );
                     continue;
                 }
                 let dev = ImageRef {
@@ -74,12 +77,20 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                     stage_label(model, stage.index),
                     token.text
                 );
-                diagnostics.push(Diagnostic::fixed(
-                    Rule::DevVariant,
-                    token.range(),
-                    message,
-                    Fix::single(Edit::replace(token.range(), dev)),
-                ));
+                let rewrite = ImageRewrite {
+                    from: token.text.to_owned(),
+                    to: dev.clone(),
+                    entry: entry.name.clone(),
+                };
+                diagnostics.push(
+                    Diagnostic::fixed(
+                        Rule::DevVariant,
+                        token.range(),
+                        message,
+                        Fix::single(Edit::replace(token.range(), dev)),
+                    )
+                    .rewrites_image(rewrite),
+                );
             }
             Base::Migrating(migration) if wants_dev && migration.entry.dev_tag_suffix.is_none() => {
                 diagnostics.extend(missing_suffix(
@@ -99,14 +110,20 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
         && let Some(from) = model.file.instructions().get(last.from_index)
         && let Some(range) = model.file.instruction_range(from)
     {
-        diagnostics.push(Diagnostic::report(
-            Rule::RuntimeSplit,
-            range,
-            format!(
-                "the final stage runs commands, so it ships {}'s -dev variant with a shell and package manager; move those steps into a build stage and COPY the results into a final stage FROM {} (production)",
-                entry.name, entry.replacement
-            ),
-        ));
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::RuntimeSplit,
+                range,
+                format!(
+                    "the final stage runs commands, so it ships {}'s -dev variant with a shell and package manager",
+                    entry.name
+                ),
+            )
+            .suggest(format!(
+                "move those steps into a build stage and COPY the results into a final stage FROM {} (production)",
+                entry.replacement
+            )),
+        );
     }
     diagnostics
 }
@@ -122,14 +139,17 @@ fn missing_suffix(
     if model.has_shell(index) == Some(true) {
         return None;
     }
-    Some(Diagnostic::report(
-        Rule::MissingFact,
-        range,
-        format!(
-            "stage {} runs commands, but the catalog entry `{entry}` names no variant with a shell: add `dev_tag_suffix` (or `hardened.shell: true`) to the entry",
-            stage_label(model, index)
-        ),
-    ))
+    Some(
+        Diagnostic::report(
+            Rule::MissingFact,
+            range,
+            format!(
+                "stage {} runs commands, but the catalog entry `{entry}` names no variant with a shell",
+                stage_label(model, index)
+            ),
+        )
+        .suggest("add `dev_tag_suffix` (or `hardened.shell: true`) to the entry"),
+    )
 }
 
 /// `build` for a named stage, `#2` for an unnamed one.

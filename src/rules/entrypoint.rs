@@ -402,9 +402,19 @@ struct Findings {
 }
 
 impl Findings {
-    fn report(&mut self, site: usize, rule: Rule, range: Range<usize>, message: String) {
-        self.reports
-            .push((site, Diagnostic::report(rule, range, message)));
+    /// A finding that changes nothing, with the remedy a person should apply.
+    fn report(
+        &mut self,
+        site: usize,
+        rule: Rule,
+        range: Range<usize>,
+        message: String,
+        suggestion: String,
+    ) {
+        self.reports.push((
+            site,
+            Diagnostic::report(rule, range, message).suggest(suggestion),
+        ));
     }
 
     fn fixed(&mut self, site: usize, rule: Rule, range: Range<usize>, message: String) {
@@ -564,11 +574,11 @@ fn plan_shell_form(
             Rule::NeedsShell,
             range,
             format!(
-                "`{keyword} {text}` needs a shell for {reason}, and `{}` (stage {}) has none: {}",
+                "`{keyword} {text}` needs a shell for {reason}, and `{}` (stage {}) has none",
                 context.image,
                 context.label(),
-                context.shell_advice(false)
             ),
+            context.shell_advice(false),
         ),
         (_, split) => {
             let alternative = match split {
@@ -580,10 +590,10 @@ fn plan_shell_form(
                 Rule::MissingFact,
                 range,
                 format!(
-                    "`{keyword} {text}` runs through /bin/sh, and the catalog does not say whether `{}` has a shell: {}{alternative}",
+                    "`{keyword} {text}` runs through /bin/sh, and the catalog does not say whether `{}` has a shell",
                     context.image,
-                    context.supply("hardened.shell")
                 ),
+                format!("{}{alternative}", context.supply("hardened.shell")),
             );
         }
     }
@@ -614,21 +624,21 @@ fn check_program(context: &Context<'_, '_, '_, '_>, plan: &Plan<'_, '_>, finding
             Rule::NeedsShell,
             range,
             format!(
-                "`{command}` needs a shell for {reason}{origin}, and `{}` (stage {}) has none: {}",
+                "`{command}` needs a shell for {reason}{origin}, and `{}` (stage {}) has none",
                 context.image,
                 context.label(),
-                context.shell_advice(script)
             ),
+            context.shell_advice(script),
         ),
         None => findings.report(
             site.index,
             Rule::MissingFact,
             range,
             format!(
-                "`{command}` needs a shell for {reason}{origin}, and the catalog does not say whether `{}` has one: {}",
+                "`{command}` needs a shell for {reason}{origin}, and the catalog does not say whether `{}` has one",
                 context.image,
-                context.supply("hardened.shell")
             ),
+            context.supply("hardened.shell"),
         ),
         Some(true) => {}
     }
@@ -675,11 +685,10 @@ fn drop_public_script(
                 Rule::MissingFact,
                 range,
                 format!(
-                    "ENTRYPOINT calls `{script}`, the entrypoint script of `{}`; whether `{}` has it is unknown: {}",
-                    migration.token.text,
-                    context.image,
-                    context.supply("hardened.entrypoint")
+                    "ENTRYPOINT calls `{script}`, the entrypoint script of `{}`; whether `{}` has it is unknown",
+                    migration.token.text, context.image,
                 ),
+                context.supply("hardened.entrypoint"),
             );
             return;
         }
@@ -693,9 +702,10 @@ fn drop_public_script(
             Rule::Entrypoint,
             range,
             format!(
-                "ENTRYPOINT runs only `{script}`, the entrypoint script of `{}`, and {why}: name the program it started in ENTRYPOINT instead (hardport does not write Docker's `ENTRYPOINT []`, which its Dockerfile parser cannot read back)",
+                "ENTRYPOINT runs only `{script}`, the entrypoint script of `{}`, and {why}",
                 migration.token.text
             ),
+            "name the program it started in ENTRYPOINT instead (hardport does not write Docker's `ENTRYPOINT []`, which its Dockerfile parser cannot read back)".to_owned(),
         );
         return;
     }
@@ -741,9 +751,9 @@ fn align_cmd(
                 Rule::MissingFact,
                 range,
                 format!(
-                    "CMD relies on the entrypoint of `{public_image}`, which the catalog does not record: {}",
-                    context.supply("public.entrypoint")
+                    "CMD relies on the entrypoint of `{public_image}`, which the catalog does not record"
                 ),
+                context.supply("public.entrypoint"),
             );
             return false;
         }
@@ -758,22 +768,23 @@ fn align_cmd(
                 Rule::Entrypoint,
                 range,
                 format!(
-                    "CMD gave arguments to the entrypoint {} of `{public_image}`; `{}` runs {} instead: check that the CMD still fits, or set ENTRYPOINT explicitly",
+                    "CMD gave arguments to the entrypoint {} of `{public_image}`; `{}` runs {} instead",
                     json_array(&public),
                     context.image,
                     json_array(hardened)
                 ),
+                "check that the CMD still fits, or set ENTRYPOINT explicitly".to_owned(),
             ),
             None => findings.report(
                 site.index,
                 Rule::MissingFact,
                 range,
                 format!(
-                    "CMD gives arguments to the entrypoint {} of `{public_image}`, and the entrypoint of `{}` is unknown: {}",
+                    "CMD gives arguments to the entrypoint {} of `{public_image}`, and the entrypoint of `{}` is unknown",
                     json_array(&public),
                     context.image,
-                    context.supply("hardened.entrypoint")
                 ),
+                context.supply("hardened.entrypoint"),
             ),
         }
         return false;
@@ -812,7 +823,10 @@ fn align_cmd(
                 Rule::Entrypoint,
                 range,
                 format!(
-                    "{intro}; `{first}` is a script file, which the public entrypoint ran with the image's default program: check how `{}` runs it, or name the interpreter in ENTRYPOINT",
+                    "{intro}; `{first}` is a script file, which the public entrypoint ran with the image's default program"
+                ),
+                format!(
+                    "check how `{}` runs it, or name the interpreter in ENTRYPOINT",
                     context.image
                 ),
             );
@@ -862,7 +876,8 @@ fn align_cmd(
             site.index,
             Rule::Entrypoint,
             range,
-            format!("{intro}; {reason}: name the program in ENTRYPOINT by hand"),
+            format!("{intro}; {reason}"),
+            "name the program in ENTRYPOINT by hand".to_owned(),
         );
         return true;
     };
@@ -926,13 +941,14 @@ fn report_default_command(
         Rule::Entrypoint,
         from,
         format!(
-            "stage {} sets no ENTRYPOINT or CMD, so it runs the image's default: {} on `{}`, but {} on `{}`; set CMD explicitly if the container should keep doing what it did",
+            "stage {} sets no ENTRYPOINT or CMD, so it runs the image's default: {} on `{}`, but {} on `{}`",
             context.label(),
             json_array(&public),
             migration.token.text,
             json_array(&hardened),
             context.image
         ),
+        "set CMD explicitly if the container should keep doing what it did".to_owned(),
     );
 }
 
@@ -973,12 +989,13 @@ fn option_first_cmd(
         Rule::Entrypoint,
         range,
         format!(
-            "CMD {} starts with an option: on `{}`, the entrypoint {} ran it as arguments of {program}; `{}` {runs}: set ENTRYPOINT and CMD explicitly so the program is named",
+            "CMD {} starts with an option: on `{}`, the entrypoint {} ran it as arguments of {program}; `{}` {runs}",
             json_array(argv),
             migration.token.text,
             json_array(public),
             context.image
         ),
+        "set ENTRYPOINT and CMD explicitly so the program is named".to_owned(),
     );
 }
 

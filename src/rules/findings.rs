@@ -122,32 +122,39 @@ fn privileged_ports(
             // A variable or an empty USER: nothing the catalog could tell.
             Some(user) if user.is_empty() || user.contains('$') => {}
             Some(user) if crate::stages::is_root_user(user) => {}
-            Some(user) => diagnostics.push(Diagnostic::report(
-                Rule::PrivilegedPort,
-                range,
-                privileged_message(model, index, &ports, user),
-            )),
-            None => diagnostics.push(Diagnostic::report(
-                Rule::MissingFact,
-                range,
-                format!(
-                    "stage {} exposes {}, below 1024, but the catalog entry `{}` has no `hardened.user`, so hardport cannot tell whether the replacement runs as root and may bind it: add `hardened.user` (the `User` of the replacement's OCI image config) to the catalog entry",
-                    stage_label(model, index),
-                    port_list(&ports),
-                    entry.name
+            Some(user) => {
+                let (message, suggestion) = privileged_message(model, index, &ports, user);
+                diagnostics.push(
+                    Diagnostic::report(Rule::PrivilegedPort, range, message).suggest(suggestion),
+                );
+            }
+            None => diagnostics.push(
+                Diagnostic::report(
+                    Rule::MissingFact,
+                    range,
+                    format!(
+                        "stage {} exposes {}, below 1024, but the catalog entry `{}` has no `hardened.user`, so hardport cannot tell whether the replacement runs as root and may bind it",
+                        stage_label(model, index),
+                        port_list(&ports),
+                        entry.name
+                    ),
+                )
+                .suggest(
+                    "add `hardened.user` (the `User` of the replacement's OCI image config) to the catalog entry",
                 ),
-            )),
+            ),
         }
     }
     diagnostics
 }
 
+/// What `privileged-port` says, and what it suggests.
 fn privileged_message(
     model: &StageModel<'_, '_, '_>,
     index: usize,
     ports: &[&str],
     user: &str,
-) -> String {
+) -> (String, String) {
     let moved: Vec<String> = ports.iter().map(|port| unprivileged(port)).collect();
     let moved_refs: Vec<&str> = moved.iter().map(String::as_str).collect();
     let publish: Vec<String> = ports
@@ -163,12 +170,17 @@ fn privileged_message(
         1 => ("a port", "that"),
         _ => ("ports", "those"),
     };
-    format!(
-        "stage {} exposes {}, but on the replacement it runs as user `{user}`, not root, and a non-root process cannot bind ports below 1024 unless the runtime allows it (CAP_NET_BIND_SERVICE or net.ipv4.ip_unprivileged_port_start): make the application listen on {target} ≥ 1024 (e.g. {}), EXPOSE {that}, and map it in the service / container spec (`docker run {}`, or a Kubernetes Service with `port: {first_port}` and `targetPort: {first_new}`)",
-        stage_label(model, index),
-        port_list(ports),
-        join_and(&moved_refs),
-        publish.join(" "),
+    (
+        format!(
+            "stage {} exposes {}, but on the replacement it runs as user `{user}`, not root, and a non-root process cannot bind ports below 1024 unless the runtime allows it (CAP_NET_BIND_SERVICE or net.ipv4.ip_unprivileged_port_start)",
+            stage_label(model, index),
+            port_list(ports),
+        ),
+        format!(
+            "make the application listen on {target} ≥ 1024 (e.g. {}), EXPOSE {that}, and map it in the service / container spec (`docker run {}`, or a Kubernetes Service with `port: {first_port}` and `targetPort: {first_new}`)",
+            join_and(&moved_refs),
+            publish.join(" "),
+        ),
     )
 }
 
@@ -323,17 +335,22 @@ fn other_manager(
         .iter()
         .map(|command| format!("`{command}`"))
         .collect();
-    Some(Diagnostic::report(
-        Rule::PackageManager,
-        range,
-        format!(
-            "RUN calls {}, but the replacement's -dev variant ({}) has {available}, not {}: {}; package names can differ between distributions, so check each one",
-            calls_text.join(", "),
-            entry.replacement,
-            join_or(&commands),
+    Some(
+        Diagnostic::report(
+            Rule::PackageManager,
+            range,
+            format!(
+                "RUN calls {}, but the replacement's -dev variant ({}) has {available}, not {}",
+                calls_text.join(", "),
+                entry.replacement,
+                join_or(&commands),
+            ),
+        )
+        .suggest(format!(
+            "{}; package names can differ between distributions, so check each one",
             replacements.join(", ")
-        ),
-    ))
+        )),
+    )
 }
 
 fn unknown_manager(
@@ -361,17 +378,22 @@ fn unknown_manager(
         1 => format!("line {}", numbers.join("")),
         _ => format!("lines {}", join_and(&numbers)),
     };
-    Some(Diagnostic::report(
-        Rule::PackageManager,
-        first.0.clone(),
-        format!(
-            "stage {} calls {} ({where_}), but the catalog entry `{}` does not say which package manager the replacement's -dev variant ({}) has, so these commands may fail there: check the image and add `hardened.package_manager` (apk, apt, dnf, …) to the catalog entry",
-            stage_label(model, index),
-            join_and(&commands),
-            entry.name,
-            entry.replacement
+    Some(
+        Diagnostic::report(
+            Rule::PackageManager,
+            first.0.clone(),
+            format!(
+                "stage {} calls {} ({where_}), but the catalog entry `{}` does not say which package manager the replacement's -dev variant ({}) has, so these commands may fail there",
+                stage_label(model, index),
+                join_and(&commands),
+                entry.name,
+                entry.replacement
+            ),
+        )
+        .suggest(
+            "check the image and add `hardened.package_manager` (apk, apt, dnf, …) to the catalog entry",
         ),
-    ))
+    )
 }
 
 /// What a package manager subcommand does, so it can be said in another manager's words.
@@ -1034,17 +1056,19 @@ fn entrypoint_features(
                     1 => (read.join(""), "is"),
                     _ => (join_and(&read), "are"),
                 };
-                diagnostics.push(Diagnostic::report(
-                    Rule::EntrypointFeature,
-                    range.clone(),
-                    format!(
-                        "{subject} {verb} read by {} {}; {reason}, so the replacement may not honour {} unless its documentation says it does: check that, or {}",
-                        public_script(entry, variables.image),
-                        variables.effect,
-                        if read.len() == 1 { "it" } else { "them" },
-                        variables.instead
-                    ),
-                ));
+                diagnostics.push(
+                    Diagnostic::report(
+                        Rule::EntrypointFeature,
+                        range.clone(),
+                        format!(
+                            "{subject} {verb} read by {} {}; {reason}, so the replacement may not honour {} unless its documentation says it does",
+                            public_script(entry, variables.image),
+                            variables.effect,
+                            if read.len() == 1 { "it" } else { "them" },
+                        ),
+                    )
+                    .suggest(format!("check that, or {}", variables.instead)),
+                );
                 break;
             }
             continue;
@@ -1058,17 +1082,19 @@ fn entrypoint_features(
         else {
             continue;
         };
-        diagnostics.push(Diagnostic::report(
-            Rule::EntrypointFeature,
-            range,
-            format!(
-                "this {action} {}/: {} {}; {reason}, so that will not happen: {}",
-                directory.dir,
-                public_script(entry, directory.image),
-                directory.effect,
-                directory.instead
-            ),
-        ));
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::EntrypointFeature,
+                range,
+                format!(
+                    "this {action} {}/: {} {}; {reason}, so that will not happen",
+                    directory.dir,
+                    public_script(entry, directory.image),
+                    directory.effect,
+                ),
+            )
+            .suggest(directory.instead),
+        );
     }
     diagnostics
 }
@@ -1172,33 +1198,50 @@ fn onbuild_triggers(
             continue;
         };
         let trigger = crate::dockerfile::instruction_keyword(&onbuild.instruction);
-        let advice = match (&*onbuild.instruction, model.has_shell(index)) {
-            (Instruction::Run(_), Some(false)) => format!(
-                "a RUN trigger needs a shell, and this stage ships {}'s production image, which has none, so those builds fail: build them FROM the -dev variant or move the step into their Dockerfiles",
-                entry.replacement
+        // Why it matters for this trigger, when there is more to say than "it runs later".
+        let (why, advice) = match (&*onbuild.instruction, model.has_shell(index)) {
+            (Instruction::Run(_), Some(false)) => (
+                format!(
+                    ": a RUN trigger needs a shell, and this stage ships {}'s production image, which has none, so those builds fail",
+                    entry.replacement
+                ),
+                "build them FROM the -dev variant or move the step into their Dockerfiles"
+                    .to_owned(),
             ),
-            (Instruction::Run(_), None) => format!(
-                "a RUN trigger needs a shell, and the catalog entry `{}` does not say whether the replacement has one (`hardened.shell`): check it there",
-                entry.name
+            (Instruction::Run(_), None) => (
+                format!(
+                    ": a RUN trigger needs a shell, and the catalog entry `{}` does not say whether the replacement has one (`hardened.shell`)",
+                    entry.name
+                ),
+                "check it there".to_owned(),
             ),
-            (Instruction::Run(_), Some(true)) => format!(
-                "check that the command works on {}'s -dev variant (its package manager and user differ from the public image's)",
-                entry.replacement
+            (Instruction::Run(_), Some(true)) => (
+                String::new(),
+                format!(
+                    "check that the command works on {}'s -dev variant (its package manager and user differ from the public image's)",
+                    entry.replacement
+                ),
             ),
-            _ => format!(
-                "check that it still works on {} (its user, working directory and paths may differ from the public image's)",
-                entry.replacement
+            _ => (
+                String::new(),
+                format!(
+                    "check that it still works on {} (its user, working directory and paths may differ from the public image's)",
+                    entry.replacement
+                ),
             ),
         };
-        diagnostics.push(Diagnostic::report(
-            Rule::Onbuild,
-            range,
-            format!(
-                "ONBUILD {trigger} in stage {} runs later, in every image built FROM this one, which now starts from {}: {advice}",
-                stage_label(model, index),
-                entry.replacement
-            ),
-        ));
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::Onbuild,
+                range,
+                format!(
+                    "ONBUILD {trigger} in stage {} runs later, in every image built FROM this one, which now starts from {}{why}",
+                    stage_label(model, index),
+                    entry.replacement
+                ),
+            )
+            .suggest(advice),
+        );
     }
     diagnostics
 }

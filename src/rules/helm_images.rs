@@ -41,7 +41,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::{Fields, Mapped, Resolution, Shape, Values, ValuesImage};
 use crate::image_ref::replacement_tag;
 use crate::rules::{Context, Rule};
@@ -114,27 +114,35 @@ fn migrate(
         .as_ref()
         .filter(|tag| !tag.kept_variant.is_empty())
     {
-        diagnostics.push(Diagnostic::report(
-            Rule::TagVariant,
-            image.key_range.clone(),
-            format!(
-                "`{}`: tag `{}` names the variant `{}`, kept as `{}`: check that the replacement publishes it",
-                image.path,
-                mapped.image.tag.as_deref().unwrap_or_default(),
-                tag.kept_variant.join("-"),
-                tag.tag
-            ),
-        ));
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::TagVariant,
+                image.key_range.clone(),
+                format!(
+                    "`{}`: tag `{}` names the variant `{}`, kept as `{}`",
+                    image.path,
+                    mapped.image.tag.as_deref().unwrap_or_default(),
+                    tag.kept_variant.join("-"),
+                    tag.tag
+                ),
+            )
+            .suggest("check that the replacement publishes it"),
+        );
     }
     if let Some(digest) = &mapped.image.digest {
-        diagnostics.push(Diagnostic::report(
-            Rule::DigestDropped,
-            image.key_range.clone(),
-            format!(
-                "`{}`: the digest {digest} pinned the public image and was dropped; pin `{new_reference}` by its own digest once you have verified it",
-                image.path
-            ),
-        ));
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::DigestDropped,
+                image.key_range.clone(),
+                format!(
+                    "`{}`: the digest {digest} pinned the public image and was dropped",
+                    image.path
+                ),
+            )
+            .suggest(format!(
+                "pin `{new_reference}` by its own digest once you have verified it"
+            )),
+        );
     }
     let edits = match &image.shape {
         Shape::Reference(node) => {
@@ -147,21 +155,26 @@ fn migrate(
         image.path, mapped.image, mapped.entry.name
     );
     match edits.map(Fix::new) {
-        Ok(Some(fix)) => diagnostics.push(Diagnostic::fixed(
-            Rule::HelmImage,
-            image.key_range.clone(),
-            message,
-            fix,
-        )),
+        Ok(Some(fix)) => diagnostics.push(
+            Diagnostic::fixed(Rule::HelmImage, image.key_range.clone(), message, fix)
+                .rewrites_image(ImageRewrite {
+                    from: mapped.image.to_string(),
+                    to: new_reference,
+                    entry: mapped.entry.name.clone(),
+                }),
+        ),
         Ok(None) => {}
-        Err(error) => diagnostics.push(Diagnostic::report(
-            Rule::UnresolvedImage,
-            image.key_range.clone(),
-            format!(
-                "`{}` maps to `{new_reference}`, but cannot be edited in place ({error}): rewrite it by hand",
-                image.path
-            ),
-        )),
+        Err(error) => diagnostics.push(
+            Diagnostic::report(
+                Rule::UnresolvedImage,
+                image.key_range.clone(),
+                format!(
+                    "`{}` maps to `{new_reference}`, but cannot be edited in place ({error})",
+                    image.path
+                ),
+            )
+            .suggest("rewrite it by hand"),
+        ),
     }
     diagnostics
 }
@@ -240,10 +253,11 @@ fn app_version(image: &ValuesImage<'_, '_>, context: Context<'_>) -> Option<Diag
             Rule::AppVersionTag,
             image.key_range.clone(),
             format!(
-                "`{}` has no tag, so the chart renders its appVersion `{app_version}`, which {} does not publish as such: set the tag to `{wanted}`",
+                "`{}` has no tag, so the chart renders its appVersion `{app_version}`, which {} does not publish as such",
                 image.path, entry.replacement
             ),
         )
+        .suggest(format!("set the tag to `{wanted}`"))
     })
 }
 

@@ -80,10 +80,9 @@ fn moved(stream: &Stream<'_>, setting: Setting<'_, '_>, entry: &Entry) -> Option
             Err(error) => Diagnostic::report(
                 Rule::DataPath,
                 setting.node.range.clone(),
-                format!(
-                    "{message}; `{key}` cannot be edited in place ({error}): change it by hand"
-                ),
-            ),
+                format!("{message}; `{key}` cannot be edited in place ({error})"),
+            )
+            .suggest("change it by hand"),
         },
     )
 }

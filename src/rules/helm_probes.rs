@@ -52,21 +52,23 @@ fn probe(setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
     let program = program(command)?;
     let name = program.rsplit('/').next().unwrap_or(program);
     let is_shell = SHELLS.contains(&name);
-    let (rule, message) = match (entry.hardened.shell, is_shell) {
+    let (rule, message, suggestion) = match (entry.hardened.shell, is_shell) {
         (Some(true), _) | (None, false) => return None,
         (Some(false), true) => (
             Rule::ExecProbe,
             format!(
-                "`{}` runs `{program}`, but {} has no shell: use an httpGet, tcpSocket or grpc probe, or a program the replacement ships",
+                "`{}` runs `{program}`, but {} has no shell",
                 setting.path, entry.replacement
             ),
+            Some("use an httpGet, tcpSocket or grpc probe, or a program the replacement ships"),
         ),
         (Some(false), false) => (
             Rule::ExecProbe,
             format!(
-                "`{}` runs `{program}`; {} has no shell and the catalog does not say it ships `{name}`: check, or use an httpGet, tcpSocket or grpc probe",
+                "`{}` runs `{program}`; {} has no shell and the catalog does not say it ships `{name}`",
                 setting.path, entry.replacement
             ),
+            Some("check, or use an httpGet, tcpSocket or grpc probe"),
         ),
         (None, true) => (
             Rule::MissingFact,
@@ -74,13 +76,14 @@ fn probe(setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
                 "`{}` runs `{program}`; the catalog does not say whether {} has a shell (entry `{}`)",
                 setting.path, entry.replacement, entry.name
             ),
+            None,
         ),
     };
-    Some(Diagnostic::report(
-        rule,
-        setting.node.range.clone(),
-        message,
-    ))
+    let diagnostic = Diagnostic::report(rule, setting.node.range.clone(), message);
+    Some(match suggestion {
+        Some(suggestion) => diagnostic.suggest(suggestion),
+        None => diagnostic,
+    })
 }
 
 /// The program an exec command runs: the first item of a list, or the first word of a string.

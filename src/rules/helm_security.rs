@@ -130,16 +130,19 @@ pub fn check(
             .any(|main| main.resolution.entry().map(|other| &other.name) != Some(&entry.name))
         {
             let paths: Vec<&str> = mains.iter().map(|main| main.path.as_str()).collect();
-            diagnostics.push(Diagnostic::report(
-                Rule::SecurityContextUnset,
-                image.key_range.clone(),
-                format!(
-                    "{} holds {} different main images ({}), so hardport cannot tell which of its security contexts belongs to which: set them by hand",
-                    component_name(&image.component_path),
-                    mains.len(),
-                    paths.join(", ")
-                ),
-            ));
+            diagnostics.push(
+                Diagnostic::report(
+                    Rule::SecurityContextUnset,
+                    image.key_range.clone(),
+                    format!(
+                        "{} holds {} different main images ({}), so hardport cannot tell which of its security contexts belongs to which",
+                        component_name(&image.component_path),
+                        mains.len(),
+                        paths.join(", ")
+                    ),
+                )
+                .suggest("set them by hand"),
+            );
             continue;
         }
         let mut pods = Vec::new();
@@ -216,14 +219,17 @@ fn collect_pods<'d>(
             };
             let path = join_key(setting.path, key);
             if let NodeKind::Alias(alias) = &entry.value.kind {
-                diagnostics.push(Diagnostic::report(
-                    Rule::SecurityContextUnset,
-                    entry.key.range.clone(),
-                    format!(
-                        "`{path}` is an alias of `&{}`, which other settings share; hardport does not edit it: set it by hand",
-                        alias.name
-                    ),
-                ));
+                diagnostics.push(
+                    Diagnostic::report(
+                        Rule::SecurityContextUnset,
+                        entry.key.range.clone(),
+                        format!(
+                            "`{path}` is an alias of `&{}`, which other settings share; hardport does not edit it",
+                            alias.name
+                        ),
+                    )
+                    .suggest("set it by hand"),
+                );
                 continue;
             }
             pod.push(Block {
@@ -258,23 +264,22 @@ fn level(key: &str, siblings: &[&str], block: &Node) -> Level {
 /// The block, when the rule may edit it; otherwise why not.
 fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
     let unset = |message: String| {
-        Box::new(Diagnostic::report(
-            Rule::SecurityContextUnset,
-            block.key_range.clone(),
-            message,
-        ))
+        Diagnostic::report(Rule::SecurityContextUnset, block.key_range.clone(), message)
     };
     let Some(mapping) = block.node.as_mapping() else {
-        return Err(unset(format!(
-            "`{}` is not a mapping; hardport cannot add the replacement's user to it: write it as a mapping",
-            block.path
-        )));
+        return Err(Box::new(
+            unset(format!(
+                "`{}` is not a mapping; hardport cannot add the replacement's user to it",
+                block.path
+            ))
+            .suggest("write it as a mapping"),
+        ));
     };
     if block.node.get("enabled").and_then(Node::value) == Some("false") {
-        return Err(unset(format!(
+        return Err(Box::new(unset(format!(
             "`{}.enabled` is false, so the chart sets no security context and the replacement's own user applies; hardport does not enable it",
             block.path
-        )));
+        ))));
     }
     if let Some(stranger) = mapping
         .entries
@@ -282,10 +287,13 @@ fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
         .filter_map(|entry| entry.key.value())
         .find(|key| !is_context_field(key))
     {
-        return Err(unset(format!(
-            "`{}` is not a plain security context (`{stranger}` is no field of one); set the replacement's user in it by hand",
-            block.path
-        )));
+        return Err(Box::new(
+            unset(format!(
+                "`{}` is not a plain security context (`{stranger}` is no field of one)",
+                block.path
+            ))
+            .suggest("set the replacement's user in it by hand"),
+        ));
     }
     Ok(block)
 }
@@ -418,14 +426,17 @@ impl Changes {
                 &NewValue::int(wanted.into()),
                 format!("{key} {written} → {wanted}"),
             ),
-            Err(_) => diagnostics.push(Diagnostic::report(
-                Rule::SecurityContextUnset,
-                node.range.clone(),
-                format!(
-                    "`{}.{key}` is `{written}`, not a number hardport can compare; the replacement runs with {key} {wanted}: check it",
-                    block.path
-                ),
-            )),
+            Err(_) => diagnostics.push(
+                Diagnostic::report(
+                    Rule::SecurityContextUnset,
+                    node.range.clone(),
+                    format!(
+                        "`{}.{key}` is `{written}`, not a number hardport can compare; the replacement runs with {key} {wanted}",
+                        block.path
+                    ),
+                )
+                .suggest("check it"),
+            ),
         }
     }
 
@@ -476,14 +487,17 @@ impl Changes {
     fn into_diagnostic(self, block: &Block<'_>, entry: &Entry, ids: Ids) -> Option<Diagnostic> {
         let runs_as = runs_as(entry, ids);
         if let Some(failure) = self.failure {
-            return Some(Diagnostic::report(
-                Rule::SecurityContextUnset,
-                block.key_range.clone(),
-                format!(
-                    "`{}` cannot be edited in place ({failure}); {runs_as}: set it by hand",
-                    block.path
-                ),
-            ));
+            return Some(
+                Diagnostic::report(
+                    Rule::SecurityContextUnset,
+                    block.key_range.clone(),
+                    format!(
+                        "`{}` cannot be edited in place ({failure}); {runs_as}",
+                        block.path
+                    ),
+                )
+                .suggest("set it by hand"),
+            );
         }
         let fix = Fix::new(self.edits)?;
         Some(Diagnostic::fixed(
@@ -537,9 +551,10 @@ fn not_exposed(
             Rule::SecurityContextUnset,
             image.key_range.clone(),
             format!(
-                "{component} sets no podSecurityContext, securityContext or containerSecurityContext and the chart's templates read none, so hardport cannot set the replacement's user; {runs_as}: check the pod runs with it"
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext and the chart's templates read none, so hardport cannot set the replacement's user; {runs_as}"
             ),
-        );
+        )
+        .suggest("check the pod runs with it");
     }
     let has_container = read
         .iter()
@@ -580,9 +595,10 @@ fn not_exposed(
             Rule::SecurityContextUnset,
             image.key_range.clone(),
             format!(
-                "{component} has no security context and hardport cannot add one in place; {runs_as}: set it by hand"
+                "{component} has no security context and hardport cannot add one in place; {runs_as}"
             ),
-        ),
+        )
+        .suggest("set it by hand"),
     }
 }
 

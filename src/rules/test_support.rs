@@ -87,7 +87,7 @@ fn messages(migration: &Migration) -> Vec<String> {
     migration
         .findings
         .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
         .collect()
 }
 

@@ -280,14 +280,16 @@ fn map_ids(
             message,
             Fix::single(Edit::replace(token.range(), new_value)),
         )),
-        _ => Some(Diagnostic::report(
-            Rule::UserMapping,
-            range,
-            format!(
-                "`{shown}` names the public image's users, but the line cannot be edited in place (a line continuation or escape inside the value): write `{}{new_value}` yourself",
-                site.keyword
-            ),
-        )),
+        _ => Some(
+            Diagnostic::report(
+                Rule::UserMapping,
+                range,
+                format!(
+                    "`{shown}` names the public image's users, but the line cannot be edited in place (a line continuation or escape inside the value)"
+                ),
+            )
+            .suggest(format!("write `{}{new_value}` yourself", site.keyword)),
+        ),
     }
 }
 
@@ -634,13 +636,18 @@ fn plan_diagnostics(
                 .map_or(model.stages[plan.stage].from_index, |(at, _)| *at),
         )
     {
-        diagnostics.push(Diagnostic::report(
-            Rule::MissingFact,
-            range,
-            format!(
-                "the final stage {label} now runs as root: `USER root` keeps its RUN steps running as root as they did on the public image, but the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch back: add `hardened.user` to the entry (or supply an OCI image config), or add the runtime `USER` after the last step that needs root yourself"
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::MissingFact,
+                range,
+                format!(
+                    "the final stage {label} now runs as root: `USER root` keeps its RUN steps running as root as they did on the public image, but the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch back"
+                ),
+            )
+            .suggest(
+                "add `hardened.user` to the entry (or supply an OCI image config), or add the runtime `USER` after the last step that needs root yourself",
             ),
-        ));
+        );
     }
     diagnostics
 }
@@ -657,16 +664,21 @@ fn unknown_public_user(
         .instructions()
         .get(at)
         .and_then(|run| model.file.instruction_range(run))?;
-    Some(Diagnostic::report(
-        Rule::MissingFact,
-        range,
-        format!(
-            "stage {}: this RUN needs root ({reason}) and the replacement runs as {}, but the catalog entry `{}` does not say which user the public image ran it as: add `public.user` to the entry (or supply an OCI image config); if it was root, add `USER root` before this line",
-            stage_label(model, stage),
-            spec_user(&entry.hardened).unwrap_or_default(),
-            entry.name
+    Some(
+        Diagnostic::report(
+            Rule::MissingFact,
+            range,
+            format!(
+                "stage {}: this RUN needs root ({reason}) and the replacement runs as {}, but the catalog entry `{}` does not say which user the public image ran it as",
+                stage_label(model, stage),
+                spec_user(&entry.hardened).unwrap_or_default(),
+                entry.name
+            ),
+        )
+        .suggest(
+            "add `public.user` to the entry (or supply an OCI image config); if it was root, add `USER root` before this line",
         ),
-    ))
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,14 +706,19 @@ fn final_root(model: &StageModel<'_, '_, '_>) -> Option<Diagnostic> {
         return None;
     }
     let range = model.file.instruction_range(instructions.get(at)?)?;
-    Some(Diagnostic::report(
-        Rule::FinalRoot,
-        range,
-        format!(
-            "the final stage runs as root (`USER {value}`), but the replacement {} runs as {runtime}: hardened images are meant to run as non-root; if root is only needed for some build steps, add `USER {runtime}` after them",
-            entry.replacement
-        ),
-    ))
+    Some(
+        Diagnostic::report(
+            Rule::FinalRoot,
+            range,
+            format!(
+                "the final stage runs as root (`USER {value}`), but the replacement {} runs as {runtime}: hardened images are meant to run as non-root",
+                entry.replacement
+            ),
+        )
+        .suggest(format!(
+            "if root is only needed for some build steps, add `USER {runtime}` after them"
+        )),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

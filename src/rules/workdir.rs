@@ -1178,15 +1178,20 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                 continue;
             };
             if let Some(owner) = self.image_location(&seen.path) {
-                self.diagnostics.push(Diagnostic::report(
-                    Rule::Workdir,
-                    seen.range.clone(),
-                    format!(
-                        "stage {} runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport does not move {owner}: let the user write it (run that step as root, or `COPY --chown`) or move it by hand",
-                        self.label(seen.stage),
-                        seen.path
+                self.diagnostics.push(
+                    Diagnostic::report(
+                        Rule::Workdir,
+                        seen.range.clone(),
+                        format!(
+                            "stage {} runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport does not move {owner}",
+                            self.label(seen.stage),
+                            seen.path
+                        ),
+                    )
+                    .suggest(
+                        "let the user write it (run that step as root, or `COPY --chown`) or move it by hand",
                     ),
-                ));
+                );
             } else if seen.path == "/" {
                 let hint = match &self.hardened_workdir {
                     Some(workdir) => {
@@ -1196,29 +1201,37 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                     }
                     None => "set a WORKDIR that user can write".to_owned(),
                 };
-                self.diagnostics.push(Diagnostic::report(
-                    Rule::Workdir,
-                    seen.range.clone(),
-                    format!(
-                        "stage {} runs RUN steps in / as user {user} on {entry}'s replacement, and only root can write /; hardport does not move /: {hint}",
-                        self.label(seen.stage)
-                    ),
-                ));
+                self.diagnostics.push(
+                    Diagnostic::report(
+                        Rule::Workdir,
+                        seen.range.clone(),
+                        format!(
+                            "stage {} runs RUN steps in / as user {user} on {entry}'s replacement, and only root can write /; hardport does not move /",
+                            self.label(seen.stage)
+                        ),
+                    )
+                    .suggest(hint),
+                );
             } else if candidates.iter().all(|(other, _)| other.path != seen.path) {
                 candidates.push((seen.clone(), user));
             }
         }
         let (first, user) = candidates.first().cloned()?;
         let Some(to) = self.hardened_workdir.clone() else {
-            self.diagnostics.push(Diagnostic::report(
-                Rule::MissingFact,
-                first.range.clone(),
-                format!(
-                    "stage {} runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; to move it hardport needs the replacement's working directory: add `hardened.workdir` to catalog entry `{entry}` (or supply the image's OCI config)",
-                    self.label(first.stage),
-                    first.path
-                ),
-            ));
+            self.diagnostics.push(
+                Diagnostic::report(
+                    Rule::MissingFact,
+                    first.range.clone(),
+                    format!(
+                        "stage {} runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; to move it hardport needs the replacement's working directory",
+                        self.label(first.stage),
+                        first.path
+                    ),
+                )
+                .suggest(format!(
+                    "add `hardened.workdir` to catalog entry `{entry}` (or supply the image's OCI config)"
+                )),
+            );
             return None;
         };
         // The outermost directory that contains the first one moves; it carries all below it.
@@ -1230,28 +1243,34 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             .unwrap_or((first, user));
         for (seen, user) in &candidates {
             if under(&seen.path, &chosen.path).is_none() {
-                self.diagnostics.push(Diagnostic::report(
-                    Rule::Workdir,
-                    seen.range.clone(),
-                    format!(
-                        "stage {} also runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport moves one directory per stage family ({} → {to}): move this one by hand",
-                        self.label(seen.stage),
-                        seen.path,
-                        chosen.path
-                    ),
-                ));
+                self.diagnostics.push(
+                    Diagnostic::report(
+                        Rule::Workdir,
+                        seen.range.clone(),
+                        format!(
+                            "stage {} also runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport moves one directory per stage family ({} → {to})",
+                            self.label(seen.stage),
+                            seen.path,
+                            chosen.path
+                        ),
+                    )
+                    .suggest("move this one by hand"),
+                );
             }
         }
         if under(&to, &chosen.path).is_some() {
-            self.diagnostics.push(Diagnostic::report(
-                Rule::Workdir,
-                chosen.range.clone(),
-                format!(
-                    "stage {} runs RUN steps as user {chosen_user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport cannot move it to {to}, which lies inside it: move it by hand",
-                    self.label(chosen.stage),
-                    chosen.path
-                ),
-            ));
+            self.diagnostics.push(
+                Diagnostic::report(
+                    Rule::Workdir,
+                    chosen.range.clone(),
+                    format!(
+                        "stage {} runs RUN steps as user {chosen_user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport cannot move it to {to}, which lies inside it",
+                        self.label(chosen.stage),
+                        chosen.path
+                    ),
+                )
+                .suggest("move it by hand"),
+            );
             return None;
         }
         Some(WorkdirMove {
@@ -1350,17 +1369,22 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             .and_then(|state| state.relied_at)
             .unwrap_or(copy_at);
         let entry = self.entry_name();
-        self.diagnostics.push(Diagnostic::report(
-            Rule::MissingFact,
-            at..at,
-            format!(
-                "stage {} writes relative paths (line {}) into the base image's default working directory, and line {} copies from there; to tell where they are on {entry}'s replacement hardport needs {}: add it to catalog entry `{entry}` (or supply the image's OCI config)",
-                self.label(relied),
-                self.lines.line(at),
-                self.lines.line(copy_at),
-                missing.join(" and "),
-            ),
-        ));
+        self.diagnostics.push(
+            Diagnostic::report(
+                Rule::MissingFact,
+                at..at,
+                format!(
+                    "stage {} writes relative paths (line {}) into the base image's default working directory, and line {} copies from there; to tell where they are on {entry}'s replacement hardport needs {}",
+                    self.label(relied),
+                    self.lines.line(at),
+                    self.lines.line(copy_at),
+                    missing.join(" and "),
+                ),
+            )
+            .suggest(format!(
+                "add it to catalog entry `{entry}` (or supply the image's OCI config)"
+            )),
+        );
     }
 
     /// Turn one group's planned edits, or what blocks them, into a diagnostic.
@@ -1399,35 +1423,38 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                 .map(|(_, reason)| reason)
                 .collect::<Vec<_>>()
                 .join("; ");
-            let (range, message) = match (group, workdir) {
+            let (range, message, suggestion) = match (group, workdir) {
                 (Group::Workdir, Some(workdir)) => (
                     workdir.at.clone(),
                     format!(
-                        "stage {} runs RUN steps as user {} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement, but hardport cannot move it to {}: {list}; move it by hand",
+                        "stage {} runs RUN steps as user {} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement, but hardport cannot move it to {}: {list}",
                         self.label(workdir.stage),
                         workdir.user,
                         workdir.from,
                         workdir.to
                     ),
+                    "move it by hand",
                 ),
                 (Group::DataPath, _) => (
                     first..first,
                     format!(
-                        "{entry}'s replacement keeps {pairs} (catalog `paths`), but hardport cannot rewrite every use: {list}; rewrite them by hand"
+                        "{entry}'s replacement keeps {pairs} (catalog `paths`), but hardport cannot rewrite every use: {list}"
                     ),
+                    "rewrite them by hand",
                 ),
                 _ => (
                     first..first,
                     format!(
-                        "{} wrote relative paths into the working directory, which is {} on {entry}'s replacement instead of {}, but hardport cannot carry the move to every source copied from there: {list}; change them by hand",
+                        "{} wrote relative paths into the working directory, which is {} on {entry}'s replacement instead of {}, but hardport cannot carry the move to every source copied from there: {list}",
                         self.relying_stages(moves),
                         self.hardened_workdir.as_deref().unwrap_or("?"),
                         self.public_workdir.as_deref().unwrap_or("?")
                     ),
+                    "change them by hand",
                 ),
             };
             self.diagnostics
-                .push(Diagnostic::report(group.rule(), range, message));
+                .push(Diagnostic::report(group.rule(), range, message).suggest(suggestion));
             return;
         }
         let mut changes = Vec::new();
@@ -1535,16 +1562,19 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                     }
                     reported.push(line);
                     let moved = join_rest(hardened, under(&path, public).unwrap_or_default());
-                    self.diagnostics.push(Diagnostic::report(
-                        Rule::Workdir,
-                        at..at + path.len(),
-                        format!(
-                            "{} names {path}, which stage {} wrote relative to the working directory; on {}'s replacement it is {moved}: change it by hand",
-                            crate::dockerfile::instruction_keyword(instruction),
-                            self.label(index),
-                            self.entry_name()
-                        ),
-                    ));
+                    self.diagnostics.push(
+                        Diagnostic::report(
+                            Rule::Workdir,
+                            at..at + path.len(),
+                            format!(
+                                "{} names {path}, which stage {} wrote relative to the working directory; on {}'s replacement it is {moved}",
+                                crate::dockerfile::instruction_keyword(instruction),
+                                self.label(index),
+                                self.entry_name()
+                            ),
+                        )
+                        .suggest("change it by hand"),
+                    );
                 }
             }
         }

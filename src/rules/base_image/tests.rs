@@ -26,7 +26,7 @@ fn run(text: &str) -> (String, Vec<String>) {
     let fixed = apply_fixes(text, &fixes).text;
     let messages = diagnostics
         .iter()
-        .map(|d| format!("{}: {}", d.rule, d.message))
+        .map(|d| format!("{}: {}", d.rule, d.text()))
         .collect();
     (fixed, messages)
 }

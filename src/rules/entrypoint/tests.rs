@@ -86,7 +86,7 @@ fn another_program_in_cmd_is_named_in_entrypoint() {
         .collect();
     assert_eq!(entrypoint.len(), 1);
     assert_eq!(
-        entrypoint[0].message,
+        entrypoint[0].text(),
         "on `node:20`, the entrypoint [\"docker-entrypoint.sh\"] ran CMD [\"npm\", \"start\"] as its program; `reg.example.dev/node:20` would run [\"/usr/bin/node\", \"npm\", \"start\"] (its entrypoint [\"/usr/bin/node\"] before CMD): the program is now named in ENTRYPOINT [\"npm\"]"
     );
     let (migrated, _) = run_idempotent(text);
@@ -257,17 +257,20 @@ fn a_public_script_on_an_image_with_a_shell_and_an_unknown_entrypoint_is_a_missi
         migration.text,
         "FROM reg.mini.dev/postgres:16-dev\nRUN echo hi\nENTRYPOINT [\"docker-entrypoint.sh\", \"postgres\"]\n"
     );
-    let facts: Vec<&str> = migration
+    let facts: Vec<(&str, Option<&str>)> = migration
         .findings
         .iter()
         .filter(|finding| finding.rule == Rule::MissingFact)
-        .map(|finding| finding.message.as_str())
+        .map(|finding| (finding.message.as_str(), finding.suggestion.as_deref()))
         .collect();
     assert_eq!(
         facts,
-        [
-            "ENTRYPOINT calls `docker-entrypoint.sh`, the entrypoint script of `postgres:16`; whether `reg.mini.dev/postgres:16` has it is unknown: add `hardened.entrypoint` to the catalog entry `postgres` (or supply an OCI image config) and run hardport again"
-        ]
+        [(
+            "ENTRYPOINT calls `docker-entrypoint.sh`, the entrypoint script of `postgres:16`; whether `reg.mini.dev/postgres:16` has it is unknown",
+            Some(
+                "add `hardened.entrypoint` to the catalog entry `postgres` (or supply an OCI image config) and run hardport again"
+            )
+        )]
     );
 }
 
@@ -418,7 +421,7 @@ fn exec_form_conversion_and_the_explicit_program_are_one_fix() {
     assert!(
         diagnostics.iter().any(|d| d.rule == Rule::Entrypoint
             && d.fix.is_none()
-            && d.message.contains("name the program")),
+            && d.text().contains("name the program")),
         "{diagnostics:?}"
     );
 }
@@ -618,7 +621,7 @@ fn a_stage_on_the_image_default_hears_when_the_default_differs() {
     assert_eq!(
         of(&messages, "entrypoint"),
         [
-            "stage #0 sets no ENTRYPOINT or CMD, so it runs the image's default: [\"docker-entrypoint.sh\", \"node\"] on `node:20`, but [\"/usr/bin/node\", \"--help\"] on `reg.example.dev/node:20`; set CMD explicitly if the container should keep doing what it did"
+            "stage #0 sets no ENTRYPOINT or CMD, so it runs the image's default: [\"docker-entrypoint.sh\", \"node\"] on `node:20`, but [\"/usr/bin/node\", \"--help\"] on `reg.example.dev/node:20`: set CMD explicitly if the container should keep doing what it did"
         ]
     );
     // Unknown defaults (the test catalog states no entrypoint for go): nothing to compare.

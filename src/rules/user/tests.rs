@@ -1,6 +1,6 @@
 use super::*;
 use crate::discovery::FileKind;
-use crate::migrate::migrate_text;
+use crate::migrate::{Finding, migrate_text};
 use crate::rules::Context;
 use crate::rules::test_support::{run, test_catalog};
 use crate::stages::StageModel;
@@ -17,7 +17,7 @@ fn run_twice(text: &str) -> (String, Vec<String>) {
         .findings
         .iter()
         .filter(|finding| finding.fixed)
-        .map(|finding| format!("{}: {}", finding.rule, finding.message))
+        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
         .collect();
     assert!(fixes.is_empty(), "second run applied fixes: {fixes:?}");
     (fixed, messages)
@@ -463,7 +463,7 @@ fn a_final_stage_the_author_left_as_root_is_a_warning() {
     assert_eq!(
         with_rule(&messages, "final-root"),
         [
-            "final-root: the final stage runs as root (`USER root`), but the replacement reg.example.dev/node runs as 1000:1000: hardened images are meant to run as non-root; if root is only needed for some build steps, add `USER 1000:1000` after them"
+            "final-root: the final stage runs as root (`USER root`), but the replacement reg.example.dev/node runs as 1000:1000: hardened images are meant to run as non-root: if root is only needed for some build steps, add `USER 1000:1000` after them"
         ]
     );
 }
@@ -653,11 +653,11 @@ fn an_unknown_public_user_is_a_missing_fact_without_edit() {
     let migration =
         migrate_text(FileKind::Dockerfile, text, Context::new(&catalog)).expect("migrates");
     assert!(!migration.text.contains("USER"), "{}", migration.text);
-    let missing: Vec<&str> = migration
+    let missing: Vec<String> = migration
         .findings
         .iter()
         .filter(|finding| finding.rule == Rule::MissingFact)
-        .map(|finding| finding.message.as_str())
+        .map(Finding::text)
         .filter(|message| message.contains("`public.user`"))
         .collect();
     assert_eq!(missing.len(), 1, "{:?}", migration.findings);

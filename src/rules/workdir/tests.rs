@@ -269,7 +269,7 @@ COPY . $HOME/app
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: ARG names /app, and hardport does not rewrite it there; line 5: hardport cannot tell where `$HOME/app` points; move it by hand"
+            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: ARG names /app, and hardport does not rewrite it there; line 5: hardport cannot tell where `$HOME/app` points: move it by hand"
         ]
     );
 }
@@ -290,7 +290,7 @@ CMD [\"node\", \"/app/server.js\"]
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: RUN names /app, and hardport does not rewrite it there; line 5: RUN names /app, and hardport does not rewrite it there; line 7: CMD names /app, and hardport does not rewrite it there; move it by hand"
+            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: RUN names /app, and hardport does not rewrite it there; line 5: RUN names /app, and hardport does not rewrite it there; line 7: CMD names /app, and hardport does not rewrite it there: move it by hand"
         ]
     );
 }
@@ -576,7 +576,7 @@ CMD [\"postgres\", \"-D\", \"/var/lib/postgresql/data\"]
     assert_eq!(
         ours(&messages),
         [
-            "data-path: postgres's replacement keeps /var/lib/postgresql/data at /var/lib/postgresql/pgdata (catalog `paths`), but hardport cannot rewrite every use: line 3: CMD names /var/lib/postgresql/data, and hardport does not rewrite it there; rewrite them by hand"
+            "data-path: postgres's replacement keeps /var/lib/postgresql/data at /var/lib/postgresql/pgdata (catalog `paths`), but hardport cannot rewrite every use: line 3: CMD names /var/lib/postgresql/data, and hardport does not rewrite it there: rewrite them by hand"
         ]
     );
 }
@@ -686,7 +686,7 @@ fn quoted_values_keep_their_quotes_and_continued_ones_block() {
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: `/app` is written in a form hardport does not edit; move it by hand"
+            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: `/app` is written in a form hardport does not edit: move it by hand"
         ]
     );
 }
@@ -741,7 +741,7 @@ fn an_unknown_relative_destination_blocks_instead_of_guessing() {
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage `b` wrote relative paths into the working directory, which is /home/build on openjdk's replacement instead of /, but hardport cannot carry the move to every source copied from there: line 4: hardport cannot tell whether `/x` was written relative to the working directory; change them by hand"
+            "workdir: stage `b` wrote relative paths into the working directory, which is /home/build on openjdk's replacement instead of /, but hardport cannot carry the move to every source copied from there: line 4: hardport cannot tell whether `/x` was written relative to the working directory: change them by hand"
         ]
     );
 }

@@ -1,0 +1,283 @@
+//! `--format sarif`: the findings as SARIF 2.1.0, the format code-scanning services (GitHub code
+//! scanning among them) read.
+//!
+//! One run; `tool.driver.rules` lists every rule hardport has, whether or not it fired, with its
+//! summary and its severity as default level; each finding is a result pointing at its file
+//! (a URI relative to the directory hardport ran in, as the patch paths are) and line. Files
+//! that could not be migrated are tool execution notifications, not results: they say nothing
+//! about the code, only that hardport could not read it.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Severity, message_text};
+use crate::report::{FileEntry, Report};
+use crate::rules::Rule;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const VERSION: &str = "2.1.0";
+/// The base the relative URIs resolve against: the checkout root, by the usual convention.
+const SOURCE_ROOT: &str = "%SRCROOT%";
+
+#[derive(Debug, Serialize)]
+pub struct Log {
+    #[serde(rename = "$schema")]
+    pub schema: &'static str,
+    pub version: &'static str,
+    pub runs: Vec<Run>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Run {
+    pub tool: Tool,
+    pub invocations: Vec<Invocation>,
+    pub results: Vec<SarifResult>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub driver: Driver,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Driver {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub semantic_version: &'static str,
+    pub rules: Vec<ReportingDescriptor>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportingDescriptor {
+    pub id: &'static str,
+    pub short_description: Text,
+    pub default_configuration: Configuration,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Configuration {
+    pub level: Level,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Text {
+    pub text: String,
+}
+
+/// SARIF's levels; hardport's `info` is SARIF's `note`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+impl From<Severity> for Level {
+    fn from(severity: Severity) -> Self {
+        match severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+            Severity::Info => Level::Note,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invocation {
+    pub execution_successful: bool,
+    pub tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Notification {
+    pub level: Level,
+    pub message: Text,
+    pub locations: Vec<Location>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SarifResult {
+    pub rule_id: &'static str,
+    pub rule_index: usize,
+    pub level: Level,
+    pub message: Text,
+    pub locations: Vec<Location>,
+    pub properties: ResultProperties,
+}
+
+/// hardport's own facts about a result, in SARIF's property bag.
+#[derive(Debug, Serialize)]
+pub struct ResultProperties {
+    /// Whether hardport changed the file for this finding.
+    pub fixed: bool,
+    pub suggestion: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub physical_location: PhysicalLocation,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhysicalLocation {
+    pub artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactLocation {
+    pub uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri_base_id: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    pub start_line: usize,
+}
+
+/// The SARIF log of one run.
+pub fn log(report: &Report<'_>) -> Log {
+    let rules = Rule::ALL
+        .iter()
+        .map(|rule| ReportingDescriptor {
+            id: rule.code(),
+            short_description: Text {
+                text: rule.summary().to_owned(),
+            },
+            default_configuration: Configuration {
+                level: rule.severity().into(),
+            },
+        })
+        .collect();
+    let results = report
+        .files
+        .iter()
+        .flat_map(|file| {
+            file.findings.iter().map(|finding| SarifResult {
+                rule_id: finding.rule.code(),
+                rule_index: Rule::ALL
+                    .iter()
+                    .position(|rule| *rule == finding.rule)
+                    .unwrap_or_default(),
+                level: finding.severity.into(),
+                message: Text {
+                    text: message_text(finding.message, finding.suggestion),
+                },
+                locations: vec![location(file, Some(finding.line))],
+                properties: ResultProperties {
+                    fixed: finding.fixed,
+                    suggestion: finding.suggestion.map(str::to_owned),
+                },
+            })
+        })
+        .collect();
+    let notifications: Vec<Notification> = report
+        .files
+        .iter()
+        .filter_map(|file| {
+            let error = file.error.as_ref()?;
+            Some(Notification {
+                level: Level::Error,
+                message: Text {
+                    text: error.message.clone(),
+                },
+                locations: vec![location(file, error.line)],
+            })
+        })
+        .collect();
+    Log {
+        schema: SCHEMA,
+        version: VERSION,
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: report.tool.name,
+                    version: report.tool.version,
+                    semantic_version: report.tool.version,
+                    rules,
+                },
+            },
+            invocations: vec![Invocation {
+                execution_successful: notifications.is_empty(),
+                tool_execution_notifications: notifications,
+            }],
+            results,
+        }],
+    }
+}
+
+fn location(file: &FileEntry<'_>, line: Option<usize>) -> Location {
+    let (uri, uri_base_id) = artifact_uri(file.path);
+    Location {
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation { uri, uri_base_id },
+            region: line.map(|start_line| Region { start_line }),
+        },
+    }
+}
+
+/// A file's URI: relative to the source root for a relative path (percent-encoded, `/`
+/// separated), a `file://` URI for an absolute one (a file outside the directory hardport ran
+/// in), whose base is then nothing.
+fn artifact_uri(path: &str) -> (String, Option<&'static str>) {
+    let encoded = percent_encode(path);
+    if path.starts_with('/') {
+        (format!("file://{encoded}"), None)
+    } else {
+        (encoded, Some(SOURCE_ROOT))
+    }
+}
+
+/// Percent-encode every byte a URI path segment may not hold literally (RFC 3986 unreserved
+/// characters and `/` stay).
+fn percent_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_stay_relative_and_are_percent_encoded() {
+        assert_eq!(
+            artifact_uri("web/Dockerfile"),
+            ("web/Dockerfile".to_owned(), Some(SOURCE_ROOT))
+        );
+        assert_eq!(
+            artifact_uri("my app/Dockerfile.é"),
+            ("my%20app/Dockerfile.%C3%A9".to_owned(), Some(SOURCE_ROOT))
+        );
+        assert_eq!(
+            artifact_uri("/srv/x/Dockerfile"),
+            ("file:///srv/x/Dockerfile".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn severities_map_to_sarif_levels() {
+        assert_eq!(Level::from(Severity::Info), Level::Note);
+        assert_eq!(Level::from(Severity::Warning), Level::Warning);
+        assert_eq!(Level::from(Severity::Error), Level::Error);
+    }
+}

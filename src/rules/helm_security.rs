@@ -158,7 +158,7 @@ pub fn check(
                         entry.name,
                         component_name(&image.component_path)
                     ),
-                ));
+                ).suggest(format!("add `hardened.user` to catalog entry `{}`", entry.name)));
             }
             continue;
         };
@@ -308,15 +308,18 @@ fn set_pod(
     ids: Ids,
 ) -> Vec<Diagnostic> {
     if let Some(root) = deliberate_root(blocks).filter(|_| ids.uid != 0) {
-        return vec![Diagnostic::report(
-            Rule::SecurityContextUnset,
-            root.key_range.clone(),
-            format!(
-                "`{}.runAsUser` is 0: the chart runs this pod as root on purpose (a node agent, a permissions fixer), so hardport keeps its security context; {}: check the pod needs root",
-                root.path,
-                runs_as(entry, ids)
-            ),
-        )];
+        return vec![
+            Diagnostic::report(
+                Rule::SecurityContextUnset,
+                root.key_range.clone(),
+                format!(
+                    "`{}.runAsUser` is 0: the chart runs this pod as root on purpose (a node agent, a permissions fixer), so hardport keeps its security context; {}",
+                    root.path,
+                    runs_as(entry, ids)
+                ),
+            )
+            .suggest("check the pod needs root"),
+        ];
     }
     let has = |key: &str| blocks.iter().any(|block| block.node.get(key).is_some());
     let container = if container_level {
@@ -368,7 +371,7 @@ fn set_pod(
                 "`{}` gets no fsGroup: the catalog does not state the group of {} (entry `{}`), so volumes may not be writable by uid {}",
                 blocks[pod].path, entry.replacement, entry.name, ids.uid
             ),
-        ));
+        ).suggest(format!("add `hardened.group` to catalog entry `{}`", entry.name)));
     }
     diagnostics
 }

@@ -19,11 +19,12 @@ use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, c
 use hardport::color::{self, Stream, When};
 use hardport::diagnostic::Severity;
 use hardport::discovery::discover;
+use hardport::markdown::{self, counted};
 use hardport::migrate::{FileReport, WriteMode, process_file};
 use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
+use hardport::sarif;
 use hardport::spec_import::{ImportRequest, Side, import};
-use hardport::{markdown, sarif};
 
 mod docs;
 
@@ -416,13 +417,6 @@ fn summary_line(summary: &Summary, mode: Mode, walk_errors: usize) -> String {
 }
 
 /// `1 file`, `2 files`.
-fn counted(count: usize, noun: &str) -> String {
-    match count {
-        1 => format!("1 {noun}"),
-        _ => format!("{count} {noun}s"),
-    }
-}
-
 fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(args)?;
     let rows: Vec<[String; 4]> = catalog

@@ -26,4 +26,5 @@ pub mod rules;
 pub mod sarif;
 pub mod spec_import;
 pub mod stages;
+pub mod unix_path;
 pub mod yaml;

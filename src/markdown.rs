@@ -217,7 +217,8 @@ fn footer(report: &Report<'_>) -> String {
 }
 
 /// `1 file`, `2 files`.
-fn counted(count: usize, noun: &str) -> String {
+/// "1 file", "3 files".
+pub fn counted(count: usize, noun: &str) -> String {
     match count {
         1 => format!("1 {noun}"),
         _ => format!("{count} {noun}s"),

@@ -23,7 +23,6 @@ const MAX_TEMPLATE_BYTES: u64 = 4 * 1024 * 1024;
 pub struct Chart {
     /// Where `Chart.yaml` was read from.
     pub path: PathBuf,
-    pub name: Option<String>,
     /// `appVersion`, as text (YAML authors write `1.16` unquoted as often as quoted).
     pub app_version: Option<String>,
     /// Whether Chart.yaml lists `annotations.images` (Bitnami's image verification list).
@@ -83,7 +82,6 @@ impl Chart {
         let dependencies = value.get("dependencies").and_then(Value::as_sequence);
         Ok(Chart {
             path: PathBuf::new(),
-            name: value.get("name").and_then(scalar_text),
             app_version: value.get("appVersion").and_then(scalar_text),
             lists_images: value
                 .get("annotations")
@@ -214,7 +212,7 @@ mod tests {
         )
         .unwrap();
         let chart = Chart::load(dir.path()).unwrap().expect("a chart");
-        assert_eq!(chart.name.as_deref(), Some("web"));
+        assert_eq!(chart.app_version.as_deref(), Some("1.0.0"));
         assert!(chart.templates_read("securityContext"));
     }
 

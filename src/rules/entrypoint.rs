@@ -70,12 +70,11 @@ use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::dockerfile::Dockerfile;
 use crate::image_ref::ImageRef;
-use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
+use crate::rules::{Rule, SHELLS, basename};
 use crate::stages::{Base, CommandLine, Lineage, Migration, StageModel, View};
 
 /// Shells: an exec-form command that runs one of these needs a shell in the image.
-const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"];
 
 /// Init programs that run their arguments; the program they start follows their options.
 const WRAPPERS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit"];
@@ -1096,10 +1095,6 @@ fn source_names(source: &Source<'_>, names: &impl Fn(&str) -> bool) -> bool {
 
 fn values(words: &[Word]) -> Vec<String> {
     words.iter().map(|word| word.value.clone()).collect()
-}
-
-fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// Whether two ways of naming a program name the same file: same name, and the same path

@@ -49,8 +49,8 @@ use parse_dockerfile::{Command, Instruction, JsonOrStringArray, RunInstruction};
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
 use crate::line_index::LineIndex;
-use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
+use crate::rules::{Rule, SHELLS, basename};
 use crate::stages::{Lineage, StageModel, View, join_path};
 
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
@@ -238,7 +238,6 @@ const MANAGERS: [&str; 8] = [
 ];
 
 /// Shells whose script a heredoc or `-c` argument is.
-const SHELLS: [&str; 6] = ["sh", "bash", "ash", "dash", "zsh", "ksh"];
 
 /// One call of a package manager: the command as written (its basename) and its subcommand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -650,10 +649,6 @@ fn verb(command: &str, words: &[Word]) -> Option<String> {
         return Some(first.text.clone());
     }
     None
-}
-
-fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 // ---------------------------------------------------------------------------------------------

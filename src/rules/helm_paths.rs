@@ -33,6 +33,7 @@ use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::{Setting, Values};
 use crate::rules::Rule;
+use crate::unix_path::{clean_absolute, join_rest, under};
 use crate::yaml::{NewValue, Stream};
 
 pub fn check(stream: &Stream<'_>, values: &Values<'_, '_>) -> Vec<Diagnostic> {
@@ -87,30 +88,27 @@ fn moved(stream: &Stream<'_>, setting: Setting<'_, '_>, entry: &Entry) -> Option
     )
 }
 
-/// Where `path` moves per the entry's `paths` (the longest matching old path wins), unless it
-/// is already at the new place (a new path below the old one must not move again).
+/// Where `path` moves per the entry's `paths` (the longest matching old path wins; `/` is
+/// never moved, as in Dockerfiles), unless it is already at a new place (a new path below the
+/// old one must not move again).
 fn new_path(path: &str, entry: &Entry) -> Option<String> {
-    let trimmed = path.trim_end_matches('/');
-    let below = |base: &str| {
-        trimmed == base
-            || trimmed
-                .strip_prefix(base)
-                .is_some_and(|rest| rest.starts_with('/'))
-    };
-    if entry
-        .paths
-        .values()
-        .any(|to| below(to.trim_end_matches('/')))
-    {
-        return None;
-    }
-    let (from, to) = entry
+    let path = clean_absolute(path)?;
+    let moves: Vec<(String, String)> = entry
         .paths
         .iter()
-        .filter(|(from, _)| below(from.trim_end_matches('/')))
+        .filter_map(|(from, to)| {
+            let (from, to) = (clean_absolute(from)?, clean_absolute(to)?);
+            (from != "/" && from != to).then_some((from, to))
+        })
+        .collect();
+    if moves.iter().any(|(_, to)| under(&path, to).is_some()) {
+        return None;
+    }
+    let (from, to) = moves
+        .iter()
+        .filter(|(from, _)| under(&path, from).is_some())
         .max_by_key(|(from, _)| from.len())?;
-    let rest = &path[from.trim_end_matches('/').len()..];
-    Some(format!("{}{rest}", to.trim_end_matches('/')))
+    Some(join_rest(to, under(&path, from)?))
 }
 
 #[cfg(test)]
@@ -144,6 +142,16 @@ mod tests {
         );
         assert_eq!(new_path("/bitnami/postgresql-x", &entry), None);
         assert_eq!(new_path("/var/lib/postgresql/data", &entry), None);
+    }
+
+    #[test]
+    fn the_root_never_moves_and_unclean_paths_are_read_clean() {
+        let entry = entry(&[("/", "/srv"), ("/data/", "/var/data")]);
+        assert_eq!(new_path("/etc/nginx/conf.d", &entry), None);
+        assert_eq!(
+            new_path("//data/./x", &entry).as_deref(),
+            Some("/var/data/x")
+        );
     }
 
     #[test]

@@ -27,11 +27,8 @@
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
 use crate::helm::{Setting, Values};
-use crate::rules::Rule;
+use crate::rules::{Rule, SHELLS, basename};
 use crate::yaml::Node;
-
-/// Programs that are a shell.
-const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh"];
 
 pub fn check(values: &Values<'_, '_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
@@ -50,7 +47,7 @@ fn probe(setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
     }
     let command = setting.node.get("exec")?.get("command")?;
     let program = program(command)?;
-    let name = program.rsplit('/').next().unwrap_or(program);
+    let name = basename(program);
     let is_shell = SHELLS.contains(&name);
     let (rule, message, suggestion) = match (entry.hardened.shell, is_shell) {
         (Some(true), _) | (None, false) => return None,

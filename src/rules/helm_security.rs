@@ -61,7 +61,7 @@ use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::helm::{SECURITY_CONTEXT_KEYS, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
-use crate::yaml::{NewValue, Node, NodeKind, Stream};
+use crate::yaml::{NewValue, Node, NodeKind, ScalarStyle, Stream};
 
 /// The fields of a Kubernetes container `SecurityContext` (most of which a
 /// `PodSecurityContext` has too), and Bitnami's `enabled` switch. A block with a key that is
@@ -261,6 +261,28 @@ fn level(key: &str, siblings: &[&str], block: &Node) -> Level {
     }
 }
 
+/// Whether a plain scalar is false as Helm's YAML 1.1 parser reads it (`false`, `False`, `no`,
+/// `off`, …); a quoted `"false"` is a string, which a template's `if` takes as true.
+fn reads_false(node: &Node) -> bool {
+    node.as_scalar().is_some_and(|scalar| {
+        scalar.style == ScalarStyle::Plain
+            && matches!(
+                scalar.value.as_str(),
+                "false"
+                    | "False"
+                    | "FALSE"
+                    | "no"
+                    | "No"
+                    | "NO"
+                    | "off"
+                    | "Off"
+                    | "OFF"
+                    | "n"
+                    | "N"
+            )
+    })
+}
+
 /// The block, when the rule may edit it; otherwise why not.
 fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
     let unset = |message: String| {
@@ -275,7 +297,7 @@ fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
             .suggest("write it as a mapping"),
         ));
     };
-    if block.node.get("enabled").and_then(Node::value) == Some("false") {
+    if block.node.get("enabled").is_some_and(reads_false) {
         return Err(Box::new(unset(format!(
             "`{}.enabled` is false, so the chart sets no security context and the replacement's own user applies; hardport does not enable it",
             block.path

@@ -363,6 +363,14 @@ impl Serialize for Rule {
     }
 }
 
+/// Programs that are a shell: a command that runs one needs a shell in the image.
+pub(crate) const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"];
+
+/// The last `/`-separated part of a path (`/bin/sh` → `sh`).
+pub(crate) fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 /// What rules may consult besides the file itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {

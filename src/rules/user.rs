@@ -71,8 +71,8 @@ use parse_dockerfile::{Command, Flag, Instruction, RunInstruction};
 use crate::catalog::{Entry, ImageSpec};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::dockerfile::{Dockerfile, Token as SourceToken};
-use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
+use crate::rules::{Rule, SHELLS, basename};
 use crate::stages::{Lineage, StageModel, View};
 
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
@@ -757,7 +757,7 @@ fn run_commands(run: &RunInstruction<'_>) -> Vec<SimpleCommand> {
         Some(first) => first
             .args
             .first()
-            .is_some_and(|program| is_shell(basename(program))),
+            .is_some_and(|program| SHELLS.contains(&basename(program))),
     };
     if script_heredocs {
         for here_doc in &run.here_docs {
@@ -810,7 +810,7 @@ fn push_command(
         return;
     }
     let script = match args.first() {
-        Some(program) if is_shell(basename(program)) && depth < MAX_SCRIPT_DEPTH => {
+        Some(program) if SHELLS.contains(&basename(program)) && depth < MAX_SCRIPT_DEPTH => {
             shell_script(&args[1..])
         }
         _ => None,
@@ -838,14 +838,6 @@ fn shell_script(args: &[String]) -> Option<String> {
         }
     }
     None
-}
-
-fn is_shell(program: &str) -> bool {
-    matches!(program, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
-}
-
-fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// Drop shell keywords, `VAR=value` assignments and wrappers (`sudo`, `env`, …) before the

@@ -95,6 +95,7 @@ use crate::line_index::LineIndex;
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
 use crate::stages::{Base, Lineage, StageModel, View};
+use crate::unix_path::{clean_absolute, clean_relative, join_rest, under};
 
 /// Top-level directories of a Linux filesystem (FHS): under a stage that wrote `.` into `/`,
 /// a source below one of these is taken to be the base image's, not the build context's.
@@ -1722,48 +1723,6 @@ fn expand(text: &str, scope: &Scope) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
-}
-
-/// An absolute path with `//`, `.` and `..` resolved and no trailing `/`; `None` if relative.
-fn clean_absolute(path: &str) -> Option<String> {
-    if !path.starts_with('/') {
-        return None;
-    }
-    Some(format!("/{}", clean_relative(path)))
-}
-
-/// A relative path with `//`, `.` and `..` resolved (never above its start); `""` for `.`.
-fn clean_relative(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
-}
-
-/// If the clean path `path` is `prefix` or below it, the rest (`""` or starting with `/`).
-fn under<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
-    if prefix == "/" {
-        return path
-            .starts_with('/')
-            .then_some(if path == "/" { "" } else { path });
-    }
-    let rest = path.strip_prefix(prefix)?;
-    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
-}
-
-/// `to` followed by `rest` (`""` or starting with `/`).
-fn join_rest(to: &str, rest: &str) -> String {
-    match rest.is_empty() {
-        true => to.to_owned(),
-        false => format!("{}{rest}", to.trim_end_matches('/')),
-    }
 }
 
 /// The literal text with the prefix `from` replaced by `to`, when the text spells the prefix

@@ -182,3 +182,20 @@ fn a_pod_that_runs_as_root_on_purpose_keeps_its_context() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_block_disabled_in_any_yaml_spelling_stays_disabled() {
+    let values = "image: node:20\npodSecurityContext:\n  enabled: False\n  fsGroup: 101\nsecurityContext:\n  enabled: off\n";
+    let (text, messages) = run_values(values, None);
+    assert_eq!(
+        text,
+        values.replace("image: node:20", "image: reg.example.dev/node:20")
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `podSecurityContext.enabled` is false"
+        ),
+        "{messages:?}"
+    );
+}

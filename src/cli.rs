@@ -263,20 +263,24 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     for report in &reports {
         print_findings(&mut stderr, report, color_messages)?;
     }
-    let summary = Summary::of(&reports);
+    let summary = Summary::of(&reports, &discovery.errors);
     let mode = match (args.write, args.check) {
         (true, _) => Mode::Write,
         (_, true) => Mode::Check,
         _ => Mode::DryRun,
     };
-    writeln!(
-        stderr,
-        "{}",
-        summary_line(&summary, mode, discovery.errors.len())
-    )?;
+    writeln!(stderr, "{}", summary_line(&summary, mode))?;
 
     let mut stdout = io::stdout().lock();
-    let report = || Report::new(mode, catalog_names(&args.catalog), &catalog, &reports);
+    let report = || {
+        Report::new(
+            mode,
+            catalog_names(&args.catalog),
+            &catalog,
+            &reports,
+            &discovery.errors,
+        )
+    };
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&report())?;
@@ -303,15 +307,13 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
 
-    Ok(
-        if summary.files_failed > 0 || !discovery.errors.is_empty() {
-            ExitCode::from(2)
-        } else if args.check && summary.files_changed > 0 {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    Ok(if summary.files_failed > 0 {
+        ExitCode::from(2)
+    } else if args.check && summary.files_changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// A file's findings, one line each, then its totals: `path: 2 changes, 0 errors, 1 warning,
@@ -398,12 +400,12 @@ impl Progress {
     }
 }
 
-fn summary_line(summary: &Summary, mode: Mode, walk_errors: usize) -> String {
+fn summary_line(summary: &Summary, mode: Mode) -> String {
     let changed = match mode {
         Mode::Write => "changed",
         Mode::DryRun | Mode::Check => "would change",
     };
-    let failed = summary.files_failed + walk_errors;
+    let failed = summary.files_failed;
     let findings = &summary.findings;
     format!(
         "hardport: {} scanned, {} {changed} ({}), {failed} failed; findings: {}, {}, {} info",
@@ -416,7 +418,6 @@ fn summary_line(summary: &Summary, mode: Mode, walk_errors: usize) -> String {
     )
 }
 
-/// `1 file`, `2 files`.
 fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(args)?;
     let rows: Vec<[String; 4]> = catalog

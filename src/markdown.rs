@@ -84,7 +84,7 @@ fn checklist(out: &mut String, report: &Report<'_>) {
         .flat_map(|file| file.findings.iter())
         .filter(|finding| !finding.fixed)
         .collect();
-    if failed.is_empty() && open.is_empty() {
+    if failed.is_empty() && open.is_empty() && report.walk_errors.is_empty() {
         out.push_str("Nothing: hardport fixed everything it found.\n\n");
         return;
     }
@@ -97,19 +97,27 @@ fn checklist(out: &mut String, report: &Report<'_>) {
             .iter()
             .filter(|finding| finding.severity == severity)
             .collect();
-        let failures = if severity == Severity::Error {
-            failed.as_slice()
+        let (failures, walk_errors) = if severity == Severity::Error {
+            (failed.as_slice(), report.walk_errors.as_slice())
         } else {
-            &[]
+            (&[][..], &[][..])
         };
-        if findings.is_empty() && failures.is_empty() {
+        if findings.is_empty() && failures.is_empty() && walk_errors.is_empty() {
             continue;
         }
         let _ = writeln!(
             out,
             "#### {heading} ({})\n",
-            findings.len() + failures.len()
+            findings.len() + failures.len() + walk_errors.len()
         );
+        for error in walk_errors {
+            let _ = writeln!(
+                out,
+                "- [ ] {} could not be read: {}",
+                code(&error.path),
+                text(&error.message)
+            );
+        }
         for file in failures {
             if let Some(error) = &file.error {
                 let at = match error.line {

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::diagnostic::Severity;
-use crate::discovery::FileKind;
+use crate::diff::display_path;
+use crate::discovery::{FileKind, WalkError};
 use crate::migrate::{FileReport, Finding};
 use crate::rules::Rule;
 
@@ -35,6 +36,16 @@ pub struct Report<'a> {
     pub sources: Vec<SourceEntry>,
     pub summary: Summary,
     pub files: Vec<FileEntry<'a>>,
+    /// Paths named or reached that could not be walked (missing, unreadable directories); each
+    /// counts in `summary.files_failed`.
+    pub walk_errors: Vec<WalkErrorEntry>,
+}
+
+/// A path the walk could not read.
+#[derive(Debug, Serialize)]
+pub struct WalkErrorEntry {
+    pub path: String,
+    pub message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,9 +112,11 @@ impl FileTotals {
 }
 
 impl Summary {
-    pub fn of(files: &[FileReport]) -> Summary {
+    /// Totals over the files migrated; a path the walk could not read counts as failed.
+    pub fn of(files: &[FileReport], walk_errors: &[WalkError]) -> Summary {
         let mut summary = Summary {
             files_scanned: files.len(),
+            files_failed: walk_errors.len(),
             ..Summary::default()
         };
         for file in files {
@@ -181,6 +194,7 @@ impl<'a> Report<'a> {
         catalogs: Vec<String>,
         catalog: &Catalog,
         reports: &'a [FileReport],
+        walk_errors: &[WalkError],
     ) -> Report<'a> {
         let files: Vec<FileEntry<'a>> = reports.iter().map(FileEntry::from).collect();
         let mut used: Vec<&str> = files
@@ -207,8 +221,15 @@ impl<'a> Report<'a> {
             mode,
             catalogs,
             sources,
-            summary: Summary::of(reports),
+            summary: Summary::of(reports, walk_errors),
             files,
+            walk_errors: walk_errors
+                .iter()
+                .map(|error| WalkErrorEntry {
+                    path: display_path(&error.path),
+                    message: error.message.clone(),
+                })
+                .collect(),
         }
     }
 }

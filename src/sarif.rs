@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::diagnostic::{Severity, message_text};
-use crate::report::{FileEntry, Report};
+use crate::report::Report;
 use crate::rules::Rule;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -175,7 +175,7 @@ pub fn log(report: &Report<'_>) -> Log {
                 message: Text {
                     text: message_text(finding.message, finding.suggestion),
                 },
-                locations: vec![location(file, Some(finding.line))],
+                locations: vec![location(file.path, Some(finding.line))],
                 properties: ResultProperties {
                     fixed: finding.fixed,
                     suggestion: finding.suggestion.map(str::to_owned),
@@ -193,9 +193,16 @@ pub fn log(report: &Report<'_>) -> Log {
                 message: Text {
                     text: error.message.clone(),
                 },
-                locations: vec![location(file, error.line)],
+                locations: vec![location(file.path, error.line)],
             })
         })
+        .chain(report.walk_errors.iter().map(|error| Notification {
+            level: Level::Error,
+            message: Text {
+                text: error.message.clone(),
+            },
+            locations: vec![location(&error.path, None)],
+        }))
         .collect();
     Log {
         schema: SCHEMA,
@@ -218,8 +225,8 @@ pub fn log(report: &Report<'_>) -> Log {
     }
 }
 
-fn location(file: &FileEntry<'_>, line: Option<usize>) -> Location {
-    let (uri, uri_base_id) = artifact_uri(file.path);
+fn location(path: &str, line: Option<usize>) -> Location {
+    let (uri, uri_base_id) = artifact_uri(path);
     Location {
         physical_location: PhysicalLocation {
             artifact_location: ArtifactLocation { uri, uri_base_id },

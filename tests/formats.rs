@@ -469,3 +469,34 @@ fn stderr_has_a_summary_line_per_file_that_agrees_with_the_report() {
     }
     assert!(!err.contains('\r'), "no progress bar off a terminal");
 }
+
+/// A path that cannot be walked fails the run in every format, not only on stderr.
+#[test]
+fn a_path_that_cannot_be_walked_is_in_every_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = hardport(dir.path(), &["migrate", "missing-dir", "--format", "json"]);
+    assert_eq!(code(&json), 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("json");
+    assert_eq!(report["summary"]["files_failed"], 1);
+    assert_eq!(report["walk_errors"][0]["path"], "missing-dir");
+    assert_eq!(schema_errors(&report), "", "the report matches its schema");
+    let sarif = hardport(dir.path(), &["migrate", "missing-dir", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_str(&stdout(&sarif)).expect("sarif");
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+            ["uri"],
+        "missing-dir"
+    );
+    let markdown = hardport(
+        dir.path(),
+        &["migrate", "missing-dir", "--format", "markdown"],
+    );
+    let body = stdout(&markdown);
+    assert!(body.contains("`missing-dir` could not be read"), "{body}");
+    assert!(
+        !body.contains("Nothing: hardport fixed everything"),
+        "{body}"
+    );
+}

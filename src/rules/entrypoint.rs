@@ -74,8 +74,6 @@ use crate::rules::dev_variant::stage_label;
 use crate::rules::{Rule, SHELLS, basename};
 use crate::stages::{Base, CommandLine, Lineage, Migration, StageModel, View};
 
-/// Shells: an exec-form command that runs one of these needs a shell in the image.
-
 /// Init programs that run their arguments; the program they start follows their options.
 const WRAPPERS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit"];
 

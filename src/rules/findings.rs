@@ -237,8 +237,6 @@ const MANAGERS: [&str; 8] = [
     "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "tdnf",
 ];
 
-/// Shells whose script a heredoc or `-c` argument is.
-
 /// One call of a package manager: the command as written (its basename) and its subcommand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Call {

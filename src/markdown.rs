@@ -11,9 +11,54 @@ use std::fmt::Write as _;
 use crate::diagnostic::Severity;
 use crate::report::{FileEntry, FindingEntry, Mode, Report};
 
-/// GitHub refuses a pull-request body over 65,536 characters; patches that would push the body
-/// past this budget are left out (and named), so the rest still fits.
+/// GitHub refuses a pull-request body over 65,536 characters. Each part may fill the body up
+/// to its own mark and no further; what does not fit is counted and said, so the whole body
+/// always fits, with room to spare for the line that says so.
 const BODY_BUDGET: usize = 60_000;
+/// How far the table of rewritten images may fill the body.
+const TABLE_BUDGET: usize = 20_000;
+/// How far the checklist may fill the body.
+const CHECKLIST_BUDGET: usize = 45_000;
+/// How long the footer's list of sources may be.
+const SOURCES_BUDGET: usize = 6_000;
+/// How many patches left out are named; the rest are counted.
+const NAMED_LEFT_OUT: usize = 10;
+
+/// Lines written to the body while it stays within a mark; the lines past it are counted.
+struct Bounded<'o> {
+    out: &'o mut String,
+    limit: usize,
+    left_out: usize,
+}
+
+impl<'o> Bounded<'o> {
+    fn new(out: &'o mut String, limit: usize) -> Self {
+        Bounded {
+            out,
+            limit,
+            left_out: 0,
+        }
+    }
+
+    fn push(&mut self, line: &str) {
+        if self.out.len() + line.len() > self.limit {
+            self.left_out += 1;
+        } else {
+            self.out.push_str(line);
+        }
+    }
+
+    /// Says how many `what` did not fit, if any.
+    fn finish(self, what: &str) {
+        if self.left_out > 0 {
+            let _ = writeln!(
+                self.out,
+                "\n*{} {what} not listed, to keep this text within GitHub's size limit: see the JSON report (`hardport migrate --format json`).*",
+                self.left_out
+            );
+        }
+    }
+}
 
 /// The pull-request body for `report`.
 pub fn render(report: &Report<'_>) -> String {
@@ -57,15 +102,16 @@ fn migrated(out: &mut String, report: &Report<'_>) {
         return;
     }
     out.push_str("| File | Image before | → | Image after |\n| --- | --- | --- | --- |\n");
+    let mut table = Bounded::new(out, TABLE_BUDGET);
     for (path, image) in rows {
-        let _ = writeln!(
-            out,
-            "| {} | {} | → | {} |",
+        table.push(&format!(
+            "| {} | {} | → | {} |\n",
             cell(&code(&format!("{path}:{}", image.line))),
             cell(&code(image.before)),
             cell(&code(image.after)),
-        );
+        ));
     }
+    table.finish("more rewritten images");
     out.push('\n');
 }
 
@@ -110,13 +156,13 @@ fn checklist(out: &mut String, report: &Report<'_>) {
             "#### {heading} ({})\n",
             findings.len() + failures.len() + walk_errors.len()
         );
+        let mut items = Bounded::new(out, CHECKLIST_BUDGET);
         for error in walk_errors {
-            let _ = writeln!(
-                out,
-                "- [ ] {} could not be read: {}",
+            items.push(&format!(
+                "- [ ] {} could not be read: {}\n",
                 code(&error.path),
                 text(&error.message)
-            );
+            ));
         }
         for file in failures {
             if let Some(error) = &file.error {
@@ -124,27 +170,27 @@ fn checklist(out: &mut String, report: &Report<'_>) {
                     Some(line) => format!("{}:{line}", file.path),
                     None => file.path.to_owned(),
                 };
-                let _ = writeln!(
-                    out,
-                    "- [ ] {} could not be migrated: {}",
+                items.push(&format!(
+                    "- [ ] {} could not be migrated: {}\n",
                     code(&at),
                     text(&error.message)
-                );
+                ));
             }
         }
         for finding in findings {
-            let _ = write!(
-                out,
+            let mut item = format!(
                 "- [ ] {} {}: {}",
                 code(&format!("{}:{}", finding.path, finding.line)),
                 code(finding.rule.code()),
                 text(finding.message)
             );
             if let Some(suggestion) = finding.suggestion {
-                let _ = write!(out, " — *suggestion:* {}", text(suggestion));
+                let _ = write!(item, " — *suggestion:* {}", text(suggestion));
             }
-            out.push('\n');
+            item.push('\n');
+            items.push(&item);
         }
+        items.finish("more items");
         out.push('\n');
     }
 }
@@ -177,10 +223,18 @@ fn patches(out: &mut String, report: &Report<'_>, reserved: usize) {
         }
     }
     if !left_out.is_empty() {
-        let names: Vec<String> = left_out.iter().map(|path| code(path)).collect();
+        let mut names: Vec<String> = left_out
+            .iter()
+            .take(NAMED_LEFT_OUT)
+            .map(|path| code(path))
+            .collect();
+        if left_out.len() > NAMED_LEFT_OUT {
+            names.push(format!("{} more", left_out.len() - NAMED_LEFT_OUT));
+        }
         let _ = writeln!(
             out,
-            "Not shown, to keep this text within GitHub's size limit: the patch of {}. Run `hardport migrate` to see it.\n",
+            "Not shown, to keep this text within GitHub's size limit: the patch of {} ({}). Run `hardport migrate` to see it.\n",
+            counted(left_out.len(), "file"),
             names.join(", ")
         );
     }
@@ -210,15 +264,16 @@ fn footer(report: &Report<'_>) -> String {
             out,
             "\n<details>\n<summary>Sources of the image facts used ({entries})</summary>\n"
         );
+        let mut sources = Bounded::new(&mut out, SOURCES_BUDGET);
         for source in &report.sources {
-            let _ = writeln!(
-                out,
-                "- {} ({}): {}",
+            sources.push(&format!(
+                "- {} ({}): {}\n",
                 code(&source.entry),
                 code(&source.catalog),
                 text(&source.source)
-            );
+            ));
         }
+        sources.finish("more sources");
         out.push_str("\n</details>\n");
     }
     out

@@ -100,7 +100,8 @@ fn every_corpus_dockerfile_migrates_reparses_and_is_stable() {
             problems.push(format!("{path}: unexpected per-file error"));
         }
     }
-    for path in expected.keys() {
+    // The list also holds the values files the whole-corpus CLI test expects to fail.
+    for path in expected.keys().filter(|path| files.contains(path)) {
         if !failed.contains(path) {
             problems.push(format!(
                 "{path}: listed as failing but now migrates; update the expectations"

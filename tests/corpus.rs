@@ -4,19 +4,18 @@
 //! files that must fail are listed with reasons in `tests/fixtures/corpus-expected-errors.tsv`;
 //! a new failure, or a listed file that stops failing, fails the test.
 
+mod common;
+
+use common::corpus_dir;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hardport::catalog::Catalog;
 use hardport::discovery::FileKind;
 use hardport::dockerfile;
 use hardport::migrate::{FileError, migrate_text};
 use hardport::rules::Context;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    dir.join("INDEX.tsv").is_file().then_some(dir)
-}
 
 /// Corpus paths of one kind, from its INDEX.tsv (`path<TAB>kind<TAB>size`).
 fn corpus_files(dir: &Path, kind: &str) -> Vec<String> {

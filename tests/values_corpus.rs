@@ -16,6 +16,8 @@
 
 mod common;
 
+use common::corpus_dir;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -63,13 +65,6 @@ impl Migrated {
 struct Corpus {
     catalog: Catalog,
     files: Vec<Migrated>,
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARDPORT_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    dir.join("INDEX.tsv").is_file().then_some(dir)
 }
 
 /// Every values file of the corpus, migrated once for all tests of this file.

@@ -25,7 +25,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{code, git, hardport, read_tree, stderr, stdout};
+use common::{code, corpus_dir, git, hardport, read_tree, stderr, stdout};
 use regex::Regex;
 
 /// The modes the copies' files get in turn.
@@ -33,13 +33,6 @@ const MODES: [u32; 3] = [0o644, 0o755, 0o640];
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARDPORT_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../shared/corpus"));
-    dir.join("INDEX.tsv").is_file().then_some(dir)
 }
 
 /// What a corpus file is, as INDEX.tsv says.

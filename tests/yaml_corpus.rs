@@ -14,7 +14,9 @@
 //! - truncated and byte-flipped variants of some files make `parse` return, never panic, and
 //!   the variants it accepts pass the same range checks.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::corpus_dir;
 
 use hardport::diagnostic::{Edit, Fix};
 use hardport::fix::apply_fixes;
@@ -22,13 +24,6 @@ use hardport::yaml::{self, Document, Layout, NewValue, Node, NodeKind, ScalarSty
 
 /// Files Helm itself would reject, with the reason; none of the corpus is.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[];
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HARDPORT_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    dir.join("INDEX.tsv").is_file().then_some(dir)
-}
 
 /// The helm-values files of the corpus, as (path, text).
 fn values_files() -> Option<Vec<(String, String)>> {

@@ -6,6 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The shared corpus of real files (`../shared/corpus`, or `$HARDPORT_CORPUS_DIR`), when present.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("HARDPORT_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    dir.join("INDEX.tsv").is_file().then_some(dir)
+}
+
 /// The fixture repositories under `testdata/`, sorted by name.
 pub fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");

@@ -238,6 +238,7 @@ fn a_ten_megabyte_line_is_over_the_default_limit_and_migrates_under_a_raised_one
     assert_has(&stderr(&bad), "`8 MB` is not a size");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_billion_laughs_values_file_migrates_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("tempdir");

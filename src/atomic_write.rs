@@ -6,7 +6,7 @@
 //! system can), so the rename itself survives a power loss. If anything fails before the
 //! rename, the temporary file is removed and the original is untouched.
 //!
-//! Before writing, [`write`] refuses what a careful person would not overwrite: a read-only
+//! Before writing, [`write()`] refuses what a careful person would not overwrite: a read-only
 //! file, a file this user may not write, a file that changed since it was read (an editor saved
 //! it during the run), and a file that lies, through a symbolic link, outside the paths the run
 //! was given ([`WriteScope`]). A symbolic link inside them is written through: its target gets

@@ -264,17 +264,9 @@ pub enum WriteMode<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct FileOptions<'a> {
     pub mode: WriteMode<'a>,
-    /// Files larger than this many bytes are reported, not read.
+    /// Files larger than this many bytes are reported, not read
+    /// ([`input::DEFAULT_MAX_FILE_SIZE`] unless the user says otherwise).
     pub max_file_size: u64,
-}
-
-impl Default for FileOptions<'_> {
-    fn default() -> Self {
-        FileOptions {
-            mode: WriteMode::DryRun,
-            max_file_size: input::DEFAULT_MAX_FILE_SIZE,
-        }
-    }
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,

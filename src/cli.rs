@@ -3,11 +3,12 @@
 //! stdout carries only the product (the patch, the JSON report, catalog listings) so it can be
 //! redirected into `git apply`; everything meant for a person goes to stderr. Exit codes:
 //! 0 success, 1 `--check` found pending changes, 2 usage error, bad catalog, or a file that could
-//! not be read, parsed or written.
+//! not be read, parsed or written, 130 interrupted (SIGINT, SIGTERM or SIGHUP).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -15,12 +16,15 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use hardport::atomic_write::{self, WriteScope};
 use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, check_file};
 use hardport::color::{self, Stream, When};
 use hardport::diagnostic::Severity;
+use hardport::diff::display_path;
 use hardport::discovery::discover;
+use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::markdown::{self, counted};
-use hardport::migrate::{FileReport, WriteMode, process_file};
+use hardport::migrate::{FileOptions, FileReport, WriteMode, process_file};
 use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
 use hardport::sarif;
@@ -77,6 +81,10 @@ struct MigrateArgs {
     /// is set; a piped patch is never coloured.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Files larger than this are reported and left untouched: bytes, or K, M, G (binary
+    /// multiples: 8M = 8 MiB).
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_FILE_SIZE, value_parser = parse_size)]
+    max_file_size: u64,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -231,21 +239,48 @@ fn catalog_names(args: &CatalogArgs) -> Vec<String> {
         .collect()
 }
 
+/// The exit code of a run stopped by a signal: 128 + SIGINT, as shells report Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Set by the first SIGINT, SIGTERM or SIGHUP: the run stops before its next file.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Make SIGINT, SIGTERM and SIGHUP stop the run between files instead of killing it, so no
+/// file is left half-processed and no temporary file is left behind. The handler runs on its
+/// own thread (not in signal context), so it may wait and print. A second signal stops at once,
+/// though never while a file is being replaced: it waits for the write in progress.
+fn stop_on_signals() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            let _paused = atomic_write::pause_writes();
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("hardport: interrupted; stopping after the current file (again to stop now)");
+    })
+    .context("cannot install the handler for Ctrl-C")
+}
+
 fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(&args.catalog)?;
     let context = Context::new(&catalog);
-    let write_mode = if args.write {
-        WriteMode::Write
-    } else {
-        WriteMode::DryRun
+    let scope = WriteScope::of(&args.paths);
+    let options = FileOptions {
+        mode: if args.write {
+            WriteMode::Write(&scope)
+        } else {
+            WriteMode::DryRun
+        },
+        max_file_size: args.max_file_size,
     };
+    stop_on_signals()?;
     let discovery = discover(&args.paths);
     let mut progress = Progress::new(discovery.files.len());
     let reports: Vec<FileReport> = discovery
         .files
         .iter()
+        .take_while(|_| !INTERRUPTED.load(Ordering::SeqCst))
         .map(|file| {
-            let report = process_file(file, context, write_mode);
+            let report = process_file(file, context, options);
             progress.advance(&report.display_path);
             report
         })
@@ -258,7 +293,12 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let color_messages = color::enabled(when, Stream::Messages, io::stderr().is_terminal(), var);
     let mut stderr = io::stderr().lock();
     for error in &discovery.errors {
-        writeln!(stderr, "{}: error: {}", error.path.display(), error.message)?;
+        writeln!(
+            stderr,
+            "{}: error: {}",
+            display_path(&error.path),
+            error.message
+        )?;
     }
     for report in &reports {
         print_findings(&mut stderr, report, color_messages)?;
@@ -270,6 +310,15 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         _ => Mode::DryRun,
     };
     writeln!(stderr, "{}", summary_line(&summary, mode))?;
+    let interrupted = reports.len() < discovery.files.len();
+    if interrupted {
+        writeln!(
+            stderr,
+            "hardport: interrupted after {} of {} files; the others were not read",
+            reports.len(),
+            discovery.files.len()
+        )?;
+    }
 
     let mut stdout = io::stdout().lock();
     let report = || {
@@ -307,7 +356,9 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
 
-    Ok(if summary.files_failed > 0 {
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if summary.files_failed > 0 {
         ExitCode::from(2)
     } else if args.check && summary.files_changed > 0 {
         ExitCode::from(1)

@@ -125,16 +125,33 @@ fn walk(
     }
 }
 
+/// The path an error is about, and the error without that path repeated in it: the operating
+/// system's words when there are some ("Permission denied (os error 13)").
 fn walk_error(root: &Path, error: &ignore::Error) -> WalkError {
-    let path = match error {
-        ignore::Error::WithPath { path, .. } => path.clone(),
+    let (path, inner) = match error {
+        ignore::Error::WithPath { path, err } => (path.clone(), err.as_ref()),
         ignore::Error::WithDepth { err, .. } => return walk_error(root, err),
-        _ => root.to_path_buf(),
+        _ => (root.to_path_buf(), error),
     };
-    WalkError {
-        path,
-        message: error.to_string(),
+    let message = match inner.io_error() {
+        Some(io) => innermost(io).to_string(),
+        None => inner.to_string(),
+    };
+    WalkError { path, message }
+}
+
+/// The deepest I/O error in `error`'s chain of sources: the walker wraps the operating system's
+/// error in ones that repeat the path.
+fn innermost(error: &std::io::Error) -> &std::io::Error {
+    let mut deepest = error;
+    let mut source = error.get_ref().and_then(|inner| inner.source());
+    while let Some(next) = source {
+        if let Some(io) = next.downcast_ref::<std::io::Error>() {
+            deepest = io;
+        }
+        source = next.source();
     }
+    deepest
 }
 
 /// The kind of a file named explicitly: by name, else YAML as Helm values, else Dockerfile.
@@ -279,6 +296,31 @@ mod tests {
         );
         assert_eq!(found.errors.len(), 1);
         assert_eq!(found.errors[0].path, missing);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_directory_is_an_error_naming_it_and_the_walk_goes_on() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        touch(&dir.path().join("a/Dockerfile"));
+        touch(&dir.path().join("sealed/Dockerfile"));
+        let sealed = dir.path().join("sealed");
+        std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+        let found = discover(&[dir.path().to_path_buf()]);
+        std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        if found.files.len() == 2 {
+            eprintln!("skipped: this user bypasses file permissions (root)");
+            return;
+        }
+        assert_eq!(found.files.len(), 1);
+        assert_eq!(
+            found.errors,
+            [WalkError {
+                path: sealed,
+                message: "Permission denied (os error 13)".into()
+            }]
+        );
     }
 
     #[cfg(unix)]

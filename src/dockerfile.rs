@@ -38,11 +38,30 @@ pub struct ParseError {
 /// Parse `text` as a Dockerfile.
 pub fn parse(text: &str) -> Result<Dockerfile<'_>, ParseError> {
     let bom_len = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    let ast = parse_dockerfile::parse(&text[bom_len..]).map_err(|error| ParseError {
-        line: Some(error.line()).filter(|&line| line > 0),
-        message: error.to_string(),
+    let ast = parse_dockerfile::parse(&text[bom_len..]).map_err(|error| match emptiness(text) {
+        Some(message) => ParseError {
+            line: None,
+            message: message.into(),
+        },
+        None => ParseError {
+            line: Some(error.line()).filter(|&line| line > 0),
+            message: error.to_string(),
+        },
     })?;
     Ok(Dockerfile { text, bom_len, ast })
+}
+
+/// Why a text holds no instruction at all, when it holds none: Docker refuses to build such a
+/// file, so it is an error, named plainly rather than as a missing `FROM`.
+fn emptiness(text: &str) -> Option<&'static str> {
+    let mut lines = text.trim_start_matches(BOM).lines().map(str::trim);
+    if text.trim_start_matches(BOM).trim().is_empty() {
+        Some("no instructions (the file is empty)")
+    } else if lines.all(|line| line.is_empty() || line.starts_with('#')) {
+        Some("no instructions (only comments and blank lines)")
+    } else {
+        None
+    }
 }
 
 /// A piece of the source whose bytes are exactly its value, so it can be replaced in place.
@@ -647,6 +666,24 @@ mod tests {
         let images = from_images(text);
         assert_eq!(images.len(), 1);
         assert_eq!(&text[images[0].1.clone()], "nginx:1.27");
+    }
+
+    #[test]
+    fn a_file_without_instructions_is_named_empty_or_only_comments() {
+        for (text, message) in [
+            ("", "no instructions (the file is empty)"),
+            ("\u{feff}\n  \r\n", "no instructions (the file is empty)"),
+            (
+                "# syntax=docker/dockerfile:1\n\n  # FROM node\n",
+                "no instructions (only comments and blank lines)",
+            ),
+        ] {
+            let error = parse(text).expect_err("no instructions");
+            assert_eq!((error.line, error.message.as_str()), (None, message));
+        }
+        // A missing FROM before a real instruction is the parser's own error.
+        let error = parse("# c\nRUN x\n").expect_err("no FROM");
+        assert!(!error.message.contains("no instructions"), "{error}");
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! return [`diagnostic::Diagnostic`]s with edits, [`fix`] applies the edits, [`migrate`] runs the
 //! fix loop per file and [`diff`] renders the patch. [`report`] gathers a run into the model
 //! the JSON report is, which [`markdown`] and [`sarif`] render; [`color`] colours the patch for a
-//! terminal. The library never prints; the `hardport` binary is a thin command line over it.
+//! terminal. [`input`] reads files that may hold anything, and [`atomic_write`] replaces them
+//! whole or not at all. The library never prints; the `hardport` binary is a thin command line
+//! over it.
 
 pub mod atomic_write;
 pub mod catalog;
@@ -17,6 +19,7 @@ pub mod dockerfile;
 pub mod fix;
 pub mod helm;
 pub mod image_ref;
+pub mod input;
 pub mod line_index;
 pub mod markdown;
 pub mod migrate;

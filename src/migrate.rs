@@ -7,12 +7,14 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::atomic_write::{self, WriteScope};
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
 use crate::fix::{apply_fixes, splice, trace_back};
 use crate::helm::chart::Chart;
+use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
 use crate::rules::{self, Context, Rule};
 use crate::yaml;
@@ -72,10 +74,9 @@ pub struct Migration {
 /// Why one file could not be migrated. The file is left untouched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
-    #[error("cannot read: {0}")]
-    Read(String),
-    #[error("not UTF-8 text; left untouched")]
-    NotUtf8,
+    /// Not read as text: unreadable, too large, binary, not UTF-8.
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("cannot parse as {}: {message}", what.describe())]
     Parse {
         what: FileKind,
@@ -84,7 +85,7 @@ pub enum FileError {
     },
     #[error("internal error, file left untouched: {0}")]
     Internal(String),
-    #[error("cannot write: {0}")]
+    #[error("cannot write: {0}; left untouched")]
     Write(String),
 }
 
@@ -93,6 +94,7 @@ impl FileError {
     pub fn line(&self) -> Option<usize> {
         match self {
             FileError::Parse { line, .. } => *line,
+            FileError::Input(error) => error.line(),
             _ => None,
         }
     }
@@ -250,12 +252,21 @@ fn rule_list(findings: &[Finding]) -> String {
 }
 
 /// Whether to write the migrated text back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
+#[derive(Debug, Clone, Copy)]
+pub enum WriteMode<'a> {
     /// Compute the patch only.
     DryRun,
-    /// Replace changed files in place, atomically.
-    Write,
+    /// Replace changed files in place, atomically, where the scope allows.
+    Write(&'a WriteScope),
+}
+
+/// How [`process_file`] reads and writes a file, beyond migrating its text.
+#[derive(Debug, Clone, Copy)]
+pub struct FileOptions<'a> {
+    pub mode: WriteMode<'a>,
+    /// Files larger than this many bytes are reported, not read
+    /// ([`input::DEFAULT_MAX_FILE_SIZE`] unless the user says otherwise).
+    pub max_file_size: u64,
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
@@ -278,9 +289,13 @@ pub struct FileChanges {
 }
 
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
-pub fn process_file(file: &SourceFile, context: Context<'_>, mode: WriteMode) -> FileReport {
+pub fn process_file(
+    file: &SourceFile,
+    context: Context<'_>,
+    options: FileOptions<'_>,
+) -> FileReport {
     let display_path = display_path(&file.path);
-    let outcome = migrate_file(&file.path, file.kind, &display_path, context, mode);
+    let outcome = migrate_file(&file.path, file.kind, &display_path, context, options);
     FileReport {
         path: file.path.clone(),
         display_path,
@@ -294,10 +309,9 @@ fn migrate_file(
     kind: FileKind,
     display_path: &str,
     context: Context<'_>,
-    mode: WriteMode,
+    options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
-    let bytes = std::fs::read(path).map_err(|error| FileError::Read(error.to_string()))?;
-    let original = String::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+    let original = input::read_text(path, options.max_file_size)?;
     let chart = match kind {
         FileKind::HelmValues => chart_of(path),
         FileKind::Dockerfile => Ok(None),
@@ -327,8 +341,8 @@ fn migrate_file(
             patch: None,
         });
     }
-    if mode == WriteMode::Write {
-        crate::atomic_write::write(path, migration.text.as_bytes())
+    if let WriteMode::Write(scope) = options.mode {
+        atomic_write::write(path, original.as_bytes(), migration.text.as_bytes(), scope)
             .map_err(|error| FileError::Write(error.to_string()))?;
     }
     Ok(FileChanges {
@@ -491,7 +505,40 @@ mod tests {
             })
         };
         let error = fix_loop("old", breaks).expect_err("breaks");
-        assert!(matches!(error, FileError::Internal(message) if message.contains("unparsable")));
+        assert!(
+            matches!(&error, FileError::Internal(message)
+                if message.contains("unparsable") && message.contains("rules applied: base-image")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn values_nested_to_the_depth_limit_migrate_on_a_small_stack() {
+        // 999 sequences and the mapping inside them: the YAML layer's limit of 1000 levels.
+        let text = format!("{}image: nginx:1.27\n", "- ".repeat(999));
+        // Every walk of the tree (rules, paths, drop) recurses per level: prove they fit in a
+        // 2 MiB stack, the default of a spawned thread, in an unoptimised build.
+        let migrated = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let catalog = crate::catalog::Catalog::embedded().expect("catalog");
+                migrate_text(FileKind::HelmValues, &text, Context::new(&catalog))
+                    .map(|migration| migration.text)
+            })
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        let text = migrated.expect("migrates");
+        assert!(
+            text.ends_with("image: reg.mini.dev/nginx:1.27\n"),
+            "{}",
+            &text[text.len().saturating_sub(80)..]
+        );
+        let past = format!("{}image: nginx:1.27\n", "- ".repeat(1000));
+        let catalog = crate::catalog::Catalog::embedded().expect("catalog");
+        let error = migrate_text(FileKind::HelmValues, &past, Context::new(&catalog))
+            .expect_err("too deep");
+        assert!(error.to_string().contains("nested more than"), "{error}");
     }
 
     #[test]

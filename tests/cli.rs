@@ -124,7 +124,7 @@ fn non_utf8_and_missing_paths_are_per_file_errors() {
     let output = hardport(dir.path(), &["migrate", ".", "missing-dir"]);
     assert_eq!(code(&output), 2);
     let err = stderr(&output);
-    assert!(err.contains("Dockerfile: error: not UTF-8"), "{err}");
+    assert!(err.contains("Dockerfile:2: error: not UTF-8"), "{err}");
     assert!(err.contains("missing-dir: error:"), "{err}");
     assert!(stdout(&output).contains("+FROM reg.mini.dev/node:20"));
 }

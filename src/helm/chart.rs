@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 
 use crate::diff::display_path;
+use crate::input;
 
 /// The file name Helm reads a chart's metadata from.
 pub const CHART_FILE: &str = "Chart.yaml";
@@ -17,6 +18,10 @@ pub const CHART_FILE: &str = "Chart.yaml";
 /// Template files larger than this are not read: no real template is near it, and the
 /// check that uses them only decides whether a block is inserted or reported.
 const MAX_TEMPLATE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A `Chart.yaml` larger than this is not read (a `chart-metadata` warning): real ones are a
+/// few KB (the largest in the shared corpus is under 3 KB).
+const MAX_CHART_BYTES: u64 = 1024 * 1024;
 
 /// The parts of a chart the Helm values rules consult.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,13 +52,13 @@ impl Chart {
     /// Reads the chart in `dir`: `None` when the directory holds no `Chart.yaml`.
     pub fn load(dir: &Path) -> Result<Option<Chart>, ChartError> {
         let path = dir.join(CHART_FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match input::read_text(&path, MAX_CHART_BYTES) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(_) if !path.exists() => return Ok(None),
             Err(error) => {
                 return Err(ChartError {
                     path: display_path(&path),
-                    line: None,
+                    line: error.line(),
                     message: error.to_string(),
                 });
             }
@@ -222,5 +227,34 @@ mod tests {
         std::fs::write(dir.path().join(CHART_FILE), "name: [\n").unwrap();
         let error = Chart::load(dir.path()).unwrap_err();
         assert!(error.to_string().contains("Chart.yaml"));
+    }
+
+    #[test]
+    fn an_oversized_or_binary_chart_yaml_is_an_error_not_a_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CHART_FILE);
+        std::fs::write(&path, "name: x\n".repeat(MAX_CHART_BYTES as usize)).unwrap();
+        let error = Chart::load(dir.path()).unwrap_err();
+        assert!(error.message.contains("size limit"), "{error}");
+        std::fs::write(&path, b"name: x\n\0\n").unwrap();
+        let error = Chart::load(dir.path()).unwrap_err();
+        assert_eq!(error.line, Some(2), "{error}");
+    }
+
+    #[test]
+    fn a_chart_yaml_of_expanding_aliases_is_refused_quickly() {
+        // Nine levels of nine aliases: 9^9 (387 million) strings if the aliases were expanded.
+        let mut text =
+            String::from("name: x\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for level in 1..10 {
+            let refs = vec![format!("*a{}", level - 1); 9].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CHART_FILE), text).unwrap();
+        let started = std::time::Instant::now();
+        let error = Chart::load(dir.path()).unwrap_err();
+        assert!(error.message.contains("repetition limit"), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -1,5 +1,6 @@
 //! Builds the node tree from `saphyr-parser` events, fixing their spans against the text.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
@@ -24,7 +25,16 @@ pub(super) enum Failure {
         offset: usize,
         message: &'static str,
     },
+    /// A collection opened inside [`MAX_DEPTH`] others.
+    TooDeep { offset: usize },
 }
+
+/// How deeply collections may nest. The tree is walked recursively (by the rules, by `Drop`),
+/// so an unbounded depth would let a small file (`- - - - …` is 2 bytes a level) overflow the
+/// stack. Real values files nest a dozen levels deep; Helm's own parser stops at 10 000 levels;
+/// the whole pipeline, unoptimised, overflows a 2 MiB thread stack between 6 000 and 12 000
+/// (measured), so 1 000 leaves it six times the room it needs.
+pub(super) const MAX_DEPTH: usize = 1000;
 
 impl Failure {
     pub(super) fn into_yaml_error(self, text: &str) -> YamlError {
@@ -36,6 +46,10 @@ impl Failure {
             Failure::Span { offset, message } => YamlError {
                 line: Some(LineIndex::new(text).line(offset)),
                 message: format!("unexpected YAML layout: {message}"),
+            },
+            Failure::TooDeep { offset } => YamlError {
+                line: Some(LineIndex::new(text).line(offset)),
+                message: format!("collections nested more than {MAX_DEPTH} levels deep"),
             },
         }
     }
@@ -55,6 +69,7 @@ pub(super) fn build(
         open: Vec::new(),
         root: None,
         documents: Vec::new(),
+        anchors: HashMap::new(),
         cursor: 0,
         flow_depth: 0,
     };
@@ -72,6 +87,8 @@ struct Builder<'t, 'o> {
     open: Vec<Open>,
     root: Option<Node>,
     documents: Vec<Document>,
+    /// The anchors of the document being read: name → where each `&name` starts, in order.
+    anchors: HashMap<String, Vec<usize>>,
     /// The end of the last token read: where a block scalar's header is searched from.
     cursor: usize,
     /// How many of the open collections are flow collections.
@@ -137,12 +154,14 @@ impl Builder<'_, '_> {
             }
             Event::DocumentEnd => {
                 self.cursor = self.cursor.max(span.end);
+                let anchors = std::mem::take(&mut self.anchors);
                 if let Some(root) = self.root.take() {
-                    self.documents.push(Document { root });
+                    self.documents.push(Document { root, anchors });
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let head = self.head(span.start, anchor != 0 || tag.is_some())?;
+                self.note_anchor(&head);
                 let node = self.scalar(value.into_owned(), style, head, span)?;
                 self.attach(node);
             }
@@ -204,6 +223,15 @@ impl Builder<'_, '_> {
             });
         }
         Ok(head)
+    }
+
+    fn note_anchor(&mut self, head: &Head) {
+        if let Some(anchor) = &head.anchor {
+            self.anchors
+                .entry(anchor.text.clone())
+                .or_default()
+                .push(anchor.range.start);
+        }
     }
 
     fn scalar(
@@ -314,7 +342,11 @@ impl Builder<'_, '_> {
         has_properties: bool,
         mapping: bool,
     ) -> Result<(), Failure> {
+        if self.open.len() >= MAX_DEPTH {
+            return Err(Failure::TooDeep { offset: span.start });
+        }
         let head = self.head(span.start, has_properties)?;
+        self.note_anchor(&head);
         let content = if has_properties {
             scan::skip_trivia(self.text, head.end)
         } else {

@@ -50,6 +50,7 @@ mod scan;
 mod tests;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -80,6 +81,9 @@ pub struct Stream<'a> {
 pub struct Document {
     /// The document's content; an empty document has an empty plain scalar.
     pub root: Node,
+    /// Where each anchor name is defined (the offsets of its `&name`s, in order), so that an
+    /// alias resolves without a walk of the whole tree: a file of many aliases stays linear.
+    anchors: HashMap<String, Vec<usize>>,
 }
 
 /// A node with where it stands in the original text.
@@ -272,21 +276,18 @@ impl Document {
 
     /// The node an alias refers to: the last node anchored with its name before it. Read
     /// values through it; edit that node, never the alias.
+    ///
+    /// The tree keeps an alias as a reference, never as a copy of what it names, so a file of
+    /// aliases of aliases (a "billion laughs") costs its own size; this lookup is a descent to
+    /// the anchor's offset, a binary search per level.
     pub fn resolve_alias(&self, alias: &Node) -> Option<&Node> {
         let NodeKind::Alias(Alias { name }) = &alias.kind else {
             return None;
         };
-        let mut target = None;
-        self.root.each_node(&mut |node| {
-            let named = node
-                .anchor
-                .as_ref()
-                .is_some_and(|anchor| &anchor.text == name);
-            if named && node.range.start < alias.range.start {
-                target = Some(node);
-            }
-        });
-        target
+        let starts = self.anchors.get(name)?;
+        let before = starts.partition_point(|&start| start < alias.range.start);
+        let anchor = *starts.get(before.checked_sub(1)?)?;
+        self.root.anchored_at(anchor)
     }
 }
 
@@ -444,6 +445,35 @@ impl Node {
         }
         for item in self.items() {
             item.each_node(visit);
+        }
+    }
+
+    /// The node at or below this one whose anchor starts at `offset`: children are in
+    /// document order with disjoint ranges, so each level is a binary search.
+    fn anchored_at(&self, offset: usize) -> Option<&Node> {
+        let mut node = self;
+        loop {
+            if node
+                .anchor
+                .as_ref()
+                .is_some_and(|anchor| anchor.range.start == offset)
+            {
+                return Some(node);
+            }
+            let contains = |child: &Node| child.full_range().contains(&offset);
+            node = if let Some(mapping) = node.as_mapping() {
+                let at = mapping
+                    .entries
+                    .partition_point(|entry| entry.range().end <= offset);
+                let entry = mapping.entries.get(at)?;
+                [&entry.key, &entry.value]
+                    .into_iter()
+                    .find(|child| contains(child))?
+            } else {
+                let items = node.items();
+                let at = items.partition_point(|item| item.full_range().end <= offset);
+                items.get(at).filter(|item| contains(item))?
+            };
         }
     }
 }

@@ -771,3 +771,139 @@ fn a_lone_carriage_return_breaks_lines_too() {
         "a:\r  b: 1\r  d: 3\rc: 2\r"
     );
 }
+
+#[test]
+fn nesting_is_read_to_the_depth_limit_and_refused_past_it() {
+    // `- ` opens a block sequence per level: two bytes a level, no indentation needed.
+    let at_limit = format!("{}x\n", "- ".repeat(build::MAX_DEPTH));
+    let stream = parse(&at_limit).unwrap();
+    let mut depth = 0;
+    let mut node = root(&stream);
+    while let Some(item) = node.items().first() {
+        depth += 1;
+        node = item;
+    }
+    assert_eq!((depth, node.value()), (build::MAX_DEPTH, Some("x")));
+
+    let past = format!("a: 1\nb:\n{}x\n", "- ".repeat(build::MAX_DEPTH));
+    let error = parse(&past).unwrap_err();
+    assert_eq!(error.line, Some(3));
+    assert!(error.message.contains("nested more than 1000"), "{error}");
+
+    // Flow collections stop earlier, in the parser itself.
+    let flow = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(parse(&flow).unwrap_err().line, Some(1));
+}
+
+/// The anchored node an alias names, found the slow way: every node in document order.
+fn resolve_by_walking<'d>(document: &'d Document, alias: &Node) -> Option<&'d Node> {
+    let NodeKind::Alias(Alias { name }) = &alias.kind else {
+        return None;
+    };
+    let mut target = None;
+    document.root.each_node(&mut |node| {
+        let named = node
+            .anchor
+            .as_ref()
+            .is_some_and(|anchor| &anchor.text == name);
+        if named && node.range.start < alias.range.start {
+            target = Some(node);
+        }
+    });
+    target
+}
+
+#[test]
+fn aliases_resolve_to_the_last_anchor_of_their_name_before_them() {
+    let text = "\
+a: &x 1
+b: *x
+c: &x {k: &y [1, &x two, *x], j: *y}
+d:
+  - *x
+  - &x
+    e: &z f
+  - *x
+  - ? &k key
+    : *z
+  - *k
+g: &empty
+h: *empty
+---
+b: &x 3
+c: *x
+";
+    let stream = parse(text).unwrap();
+    let mut resolved = Vec::new();
+    for document in &stream.documents {
+        document.root.each_node(&mut |node| {
+            if matches!(node.kind, NodeKind::Alias(_)) {
+                let fast = document.resolve_alias(node);
+                let slow = resolve_by_walking(document, node);
+                assert_eq!(
+                    fast.map(|node| node as *const Node),
+                    slow.map(|node| node as *const Node),
+                    "{}",
+                    source(&stream, node)
+                );
+                resolved.push(fast.map(|target| &text[target.full_range()]));
+            }
+        });
+    }
+    assert_eq!(
+        resolved,
+        [
+            Some("&x 1"),
+            Some("&x two"),
+            Some("&y [1, &x two, *x]"),
+            // The `&x` inside `c` comes after the one that starts `c`.
+            Some("&x two"),
+            Some("&x\n    e: &z f"),
+            Some("&z f"),
+            Some("&k key"),
+            Some("&empty"),
+            Some("&x 3"),
+        ]
+    );
+}
+
+#[test]
+fn a_billion_laughs_stays_the_size_of_its_text() {
+    // Nine levels of nine aliases: 9^9 (387 million) leaves if aliases were expanded.
+    let mut text = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..10 {
+        let refs = vec![format!("*l{}", level - 1); 9].join(", ");
+        text.push_str(&format!("l{level}: &l{level} [{refs}]\n"));
+    }
+    let stream = parse(&text).unwrap();
+    let document = &stream.documents[0];
+    let mut nodes = 0;
+    document.visit(&mut |_, _| nodes += 1);
+    // The root, ten keys' sequences, nine scalars and 81 aliases: the text, not its expansion.
+    assert_eq!(nodes, 1 + 10 + 9 + 81);
+    let last = root(&stream).get("l9").unwrap();
+    let target = document.resolve_alias(&last.items()[0]).unwrap();
+    assert_eq!(target.anchor.as_ref().unwrap().text, "l8");
+}
+
+#[test]
+fn many_aliases_resolve_without_walking_the_tree_for_each() {
+    // 50 000 aliases over a tree of 100 000 nodes: a walk per alias would visit 5 billion.
+    let mut text = String::from("base: &base {repository: nginx, tag: '1.27'}\n");
+    for index in 0..50_000 {
+        text.push_str(&format!("c{index}:\n  image: *base\n"));
+    }
+    let stream = parse(&text).unwrap();
+    let document = &stream.documents[0];
+    let base = root(&stream).get("base").unwrap();
+    let started = std::time::Instant::now();
+    for entry in &root(&stream).entries()[1..] {
+        let alias = entry.value.get("image").unwrap();
+        assert!(std::ptr::eq(document.resolve_alias(alias).unwrap(), base));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

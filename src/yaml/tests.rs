@@ -771,3 +771,53 @@ fn a_lone_carriage_return_breaks_lines_too() {
         "a:\r  b: 1\r  d: 3\rc: 2\r"
     );
 }
+
+/// Found by the `yaml` fuzz target (docs/fuzzing.md): at the end of a text the parser counted
+/// one line more than the text has, so the error pointed past the last line.
+#[test]
+fn an_error_at_the_end_of_the_text_is_on_its_last_line() {
+    for (text, line) in [
+        (":\ng", 2),
+        ("a:\nb", 2),
+        ("a: [1, 2", 1),
+        ("a: 1\n:\ng", 3),
+    ] {
+        let error = parse(text).expect_err(text);
+        assert_eq!(error.line, Some(line), "{text:?}: {error}");
+    }
+}
+
+/// Found by the `yaml` fuzz target (docs/fuzzing.md): a property of a block mapping's first
+/// key was read as the mapping's own when the mapping had the other kind of property, so the
+/// mapping started after it and new keys went to the wrong column.
+#[test]
+fn a_first_keys_tag_or_anchor_is_the_keys_not_its_mappings() {
+    let text = "base: &b\n  !!str image: nginx\n";
+    let stream = parse(text).unwrap();
+    let base = root(&stream).get("base").unwrap();
+    assert_eq!(base.anchor.as_ref().unwrap().text, "b");
+    assert_eq!(base.tag, None);
+    assert_eq!(source(&stream, base), "!!str image: nginx");
+    let key = &base.entries()[0].key;
+    assert_eq!(key.tag.as_ref().unwrap().text, "!!str");
+    assert_eq!(
+        insert(text, "base", &[("tag", NewValue::string("1.27"))]),
+        "base: &b\n  !!str image: nginx\n  tag: \"1.27\"\n"
+    );
+    let text = "other: !m\n  &k key: v\n";
+    let stream = parse(text).unwrap();
+    let other = root(&stream).get("other").unwrap();
+    assert_eq!(other.tag.as_ref().unwrap().text, "!m");
+    assert_eq!(other.anchor, None);
+    assert_eq!(other.entries()[0].key.anchor.as_ref().unwrap().text, "k");
+    let text = "&a\n! :\n";
+    let stream = parse(text).unwrap();
+    let mapping = root(&stream);
+    let key = &mapping.entries()[0].key;
+    assert_eq!(key.tag.as_ref().unwrap().text, "!");
+    assert!(
+        mapping.range.start <= key.full_range().start,
+        "{:?}",
+        mapping.range
+    );
+}

@@ -132,6 +132,16 @@ impl Builder<'_, '_> {
             // An implicit start's span covers the content already; `---` is a token to pass.
             Event::DocumentStart(explicit) => {
                 if explicit {
+                    // `saphyr-parser` 0.3.4 counts the non-ASCII characters of a reserved
+                    // directive (`%FOO é`) in bytes, which shifts every later position; the
+                    // `---` that must follow directives is where that shows.
+                    if !self.text.as_bytes()[span.start..].starts_with(b"---") {
+                        return Err(Failure::Span {
+                            offset: span.start,
+                            message: "a document start the text does not show (a directive \
+                                      with non-ASCII characters?)",
+                        });
+                    }
                     self.cursor = span.end;
                 }
             }

@@ -853,3 +853,27 @@ fn a_value_written_after_a_tab_keeps_the_file_readable() {
     let stream = parse(&result).unwrap_or_else(|error| panic!("{error}: {result:?}"));
     assert_eq!(root(&stream).get("a").and_then(Node::value), Some("1001"));
 }
+
+/// Found by the `yaml` fuzz target (docs/fuzzing.md): `saphyr-parser` 0.3.4 counts the
+/// non-ASCII characters of a reserved directive (`%FOO é`) in bytes where every other position
+/// is in characters, so every range after it was shifted and `image: nginx:1.27` was rewritten
+/// to `image: nreg.mini.dev/nginx:1.27`. Such a file is now refused (reported, left untouched)
+/// rather than read with wrong ranges.
+#[test]
+fn a_directive_that_shifts_the_parsers_positions_is_refused_not_misread() {
+    for text in [
+        "%FOO \u{e9}\n---\nimage: nginx:1.27\n",
+        "%\u{e9}\n--- \"x\"\n",
+        "a: 1\n...\n%FOO \u{e9}\n---\nimage: nginx:1.27\n",
+    ] {
+        let error = parse(text).expect_err(text);
+        assert!(
+            error.message.contains("document start"),
+            "{text:?}: {error}"
+        );
+    }
+    let text = "%YAML 1.2\n%FOO bar\n--- # \u{e9}\nimage: nginx:1.27\n";
+    let stream = parse(text).unwrap();
+    let image = root(&stream).get("image").unwrap();
+    assert_eq!(source(&stream, image), "nginx:1.27");
+}

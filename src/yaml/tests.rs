@@ -822,6 +822,22 @@ fn a_first_keys_tag_or_anchor_is_the_keys_not_its_mappings() {
     );
 }
 
+/// Found by the `yaml` fuzz target (docs/fuzzing.md): a block sequence that is an explicit key
+/// on the line after its `?` starts after its first `-` (the parser's span) and gets that
+/// column as its indentation.
+#[test]
+#[ignore = "open fuzz finding (docs/fuzzing.md): a sequence key below `?` starts after its `-`"]
+fn a_sequence_key_below_its_question_mark_starts_at_its_dash() {
+    let text = "?\n- a\n: b\n";
+    let stream = parse(text).unwrap();
+    let key = &root(&stream).entries()[0].key;
+    assert_eq!(source(&stream, key), "- a");
+    let Layout::Block { indent, .. } = key.as_sequence().unwrap().layout else {
+        panic!("block")
+    };
+    assert_eq!(indent, 0);
+}
+
 /// Found by the `yaml` fuzz target (docs/fuzzing.md): the empty value of an explicit key
 /// without a value indicator (`?`, `? a:`, or `?` followed by the key `:` of the next entry)
 /// is placed at the end of the key or after the next entry's `:`, so setting it writes into a

@@ -107,6 +107,23 @@ mod tests {
         );
     }
 
+    /// Found by the `pipeline` fuzz target (docs/fuzzing.md): `git apply` ends lines at `\n`
+    /// only, but the patch also ends them at a lone `\r`, so a file holding one gets a patch
+    /// that `git apply` calls corrupt.
+    #[test]
+    #[ignore = "open fuzz finding (docs/fuzzing.md): a lone CR ends a patch line"]
+    fn a_lone_carriage_return_does_not_end_a_patch_line() {
+        let patch = unified_diff("Dockerfile", "FROM a\r", "FROM b\r");
+        assert!(
+            patch.contains(
+                "-FROM a\r\n\\ No newline at end of file\n+FROM b\r\n\\ No newline at end of file\n"
+            ),
+            "{patch:?}"
+        );
+        let patch = unified_diff("Dockerfile", "# x\ry\nFROM a\n", "# x\ry\nFROM b\n");
+        assert!(patch.contains("\n # x\ry\n-FROM a\n+FROM b\n"), "{patch:?}");
+    }
+
     #[test]
     fn paths_are_quoted_like_git() {
         assert_eq!(

@@ -1,10 +1,11 @@
 //! Dockerfile adapter over the `parse-dockerfile` crate.
 //!
 //! The crate gives typed instructions with byte spans, honours `# escape=` and heredocs, but
-//! reports spans 3 bytes short after a UTF-8 byte-order mark. This module strips the BOM before
-//! parsing and adds its length back, so every range it hands out indexes the original text, and
-//! it exposes only tokens whose source bytes are exactly their value ([`Token`]): text with a line
-//! continuation or escape inside is never edited, because a byte edit could not keep its meaning.
+//! reports spans 3 bytes short after a UTF-8 byte-order mark: it strips the BOM (one, as Docker
+//! does) and counts from after it. This module adds its length back, so every range it hands
+//! out indexes the original text, and it exposes only tokens whose source bytes are exactly
+//! their value ([`Token`]): text with a line continuation or escape inside is never edited,
+//! because a byte edit could not keep its meaning.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -38,7 +39,7 @@ pub struct ParseError {
 /// Parse `text` as a Dockerfile.
 pub fn parse(text: &str) -> Result<Dockerfile<'_>, ParseError> {
     let bom_len = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    let ast = parse_dockerfile::parse(&text[bom_len..]).map_err(|error| match emptiness(text) {
+    let ast = parse_dockerfile::parse(text).map_err(|error| match emptiness(text) {
         Some(message) => ParseError {
             line: None,
             message: message.into(),
@@ -666,6 +667,15 @@ mod tests {
         let images = from_images(text);
         assert_eq!(images.len(), 1);
         assert_eq!(&text[images[0].1.clone()], "nginx:1.27");
+    }
+
+    /// Found by the `dockerfile` fuzz target (docs/fuzzing.md): with two byte-order marks, this
+    /// module stripped one and the parser the other, so every range was 3 bytes short. Docker
+    /// strips one, as the parser does, and then fails on the second.
+    #[test]
+    fn a_second_byte_order_mark_is_not_stripped() {
+        let error = parse("\u{feff}\u{feff}FROM node:20\nRUN x\n").expect_err("a stray BOM");
+        assert_eq!(error.line, Some(1));
     }
 
     #[test]

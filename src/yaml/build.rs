@@ -18,7 +18,6 @@ use crate::line_index::LineIndex;
 pub(super) enum Failure {
     Syntax {
         offset: usize,
-        line: usize,
         message: String,
     },
     Span {
@@ -26,7 +25,9 @@ pub(super) enum Failure {
         message: &'static str,
     },
     /// A collection opened inside [`MAX_DEPTH`] others.
-    TooDeep { offset: usize },
+    TooDeep {
+        offset: usize,
+    },
 }
 
 /// How deeply collections may nest. The tree is walked recursively (by the rules, by `Drop`),
@@ -39,8 +40,10 @@ pub(super) const MAX_DEPTH: usize = 1000;
 impl Failure {
     pub(super) fn into_yaml_error(self, text: &str) -> YamlError {
         match self {
-            Failure::Syntax { line, message, .. } => YamlError {
-                line: Some(line),
+            // The line of the offset, not the parser's own line count, which can run past the
+            // last line at the end of the text (`a:\nb` gave line 3).
+            Failure::Syntax { offset, message } => YamlError {
+                line: Some(LineIndex::new(text).line(offset)),
                 message,
             },
             Failure::Span { offset, message } => YamlError {
@@ -129,7 +132,6 @@ impl Builder<'_, '_> {
                 .offsets
                 .byte(error.marker().index())
                 .min(self.text.len()),
-            line: error.marker().line(),
             message: error.info().to_owned(),
         }
     }
@@ -149,6 +151,16 @@ impl Builder<'_, '_> {
             // An implicit start's span covers the content already; `---` is a token to pass.
             Event::DocumentStart(explicit) => {
                 if explicit {
+                    // `saphyr-parser` 0.3.4 counts the non-ASCII characters of a reserved
+                    // directive (`%FOO é`) in bytes, which shifts every later position; the
+                    // `---` that must follow directives is where that shows.
+                    if !self.text.as_bytes()[span.start..].starts_with(b"---") {
+                        return Err(Failure::Span {
+                            offset: span.start,
+                            message: "a document start the text does not show (a directive \
+                                      with non-ASCII characters?)",
+                        });
+                    }
                     self.cursor = span.end;
                 }
             }
@@ -160,7 +172,7 @@ impl Builder<'_, '_> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let head = self.head(span.start, anchor != 0 || tag.is_some())?;
+                let head = self.head(span.start, anchor != 0, tag.is_some())?;
                 self.note_anchor(&head);
                 let node = self.scalar(value.into_owned(), style, head, span)?;
                 self.attach(node);
@@ -177,10 +189,10 @@ impl Builder<'_, '_> {
                 });
             }
             Event::MappingStart(anchor, tag) => {
-                self.start(span, anchor != 0 || tag.is_some(), true)?
+                self.start(span, (anchor != 0, tag.is_some()), true)?
             }
             Event::SequenceStart(anchor, tag) => {
-                self.start(span, anchor != 0 || tag.is_some(), false)?
+                self.start(span, (anchor != 0, tag.is_some()), false)?
             }
             Event::MappingEnd | Event::SequenceEnd => self.end(span)?,
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
@@ -188,25 +200,30 @@ impl Builder<'_, '_> {
         Ok(())
     }
 
-    /// Reads the anchor and tag at `start` when the parser says the node has some.
-    fn head(&self, start: usize, has_properties: bool) -> Result<Head, Failure> {
+    /// Reads the anchor and tag at `start` that the parser says the node has.
+    fn head(&self, start: usize, has_anchor: bool, has_tag: bool) -> Result<Head, Failure> {
         let mut head = Head {
             anchor: None,
             tag: None,
             end: start,
         };
-        if !has_properties {
+        if !has_anchor && !has_tag {
             return Ok(head);
         }
         loop {
             let at = scan::skip_trivia(self.text, head.end);
-            let (slot, end) = match byte_at(self.text, at) {
-                b'&' => (&mut head.anchor, scan::name_end(self.text, at + 1)),
-                b'!' => (&mut head.tag, scan::tag_end(self.text, at)),
+            let (slot, wanted, end) = match byte_at(self.text, at) {
+                b'&' => (
+                    &mut head.anchor,
+                    has_anchor,
+                    scan::name_end(self.text, at + 1),
+                ),
+                b'!' => (&mut head.tag, has_tag, scan::tag_end(self.text, at)),
                 _ => break,
             };
-            // A node has at most one of each; a second one belongs to its first key.
-            if slot.is_some() {
+            // A node has at most one of each, and only those the parser gave it; any other
+            // belongs to its first key (`&m` then `!!str key: v`).
+            if !wanted || slot.is_some() {
                 break;
             }
             let skip = usize::from(byte_at(self.text, at) == b'&');
@@ -339,13 +356,14 @@ impl Builder<'_, '_> {
     fn start(
         &mut self,
         span: Range<usize>,
-        has_properties: bool,
+        (has_anchor, has_tag): (bool, bool),
         mapping: bool,
     ) -> Result<(), Failure> {
         if self.open.len() >= MAX_DEPTH {
             return Err(Failure::TooDeep { offset: span.start });
         }
-        let head = self.head(span.start, has_properties)?;
+        let head = self.head(span.start, has_anchor, has_tag)?;
+        let has_properties = has_anchor || has_tag;
         self.note_anchor(&head);
         let content = if has_properties {
             scan::skip_trivia(self.text, head.end)

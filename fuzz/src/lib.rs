@@ -15,10 +15,12 @@ use hardport::diff::unified_diff;
 use hardport::discovery::FileKind;
 use hardport::helm::chart::Chart;
 use hardport::image_ref::{self, ImageRef};
-use hardport::migrate::{Migration, migrate_text};
+use hardport::migrate::{FileChanges, FileError, FileReport, Migration, migrate_text};
+use hardport::report::{Mode, Report};
 use hardport::rules::{self, Context};
 use hardport::yaml::{self, Layout, NewValue, Node, NodeKind, ScalarStyle, Stream};
 use hardport::{dockerfile, fix};
+use hardport::{markdown, sarif};
 
 /// The fix loop's pass limit (`MAX_PASSES` in src/migrate.rs), for the loop `pipeline` replays.
 const MAX_PASSES: usize = 8;
@@ -191,6 +193,7 @@ pub fn pipeline(data: &[u8]) {
     if !parses(kind, &text) {
         let error = migrate_text(kind, &text, context).expect_err("an unparsable file migrated");
         assert_error_line(&text, error.line());
+        render_reports(kind, catalog, Err(error));
         return;
     }
     let (replayed, written) = replay_fix_loop(kind, &text, context);
@@ -199,14 +202,33 @@ pub fn pipeline(data: &[u8]) {
     if kind == FileKind::HelmValues {
         check_values_oracle(&text, &migration.text, &written);
     }
-    if migration.text != text && !has_lone_carriage_return(&text) {
-        let patch = unified_diff("fuzz/file", &text, &migration.text);
+    let patch = (migration.text != text).then(|| unified_diff("fuzz/file", &text, &migration.text));
+    if let Some(patch) = patch.as_ref().filter(|_| !has_lone_carriage_return(&text)) {
         assert_eq!(
-            apply_patch(&text, &patch),
+            apply_patch(&text, patch),
             migration.text,
             "the patch does not turn the input into the output:\n{patch}"
         );
     }
+    let changes = FileChanges {
+        findings: migration.findings,
+        patch,
+    };
+    render_reports(kind, catalog, Ok(changes));
+}
+
+/// The run report of one file, rendered in every `--format` but the patch: none may panic.
+fn render_reports(kind: FileKind, catalog: &Catalog, outcome: Result<FileChanges, FileError>) {
+    let files = [FileReport {
+        path: PathBuf::from("fuzz/file"),
+        display_path: "fuzz/file".into(),
+        kind,
+        outcome,
+    }];
+    let report = Report::new(Mode::DryRun, vec!["fuzz".into()], catalog, &files);
+    serde_json::to_string(&report).expect("the JSON report serializes");
+    markdown::render(&report);
+    serde_json::to_string(&sarif::log(&report)).expect("the SARIF log serializes");
 }
 
 /// Whether `text` holds a `\r` that no `\n` follows. Open finding (docs/fuzzing.md, the

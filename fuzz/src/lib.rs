@@ -15,10 +15,12 @@ use hardport::diff::unified_diff;
 use hardport::discovery::FileKind;
 use hardport::helm::chart::Chart;
 use hardport::image_ref::{self, ImageRef};
-use hardport::migrate::{Migration, migrate_text};
+use hardport::migrate::{FileChanges, FileError, FileReport, Migration, migrate_text};
+use hardport::report::{Mode, Report};
 use hardport::rules::{self, Context};
 use hardport::yaml::{self, Layout, NewValue, Node, NodeKind, ScalarStyle, Stream};
 use hardport::{dockerfile, fix};
+use hardport::{markdown, sarif};
 
 /// The fix loop's pass limit (`MAX_PASSES` in src/migrate.rs), for the loop `pipeline` replays.
 const MAX_PASSES: usize = 8;
@@ -59,19 +61,16 @@ static CHARTS: LazyLock<[Option<Chart>; 4]> = LazyLock::new(|| {
     [
         None,
         Some(Chart {
-            name: Some("fuzz".into()),
             app_version: Some("1.27.0-alpine".into()),
             ..Chart::default()
         }),
         Some(Chart {
-            name: Some("fuzz".into()),
             app_version: Some("17.6.0".into()),
             lists_images: true,
             uses_bitnami_common: true,
             ..Chart::default()
         }),
         Some(Chart {
-            name: Some("fuzz".into()),
             templates: vec![template.into()],
             ..Chart::default()
         }),
@@ -191,19 +190,42 @@ pub fn pipeline(data: &[u8]) {
     if !parses(kind, &text) {
         let error = migrate_text(kind, &text, context).expect_err("an unparsable file migrated");
         assert_error_line(&text, error.line());
+        render_reports(kind, catalog, Err(error));
         return;
     }
-    let replayed = replay_fix_loop(kind, &text, context);
+    let (replayed, written) = replay_fix_loop(kind, &text, context);
     let migration = assert_migrates(kind, &text, context);
     assert_eq!(replayed, migration.text, "the replayed fix loop differs");
-    if migration.text != text && !has_lone_carriage_return(&text) {
-        let patch = unified_diff("fuzz/file", &text, &migration.text);
+    if kind == FileKind::HelmValues {
+        check_values_oracle(&text, &migration.text, &written);
+    }
+    let patch = (migration.text != text).then(|| unified_diff("fuzz/file", &text, &migration.text));
+    if let Some(patch) = patch.as_ref().filter(|_| !has_lone_carriage_return(&text)) {
         assert_eq!(
-            apply_patch(&text, &patch),
+            apply_patch(&text, patch),
             migration.text,
             "the patch does not turn the input into the output:\n{patch}"
         );
     }
+    let changes = FileChanges {
+        findings: migration.findings,
+        patch,
+    };
+    render_reports(kind, catalog, Ok(changes));
+}
+
+/// The run report of one file, rendered in every `--format` but the patch: none may panic.
+fn render_reports(kind: FileKind, catalog: &Catalog, outcome: Result<FileChanges, FileError>) {
+    let files = [FileReport {
+        path: PathBuf::from("fuzz/file"),
+        display_path: "fuzz/file".into(),
+        kind,
+        outcome,
+    }];
+    let report = Report::new(Mode::DryRun, vec!["fuzz".into()], catalog, &files, &[]);
+    serde_json::to_string(&report).expect("the JSON report serializes");
+    markdown::render(&report);
+    serde_json::to_string(&sarif::log(&report)).expect("the SARIF log serializes");
 }
 
 /// Whether `text` holds a `\r` that no `\n` follows. Open finding (docs/fuzzing.md, the
@@ -262,9 +284,10 @@ fn assert_migrates(kind: FileKind, text: &str, context: Context<'_>) -> Migratio
 }
 
 /// The fix loop of src/migrate.rs, pass by pass, checking every rule's edits and what the fix
-/// engine does with them. Returns the final text.
-fn replay_fix_loop(kind: FileKind, original: &str, context: Context<'_>) -> String {
+/// engine does with them. Returns the final text and the replacement text of every edit made.
+fn replay_fix_loop(kind: FileKind, original: &str, context: Context<'_>) -> (String, Vec<String>) {
     let mut text = original.to_owned();
+    let mut written = Vec::new();
     for _ in 0..MAX_PASSES {
         // A pass that does not parse ends the replay; `assert_migrates` reports it.
         let diagnostics = match kind {
@@ -276,7 +299,7 @@ fn replay_fix_loop(kind: FileKind, original: &str, context: Context<'_>) -> Stri
                 .map(|stream| rules::check_helm_values(&stream, context)),
         };
         let Some(diagnostics) = diagnostics else {
-            return text;
+            return (text, written);
         };
         for diagnostic in &diagnostics {
             assert_range(&text, &diagnostic.range, "a diagnostic range");
@@ -310,11 +333,79 @@ fn replay_fix_loop(kind: FileKind, original: &str, context: Context<'_>) -> Stri
             }
         }
         if applied.applied.is_empty() {
-            return text;
+            return (text, written);
         }
+        written.extend(applied.edits.into_iter().map(|edit| edit.replacement));
         text = applied.text;
     }
-    text
+    (text, written)
+}
+
+/// An independent reading of a values file's change: `serde_yaml_ng` (libyaml's grammar, not
+/// hardport's parser) reads the input and the output, and every scalar it reads differently
+/// must hold a value some edit wrote, and none may disappear. This catches an edit made at the
+/// wrong place, which hardport's own parser, misreading the same way twice, would not.
+/// Texts `serde_yaml_ng` cannot read as one document are left to the other checks.
+fn check_values_oracle(before: &str, after: &str, written: &[String]) {
+    let (Ok(old), Ok(new)) = (
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(before),
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(after),
+    ) else {
+        return;
+    };
+    let (mut old_leaves, mut new_leaves) = (Vec::new(), Vec::new());
+    leaves(&old, String::new(), &mut old_leaves);
+    leaves(&new, String::new(), &mut new_leaves);
+    let written: Vec<String> = written.iter().map(|text| scalar_text(text)).collect();
+    for (path, value) in &old_leaves {
+        let now = new_leaves.iter().find(|(new_path, _)| new_path == path);
+        match now {
+            None => panic!("`{path}` ({value:?}) disappeared:\n{after}"),
+            Some((_, now)) if now != value => assert!(
+                written.contains(now),
+                "`{path}` became {now:?}, which no edit wrote ({written:?}):\n{after}"
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Every scalar below `value` with its path (keys and indexes in YAML's debug form).
+fn leaves(value: &serde_yaml_ng::Value, path: String, out: &mut Vec<(String, String)>) {
+    use serde_yaml_ng::Value;
+    match value {
+        Value::Mapping(mapping) => {
+            for (key, value) in mapping {
+                leaves(value, format!("{path}.{key:?}"), out);
+            }
+        }
+        Value::Sequence(items) => {
+            for (index, value) in items.iter().enumerate() {
+                leaves(value, format!("{path}[{index}]"), out);
+            }
+        }
+        Value::Tagged(tagged) => leaves(&tagged.value, path, out),
+        Value::Null => out.push((path, String::new())),
+        Value::Bool(value) => out.push((path, value.to_string())),
+        Value::Number(value) => out.push((path, value.to_string())),
+        Value::String(value) => out.push((path, value.clone())),
+    }
+}
+
+/// The value a scalar edit's replacement text writes: without the space `fill_empty` puts
+/// before it and without its quotes.
+fn scalar_text(replacement: &str) -> String {
+    let text = replacement.trim();
+    let quoted = |quote: char| text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote);
+    if quoted('"') {
+        text[1..text.len() - 1]
+            .replace("\\\"", "\"")
+            .replace("\\\\", "\\")
+    } else if quoted('\'') {
+        text[1..text.len() - 1].replace("''", "'")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// A rule's fix: every edit indexes the text, and no two edits of it overlap.
@@ -686,4 +777,36 @@ fn apply_patch(old: &str, patch: &str) -> String {
     }
     out.extend(old_lines[next..].iter().copied());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_patch_reader_applies_what_unified_diff_writes() {
+        let (old, new) = ("a\nb\nc\nd\ne\nf\ng\nh\n", "a\nB\nc\nd\ne\nf\ng\nh\ni");
+        assert_eq!(apply_patch(old, &unified_diff("f", old, new)), new);
+    }
+
+    #[test]
+    #[should_panic(expected = "which no edit wrote")]
+    fn the_values_oracle_sees_a_value_no_edit_wrote() {
+        let written = ["reg.mini.dev/nginx:1.27".to_owned()];
+        check_values_oracle(
+            "image: nginx:1.27\n",
+            "image: nreg.mini.dev/nginx:1.27\n",
+            &written,
+        );
+    }
+
+    #[test]
+    fn the_values_oracle_accepts_the_values_edits_wrote() {
+        let written = ["\"1.10\"".to_owned(), " 1000".to_owned()];
+        check_values_oracle(
+            "tag: 1.9\nuser:\nname: x\n",
+            "tag: \"1.10\"\nuser: 1000\nname: x\n",
+            &written,
+        );
+    }
 }

@@ -136,6 +136,17 @@ fn a_byte_order_mark_and_multi_byte_characters_shift_every_range() {
     );
 }
 
+/// Found by the `yaml` fuzz target (docs/fuzzing.md): a byte-order mark counted as a column,
+/// so keys added to the top-level mapping of a file with one were indented by a space and
+/// became part of the last entry's value.
+#[test]
+fn a_byte_order_mark_is_not_a_column() {
+    assert_eq!(
+        insert("\u{feff}a:\n  b: 1\n", "", &[("c", NewValue::int(2))]),
+        "\u{feff}a:\n  b: 1\nc: 2\n"
+    );
+}
+
 #[test]
 fn tabs_in_comments_and_quoted_scalars_before_comments() {
     let text = "a: 'it''s'\t# tab\tcomment\nb: \"q\\\"\"  # c\n\t# indented by a tab\nc: x\t#\t\n";

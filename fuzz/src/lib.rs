@@ -658,13 +658,13 @@ fn check_scalar_edits(stream: &Stream<'_>) {
     }
 }
 
-/// Whether `text` has a `?` followed by a blank, a line break or the end: an explicit key's
-/// indicator, unless it stands in a scalar.
+/// Whether `text` has a `?` followed by a blank, a line break, a flow indicator or the end:
+/// an explicit key's indicator, unless it stands in a scalar.
 fn may_hold_explicit_keys(text: &str) -> bool {
     text.match_indices('?').any(|(at, _)| {
         matches!(
             text.as_bytes().get(at + 1),
-            None | Some(b' ' | b'\t' | b'\r' | b'\n')
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}')
         )
     })
 }

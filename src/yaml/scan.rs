@@ -172,9 +172,14 @@ pub(super) fn next_line_start(text: &str, pos: usize) -> usize {
     }
 }
 
-/// The start of the line holding `pos`.
+/// The start of the line holding `pos`, after the byte-order mark on the first line.
 pub(super) fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind(['\n', '\r']).map_or(0, |found| found + 1)
+    match text[..pos].rfind(['\n', '\r']) {
+        Some(found) => found + 1,
+        // A byte-order mark is not part of the first line: no column, nothing to indent.
+        None if text[..pos].starts_with('\u{feff}') => '\u{feff}'.len_utf8(),
+        None => 0,
+    }
 }
 
 /// The column (in characters, 0-based) of `pos` on its line.

@@ -6,6 +6,7 @@
 //! not be read, parsed or written, 130 interrupted (SIGINT, SIGTERM or SIGHUP).
 
 use std::io::{self, IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +25,8 @@ use hardport::diff::display_path;
 use hardport::discovery::discover;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::markdown::{self, counted};
-use hardport::migrate::{FileOptions, FileReport, WriteMode, process_file};
+use hardport::migrate::{FileOptions, FileReport, WriteMode};
+use hardport::pipeline;
 use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
 use hardport::sarif;
@@ -85,6 +87,10 @@ struct MigrateArgs {
     /// multiples: 8M = 8 MiB).
     #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_FILE_SIZE, value_parser = parse_size)]
     max_file_size: u64,
+    /// Threads to walk and migrate with; 0 (the default): one per core. Output is the same
+    /// whatever the number.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    threads: usize,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -272,25 +278,20 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         },
         max_file_size: args.max_file_size,
     };
+    let mode = match (args.write, args.check) {
+        (true, _) => Mode::Write,
+        (_, true) => Mode::Check,
+        _ => Mode::DryRun,
+    };
     stop_on_signals()?;
-    let discovery = discover(&args.paths);
-    let mut progress = Progress::new(discovery.files.len());
-    let reports: Vec<FileReport> = discovery
-        .files
-        .iter()
-        .take_while(|_| !INTERRUPTED.load(Ordering::SeqCst))
-        .map(|file| {
-            let report = process_file(file, context, options);
-            progress.advance(&report.display_path);
-            report
-        })
-        .collect();
-    progress.finish();
+    let threads = thread_count(args.threads);
+    let discovery = discover(&args.paths, threads);
 
     let var = |name: &str| std::env::var(name).ok();
     let when = When::from(args.color);
     let color_patch = color::enabled(when, Stream::Product, io::stdout().is_terminal(), var);
     let color_messages = color::enabled(when, Stream::Messages, io::stderr().is_terminal(), var);
+    let mut stdout = io::stdout().lock();
     let mut stderr = io::stderr().lock();
     for error in &discovery.errors {
         writeln!(
@@ -300,27 +301,49 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             error.message
         )?;
     }
-    for report in &reports {
-        print_findings(&mut stderr, report, color_messages)?;
-    }
-    let summary = Summary::of(&reports, &discovery.errors);
-    let mode = match (args.write, args.check) {
-        (true, _) => Mode::Write,
-        (_, true) => Mode::Check,
-        _ => Mode::DryRun,
-    };
+
+    // Findings and patches stream out in path order as files are done; only the report formats
+    // keep the files' reports, which they are made of.
+    let keeps_reports = args.format != Format::Diff;
+    let prints_patches = args.format == Format::Diff && !args.write && (!args.check || args.diff);
+    let mut summary = Summary::of(&[], &discovery.errors);
+    let mut reports = Vec::new();
+    let mut progress = Progress::new(discovery.files.len());
+    let processed = pipeline::run(
+        &discovery.files,
+        context,
+        options,
+        threads,
+        &INTERRUPTED,
+        |report| -> io::Result<()> {
+            progress.advance(&report.display_path);
+            progress.suspend(|| print_findings(&mut stderr, &report, color_messages))?;
+            summary.add(&report);
+            if let Some(patch) = report.patch().filter(|_| prints_patches) {
+                if color_patch {
+                    stdout.write_all(color::diff(patch).as_bytes())?;
+                } else {
+                    stdout.write_all(patch.as_bytes())?;
+                }
+            }
+            if keeps_reports {
+                reports.push(report);
+            }
+            Ok(())
+        },
+    )?;
+    progress.finish();
+
     writeln!(stderr, "{}", summary_line(&summary, mode))?;
-    let interrupted = reports.len() < discovery.files.len();
+    let interrupted = processed < discovery.files.len();
     if interrupted {
         writeln!(
             stderr,
-            "hardport: interrupted after {} of {} files; the others were not read",
-            reports.len(),
+            "hardport: interrupted after {processed} of {} files; the others were not read",
             discovery.files.len()
         )?;
     }
 
-    let mut stdout = io::stdout().lock();
     let report = || {
         Report::new(
             mode,
@@ -340,18 +363,6 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             let json = serde_json::to_string_pretty(&sarif::log(&report()))?;
             writeln!(stdout, "{json}")?;
         }
-        Format::Diff if !args.write && (!args.check || args.diff) => {
-            for patch in reports
-                .iter()
-                .filter_map(|report| report.outcome.as_ref().ok()?.patch.as_deref())
-            {
-                if color_patch {
-                    stdout.write_all(color::diff(patch).as_bytes())?;
-                } else {
-                    stdout.write_all(patch.as_bytes())?;
-                }
-            }
-        }
         Format::Diff => {}
     }
     stdout.flush()?;
@@ -365,6 +376,13 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The threads to use: `requested`, or one per core when it is 0 (or the core count is
+/// unknown: one).
+fn thread_count(requested: usize) -> NonZeroUsize {
+    NonZeroUsize::new(requested)
+        .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
 }
 
 /// A file's findings, one line each, then its totals: `path: 2 changes, 0 errors, 1 warning,
@@ -444,6 +462,11 @@ impl Progress {
         }
         self.bar.set_message(path.to_owned());
         self.bar.inc(1);
+    }
+
+    /// Run `print` with the bar hidden, so lines printed to stderr do not mix with it.
+    fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
+        self.bar.suspend(print)
     }
 
     fn finish(self) {

@@ -6,10 +6,14 @@
 //! a link loop cannot trap the walk and no file is reached twice. A file named on the command
 //! line is always processed, whatever its name or ignore status.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
+
+use crate::helm::chart::CHART_FILE;
 
 /// What a discovered file is, which decides the parser and the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -50,78 +54,116 @@ pub struct WalkError {
     pub message: String,
 }
 
-/// Everything found under the given paths, sorted by path, without duplicates.
+/// Everything found under the given paths, sorted by path, without duplicates; the errors
+/// sorted by path too.
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub files: Vec<SourceFile>,
     pub errors: Vec<WalkError>,
 }
 
-/// Walk `roots` (files or directories) and collect the Dockerfiles and Helm values files.
-pub fn discover(roots: &[PathBuf]) -> Discovery {
-    let mut files = BTreeMap::new();
-    let mut errors = Vec::new();
-    let mut charts = ChartDirs::default();
+/// Walk `roots` (files or directories) on `threads` threads and collect the Dockerfiles and
+/// Helm values files. The order the threads find them in does not matter: the result is sorted.
+pub fn discover(roots: &[PathBuf], threads: NonZeroUsize) -> Discovery {
+    let mut found = Found::default();
     for root in roots {
         match std::fs::metadata(root) {
-            Ok(metadata) if metadata.is_dir() => {
-                walk(root, &mut charts, &mut files, &mut errors);
-            }
+            Ok(metadata) if metadata.is_dir() => walk(root, threads, &mut found),
             Ok(_) => {
-                files.insert(root.clone(), explicit_kind(root));
+                found.files.insert(root.clone(), explicit_kind(root));
             }
-            Err(error) => errors.push(WalkError {
+            Err(error) => found.errors.push(WalkError {
                 path: root.clone(),
                 message: error.to_string(),
             }),
         }
     }
-    Discovery {
-        files: files
-            .into_iter()
-            .map(|(path, kind)| SourceFile { path, kind })
-            .collect(),
-        errors,
+    found.into_discovery()
+}
+
+/// What the walk has found so far. Values files are only candidates until the walk is over:
+/// whether their directory holds a chart is known then.
+#[derive(Debug, Default)]
+struct Found {
+    files: BTreeMap<PathBuf, FileKind>,
+    values_candidates: Vec<PathBuf>,
+    chart_dirs: HashSet<PathBuf>,
+    errors: Vec<WalkError>,
+}
+
+impl Found {
+    fn into_discovery(mut self) -> Discovery {
+        // The walker's threads report errors in no fixed order.
+        self.errors.sort_by(|a, b| a.path.cmp(&b.path));
+        for path in std::mem::take(&mut self.values_candidates) {
+            if self.holds_chart(path.parent()) {
+                self.files.insert(path, FileKind::HelmValues);
+            }
+        }
+        Discovery {
+            files: self
+                .files
+                .into_iter()
+                .map(|(path, kind)| SourceFile { path, kind })
+                .collect(),
+            errors: self.errors,
+        }
+    }
+
+    /// Whether `dir` holds a `Chart.yaml`: seen by the walk, or (when the walk skipped it, as an
+    /// ignored file) on disk.
+    fn holds_chart(&self, dir: Option<&Path>) -> bool {
+        dir.is_some_and(|dir| self.chart_dirs.contains(dir) || dir.join(CHART_FILE).is_file())
     }
 }
 
-fn walk(
-    root: &Path,
-    charts: &mut ChartDirs,
-    files: &mut BTreeMap<PathBuf, FileKind>,
-    errors: &mut Vec<WalkError>,
-) {
-    let walker = ignore::WalkBuilder::new(root)
+fn walk(root: &Path, threads: NonZeroUsize, found: &mut Found) {
+    let shared = Mutex::new(std::mem::take(found));
+    ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
         .follow_links(false)
         .filter_entry(|entry| entry.file_name() != ".git")
-        .build();
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                errors.push(walk_error(root, &error));
-                continue;
-            }
-        };
-        if !entry.file_type().is_some_and(|kind| kind.is_file()) {
-            continue;
-        }
-        let path = entry.path();
-        let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
-            continue;
-        };
-        let kind = if is_dockerfile_name(name) {
-            Some(FileKind::Dockerfile)
-        } else if is_values_name(name) && charts.holds_chart(path.parent()) {
-            Some(FileKind::HelmValues)
-        } else {
-            None
-        };
-        if let Some(kind) = kind {
-            files.insert(path.to_path_buf(), kind);
-        }
+        .threads(threads.get())
+        .build_parallel()
+        .run(|| {
+            Box::new(|entry| {
+                match entry {
+                    Ok(entry) => {
+                        if entry.file_type().is_some_and(|kind| kind.is_file()) {
+                            take_file(entry.path(), &shared);
+                        }
+                    }
+                    Err(error) => lock(&shared).errors.push(walk_error(root, &error)),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    *found = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+}
+
+/// The found files, also after a walker thread panicked while holding them (what it had
+/// recorded is still right).
+fn lock(found: &Mutex<Found>) -> MutexGuard<'_, Found> {
+    found.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Record `path` if its name makes it one of ours; most files are rejected here, by name, without
+/// taking the lock.
+fn take_file(path: &Path, found: &Mutex<Found>) {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return;
+    };
+    if is_dockerfile_name(name) {
+        lock(found)
+            .files
+            .insert(path.to_path_buf(), FileKind::Dockerfile);
+    } else if is_values_name(name) {
+        lock(found).values_candidates.push(path.to_path_buf());
+    } else if name == CHART_FILE
+        && let Some(dir) = path.parent()
+    {
+        lock(found).chart_dirs.insert(dir.to_path_buf());
     }
 }
 
@@ -186,25 +228,14 @@ pub fn is_values_name(name: &str) -> bool {
     name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
-/// Remembers which directories hold a `Chart.yaml`, so each is asked once.
-#[derive(Debug, Default)]
-struct ChartDirs {
-    known: HashMap<PathBuf, bool>,
-}
-
-impl ChartDirs {
-    fn holds_chart(&mut self, dir: Option<&Path>) -> bool {
-        let Some(dir) = dir else { return false };
-        *self
-            .known
-            .entry(dir.to_path_buf())
-            .or_insert_with(|| dir.join("Chart.yaml").is_file())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Walk with two threads, so the tests see the parallel walker's way of finding files.
+    fn discover_all(roots: &[PathBuf]) -> Discovery {
+        discover(roots, NonZeroUsize::new(2).expect("2 > 0"))
+    }
 
     #[test]
     fn dockerfile_names() {
@@ -258,7 +289,7 @@ mod tests {
         touch(&root.join("not-a-chart/values.yaml"));
         std::fs::write(root.join(".gitignore"), "ignored/\n").expect("gitignore");
 
-        let found = discover(&[root.to_path_buf()]);
+        let found = discover_all(&[root.to_path_buf()]);
         assert!(found.errors.is_empty(), "{:?}", found.errors);
         let relative: Vec<(String, FileKind)> = found
             .files
@@ -286,7 +317,7 @@ mod tests {
         let odd = dir.path().join("base.image");
         touch(&odd);
         let missing = dir.path().join("missing");
-        let found = discover(&[odd.clone(), missing.clone(), odd.clone()]);
+        let found = discover_all(&[odd.clone(), missing.clone(), odd.clone()]);
         assert_eq!(
             found.files,
             vec![SourceFile {
@@ -307,7 +338,7 @@ mod tests {
         touch(&dir.path().join("sealed/Dockerfile"));
         let sealed = dir.path().join("sealed");
         std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o000)).expect("chmod");
-        let found = discover(&[dir.path().to_path_buf()]);
+        let found = discover_all(&[dir.path().to_path_buf()]);
         std::fs::set_permissions(&sealed, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         if found.files.len() == 2 {
             eprintln!("skipped: this user bypasses file permissions (root)");
@@ -329,7 +360,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         touch(&dir.path().join("x/Dockerfile"));
         std::os::unix::fs::symlink(dir.path(), dir.path().join("x/loop")).expect("symlink");
-        let found = discover(&[dir.path().to_path_buf()]);
+        let found = discover_all(&[dir.path().to_path_buf()]);
         assert_eq!(found.files.len(), 1);
     }
 }

@@ -3,11 +3,11 @@
 //! The pipeline, one module per stage: [`discovery`] finds Dockerfiles and Helm values files,
 //! [`dockerfile`] parses them with byte spans, [`rules`] compare them with the [`catalog`] and
 //! return [`diagnostic::Diagnostic`]s with edits, [`fix`] applies the edits, [`migrate`] runs the
-//! fix loop per file and [`diff`] renders the patch. [`report`] gathers a run into the model
-//! the JSON report is, which [`markdown`] and [`sarif`] render; [`color`] colours the patch for a
-//! terminal. [`input`] reads files that may hold anything, and [`atomic_write`] replaces them
-//! whole or not at all. The library never prints; the `hardport` binary is a thin command line
-//! over it.
+//! fix loop per file, [`pipeline`] runs it over many files on all cores and [`diff`] renders the
+//! patch. [`report`] gathers a run into the model the JSON report is, which [`markdown`] and
+//! [`sarif`] render; [`color`] colours the patch for a terminal. [`input`] reads files that may
+//! hold anything, and [`atomic_write`] replaces them whole or not at all. The library never
+//! prints; the `hardport` binary is a thin command line over it.
 
 pub mod atomic_write;
 pub mod catalog;
@@ -24,6 +24,7 @@ pub mod line_index;
 pub mod markdown;
 pub mod migrate;
 pub mod oci_config;
+pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod sarif;

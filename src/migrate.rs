@@ -280,6 +280,23 @@ pub struct FileReport {
     pub outcome: Result<FileChanges, FileError>,
 }
 
+impl FileReport {
+    /// The report of a file that could not be migrated.
+    pub fn failed(file: &SourceFile, error: FileError) -> FileReport {
+        FileReport {
+            path: file.path.clone(),
+            display_path: display_path(&file.path),
+            kind: file.kind,
+            outcome: Err(error),
+        }
+    }
+
+    /// The file's patch, when it changes.
+    pub fn patch(&self) -> Option<&str> {
+        self.outcome.as_ref().ok()?.patch.as_deref()
+    }
+}
+
 /// What migrating one file produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChanges {

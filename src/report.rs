@@ -115,26 +115,31 @@ impl Summary {
     /// Totals over the files migrated; a path the walk could not read counts as failed.
     pub fn of(files: &[FileReport], walk_errors: &[WalkError]) -> Summary {
         let mut summary = Summary {
-            files_scanned: files.len(),
             files_failed: walk_errors.len(),
             ..Summary::default()
         };
         for file in files {
-            let changes = match &file.outcome {
-                Ok(changes) => changes,
-                Err(_) => {
-                    summary.files_failed += 1;
-                    continue;
-                }
-            };
-            summary.files_changed += usize::from(changes.patch.is_some());
-            let totals = FileTotals::of(&changes.findings);
-            summary.changes += totals.changes;
-            summary.findings.error += totals.findings.error;
-            summary.findings.warning += totals.findings.warning;
-            summary.findings.info += totals.findings.info;
+            summary.add(file);
         }
         summary
+    }
+
+    /// Count one more migrated file.
+    pub fn add(&mut self, file: &FileReport) {
+        self.files_scanned += 1;
+        let changes = match &file.outcome {
+            Ok(changes) => changes,
+            Err(_) => {
+                self.files_failed += 1;
+                return;
+            }
+        };
+        self.files_changed += usize::from(changes.patch.is_some());
+        let totals = FileTotals::of(&changes.findings);
+        self.changes += totals.changes;
+        self.findings.error += totals.findings.error;
+        self.findings.warning += totals.findings.warning;
+        self.findings.info += totals.findings.info;
     }
 }
 

@@ -12,7 +12,9 @@
 //! 5. the per-file errors (`path[:line]: error: …`) are exactly the files listed in
 //!    `tests/fixtures/corpus-expected-errors.tsv`: a new error fails, and so does a listed file
 //!    that no longer fails;
-//! 6. no run panics, and every exit code is the one its outcome calls for.
+//! 6. no run panics, and every exit code is the one its outcome calls for;
+//! 7. the patch, the messages and the JSON report are byte for byte the same on 1, 5 and the
+//!    default number of threads.
 //!
 //! The per-file properties of the library (idempotence, what rules may touch, comments kept)
 //! are `tests/corpus.rs`, `tests/values_corpus.rs` and `tests/yaml_corpus.rs`; this test is
@@ -220,6 +222,38 @@ fn migrate(dir: &Path, what: &'static str, args: &[String], files: &BTreeMap<Str
     }
 }
 
+/// Whether the output depends on the number of threads: the dry run (one thread per core) must
+/// print the same patch and messages as runs on one and on five threads, and the JSON report
+/// must not change with the thread count either.
+fn thread_count_problems(
+    dir: &Path,
+    dry: &Run,
+    args: &dyn Fn(&[&str]) -> Vec<String>,
+) -> Vec<String> {
+    let run = |extra: &[&str]| {
+        let args: Vec<String> = std::iter::once("migrate".to_owned())
+            .chain(args(extra))
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        hardport(dir, &args)
+    };
+    let mut problems = Vec::new();
+    for threads in ["1", "5"] {
+        let other = run(&["--threads", threads]);
+        if stdout(&other) != stdout(&dry.output) || stderr(&other) != stderr(&dry.output) {
+            problems.push(format!(
+                "the dry run on {threads} thread(s) printed something else than on the default number"
+            ));
+        }
+    }
+    let json_one = run(&["--format", "json", "-j", "1"]);
+    let json_five = run(&["--format", "json", "-j", "5"]);
+    if stdout(&json_one) != stdout(&json_five) {
+        problems.push("the JSON report on 1 and on 5 threads differs".into());
+    }
+    problems
+}
+
 /// Every problem of one run's per-file errors against the expectations file.
 fn error_problems(run: &Run, expected: &BTreeSet<String>) -> Vec<String> {
     let what = run.what;
@@ -319,6 +353,7 @@ fn whole_corpus(catalog_args: &[String], min_changed: (usize, usize)) {
         dry.scanned, migrated_kinds,
         "the dry run did not scan every Dockerfile and values file of the corpus"
     );
+    problems.extend(thread_count_problems(applied.path(), &dry, &args));
     let patch = stdout(&dry.output);
     let patch_file = applied.path().join(".git/hardport.patch");
     std::fs::write(&patch_file, &patch).expect("write the patch");

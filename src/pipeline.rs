@@ -1,0 +1,313 @@
+//! Migrating many files at once: on all cores, handed back in path order.
+//!
+//! Workers take the next file from a shared counter and send its report to the calling thread,
+//! which puts the reports back in the files' order and hands each to the caller as soon as every
+//! file before it is done. So output streams in path order and is byte-identical whatever the
+//! number of threads, and a repository is never held in memory: a worker does not start a file
+//! more than [`WINDOW_PER_THREAD`] files per thread ahead of the last one handed back, so one
+//! slow file cannot make the reports of all the others pile up behind it.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::discovery::SourceFile;
+use crate::migrate::{FileError, FileOptions, FileReport, process_file};
+use crate::rules::Context;
+
+/// How far, in files per thread, workers may run ahead of the file handed back last.
+const WINDOW_PER_THREAD: usize = 16;
+
+/// How often a worker waiting for the window to move checks whether the run was stopped.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// Migrate `files` on `threads` threads and give each report to `emit`, in the order of
+/// `files`. Returns how many files were processed (and emitted).
+///
+/// Setting `stop` stops the run before the next file is started; the files already started
+/// finish (a file is never left half-written) and are emitted in order. An error from `emit`
+/// stops the run the same way and is returned once the workers are done.
+pub fn run<E>(
+    files: &[SourceFile],
+    context: Context<'_>,
+    options: FileOptions<'_>,
+    threads: NonZeroUsize,
+    stop: &AtomicBool,
+    mut emit: impl FnMut(FileReport) -> Result<(), E>,
+) -> Result<usize, E> {
+    let queue = Queue::new(threads.get() * WINDOW_PER_THREAD);
+    let (sender, receiver) = mpsc::channel::<(usize, FileReport)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.get().min(files.len()) {
+            let sender = sender.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                while let Some(index) = queue.take(files.len(), stop) {
+                    let report = process_guarded(&files[index], context, options);
+                    if sender.send((index, report)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(sender);
+
+        let mut pending = BTreeMap::new();
+        let mut emitted = 0;
+        let mut failure = None;
+        for (index, report) in receiver {
+            pending.insert(index, report);
+            while let Some(report) = pending.remove(&emitted) {
+                emitted += 1;
+                queue.handed_back(emitted);
+                if failure.is_none() {
+                    failure = emit(report).err();
+                    if failure.is_some() {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+        // Stopped: the files started after a file that was never started are done too.
+        for report in pending.into_values() {
+            emitted += 1;
+            if failure.is_none() {
+                failure = emit(report).err();
+            }
+        }
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(emitted),
+        }
+    })
+}
+
+/// [`process_file`], with a panic (a bug in hardport) turned into an error for that file, so
+/// the other files are still processed and the run still reports everything.
+fn process_guarded(
+    file: &SourceFile,
+    context: Context<'_>,
+    options: FileOptions<'_>,
+) -> FileReport {
+    guarded(file, || process_file(file, context, options))
+}
+
+/// The report `work` makes for `file`, or an internal error for it when `work` panics.
+fn guarded(file: &SourceFile, work: impl FnOnce() -> FileReport) -> FileReport {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        FileReport::failed(
+            file,
+            FileError::Internal(format!(
+                "hardport panicked ({message}); please report this with the file"
+            )),
+        )
+    })
+}
+
+/// The files' indexes as workers take them, and the window they may not run past.
+struct Queue {
+    next: AtomicUsize,
+    /// How many files have been handed back, in order.
+    handed_back: Mutex<usize>,
+    moved: Condvar,
+    window: usize,
+}
+
+impl Queue {
+    fn new(window: usize) -> Queue {
+        Queue {
+            next: AtomicUsize::new(0),
+            handed_back: Mutex::new(0),
+            moved: Condvar::new(),
+            window,
+        }
+    }
+
+    /// The next file to process, once it is inside the window; `None` when all are taken or
+    /// the run was stopped.
+    fn take(&self, files: usize, stop: &AtomicBool) -> Option<usize> {
+        if stop.load(Ordering::SeqCst) {
+            return None;
+        }
+        let index = self.next.fetch_add(1, Ordering::SeqCst);
+        if index >= files {
+            return None;
+        }
+        let mut handed_back = self
+            .handed_back
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while index >= *handed_back + self.window {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+            handed_back = self
+                .moved
+                .wait_timeout(handed_back, STOP_POLL)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        Some(index)
+    }
+
+    fn handed_back(&self, count: usize) {
+        *self
+            .handed_back
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = count;
+        self.moved.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::discovery::FileKind;
+    use crate::input::DEFAULT_MAX_FILE_SIZE;
+    use crate::migrate::WriteMode;
+
+    const DRY_RUN: FileOptions<'static> = FileOptions {
+        mode: WriteMode::DryRun,
+        max_file_size: DEFAULT_MAX_FILE_SIZE,
+    };
+
+    /// `count` Dockerfiles, every third one changing (a public image) and every seventh one
+    /// unparsable, in path order.
+    fn dockerfiles(dir: &Path, count: usize) -> Vec<SourceFile> {
+        (0..count)
+            .map(|number| {
+                let path = dir.join(format!("{number:03}.Dockerfile"));
+                let text = match number {
+                    _ if number % 7 == 0 => "FROM nginx\nRUN <<EOF\n".to_owned(),
+                    _ if number % 3 == 0 => format!("FROM nginx:1.{number}\n"),
+                    _ => format!("FROM scratch\nLABEL n={number}\n"),
+                };
+                std::fs::write(&path, text).expect("write");
+                SourceFile {
+                    path,
+                    kind: FileKind::Dockerfile,
+                }
+            })
+            .collect()
+    }
+
+    fn threads(count: usize) -> NonZeroUsize {
+        NonZeroUsize::new(count).expect("not zero")
+    }
+
+    /// The reports of a run, in the order they were emitted.
+    fn collect(files: &[SourceFile], thread_count: usize, stop: &AtomicBool) -> Vec<FileReport> {
+        let catalog = Catalog::embedded().expect("catalog");
+        let mut reports = Vec::new();
+        let processed = run(
+            files,
+            Context::new(&catalog),
+            DRY_RUN,
+            threads(thread_count),
+            stop,
+            |report| -> Result<(), ()> {
+                reports.push(report);
+                Ok(())
+            },
+        )
+        .expect("emit never fails");
+        assert_eq!(processed, reports.len());
+        reports
+    }
+
+    #[test]
+    fn reports_come_back_in_file_order_and_equal_whatever_the_thread_count() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = dockerfiles(dir.path(), 200);
+        let one = collect(&files, 1, &AtomicBool::new(false));
+        let paths: Vec<&Path> = one.iter().map(|report| report.path.as_path()).collect();
+        let expected: Vec<&Path> = files.iter().map(|file| file.path.as_path()).collect();
+        assert_eq!(paths, expected);
+        assert!(one.iter().any(|report| report.patch().is_some()));
+        assert!(one.iter().any(|report| report.outcome.is_err()));
+        for thread_count in [2, 7] {
+            assert_eq!(collect(&files, thread_count, &AtomicBool::new(false)), one);
+        }
+    }
+
+    #[test]
+    fn a_stopped_run_starts_no_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = dockerfiles(dir.path(), 10);
+        assert!(collect(&files, 2, &AtomicBool::new(true)).is_empty());
+    }
+
+    #[test]
+    fn an_emit_error_stops_the_run_and_is_returned() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = dockerfiles(dir.path(), 300);
+        let catalog = Catalog::embedded().expect("catalog");
+        let stop = AtomicBool::new(false);
+        let mut emitted = 0;
+        let outcome = run(
+            &files,
+            Context::new(&catalog),
+            DRY_RUN,
+            threads(2),
+            &stop,
+            |_| {
+                emitted += 1;
+                if emitted == 3 {
+                    Err("stdout closed")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(outcome, Err("stdout closed"));
+        assert_eq!(emitted, 3, "nothing is emitted after the error");
+        assert!(stop.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn workers_wait_inside_the_window_and_give_up_when_stopped() {
+        let queue = Queue::new(2);
+        let stop = AtomicBool::new(false);
+        assert_eq!(queue.take(10, &stop), Some(0));
+        assert_eq!(queue.take(10, &stop), Some(1));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| queue.take(10, &stop));
+            std::thread::sleep(STOP_POLL * 2);
+            assert!(!waiting.is_finished(), "index 2 is outside the window");
+            queue.handed_back(1);
+            assert_eq!(waiting.join().expect("no panic"), Some(2));
+        });
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| queue.take(10, &stop));
+            stop.store(true, Ordering::SeqCst);
+            assert_eq!(waiting.join().expect("no panic"), None);
+        });
+        assert_eq!(queue.take(10, &stop), None);
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_for_that_file() {
+        let file = SourceFile {
+            path: "Dockerfile".into(),
+            kind: FileKind::Dockerfile,
+        };
+        let report = guarded(&file, || panic!("a bug"));
+        match report.outcome {
+            Err(FileError::Internal(message)) => assert!(message.contains("a bug"), "{message}"),
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+        assert_eq!(report.display_path, "Dockerfile");
+    }
+}

@@ -292,7 +292,8 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let color_patch = color::enabled(when, Stream::Product, io::stdout().is_terminal(), var);
     let color_messages = color::enabled(when, Stream::Messages, io::stderr().is_terminal(), var);
     let mut stdout = io::stdout().lock();
-    let mut stderr = io::stderr().lock();
+    // stderr is locked per message, never for the whole run: the Ctrl-C handler prints to it.
+    let mut stderr = io::stderr();
     for error in &discovery.errors {
         writeln!(
             stderr,
@@ -317,7 +318,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         &INTERRUPTED,
         |report| -> io::Result<()> {
             progress.advance(&report.display_path);
-            progress.suspend(|| print_findings(&mut stderr, &report, color_messages))?;
+            progress.suspend(|| print_findings(&mut stderr.lock(), &report, color_messages))?;
             summary.add(&report);
             if let Some(patch) = report.patch().filter(|_| prints_patches) {
                 if color_patch {

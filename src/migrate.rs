@@ -13,7 +13,7 @@ use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
 use crate::fix::{apply_fixes, splice, trace_back};
-use crate::helm::chart::Chart;
+use crate::helm::{self, chart::LazyChart};
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
 use crate::rules::{self, Context, Rule};
@@ -329,13 +329,22 @@ fn migrate_file(
     options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
     let original = input::read_text(path, options.max_file_size)?;
+    if kind == FileKind::HelmValues && !helm::may_name_an_image(&original) {
+        return Ok(FileChanges {
+            findings: Vec::new(),
+            patch: None,
+        });
+    }
     let chart = match kind {
-        FileKind::HelmValues => chart_of(path),
-        FileKind::Dockerfile => Ok(None),
+        FileKind::HelmValues => Some(LazyChart::new(chart_dir(path))),
+        FileKind::Dockerfile => None,
     };
-    let context = context.with_chart(chart.as_ref().ok().and_then(Option::as_ref));
+    let context = match &chart {
+        Some(chart) => context.with_lazy_chart(chart),
+        None => context,
+    };
     let mut migration = migrate_text(kind, &original, context)?;
-    if let Err(error) = chart {
+    if let Some(error) = chart.as_ref().and_then(LazyChart::error) {
         migration.findings.insert(
             0,
             Finding {
@@ -368,15 +377,11 @@ fn migrate_file(
     })
 }
 
-/// The chart of a values file: the `Chart.yaml` beside it.
-fn chart_of(values: &Path) -> Result<Option<Chart>, crate::helm::chart::ChartError> {
+/// The directory of a values file's chart: the file's own (`.` for a bare file name).
+fn chart_dir(values: &Path) -> PathBuf {
     match values.parent() {
-        Some(dir) => Chart::load(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        }),
-        None => Ok(None),
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 

@@ -109,10 +109,19 @@ fn bad_inputs(root: &Path) -> usize {
     let huge_size = huge.len();
     assert!(huge_size > 8 * 1024 * 1024);
     put(root, "huge/Dockerfile", &huge);
-    for chart in ["empty", "comments", "deep", "deep-flow", "laughs"] {
+    for chart in [
+        "empty",
+        "comments",
+        "deep",
+        "deep-flow",
+        "laughs",
+        "no-image",
+    ] {
         put(root, &format!("charts/{chart}/Chart.yaml"), CHART);
     }
     put(root, "charts/empty/values.yaml", "");
+    // Broken, but names no image: not even parsed (README, "Performance").
+    put(root, "charts/no-image/values.yaml", "replicaCount: [1\n");
     put(
         root,
         "charts/comments/values.yaml",
@@ -121,12 +130,12 @@ fn bad_inputs(root: &Path) -> usize {
     put(
         root,
         "charts/deep/values.yaml",
-        format!("a: 1\nb:\n{}x\n", "- ".repeat(1001)),
+        format!("image: nginx\nb:\n{}x\n", "- ".repeat(1001)),
     );
     put(
         root,
         "charts/deep-flow/values.yaml",
-        format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("image: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
     );
     let laughs = format!(
         "{}image:\n  repository: nginx\n  tag: \"1.27\"\n",
@@ -160,7 +169,8 @@ fn every_bad_input_is_a_per_file_error_and_the_good_files_are_still_written() {
         "charts/deep-flow/values.yaml:1: error: cannot parse as YAML (Helm values): ",
         "charts/empty/values.yaml: 0 changes, 0 errors, 0 warnings, 0 info",
         "charts/comments/values.yaml: 0 changes, 0 errors, 0 warnings, 0 info",
-        "hardport: 13 files scanned, 2 changed (",
+        "charts/no-image/values.yaml: 0 changes, 0 errors, 0 warnings, 0 info",
+        "hardport: 14 files scanned, 2 changed (",
         ", 9 failed;",
     ] {
         assert_has(&err, line);

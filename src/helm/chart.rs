@@ -6,6 +6,7 @@
 //! missing `securityContext` block is inserted only where the chart will use it).
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde_yaml_ng::Value;
 
@@ -117,6 +118,39 @@ impl Chart {
                     .is_some_and(|next| next.is_alphanumeric() || next == '_')
             })
         })
+    }
+}
+
+/// The chart of a values file, read from its directory the first time a rule asks for it: the
+/// rules need a chart only for images the catalog replaces, and most values files have none.
+#[derive(Debug)]
+pub struct LazyChart {
+    dir: PathBuf,
+    loaded: OnceLock<Result<Option<Chart>, ChartError>>,
+}
+
+impl LazyChart {
+    /// The chart in `dir` (`.` for the current directory), not read yet.
+    pub fn new(dir: PathBuf) -> LazyChart {
+        LazyChart {
+            dir,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    /// The chart, read now if it was not yet: `None` when the directory holds no `Chart.yaml`
+    /// or it cannot be read (see [`LazyChart::error`]).
+    pub fn get(&self) -> Option<&Chart> {
+        self.loaded
+            .get_or_init(|| Chart::load(&self.dir))
+            .as_ref()
+            .ok()?
+            .as_ref()
+    }
+
+    /// Why the chart could not be read, when a rule asked for it and it could not.
+    pub fn error(&self) -> Option<&ChartError> {
+        self.loaded.get()?.as_ref().err()
     }
 }
 

@@ -289,6 +289,19 @@ pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d
     Values { document, images }
 }
 
+/// Whether a values text may hold an image key (see [`is_image_key`]), decided without parsing:
+/// it spells `image` somewhere in any case, or holds a `\`, with which a double-quoted key
+/// could spell it in escapes (`"im\x61ge"`). Every rule starts from the images, so a values
+/// file without one gives them nothing to do: it is neither parsed nor checked further (a
+/// syntax error in it goes unreported; hardport is not a YAML linter).
+pub fn may_name_an_image(text: &str) -> bool {
+    text.contains('\\')
+        || text
+            .as_bytes()
+            .windows(5)
+            .any(|window| window.eq_ignore_ascii_case(b"image"))
+}
+
 /// Whether a key names an image: it ends in `image`, in any case.
 fn is_image_key(key: &str) -> bool {
     key.len() >= 5

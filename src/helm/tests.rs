@@ -142,3 +142,38 @@ fn a_tag_beside_a_string_image_makes_the_string_a_repository() {
         [("image".into(), "migrating nginx tag Some(\"1.27\")".into())]
     );
 }
+
+#[test]
+fn only_a_text_that_spells_image_or_may_escape_it_may_name_an_image() {
+    for text in [
+        "image: nginx\n",
+        "server:\n  sidecarImage: {repository: x}\n",
+        "IMAGE: x\n",
+        "\"im\\x61ge\": nginx\n",
+    ] {
+        assert!(may_name_an_image(text), "{text:?}");
+    }
+    for text in ["", "replicaCount: 2\n", "# imag e\nima: ge\n", "imag: [\n"] {
+        assert!(!may_name_an_image(text), "{text:?}");
+    }
+}
+
+#[test]
+fn every_corpus_like_image_key_is_seen_by_the_cheap_check() {
+    // The cheap check must never reject a text the values model finds an image in.
+    for text in [
+        "image: nginx:1.27\n",
+        "a:\n  b:\n    image:\n      repository: nginx\n",
+        "keda:\n  image:\n    keda:\n      repository: x\n",
+        "\"\\u0069mage\": nginx\n",
+    ] {
+        let stream = crate::yaml::parse(text).expect("parses");
+        let catalog = crate::catalog::Catalog::embedded().expect("catalog");
+        let found = stream
+            .documents
+            .iter()
+            .any(|document| !values(document, &catalog).images.is_empty());
+        assert!(found, "the model finds an image in {text:?}");
+        assert!(may_name_an_image(text), "{text:?}");
+    }
+}

@@ -105,7 +105,7 @@ fn is_bitnami(values: &Values<'_, '_>, context: Context<'_>) -> bool {
         .root
         .lookup("global.security.allowInsecureImages")
         .is_some();
-    match context.chart {
+    match context.chart() {
         Some(chart) => chart.is_bitnami() || has_switch,
         None => has_switch || values.images.iter().any(names_bitnami_image),
     }

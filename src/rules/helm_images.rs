@@ -243,7 +243,7 @@ fn app_version(image: &ValuesImage<'_, '_>, context: Context<'_>) -> Option<Diag
         return None;
     }
     let entry = image.resolution.entry()?;
-    let app_version = context.chart?.app_version.as_deref()?;
+    let app_version = context.chart()?.app_version.as_deref()?;
     let wanted = entry
         .tag
         .clone()

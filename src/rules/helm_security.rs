@@ -565,7 +565,7 @@ fn not_exposed(
         .into_iter()
         .filter(|key| {
             context
-                .chart
+                .chart()
                 .is_some_and(|chart| chart.templates_read(&join_key(&image.component_path, key)))
         })
         .collect();

@@ -38,7 +38,9 @@
 //! ## `chart-metadata`
 //!
 //! ### What it reports
-//! The `Chart.yaml` beside a Helm values file exists but cannot be read or parsed.
+//! The `Chart.yaml` beside a Helm values file exists but cannot be read or parsed. The chart
+//! is read only when a rule needs it (the values file runs an image the catalog replaces), so
+//! only then is a broken one reported.
 //!
 //! ### Why
 //! The chart tells which `appVersion` an empty image tag renders, whether the chart is a
@@ -82,7 +84,7 @@ use serde::Serialize;
 use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::dockerfile::Dockerfile;
-use crate::helm::chart::Chart;
+use crate::helm::chart::{Chart, LazyChart};
 use crate::stages::StageModel;
 use crate::yaml::Stream;
 
@@ -375,8 +377,16 @@ pub(crate) fn basename(path: &str) -> &str {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub catalog: &'a Catalog,
-    /// The chart a Helm values file belongs to, when its directory has a `Chart.yaml`.
-    pub chart: Option<&'a Chart>,
+    chart: ChartSource<'a>,
+}
+
+/// Where a values file's chart comes from.
+#[derive(Debug, Clone, Copy)]
+enum ChartSource<'a> {
+    /// Read already, or known to be absent.
+    Known(Option<&'a Chart>),
+    /// Read when a rule first asks.
+    Lazy(&'a LazyChart),
 }
 
 impl<'a> Context<'a> {
@@ -384,13 +394,32 @@ impl<'a> Context<'a> {
     pub fn new(catalog: &'a Catalog) -> Self {
         Context {
             catalog,
-            chart: None,
+            chart: ChartSource::Known(None),
         }
     }
 
     /// This context for a values file of `chart`.
     pub fn with_chart(self, chart: Option<&'a Chart>) -> Self {
-        Context { chart, ..self }
+        Context {
+            chart: ChartSource::Known(chart),
+            ..self
+        }
+    }
+
+    /// This context for a values file whose chart is read only if a rule needs it.
+    pub fn with_lazy_chart(self, chart: &'a LazyChart) -> Self {
+        Context {
+            chart: ChartSource::Lazy(chart),
+            ..self
+        }
+    }
+
+    /// The chart a Helm values file belongs to, when its directory has a readable `Chart.yaml`.
+    pub fn chart(&self) -> Option<&'a Chart> {
+        match self.chart {
+            ChartSource::Known(chart) => chart,
+            ChartSource::Lazy(chart) => chart.get(),
+        }
     }
 }
 

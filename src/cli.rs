@@ -318,7 +318,10 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         &INTERRUPTED,
         |report| -> io::Result<()> {
             progress.advance(&report.display_path);
-            progress.suspend(|| print_findings(&mut stderr.lock(), &report, color_messages))?;
+            // One write per file: stderr is unbuffered.
+            let mut findings = Vec::new();
+            print_findings(&mut findings, &report, color_messages)?;
+            progress.suspend(|| stderr.write_all(&findings))?;
             summary.add(&report);
             if let Some(patch) = report.patch().filter(|_| prints_patches) {
                 if color_patch {

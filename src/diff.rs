@@ -31,10 +31,11 @@ pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
 /// The path as patches show it: relative to the current directory when it lies below it,
 /// without `./` components, with `/` separators.
 pub fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok())
-        .unwrap_or(path);
+    let cwd = || std::env::current_dir().ok();
+    let relative = match path.is_absolute().then(cwd).flatten() {
+        Some(cwd) => path.strip_prefix(cwd).unwrap_or(path),
+        None => path,
+    };
     let parts: Vec<String> = relative
         .components()
         .filter(|component| !matches!(component, Component::CurDir))

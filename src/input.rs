@@ -62,7 +62,10 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, InputError> {
             limit,
         });
     }
-    let mut bytes = Vec::new();
+    // Room for the whole file and one byte more, so it is read in one call and the growth
+    // check's extra byte does not reallocate.
+    let expected = usize::try_from(metadata.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
     std::fs::File::open(path)
         .map_err(io)?
         .take(limit.saturating_add(1))
@@ -84,12 +87,9 @@ fn decode(bytes: Vec<u8>) -> Result<String, InputError> {
         return Err(InputError::Utf16);
     }
     let line_of = |bytes: &[u8], offset: usize| {
-        1 + bytes[..offset]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count()
+        1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count()
     };
-    if let Some(offset) = bytes.iter().position(|&byte| byte == 0) {
+    if let Some(offset) = memchr::memchr(0, &bytes) {
         return Err(InputError::Binary {
             line: line_of(&bytes, offset),
         });

@@ -9,12 +9,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, byte)| byte == b'\n')
-                    .map(|(offset, _)| offset + 1),
-            )
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|newline| newline + 1))
             .collect();
         LineIndex { starts }
     }

@@ -607,6 +607,18 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
         }
         config
     }
+
+    /// A [`ConfigSweep`] of stage `index` in `view`, before its first instruction after `FROM`.
+    pub fn sweep(&self, index: usize, view: View) -> ConfigSweep<'_, 'f, 'a, 'c> {
+        let next = self.stages[index].from_index + 1;
+        ConfigSweep {
+            model: self,
+            index,
+            config: self.config(index, view, Some(next)),
+            next,
+            cmd_set_here: false,
+        }
+    }
 }
 
 /// The parent a stage is built on, when it is an earlier stage (a later one is no parent:
@@ -656,6 +668,39 @@ fn links(file: &Dockerfile<'_>, stages: &[Stage<'_, '_>]) -> Vec<Links> {
         }
     }
     links
+}
+
+/// A stage's configuration followed instruction by instruction, for a rule that reads it before
+/// each instruction in order: asking [`StageModel::config`] each time would walk the stage again.
+pub struct ConfigSweep<'m, 'f, 'a, 'c> {
+    model: &'m StageModel<'f, 'a, 'c>,
+    index: usize,
+    config: Config,
+    /// The next instruction to apply.
+    next: usize,
+    cmd_set_here: bool,
+}
+
+impl ConfigSweep<'_, '_, '_, '_> {
+    /// The configuration before instruction `until`, as [`StageModel::config`] gives it with
+    /// `Some(until)`; `until` must not decrease from one call to the next.
+    pub fn before(&mut self, until: usize) -> &Config {
+        let stage = &self.model.stages[self.index];
+        let end = until.min(stage.end_index);
+        let instructions = self.model.file.instructions();
+        while self.next < end {
+            if let Some(instruction) = instructions.get(self.next) {
+                apply(
+                    self.model.file,
+                    instruction,
+                    &mut self.config,
+                    &mut self.cmd_set_here,
+                );
+            }
+            self.next += 1;
+        }
+        &self.config
+    }
 }
 
 fn base_of<'a, 'c>(reference: Reference<'a, 'c>) -> Base<'a, 'c> {

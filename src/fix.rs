@@ -5,6 +5,8 @@
 //! edit identical to one already taken is applied once. Untouched bytes are copied verbatim, so
 //! everything no rule asked to change survives byte for byte.
 
+use std::collections::BTreeMap;
+
 use crate::diagnostic::{Edit, Fix};
 
 /// The result of applying a batch of fixes to one text.
@@ -26,28 +28,73 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
     let mut order: Vec<usize> = (0..fixes.len()).collect();
     order.sort_by_key(|&index| fixes[index].start());
 
-    let mut taken: Vec<&Edit> = Vec::new();
+    let mut taken = Taken::default();
     let mut applied = Vec::new();
     for index in order {
         let fix = fixes[index];
-        let fits = fix.edits().iter().all(|edit| {
-            is_valid_range(text, edit) && taken.iter().all(|other| !edit.conflicts_with(other))
-        });
+        let fits = fix
+            .edits()
+            .iter()
+            .all(|edit| is_valid_range(text, edit) && !taken.conflicts(edit));
         if fits {
             for edit in fix.edits() {
-                if !taken.contains(&edit) {
-                    taken.push(edit);
-                }
+                taken.insert(edit);
             }
             applied.push(index);
         }
     }
-    taken.sort_by_key(|edit| (edit.range.start, edit.range.end));
     applied.sort_unstable();
+    let taken = taken.sorted();
     Applied {
         text: splice(text, &taken),
         applied,
         edits: taken.into_iter().cloned().collect(),
+    }
+}
+
+/// The edits taken so far, by range, so a new edit is checked against its neighbours only
+/// rather than against every edit (a file may carry thousands).
+#[derive(Default)]
+struct Taken<'f> {
+    /// Edits of one range, in the order they were taken (only a fix's own insertions at one
+    /// offset share a range).
+    by_range: BTreeMap<(usize, usize), Vec<&'f Edit>>,
+}
+
+impl<'f> Taken<'f> {
+    /// Whether `edit` conflicts with a taken edit.
+    ///
+    /// Taken edits do not conflict with each other (a fix's own edits do not overlap, or
+    /// splicing them would fail), so in range order their ends never decrease: the edits that
+    /// can touch `edit` are the last ones starting at or before its end, back to the first that
+    /// ends before it starts.
+    fn conflicts(&self, edit: &Edit) -> bool {
+        let candidates = self.by_range.range(..=(edit.range.end, usize::MAX)).rev();
+        for (&(_, end), others) in candidates {
+            if others.iter().any(|other| edit.conflicts_with(other)) {
+                return true;
+            }
+            if end < edit.range.start {
+                break;
+            }
+        }
+        false
+    }
+
+    /// Take `edit`, once: an edit identical to a taken one is applied once.
+    fn insert(&mut self, edit: &'f Edit) {
+        let same_range = self
+            .by_range
+            .entry((edit.range.start, edit.range.end))
+            .or_default();
+        if !same_range.contains(&edit) {
+            same_range.push(edit);
+        }
+    }
+
+    /// The taken edits sorted by range.
+    fn sorted(self) -> Vec<&'f Edit> {
+        self.by_range.into_values().flatten().collect()
     }
 }
 
@@ -62,23 +109,51 @@ fn is_valid_range(text: &str, edit: &Edit) -> bool {
 ///
 /// Untouched bytes map to themselves (shifted by the length changes before them); an offset
 /// inside a replacement maps to the start of the bytes it replaced. `edits` must be sorted and
-/// non-overlapping, as [`Applied::edits`] is.
+/// non-overlapping, as [`Applied::edits`] is. To trace many offsets, build a [`Trace`] once.
 pub fn trace_back(edits: &[Edit], offset: usize) -> usize {
-    let mut old_cursor = 0;
-    let mut new_cursor = 0;
-    for edit in edits {
-        let new_start = new_cursor + edit.range.start.saturating_sub(old_cursor);
-        if offset < new_start {
-            break;
-        }
-        let new_end = new_start + edit.replacement.len();
-        if offset < new_end {
-            return edit.range.start;
-        }
-        old_cursor = edit.range.end;
-        new_cursor = new_end;
+    Trace::new(edits.to_vec()).back(offset)
+}
+
+/// The edits of one pass, with where each one's replacement ends in the new text, so an offset
+/// is traced back by binary search instead of a walk over every edit.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    edits: Vec<Edit>,
+    /// Per edit: the offset in the new text right after its replacement (never decreasing).
+    new_ends: Vec<usize>,
+}
+
+impl Trace {
+    /// `edits` sorted and non-overlapping, as [`Applied::edits`] are.
+    pub fn new(edits: Vec<Edit>) -> Self {
+        let mut old_cursor = 0;
+        let mut new_cursor = 0;
+        let new_ends = edits
+            .iter()
+            .map(|edit| {
+                new_cursor += edit.range.start.saturating_sub(old_cursor) + edit.replacement.len();
+                old_cursor = edit.range.end;
+                new_cursor
+            })
+            .collect();
+        Trace { edits, new_ends }
     }
-    old_cursor + offset.saturating_sub(new_cursor)
+
+    /// Where `offset` in the new text was in the old one (see [`trace_back`]).
+    pub fn back(&self, offset: usize) -> usize {
+        let next = self.new_ends.partition_point(|&end| end <= offset);
+        let (old_cursor, new_cursor) = match next.checked_sub(1) {
+            Some(previous) => (self.edits[previous].range.end, self.new_ends[previous]),
+            None => (0, 0),
+        };
+        if let Some(edit) = self.edits.get(next) {
+            let new_start = new_cursor + edit.range.start.saturating_sub(old_cursor);
+            if offset >= new_start {
+                return edit.range.start;
+            }
+        }
+        old_cursor + offset.saturating_sub(new_cursor)
+    }
 }
 
 /// Copy `text` with sorted, non-overlapping `edits` applied.

@@ -86,9 +86,8 @@ fn decode(bytes: Vec<u8>) -> Result<String, InputError> {
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(InputError::Utf16);
     }
-    let line_of = |bytes: &[u8], offset: usize| {
-        1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count()
-    };
+    let line_of =
+        |bytes: &[u8], offset: usize| 1 + memchr::memchr_iter(b'\n', &bytes[..offset]).count();
     if let Some(offset) = memchr::memchr(0, &bytes) {
         return Err(InputError::Binary {
             line: line_of(&bytes, offset),

@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_t
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
-use crate::fix::{apply_fixes, splice, trace_back};
+use crate::fix::{Trace, apply_fixes, splice};
 use crate::helm::{self, chart::LazyChart};
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
@@ -135,7 +135,7 @@ fn fix_loop(
     let mut text = original.to_owned();
     let mut findings = Vec::new();
     // The edits of every pass so far, to trace later passes' positions back to the original.
-    let mut passes: Vec<Vec<Edit>> = Vec::new();
+    let mut passes: Vec<Trace> = Vec::new();
     for pass in 0..MAX_PASSES {
         let diagnostics = check(&text).map_err(|error| match (pass, error) {
             (0, error) => error,
@@ -153,16 +153,19 @@ fn fix_loop(
             &text,
             &fixes.iter().map(|(_, fix)| *fix).collect::<Vec<_>>(),
         );
-        let fixed: Vec<usize> = applied.applied.iter().map(|&i| fixes[i].0).collect();
+        let mut fixed = vec![false; diagnostics.len()];
+        for &applied in &applied.applied {
+            fixed[fixes[applied].0] = true;
+        }
         let original_line = |offset: usize| {
             let offset = passes
                 .iter()
                 .rev()
-                .fold(offset, |offset, edits| trace_back(edits, offset));
+                .fold(offset, |offset, trace| trace.back(offset));
             original_lines.line(offset)
         };
         for (index, diagnostic) in diagnostics.into_iter().enumerate() {
-            let is_fixed = fixed.contains(&index);
+            let is_fixed = fixed[index];
             // Later passes see the file again: only their new changes are news.
             if pass == 0 && diagnostic.fix.is_none() || is_fixed {
                 let change = diagnostic
@@ -187,11 +190,11 @@ fn fix_loop(
                 });
             }
         }
-        if fixed.is_empty() {
+        if applied.applied.is_empty() {
             findings.sort_by_key(|finding| finding.line);
             return Ok(Migration { text, findings });
         }
-        passes.push(applied.edits);
+        passes.push(Trace::new(applied.edits));
         text = applied.text;
     }
     Err(FileError::Internal(format!(

@@ -10,6 +10,7 @@
 //! "hardened" acts only on stages whose base this run migrates ([`Base::Migrating`]); after the
 //! first pass those bases are [`Base::Hardened`], so a second run has nothing to compare.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use parse_dockerfile::{Command, Instruction};
@@ -79,6 +80,8 @@ pub struct Resolver<'a, 'c> {
     args: ArgScope<'a>,
     /// Lowercased names of the stages declared so far.
     stage_names: Vec<Option<String>>,
+    /// Each lowercased name's first stage, so a lookup does not scan every stage.
+    first_stage: HashMap<String, usize>,
 }
 
 impl<'a, 'c> Resolver<'a, 'c> {
@@ -87,6 +90,7 @@ impl<'a, 'c> Resolver<'a, 'c> {
             catalog,
             args: ArgScope::default(),
             stage_names: Vec::new(),
+            first_stage: HashMap::new(),
         }
     }
 
@@ -103,17 +107,17 @@ impl<'a, 'c> Resolver<'a, 'c> {
     }
 
     pub fn push_stage(&mut self, name: Option<&str>) {
-        self.stage_names
-            .push(name.map(|name| name.to_ascii_lowercase()));
+        let lowered = name.map(|name| name.to_ascii_lowercase());
+        if let Some(lowered) = &lowered {
+            self.first_stage
+                .entry(lowered.clone())
+                .or_insert(self.stage_names.len());
+        }
+        self.stage_names.push(lowered);
     }
 
     fn stage_index(&self, text: &str, site: Site) -> Option<usize> {
-        let lowered = text.to_ascii_lowercase();
-        if let Some(index) = self
-            .stage_names
-            .iter()
-            .position(|name| name.as_deref() == Some(lowered.as_str()))
-        {
+        if let Some(&index) = self.first_stage.get(&text.to_ascii_lowercase()) {
             return Some(index);
         }
         match site {
@@ -432,6 +436,20 @@ pub struct StageModel<'f, 'a, 'c> {
     /// The `ARG`s declared before the first `FROM`.
     pub global_args: ArgScope<'a>,
     pub catalog: &'c Catalog,
+    /// Facts about every stage that depend on the others, computed once so that asking them
+    /// per stage stays linear in the number of stages.
+    links: Vec<Links>,
+}
+
+/// What [`StageModel`] precomputes per stage from the stages' bases and copies.
+#[derive(Debug, Clone, Copy)]
+struct Links {
+    /// The stage at the root of its `FROM` chain.
+    root: usize,
+    /// No later stage is built on it or copies from it.
+    leaf: bool,
+    /// It, or a stage built on it, runs commands.
+    needs_shell: bool,
 }
 
 impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
@@ -488,11 +506,13 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
                 _ => {}
             }
         }
+        let links = links(file, &stages);
         StageModel {
             file,
             stages,
             global_args,
             catalog,
+            links,
         }
     }
 
@@ -508,54 +528,37 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
     /// Whether a container may be run from this stage: the final stage, or a stage no other
     /// stage builds on or copies from (a `--target` for tests or debugging).
     pub fn is_runnable(&self, index: usize) -> bool {
-        self.is_final(index)
-            || !self.stages.iter().any(|stage| {
-                matches!(stage.base, Base::Stage(parent) if parent == index)
-                    || stage.copies_from.contains(&index)
-            })
+        self.is_final(index) || self.links[index].leaf
     }
 
     /// The catalog image at the root of the stage's `FROM` chain.
     pub fn lineage(&self, index: usize) -> Lineage<'_, 'a, 'c> {
-        let mut current = index;
-        for _ in 0..=self.stages.len() {
-            match &self.stages[current].base {
-                Base::Stage(parent) if *parent < current => current = *parent,
-                Base::Migrating(migration) => return Lineage::Migrating(migration),
-                Base::Hardened { entry, .. } => return Lineage::Hardened(entry),
-                _ => return Lineage::Other,
-            }
+        match &self.stages[self.root(index)].base {
+            Base::Migrating(migration) => Lineage::Migrating(migration),
+            Base::Hardened { entry, .. } => Lineage::Hardened(entry),
+            _ => Lineage::Other,
         }
-        Lineage::Other
+    }
+
+    /// The earlier stage this one is built on (`FROM <stage>`), if any.
+    pub fn parent(&self, index: usize) -> Option<usize> {
+        self.stages.get(index).and_then(parent_of)
     }
 
     /// The index of the stage at the root of this stage's `FROM` chain.
     pub fn root(&self, index: usize) -> usize {
-        let mut current = index;
-        while let Base::Stage(parent) = self.stages[current].base {
-            if parent >= current {
-                break;
-            }
-            current = parent;
-        }
-        current
+        self.links[index].root
     }
 
     /// Whether the stage itself runs commands through a shell: `RUN` or `SHELL`.
     pub fn runs_commands(&self, index: usize) -> bool {
-        self.instructions(index)
-            .any(|instruction| matches!(instruction, Instruction::Run(_) | Instruction::Shell(_)))
+        runs_commands(self.file, &self.stages[index])
     }
 
     /// Whether this stage's filesystem must have a shell and package manager: it, or any stage
     /// built `FROM` it, runs commands.
     pub fn needs_shell(&self, index: usize) -> bool {
-        self.runs_commands(index)
-            || self.stages.iter().any(|stage| {
-                matches!(stage.base, Base::Stage(parent) if parent == index)
-                    && stage.index > index
-                    && self.needs_shell(stage.index)
-            })
+        self.links[index].needs_shell
     }
 
     /// The variant the stage's root image must be after migration.
@@ -603,6 +606,100 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             apply(self.file, instruction, &mut config, &mut cmd_set_here);
         }
         config
+    }
+
+    /// A [`ConfigSweep`] of stage `index` in `view`, before its first instruction after `FROM`.
+    pub fn sweep(&self, index: usize, view: View) -> ConfigSweep<'_, 'f, 'a, 'c> {
+        let next = self.stages[index].from_index + 1;
+        ConfigSweep {
+            model: self,
+            index,
+            config: self.config(index, view, Some(next)),
+            next,
+            cmd_set_here: false,
+        }
+    }
+}
+
+/// The parent a stage is built on, when it is an earlier stage (a later one is no parent:
+/// Docker refuses it, and following it could loop).
+fn parent_of(stage: &Stage<'_, '_>) -> Option<usize> {
+    match stage.base {
+        Base::Stage(parent) if parent < stage.index => Some(parent),
+        _ => None,
+    }
+}
+
+fn runs_commands(file: &Dockerfile<'_>, stage: &Stage<'_, '_>) -> bool {
+    file.instructions()
+        .get(stage.body())
+        .unwrap_or_default()
+        .iter()
+        .any(|instruction| matches!(instruction, Instruction::Run(_) | Instruction::Shell(_)))
+}
+
+/// Every stage's [`Links`]: roots forward (a parent comes first), the rest backward (the stages
+/// built on a stage or copying from it come after it, or are ignored when they do not).
+fn links(file: &Dockerfile<'_>, stages: &[Stage<'_, '_>]) -> Vec<Links> {
+    let mut links: Vec<Links> = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let root = parent_of(stage).map_or(stage.index, |parent| links[parent].root);
+        links.push(Links {
+            root,
+            leaf: true,
+            needs_shell: runs_commands(file, stage),
+        });
+    }
+    for stage in stages.iter().rev() {
+        if let Base::Stage(parent) = stage.base
+            && let Some(link) = links.get_mut(parent)
+        {
+            link.leaf = false;
+        }
+        for &source in &stage.copies_from {
+            if let Some(link) = links.get_mut(source) {
+                link.leaf = false;
+            }
+        }
+        if let Some(parent) = parent_of(stage)
+            && links[stage.index].needs_shell
+        {
+            links[parent].needs_shell = true;
+        }
+    }
+    links
+}
+
+/// A stage's configuration followed instruction by instruction, for a rule that reads it before
+/// each instruction in order: asking [`StageModel::config`] each time would walk the stage again.
+pub struct ConfigSweep<'m, 'f, 'a, 'c> {
+    model: &'m StageModel<'f, 'a, 'c>,
+    index: usize,
+    config: Config,
+    /// The next instruction to apply.
+    next: usize,
+    cmd_set_here: bool,
+}
+
+impl ConfigSweep<'_, '_, '_, '_> {
+    /// The configuration before instruction `until`, as [`StageModel::config`] gives it with
+    /// `Some(until)`; `until` must not decrease from one call to the next.
+    pub fn before(&mut self, until: usize) -> &Config {
+        let stage = &self.model.stages[self.index];
+        let end = until.min(stage.end_index);
+        let instructions = self.model.file.instructions();
+        while self.next < end {
+            if let Some(instruction) = instructions.get(self.next) {
+                apply(
+                    self.model.file,
+                    instruction,
+                    &mut self.config,
+                    &mut self.cmd_set_here,
+                );
+            }
+            self.next += 1;
+        }
+        &self.config
     }
 }
 

@@ -51,7 +51,7 @@ use crate::diagnostic::Diagnostic;
 use crate::line_index::LineIndex;
 use crate::rules::dev_variant::stage_label;
 use crate::rules::{Rule, SHELLS, basename};
-use crate::stages::{Lineage, StageModel, View, join_path};
+use crate::stages::{ConfigSweep, Lineage, StageModel, View, join_path};
 
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
@@ -1030,6 +1030,7 @@ fn entrypoint_features(
         return Vec::new();
     };
     let mut diagnostics = Vec::new();
+    let mut public = model.sweep(index, View::Public);
     for (file_index, instruction) in body(model, index) {
         let Some(range) = model.file.instruction_range(instruction) else {
             continue;
@@ -1066,7 +1067,7 @@ fn entrypoint_features(
             }
             continue;
         }
-        let Some((action, paths)) = instruction_paths(model, index, file_index, instruction) else {
+        let Some((action, paths)) = instruction_paths(&mut public, file_index, instruction) else {
             continue;
         };
         let Some(directory) = directories
@@ -1095,20 +1096,14 @@ fn entrypoint_features(
 /// What an instruction does with paths (for the message) and the texts to search for them:
 /// COPY/ADD destinations (made absolute with the stage's WORKDIR), VOLUME paths, RUN text.
 fn instruction_paths(
-    model: &StageModel<'_, '_, '_>,
-    index: usize,
+    public: &mut ConfigSweep<'_, '_, '_, '_>,
     file_index: usize,
     instruction: &Instruction<'_>,
 ) -> Option<(&'static str, Vec<String>)> {
-    let destination = |dest: &str, keyword: &'static str| {
+    let mut destination = |dest: &str, keyword: &'static str| {
         let path = match dest.starts_with('/') || dest.starts_with('$') {
             true => dest.to_owned(),
-            false => {
-                let workdir = model
-                    .config(index, View::Public, Some(file_index))
-                    .workdir?;
-                join_path(&workdir, dest)
-            }
+            false => join_path(public.before(file_index).workdir.as_deref()?, dest),
         };
         Some((keyword, vec![path]))
     };

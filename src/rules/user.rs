@@ -64,7 +64,7 @@
 //! replacement's runtime user is unknown it still inserts `USER root` (the `RUN` keeps its
 //! meaning) and, for the final stage, says that the image now runs as root.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use parse_dockerfile::{Command, Flag, Instruction, RunInstruction};
 
@@ -86,46 +86,131 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
 // user-mapping
 
 /// Rewrite named users and groups of the public image in stages being migrated.
+///
+/// The stages are visited depth first along `FROM <stage>` (without recursion: a chain may be
+/// long), counting the names each `RUN` creates on the way down and forgetting them on the way
+/// back, so every site sees exactly the names its stage chain created before it and every `RUN`
+/// is read once.
 fn user_mapping(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    let instructions = model.file.instructions();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); model.stages.len()];
+    let mut roots = Vec::new();
     for stage in &model.stages {
-        let Lineage::Migrating(migration) = model.lineage(stage.index) else {
-            continue;
-        };
-        let entry = migration.entry;
-        for index in stage.body() {
-            let Some(instruction) = instructions.get(index) else {
-                continue;
-            };
-            let site = match instruction {
-                Instruction::User(user) => IdSite {
-                    keyword: "USER ",
-                    value: user.arguments.value.as_ref(),
-                    token: model.file.token(&user.arguments),
-                },
-                Instruction::Copy(copy) => match chown_site(model.file, &copy.options) {
-                    Some(site) => site,
-                    None => continue,
-                },
-                Instruction::Add(add) => match chown_site(model.file, &add.options) {
-                    Some(site) => site,
-                    None => continue,
-                },
-                _ => continue,
-            };
-            let Some(range) = model.file.instruction_range(instruction) else {
-                continue;
-            };
-            // Reading the RUNs for created names is only needed when a part is a plain name.
-            let created = match site.value.split(':').any(|part| is_name(part.trim())) {
-                true => created_names(model, stage.index, index),
-                false => HashSet::new(),
-            };
-            diagnostics.extend(map_ids(&site, range, entry, &created));
+        match model.parent(stage.index) {
+            Some(parent) => children[parent].push(stage.index),
+            None => roots.push(stage.index),
         }
     }
-    diagnostics
+    let mut found: Vec<(usize, Diagnostic)> = Vec::new();
+    let mut created = CreatedNames::default();
+    for root in roots {
+        // Every stage of a chain has its root's lineage.
+        let Lineage::Migrating(migration) = model.lineage(root) else {
+            continue;
+        };
+        let mut stack = vec![Visit::Enter(root)];
+        while let Some(visit) = stack.pop() {
+            match visit {
+                Visit::Enter(index) => {
+                    let added = map_stage(model, index, migration.entry, &mut created, &mut found);
+                    stack.push(Visit::Leave(added));
+                    stack.extend(children[index].iter().map(|&child| Visit::Enter(child)));
+                }
+                Visit::Leave(added) => created.forget(&added),
+            }
+        }
+    }
+    // Stage bodies are disjoint and in stage order: instruction order is stage order.
+    found.sort_by_key(|(at, _)| *at);
+    found
+        .into_iter()
+        .map(|(_, diagnostic)| diagnostic)
+        .collect()
+}
+
+/// A step of the depth-first walk of [`user_mapping`].
+enum Visit {
+    Enter(usize),
+    /// Leaving a stage: the names its `RUN`s created, to forget.
+    Leave(Vec<String>),
+}
+
+/// The names created as users or groups along the stage chain being walked, counted so that a
+/// name two stages create stays known until both are left.
+#[derive(Default)]
+struct CreatedNames {
+    counts: HashMap<String, usize>,
+}
+
+impl CreatedNames {
+    fn add(&mut self, name: String) {
+        *self.counts.entry(name).or_default() += 1;
+    }
+
+    fn forget(&mut self, names: &[String]) {
+        for name in names {
+            if let Some(count) = self.counts.get_mut(name) {
+                *count -= 1;
+                if *count == 0 {
+                    self.counts.remove(name);
+                }
+            }
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.counts.contains_key(name)
+    }
+}
+
+/// Map the sites of one stage's body, with the names created before each; returns the names
+/// the stage's `RUN`s added to `created`.
+fn map_stage(
+    model: &StageModel<'_, '_, '_>,
+    index: usize,
+    entry: &Entry,
+    created: &mut CreatedNames,
+    found: &mut Vec<(usize, Diagnostic)>,
+) -> Vec<String> {
+    let instructions = model.file.instructions();
+    let mut added = Vec::new();
+    for at in model.stages[index].body() {
+        let Some(instruction) = instructions.get(at) else {
+            continue;
+        };
+        let site = match instruction {
+            Instruction::Run(run) => {
+                for name in run_commands(run)
+                    .iter()
+                    .flat_map(|command| created_by(&command.args))
+                {
+                    created.add(name.clone());
+                    added.push(name);
+                }
+                continue;
+            }
+            Instruction::User(user) => IdSite {
+                keyword: "USER ",
+                value: user.arguments.value.as_ref(),
+                token: model.file.token(&user.arguments),
+            },
+            Instruction::Copy(copy) => match chown_site(model.file, &copy.options) {
+                Some(site) => site,
+                None => continue,
+            },
+            Instruction::Add(add) => match chown_site(model.file, &add.options) {
+                Some(site) => site,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let Some(range) = model.file.instruction_range(instruction) else {
+            continue;
+        };
+        if let Some(diagnostic) = map_ids(&site, range, entry, created) {
+            found.push((at, diagnostic));
+        }
+    }
+    added
 }
 
 /// A `name[:group]` value to map: the `USER` argument or a `--chown` value.
@@ -203,7 +288,7 @@ fn map_ids(
     site: &IdSite<'_>,
     range: std::ops::Range<usize>,
     entry: &Entry,
-    created: &HashSet<String>,
+    created: &CreatedNames,
 ) -> Option<Diagnostic> {
     let value = site.value.trim();
     if value.is_empty() || value.contains(char::is_whitespace) {
@@ -298,7 +383,7 @@ fn map_part(
     kind: Kind,
     entry: &Entry,
     hardened: Option<&str>,
-    created: &HashSet<String>,
+    created: &CreatedNames,
 ) -> Mapped {
     if !is_name(name) || created.contains(name) {
         return Mapped::Keep;
@@ -380,35 +465,6 @@ fn chain(model: &StageModel<'_, '_, '_>, index: usize) -> Vec<usize> {
     stages
 }
 
-/// The instruction indexes that run before `until` in stage `index`'s chain: the ancestors'
-/// whole bodies and the stage's own body up to `until`.
-fn chain_before(model: &StageModel<'_, '_, '_>, index: usize, until: usize) -> Vec<usize> {
-    let mut indexes = Vec::new();
-    for (depth, stage) in chain(model, index).into_iter().enumerate() {
-        let body = model.stages[stage].body();
-        let end = match depth {
-            0 => until.min(body.end),
-            _ => body.end,
-        };
-        indexes.extend(body.start..end.max(body.start));
-    }
-    indexes
-}
-
-/// Names the Dockerfile creates as users or groups before `until` in the stage chain.
-fn created_names(model: &StageModel<'_, '_, '_>, index: usize, until: usize) -> HashSet<String> {
-    let instructions = model.file.instructions();
-    chain_before(model, index, until)
-        .into_iter()
-        .filter_map(|at| match instructions.get(at) {
-            Some(Instruction::Run(run)) => Some(run),
-            _ => None,
-        })
-        .flat_map(|run| run_commands(run))
-        .flat_map(|command| created_by(&command.args))
-        .collect()
-}
-
 /// Who set the user a stage runs as at some point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum UserSource {
@@ -418,31 +474,76 @@ enum UserSource {
     Hardport,
 }
 
-/// The last `USER` before `until` in the stage chain, or `None` when the user is still the
-/// base image's default. `root_ends` marks the stages hardport leaves as root.
-fn explicit_user(
-    model: &StageModel<'_, '_, '_>,
-    index: usize,
-    until: usize,
-    root_ends: &[bool],
-) -> Option<UserSource> {
-    let instructions = model.file.instructions();
-    for (depth, stage) in chain(model, index).into_iter().enumerate() {
-        let body = model.stages[stage].body();
-        let end = match depth {
-            0 => until.min(body.end),
-            _ => body.end,
-        };
-        for at in (body.start..end.max(body.start)).rev() {
-            if let Some(Instruction::User(user)) = instructions.get(at) {
-                return Some(UserSource::Written(user.arguments.value.to_string()));
-            }
-        }
-        if depth > 0 && root_ends.get(stage).copied().unwrap_or(false) {
-            return Some(UserSource::Hardport);
+/// Where the `USER`s of the stages are, read once, so asking who set the user before some
+/// instruction does not rescan the stage chain.
+struct UserSetters {
+    /// Per stage: the indexes of its body's `USER` instructions, in order.
+    own: Vec<Vec<usize>>,
+    /// Per stage: the source of the user at the end of its ancestors, `None` when still the
+    /// base image's default. Filled in stage order by [`UserSetters::settle`].
+    inherited: Vec<Option<UserSource>>,
+}
+
+impl UserSetters {
+    fn new(model: &StageModel<'_, '_, '_>) -> Self {
+        let instructions = model.file.instructions();
+        let own = model
+            .stages
+            .iter()
+            .map(|stage| {
+                stage
+                    .body()
+                    .filter(|&at| matches!(instructions.get(at), Some(Instruction::User(_))))
+                    .collect()
+            })
+            .collect();
+        UserSetters {
+            own,
+            inherited: vec![None; model.stages.len()],
         }
     }
-    None
+
+    /// Work out what stage `index` inherits; its parent must be settled, with `root_ends`
+    /// final for it (stages are settled in order, and a parent comes first).
+    fn settle(&mut self, model: &StageModel<'_, '_, '_>, index: usize, root_ends: &[bool]) {
+        let Some(parent) = model.parent(index) else {
+            return;
+        };
+        self.inherited[index] = match self.last_before(model, parent, usize::MAX) {
+            Some(source) => Some(source),
+            None if root_ends.get(parent).copied().unwrap_or(false) => Some(UserSource::Hardport),
+            None => self.inherited[parent].clone(),
+        };
+    }
+
+    /// The value of the stage's own last `USER` before instruction `until`.
+    fn last_before(
+        &self,
+        model: &StageModel<'_, '_, '_>,
+        index: usize,
+        until: usize,
+    ) -> Option<UserSource> {
+        let own = &self.own[index];
+        let at = own[..own.partition_point(|&at| at < until)].last()?;
+        match model.file.instructions().get(*at) {
+            Some(Instruction::User(user)) => {
+                Some(UserSource::Written(user.arguments.value.to_string()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The last `USER` before `until` in the stage chain, or `None` when the user is still the
+    /// base image's default (or hardport's `USER root` of a stage it is built on).
+    fn explicit_user(
+        &self,
+        model: &StageModel<'_, '_, '_>,
+        index: usize,
+        until: usize,
+    ) -> Option<UserSource> {
+        self.last_before(model, index, until)
+            .or_else(|| self.inherited[index].clone())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,9 +566,11 @@ fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     let instructions = model.file.instructions();
     let keyword = model.file.keyword("USER");
     let mut root_ends = vec![false; model.stages.len()];
+    let mut setters = UserSetters::new(model);
     let mut plans = Vec::new();
     let mut reports = Vec::new();
     for stage in &model.stages {
+        setters.settle(model, stage.index, &root_ends);
         let lineage = model.lineage(stage.index);
         let Some(entry) = lineage.entry() else {
             continue;
@@ -490,7 +593,7 @@ fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
             inherited: false,
         };
         for (at, reason) in &root_runs {
-            if explicit_user(model, stage.index, *at, &root_ends).is_some() {
+            if setters.explicit_user(model, stage.index, *at).is_some() {
                 continue;
             }
             let hardened = model.config(stage.index, View::Hardened, Some(*at)).user;
@@ -508,7 +611,8 @@ fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                 (None, Some(false)) => {
                     reports.extend(unknown_public_user(model, stage.index, *at, reason, entry));
                 }
-                _ => continue,
+                // No `USER` precedes the later RUNs either: they would find the same users.
+                _ => {}
             }
             break;
         }
@@ -519,7 +623,7 @@ fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
         let ends_root = match &plan.root_before {
             Some((at, _)) => !own_body_user_after(*at),
             None => {
-                plan.inherited = explicit_user(model, stage.index, stage.end_index, &root_ends)
+                plan.inherited = setters.explicit_user(model, stage.index, stage.end_index)
                     == Some(UserSource::Hardport);
                 plan.inherited
             }

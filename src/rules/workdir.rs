@@ -80,7 +80,7 @@
 //! compare the public image with the replacement, so they act only in the pass that migrates
 //! the base image; afterwards the stage is `Hardened` and a second run changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use parse_dockerfile::{
@@ -140,8 +140,14 @@ const SYSTEM_LOCATIONS: [&str; 26] = [
 
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for family in families(model) {
-        diagnostics.extend(FamilyCheck::new(model, &family).run());
+    let families = families(model);
+    if families.is_empty() {
+        return diagnostics;
+    }
+    // Built once for every family: a file of many stages has as many families.
+    let lines = LineIndex::new(model.file.text());
+    for family in families {
+        diagnostics.extend(FamilyCheck::new(model, &family, &lines).run());
     }
     diagnostics
 }
@@ -153,24 +159,26 @@ struct Family<'c> {
 }
 
 fn families<'c>(model: &StageModel<'_, '_, 'c>) -> Vec<Family<'c>> {
-    let mut families: Vec<(usize, Family<'c>)> = Vec::new();
+    let mut families: Vec<Family<'c>> = Vec::new();
+    // Root stage → its family's position in `families`.
+    let mut positions: HashMap<usize, usize> = HashMap::new();
     for stage in &model.stages {
         let Lineage::Migrating(migration) = model.lineage(stage.index) else {
             continue;
         };
         let root = model.root(stage.index);
-        match families.iter_mut().find(|(index, _)| *index == root) {
-            Some((_, family)) => family.members.push(stage.index),
-            None => families.push((
-                root,
-                Family {
+        match positions.get(&root) {
+            Some(&position) => families[position].members.push(stage.index),
+            None => {
+                positions.insert(root, families.len());
+                families.push(Family {
                     members: vec![stage.index],
                     entry: migration.entry,
-                },
-            )),
+                });
+            }
         }
     }
-    families.into_iter().map(|(_, family)| family).collect()
+    families
 }
 
 /// Which fix a move's edits belong to.
@@ -350,6 +358,7 @@ struct Walker<'w, 'f, 'a, 'c> {
     /// `(copying stage, family stage, offset)` for every `COPY --from`/mount of a family stage.
     copies: Vec<(usize, usize, usize)>,
     finals: Vec<State>,
+    lines: &'w LineIndex,
 }
 
 impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
@@ -358,6 +367,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
         family: &'w [usize],
         public_workdir: Option<&'w str>,
         moves: &'w [Move],
+        lines: &'w LineIndex,
     ) -> Self {
         let mut walker = Walker {
             model,
@@ -370,6 +380,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
             runs: Vec::new(),
             copies: Vec::new(),
             finals: Vec::new(),
+            lines,
         };
         for (index, stage) in model.stages.iter().enumerate() {
             let in_family = family.contains(&index);
@@ -957,7 +968,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
     /// Any other text of the family that names a moved directory blocks its move.
     fn scan_mentions(&mut self) {
         let file = self.model.file;
-        let lines = LineIndex::new(file.text());
+        let lines = self.lines;
         for &stage in self.family {
             let Some(stage) = self.model.stages.get(stage) else {
                 continue;
@@ -1014,7 +1025,7 @@ struct FamilyCheck<'m, 'f, 'a, 'c> {
     family: &'m Family<'c>,
     public_workdir: Option<String>,
     hardened_workdir: Option<String>,
-    lines: LineIndex,
+    lines: &'m LineIndex,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -1029,7 +1040,11 @@ struct WorkdirMove {
 }
 
 impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
-    fn new(model: &'m StageModel<'f, 'a, 'c>, family: &'m Family<'c>) -> Self {
+    fn new(
+        model: &'m StageModel<'f, 'a, 'c>,
+        family: &'m Family<'c>,
+        lines: &'m LineIndex,
+    ) -> Self {
         FamilyCheck {
             model,
             family,
@@ -1045,7 +1060,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                 .workdir
                 .as_deref()
                 .and_then(clean_absolute),
-            lines: LineIndex::new(model.file.text()),
+            lines,
             diagnostics: Vec::new(),
         }
     }
@@ -1057,6 +1072,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             &self.family.members,
             public_workdir.as_deref(),
             &[],
+            self.lines,
         );
         let mut moves = self.data_path_moves();
         let workdir = self.workdir_move(&survey);
@@ -1078,6 +1094,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             &self.family.members,
             public_workdir.as_deref(),
             &moves,
+            self.lines,
         );
         let mut groups: BTreeMap<Group, (Vec<Outcome>, Vec<Outcome>)> = BTreeMap::new();
         for outcome in plan.outcomes {
@@ -1328,7 +1345,13 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             (Some(public), None) => {
                 // Only a source that would move needs the fact: probe with any destination.
                 let probe = copies_from_moves(survey, &copied, &public, "/");
-                let plan = Walker::walk(self.model, &self.family.members, Some(&public), &probe);
+                let plan = Walker::walk(
+                    self.model,
+                    &self.family.members,
+                    Some(&public),
+                    &probe,
+                    self.lines,
+                );
                 let depending = plan.outcomes.first().map(|outcome| match outcome {
                     Outcome::Edit { edit, .. } => edit.range.start,
                     Outcome::Block { at, .. } => *at,

@@ -23,6 +23,7 @@ use hardport::color::{self, Stream, When};
 use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
 use hardport::discovery::discover;
+use hardport::helm::chart::ChartCache;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::markdown::{self, counted};
 use hardport::migrate::{FileOptions, FileReport, WriteMode};
@@ -270,6 +271,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(&args.catalog)?;
     let context = Context::new(&catalog);
     let scope = WriteScope::of(&args.paths);
+    let charts = ChartCache::new();
     let options = FileOptions {
         mode: if args.write {
             WriteMode::Write(&scope)
@@ -277,6 +279,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             WriteMode::DryRun
         },
         max_file_size: args.max_file_size,
+        charts: &charts,
     };
     let mode = match (args.write, args.check) {
         (true, _) => Mode::Write,

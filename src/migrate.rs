@@ -13,7 +13,10 @@ use crate::diff::{display_path, unified_diff};
 use crate::discovery::{FileKind, SourceFile};
 use crate::dockerfile;
 use crate::fix::{Trace, apply_fixes, splice};
-use crate::helm::{self, chart::LazyChart};
+use crate::helm::{
+    self,
+    chart::{ChartCache, LazyChart},
+};
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
 use crate::rules::{self, Context, Rule};
@@ -270,6 +273,8 @@ pub struct FileOptions<'a> {
     /// Files larger than this many bytes are reported, not read
     /// ([`input::DEFAULT_MAX_FILE_SIZE`] unless the user says otherwise).
     pub max_file_size: u64,
+    /// The charts read so far in this run, shared by the values files of one chart.
+    pub charts: &'a ChartCache,
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
@@ -339,7 +344,7 @@ fn migrate_file(
         });
     }
     let chart = match kind {
-        FileKind::HelmValues => Some(LazyChart::new(chart_dir(path))),
+        FileKind::HelmValues => Some(options.charts.chart(&chart_dir(path))),
         FileKind::Dockerfile => None,
     };
     let context = match &chart {

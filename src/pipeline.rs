@@ -175,13 +175,17 @@ mod tests {
     use super::*;
     use crate::catalog::Catalog;
     use crate::discovery::FileKind;
+    use crate::helm::chart::ChartCache;
     use crate::input::DEFAULT_MAX_FILE_SIZE;
     use crate::migrate::WriteMode;
 
     const DRY_RUN: FileOptions<'static> = FileOptions {
         mode: WriteMode::DryRun,
         max_file_size: DEFAULT_MAX_FILE_SIZE,
+        charts: &CHARTS,
     };
+
+    static CHARTS: ChartCache = ChartCache::new();
 
     /// `count` Dockerfiles, every third one changing (a public image) and every seventh one
     /// unparsable, in path order.

@@ -5,8 +5,11 @@
 //! Bitnami's `common` library), and whether the templates read a given values key (so a
 //! missing `securityContext` block is inserted only where the chart will use it).
 
+use std::collections::{BTreeSet, VecDeque};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_yaml_ng::Value;
 
@@ -35,8 +38,51 @@ pub struct Chart {
     pub lists_images: bool,
     /// Whether the chart depends on Bitnami's `common` library chart.
     pub uses_bitnami_common: bool,
-    /// The text of every file below `templates/`, for [`Chart::templates_read`].
-    pub templates: Vec<String>,
+    /// The values keys the files below `templates/` read, for [`Chart::templates_read`].
+    pub values_read: ValuesRead,
+}
+
+/// The values keys a chart's templates read: every `.Values.a.b.c` reference, kept as `a.b.c`.
+/// Only the references are kept, not the template texts, so a run holds a few strings per
+/// chart however large its templates are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValuesRead {
+    paths: BTreeSet<String>,
+}
+
+impl ValuesRead {
+    /// The references in `templates`.
+    pub fn from_templates<'t>(templates: impl IntoIterator<Item = &'t str>) -> ValuesRead {
+        let mut read = ValuesRead::default();
+        for template in templates {
+            read.add(template);
+        }
+        read
+    }
+
+    /// Adds the references of one template: `.Values.` and the key characters after it
+    /// (letters, digits, `_`, and `.` between keys).
+    fn add(&mut self, template: &str) {
+        const PREFIX: &str = ".Values.";
+        for (at, _) in template.match_indices(PREFIX) {
+            let rest = &template[at + PREFIX.len()..];
+            let end = rest
+                .find(|next: char| !(next.is_alphanumeric() || next == '_' || next == '.'))
+                .unwrap_or(rest.len());
+            if end > 0 {
+                self.paths.insert(rest[..end].to_owned());
+            }
+        }
+    }
+
+    /// Whether a reference reads the key at `path` as a whole key: `path` itself, or a key
+    /// below it (`path.more`), but not a longer key (`pathMore`).
+    pub fn contains(&self, path: &str) -> bool {
+        self.paths
+            .range::<str, _>((Bound::Included(path), Bound::Unbounded))
+            .take_while(|read| read.starts_with(path))
+            .any(|read| read.len() == path.len() || read[path.len()..].starts_with('.'))
+    }
 }
 
 /// Why `Chart.yaml` could not be read. The values file is still migrated, without the
@@ -69,7 +115,7 @@ impl Chart {
             line,
             message,
         })?;
-        chart.templates = read_templates(&dir.join("templates"));
+        chart.values_read = read_templates(&dir.join("templates"));
         chart.path = path;
         Ok(Some(chart))
     }
@@ -95,7 +141,7 @@ impl Chart {
                 .is_some(),
             uses_bitnami_common: dependencies
                 .is_some_and(|dependencies| dependencies.iter().any(is_bitnami_common)),
-            templates: Vec::new(),
+            values_read: ValuesRead::default(),
         })
     }
 
@@ -109,48 +155,99 @@ impl Chart {
     /// `primary.containerSecurityContext`), as `.Values.<path>` followed by a character that
     /// cannot continue a key. Always false for a chart without templates.
     pub fn templates_read(&self, path: &str) -> bool {
-        let needle = format!(".Values.{path}");
-        self.templates.iter().any(|template| {
-            template.match_indices(&needle).any(|(at, _)| {
-                !template[at + needle.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|next| next.is_alphanumeric() || next == '_')
-            })
-        })
+        self.values_read.contains(path)
     }
 }
 
-/// The chart of a values file, read from its directory the first time a rule asks for it: the
-/// rules need a chart only for images the catalog replaces, and most values files have none.
+/// A chart directory's chart, read the first time a rule asks for it: the rules need a chart
+/// only for images the catalog replaces, and most values files have none.
 #[derive(Debug)]
-pub struct LazyChart {
+struct SharedChart {
     dir: PathBuf,
     loaded: OnceLock<Result<Option<Chart>, ChartError>>,
 }
 
+impl SharedChart {
+    fn get(&self) -> &Result<Option<Chart>, ChartError> {
+        self.loaded.get_or_init(|| Chart::load(&self.dir))
+    }
+}
+
+/// One values file's view of its chart: read when a rule first asks (once per chart directory
+/// when the view comes from a [`ChartCache`]), and whether this file's rules asked.
+#[derive(Debug)]
+pub struct LazyChart {
+    shared: Arc<SharedChart>,
+    asked: AtomicBool,
+}
+
 impl LazyChart {
-    /// The chart in `dir` (`.` for the current directory), not read yet.
+    /// The chart in `dir` (`.` for the current directory), not read yet and not shared.
     pub fn new(dir: PathBuf) -> LazyChart {
-        LazyChart {
+        LazyChart::of(Arc::new(SharedChart {
             dir,
             loaded: OnceLock::new(),
+        }))
+    }
+
+    fn of(shared: Arc<SharedChart>) -> LazyChart {
+        LazyChart {
+            shared,
+            asked: AtomicBool::new(false),
         }
     }
 
     /// The chart, read now if it was not yet: `None` when the directory holds no `Chart.yaml`
     /// or it cannot be read (see [`LazyChart::error`]).
     pub fn get(&self) -> Option<&Chart> {
-        self.loaded
-            .get_or_init(|| Chart::load(&self.dir))
-            .as_ref()
-            .ok()?
-            .as_ref()
+        self.asked.store(true, Ordering::Relaxed);
+        self.shared.get().as_ref().ok()?.as_ref()
     }
 
-    /// Why the chart could not be read, when a rule asked for it and it could not.
+    /// Why the chart could not be read, when this file's rules asked for it and it could not.
     pub fn error(&self) -> Option<&ChartError> {
-        self.loaded.get()?.as_ref().err()
+        if !self.asked.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.shared.loaded.get()?.as_ref().err()
+    }
+}
+
+/// The charts of a run's values files, so that a chart with several values files
+/// (`values.yaml`, `values-prod.yaml`) is read once. Files are migrated in path order, so the
+/// values files of one chart come close together: the cache keeps the [`CACHED_CHARTS`] charts
+/// asked for last, which bounds its memory on a repository of any size.
+#[derive(Debug, Default)]
+pub struct ChartCache {
+    recent: Mutex<VecDeque<Arc<SharedChart>>>,
+}
+
+/// How many charts a [`ChartCache`] keeps.
+const CACHED_CHARTS: usize = 64;
+
+impl ChartCache {
+    /// An empty cache.
+    pub const fn new() -> ChartCache {
+        ChartCache {
+            recent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The view of the chart in `dir` for one values file.
+    pub fn chart(&self, dir: &Path) -> LazyChart {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = recent.iter().find(|shared| shared.dir == dir) {
+            return LazyChart::of(Arc::clone(shared));
+        }
+        let shared = Arc::new(SharedChart {
+            dir: dir.to_path_buf(),
+            loaded: OnceLock::new(),
+        });
+        if recent.len() == CACHED_CHARTS {
+            recent.pop_front();
+        }
+        recent.push_back(Arc::clone(&shared));
+        LazyChart::of(shared)
     }
 }
 
@@ -170,7 +267,7 @@ fn is_bitnami_common(dependency: &Value) -> bool {
 
 /// The texts of the files below `dir`, in path order; unreadable ones are skipped (they only
 /// decide whether a block is inserted or reported, never what an edit writes).
-fn read_templates(dir: &Path) -> Vec<String> {
+fn read_templates(dir: &Path) -> ValuesRead {
     let mut paths: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .standard_filters(false)
         .build()
@@ -184,10 +281,14 @@ fn read_templates(dir: &Path) -> Vec<String> {
         .map(ignore::DirEntry::into_path)
         .collect();
     paths.sort();
-    paths
+    let mut read = ValuesRead::default();
+    for text in paths
         .iter()
         .filter_map(|path| std::fs::read_to_string(path).ok())
-        .collect()
+    {
+        read.add(&text);
+    }
+    read
 }
 
 #[cfg(test)]
@@ -227,12 +328,22 @@ mod tests {
     #[test]
     fn templates_read_a_key_only_as_a_whole_key() {
         let chart = Chart {
-            templates: vec!["{{- toYaml .Values.podSecurityContext | nindent 8 }}".into()],
+            values_read: ValuesRead::from_templates([
+                "{{- toYaml .Values.podSecurityContext | nindent 8 }}",
+                "{{ .Values.server.podSecurityContext.runAsUser }}{{ .Values.podSecurityContexts }}",
+                "{{ $.Values.extra-x }}{{ .Values.a_b.c }}",
+            ]),
             ..Chart::default()
         };
         assert!(chart.templates_read("podSecurityContext"));
         assert!(!chart.templates_read("podSecurity"));
         assert!(!chart.templates_read("securityContext"));
+        assert!(chart.templates_read("server.podSecurityContext"));
+        assert!(chart.templates_read("server"));
+        assert!(!chart.templates_read("server.pod"));
+        assert!(chart.templates_read("extra"), "`-` ends a key");
+        assert!(chart.templates_read("a_b"));
+        assert!(!chart.templates_read("a"));
     }
 
     #[test]
@@ -253,6 +364,50 @@ mod tests {
         let chart = Chart::load(dir.path()).unwrap().expect("a chart");
         assert_eq!(chart.app_version.as_deref(), Some("1.0.0"));
         assert!(chart.templates_read("securityContext"));
+    }
+
+    #[test]
+    fn a_cached_chart_is_read_once_for_all_its_values_files_and_evicted_when_old() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |dir: &Path, version: &str| {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(CHART_FILE), format!("appVersion: {version}\n")).unwrap();
+        };
+        let first = root.path().join("first");
+        write(&first, "1.0");
+        let cache = ChartCache::new();
+        let values = cache.chart(&first);
+        assert_eq!(values.get().unwrap().app_version.as_deref(), Some("1.0"));
+        write(&first, "2.0");
+        let values_prod = cache.chart(&first);
+        assert_eq!(
+            values_prod.get().unwrap().app_version.as_deref(),
+            Some("1.0"),
+            "read once, when the first values file asked"
+        );
+        for number in 0..CACHED_CHARTS {
+            let other = root.path().join(format!("other-{number}"));
+            write(&other, "0");
+            cache.chart(&other).get();
+        }
+        assert_eq!(
+            cache.chart(&first).get().unwrap().app_version.as_deref(),
+            Some("2.0"),
+            "evicted after {CACHED_CHARTS} other charts, so read again"
+        );
+    }
+
+    #[test]
+    fn a_chart_error_is_only_reported_to_values_files_whose_rules_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CHART_FILE), "name: [\n").unwrap();
+        let cache = ChartCache::new();
+        let asking = cache.chart(dir.path());
+        let silent = cache.chart(dir.path());
+        assert!(asking.error().is_none(), "not asked yet");
+        assert!(asking.get().is_none());
+        assert!(asking.error().is_some());
+        assert!(silent.error().is_none(), "its rules never asked");
     }
 
     #[test]

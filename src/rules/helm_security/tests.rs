@@ -136,7 +136,9 @@ fn a_component_without_a_context_gets_one_only_when_the_templates_read_it() {
     let catalog =
         crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
     let chart = crate::helm::chart::Chart {
-        templates: vec!["{{ toYaml .Values.server.podSecurityContext }}".into()],
+        values_read: crate::helm::chart::ValuesRead::from_templates([
+            "{{ toYaml .Values.server.podSecurityContext }}",
+        ]),
         ..Default::default()
     };
     let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));

@@ -6,7 +6,7 @@
 //! and documented per id.
 //!
 //! Each id is documented in the `//!` header of the module that reports it; `hardport explain
-//! ID` prints that header (see [`docs`]). Two ids are reported from many places and are
+//! ID` prints that header (see [`docs`]). Three ids are reported from many places and are
 //! documented here instead.
 //!
 //! ## `missing-fact`
@@ -57,6 +57,32 @@
 //! `app-version-tag` stays silent, a Bitnami chart is recognised only by the `bitnami/*` images
 //! its values name, and a component without a security-context block is reported
 //! (`security-context-unset`) instead of given one.
+//!
+//! ## `not-editable`
+//!
+//! ### What it reports
+//! A Helm values change hardport needs but cannot make in place, with what to change by hand:
+//! `global.security.allowInsecureImages: true` for a Bitnami chart whose `global` (or
+//! `security`) is null, an alias, a scalar or a `[key: value]` pair, or whose switch is a
+//! block scalar; a data path (`mountPath`, `…DataDir`) that must move but is an alias or a block
+//! scalar.
+//!
+//! ### Why
+//! These changes are what makes the migrated chart work: without the switch a Bitnami chart
+//! refuses to render the replacement, and a replacement that keeps its data elsewhere starts
+//! on an empty volume. A change the file's layout prevents is a warning, so `--check` fails
+//! until someone makes it, rather than an info line that passes unnoticed.
+//!
+//! ### Example
+//! ```text
+//! charts/db/values.yaml:1: warning[not-editable]: set global.security.allowInsecureImages:
+//!   true by hand (keys can only be added to a mapping): Bitnami charts refuse images their
+//!   Chart.yaml does not list unless global.security.allowInsecureImages is true
+//! ```
+//!
+//! ### Fix safety
+//! Reports only: the file is left as it is where the change belongs; the rest of the migration
+//! still happens.
 
 pub mod base_image;
 pub mod dev_variant;
@@ -143,10 +169,12 @@ pub enum Rule {
     ExecProbe,
     /// The values file's `Chart.yaml` could not be read.
     ChartMetadata,
+    /// A needed Helm values change cannot be made in place; it is to be made by hand.
+    NotEditable,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -174,6 +202,7 @@ impl Rule {
         Rule::AllowInsecureImages,
         Rule::ExecProbe,
         Rule::ChartMetadata,
+        Rule::NotEditable,
     ];
 
     /// The id shown in messages: `path:line: severity[id]: message`.
@@ -206,6 +235,7 @@ impl Rule {
             Rule::AllowInsecureImages => "allow-insecure-images",
             Rule::ExecProbe => "exec-probe",
             Rule::ChartMetadata => "chart-metadata",
+            Rule::NotEditable => "not-editable",
         }
     }
 
@@ -236,7 +266,8 @@ impl Rule {
             | Rule::AppVersionTag
             | Rule::SecurityContextUnset
             | Rule::ExecProbe
-            | Rule::ChartMetadata => Severity::Warning,
+            | Rule::ChartMetadata
+            | Rule::NotEditable => Severity::Warning,
             Rule::NeedsShell => Severity::Error,
         }
     }
@@ -270,7 +301,8 @@ impl Rule {
             | Rule::AppVersionTag
             | Rule::SecurityContextUnset
             | Rule::ExecProbe
-            | Rule::ChartMetadata => false,
+            | Rule::ChartMetadata
+            | Rule::NotEditable => false,
         }
     }
 
@@ -328,6 +360,9 @@ impl Rule {
             }
             Rule::ExecProbe => "warns about exec probes that need a shell or tools",
             Rule::ChartMetadata => "warns that a values file's Chart.yaml cannot be read",
+            Rule::NotEditable => {
+                "warns about a needed Helm values change that has to be made by hand"
+            }
         }
     }
 }
@@ -440,6 +475,6 @@ mod tests {
         let error = "base-images".parse::<Rule>().expect_err("unknown");
         let message = error.to_string();
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
-        assert!(message.ends_with(", chart-metadata"), "{message}");
+        assert!(message.ends_with(", chart-metadata, not-editable"), "{message}");
     }
 }

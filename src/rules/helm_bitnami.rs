@@ -183,7 +183,8 @@ mod tests {
     #[test]
     fn a_global_that_cannot_take_the_key_is_a_not_editable_warning() {
         for global in ["global:\n", "global: &g\nother: *g\n", "global: [a]\n"] {
-            let values = format!("{global}image:\n  repository: bitnami/postgresql\n  tag: \"17\"\n");
+            let values =
+                format!("{global}image:\n  repository: bitnami/postgresql\n  tag: \"17\"\n");
             let (text, messages) = run_values(&values, None);
             assert!(text.starts_with(global), "{text}");
             assert!(
@@ -193,7 +194,9 @@ mod tests {
                 "{global:?}: {messages:?}"
             );
             assert!(
-                !messages.iter().any(|m| m.starts_with("allow-insecure-images")),
+                !messages
+                    .iter()
+                    .any(|m| m.starts_with("allow-insecure-images")),
                 "{messages:?}"
             );
         }

@@ -176,7 +176,10 @@ mod tests {
             "{messages:?}"
         );
         assert!(!messages.iter().any(|m| m.starts_with("data-path")));
-        assert_eq!(Rule::NotEditable.severity(), crate::diagnostic::Severity::Warning);
+        assert_eq!(
+            Rule::NotEditable.severity(),
+            crate::diagnostic::Severity::Warning
+        );
     }
 
     #[test]

@@ -1002,7 +1002,10 @@ fn the_empty_value_of_an_explicit_key_is_not_written_into_the_key() {
     ] {
         let stream = parse(text).unwrap();
         let mapping = root(&stream);
-        let explicit = mapping.entries().iter().find(|entry| entry.key.value() != Some("x"));
+        let explicit = mapping
+            .entries()
+            .iter()
+            .find(|entry| entry.key.value() != Some("x"));
         let value = &explicit.expect("an explicit entry").value;
         let refused = stream.replace_scalar(value, &NewValue::string("v"));
         assert!(refused.is_err(), "{text:?}: {refused:?}");
@@ -1066,8 +1069,6 @@ fn a_directive_that_shifts_the_parsers_positions_is_refused_not_misread() {
     assert_eq!(source(&stream, image), "nginx:1.27");
 }
 
-
-
 /// Found while checking the explicit-key fix with more inputs: the empty value of a flow
 /// mapping's key without `:` (`{a-}`) was filled after the key because the key's text ended
 /// in `-`, which the edit layer took for an item's indicator.
@@ -1083,4 +1084,3 @@ fn the_empty_value_of_a_key_without_a_colon_is_not_filled() {
     }
     assert_eq!(replace("{a: }", "a", NewValue::string("v")), "{a: v }");
 }
-

@@ -45,6 +45,10 @@ pub enum EditError {
     NotEditable(&'static str),
     #[error("`{0}` is not a plain YAML scalar")]
     InvalidNative(String),
+    /// The node is in or next to an entry with an explicit key (`? key`), whose ranges the
+    /// layer cannot vouch for (see `Document::explicit_entries`).
+    #[error("entries with an explicit key (`? key`) are not edited")]
+    ExplicitKey,
 }
 
 impl Stream<'_> {
@@ -124,9 +128,7 @@ impl Stream<'_> {
             .flat_map(|document| &document.explicit_entries)
             .any(|entry| entry.start <= range.end && range.start <= entry.end);
         if near {
-            return Err(EditError::NotEditable(
-                "entries with an explicit key (`? key`) are not edited",
-            ));
+            return Err(EditError::ExplicitKey);
         }
         Ok(())
     }

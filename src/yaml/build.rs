@@ -554,10 +554,11 @@ fn explicit_key(text: &str, key_from: usize, flow: bool, key: &Node) -> Option<u
 fn ends_in_kept_block_scalar(children: &Children) -> bool {
     fn last_is_kept(node: &Node) -> bool {
         match &node.kind {
-            // Only a `+` (keep) header leaves a block value ending in a blank line.
+            // Only a `+` (keep) header leaves a block value ending in a blank line: after
+            // content (`x\n\n`), or alone (`\n`, a kept blank line and no content).
             NodeKind::Scalar(scalar) => {
                 matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    && scalar.value.ends_with("\n\n")
+                    && (scalar.value.ends_with("\n\n") || scalar.value == "\n")
             }
             NodeKind::Mapping(mapping) => mapping
                 .entries

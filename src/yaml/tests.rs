@@ -1084,3 +1084,22 @@ fn the_empty_value_of_a_key_without_a_colon_is_not_filled() {
     }
     assert_eq!(replace("{a: }", "a", NewValue::string("v")), "{a: v }");
 }
+
+/// Found by the `yaml` fuzz target (docs/fuzzing.md): a kept block scalar with no content
+/// (`>+` and a blank line, value `"\n"`) did not count as ending in kept blank lines, so a key
+/// added to its mapping went between the header and the blank line, which then no longer
+/// belonged to the scalar.
+#[test]
+fn keys_go_after_the_blank_lines_of_an_empty_kept_block_scalar() {
+    let result = insert(
+        "a:\n  b: 1\n  n: >+\n\npx: {}\n",
+        "a",
+        &[("k", NewValue::int(7))],
+    );
+    assert_eq!(result, "a:\n  b: 1\n  n: >+\n\n  k: 7\npx: {}\n");
+    let stream = parse(&result).unwrap();
+    assert_eq!(
+        root(&stream).lookup("a.n").and_then(Node::value),
+        Some("\n")
+    );
+}

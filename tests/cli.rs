@@ -337,6 +337,39 @@ fn paths_with_spaces_produce_a_patch_git_applies() {
     );
 }
 
+/// A lone `\r` does not end a line for `git apply` (a fuzz finding, docs/fuzzing.md): the patch
+/// of files holding one, mid-file and as the last byte, applies and equals `--write`.
+#[test]
+fn a_lone_carriage_return_gives_a_patch_git_applies() {
+    let files = [
+        ("mid/Dockerfile", "# a\rb\nFROM redis:7.2-alpine\n"),
+        ("end/Dockerfile", "FROM redis:7.2-alpine\r"),
+    ];
+    let applied = tempfile::tempdir().expect("tempdir");
+    let written = tempfile::tempdir().expect("tempdir");
+    for dir in [applied.path(), written.path()] {
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+    }
+    git(applied.path(), &["init", "--quiet"]);
+    let output = hardport(applied.path(), &["migrate"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    std::fs::write(applied.path().join("fix.patch"), stdout(&output)).expect("patch");
+    git(applied.path(), &["apply", "fix.patch"]);
+    std::fs::remove_file(applied.path().join("fix.patch")).expect("rm patch");
+    let write = hardport(written.path(), &["migrate", "--write"]);
+    assert_eq!(code(&write), 0, "{}", stderr(&write));
+    let tree = read_tree(written.path());
+    assert_eq!(read_tree(applied.path()), tree);
+    assert_eq!(
+        std::fs::read_to_string(written.path().join("end/Dockerfile")).expect("read"),
+        "FROM reg.mini.dev/redis:7.2\r"
+    );
+}
+
 #[test]
 fn json_report_works_with_check_and_write() {
     let check = hardport(&case("demo"), &["migrate", "--check", "--format", "json"]);

@@ -168,6 +168,8 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::ExecProbe => &const { [D::module(HELM_PROBES)] },
         Rule::MissingFact => &const { [D::shared(Rule::MissingFact)] },
         Rule::ChartMetadata => &const { [D::shared(Rule::ChartMetadata)] },
+        Rule::NotEditable => &const { [D::shared(Rule::NotEditable)] },
+        Rule::IgnoredDocument => &const { [D::shared(Rule::IgnoredDocument)] },
     }
 }
 

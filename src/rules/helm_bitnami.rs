@@ -28,8 +28,9 @@
 //! ## Fix safety
 //! Safe: the key only lifts the chart's image check, it changes nothing that is rendered.
 //! Only charts whose values run a replacement get it; a value that is already `true` is left
-//! as it is, and one that cannot be edited in place (an alias, a block scalar) is reported
-//! with the line to set by hand.
+//! as it is. Where the key cannot be set in place (`global:` null or an alias, the switch a
+//! block scalar) the warning `not-editable` names the line to set by hand, so `--check` does
+//! not pass without it.
 
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::{Resolution, Values, deref};
@@ -145,9 +146,10 @@ fn add(stream: &Stream<'_>, mapping: &Node, key: &str, value: NewValue) -> Optio
     )
 }
 
+/// A warning, not this rule's info: the chart does not render the replacement until it is done.
 fn cannot_edit(node: &Node, error: &str) -> Diagnostic {
     Diagnostic::report(
-        Rule::AllowInsecureImages,
+        Rule::NotEditable,
         node.range.clone(),
         format!("set global.security.allowInsecureImages: true by hand ({error}): {WHY}"),
     )
@@ -175,6 +177,29 @@ mod tests {
             )),
             "{messages:?}"
         );
+    }
+
+    /// `global:` left null cannot take keys in place: a warning names the line to set.
+    #[test]
+    fn a_global_that_cannot_take_the_key_is_a_not_editable_warning() {
+        for global in ["global:\n", "global: &g\nother: *g\n", "global: [a]\n"] {
+            let values =
+                format!("{global}image:\n  repository: bitnami/postgresql\n  tag: \"17\"\n");
+            let (text, messages) = run_values(&values, None);
+            assert!(text.starts_with(global), "{text}");
+            assert!(
+                messages.iter().any(|m| m.starts_with(
+                    "not-editable: set global.security.allowInsecureImages: true by hand"
+                )),
+                "{global:?}: {messages:?}"
+            );
+            assert!(
+                !messages
+                    .iter()
+                    .any(|m| m.starts_with("allow-insecure-images")),
+                "{messages:?}"
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,8 @@
 //! Only the path scalar changes, inside its own quotes, and only by a whole path prefix of the
 //! catalog's `paths` (`/data` moves `/data/x`, never `/database`). A path already at its new
 //! place is not moved again, so a second run changes nothing. A value that cannot be edited in
-//! place is reported with the new path to set by hand.
+//! place (an alias, a block scalar) is a `not-editable` warning with the new path to set by
+//! hand.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -79,7 +80,7 @@ fn moved(stream: &Stream<'_>, setting: Setting<'_, '_>, entry: &Entry) -> Option
                 Fix::single(edit),
             ),
             Err(error) => Diagnostic::report(
-                Rule::DataPath,
+                Rule::NotEditable,
                 setting.node.range.clone(),
                 format!("{message}; `{key}` cannot be edited in place ({error})"),
             )
@@ -160,6 +161,25 @@ mod tests {
         assert_eq!(new_path("/data", &entry).as_deref(), Some("/data/db"));
         assert_eq!(new_path("/data/db", &entry), None);
         assert_eq!(new_path("/data/db/x", &entry), None);
+    }
+
+    /// A path that must move but cannot be edited in place is a warning, so `--check` fails.
+    #[test]
+    fn a_path_that_cannot_be_edited_is_a_not_editable_warning() {
+        let values = "image:\n  repository: bitnami/postgresql\n  tag: \"17\"\npostgresqlDataDir: |-\n  /bitnami/postgresql/data\nglobal:\n  security:\n    allowInsecureImages: true\n";
+        let (text, messages) = run_values(values, None);
+        assert!(text.contains("|-\n  /bitnami/postgresql/data\n"), "{text}");
+        assert!(
+            messages.iter().any(|m| m.starts_with(
+                "not-editable: `postgresqlDataDir`: `/bitnami/postgresql/data` → `/var/lib/postgresql/data`"
+            ) && m.contains("change it by hand")),
+            "{messages:?}"
+        );
+        assert!(!messages.iter().any(|m| m.starts_with("data-path")));
+        assert_eq!(
+            Rule::NotEditable.severity(),
+            crate::diagnostic::Severity::Warning
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! and documented per id.
 //!
 //! Each id is documented in the `//!` header of the module that reports it; `hardport explain
-//! ID` prints that header (see [`docs`]). Two ids are reported from many places and are
-//! documented here instead.
+//! ID` prints that header (see [`docs`]). Four ids are reported from many places, or from here,
+//! and are documented here instead.
 //!
 //! ## `missing-fact`
 //!
@@ -59,6 +59,55 @@
 //! `app-version-tag` stays silent, a Bitnami chart is recognised only by the `bitnami/*` images
 //! its values name, and a component without a security-context block is reported
 //! (`security-context-unset`) instead of given one.
+//!
+//! ## `not-editable`
+//!
+//! ### What it reports
+//! A Helm values change hardport needs but cannot make in place, with what to change by hand:
+//! `global.security.allowInsecureImages: true` for a Bitnami chart whose `global` (or
+//! `security`) is null, an alias, a scalar or a `[key: value]` pair, or whose switch is a
+//! block scalar; a data path (`mountPath`, `…DataDir`) that must move but is an alias or a block
+//! scalar.
+//!
+//! ### Why
+//! These changes are what makes the migrated chart work: without the switch a Bitnami chart
+//! refuses to render the replacement, and a replacement that keeps its data elsewhere starts
+//! on an empty volume. A change the file's layout prevents is a warning, so `--check` fails
+//! until someone makes it, rather than an info line that passes unnoticed.
+//!
+//! ### Example
+//! ```text
+//! charts/db/values.yaml:1: warning[not-editable]: set global.security.allowInsecureImages:
+//!   true by hand (keys can only be added to a mapping): Bitnami charts refuse images their
+//!   Chart.yaml does not list unless global.security.allowInsecureImages is true
+//! ```
+//!
+//! ### Fix safety
+//! Reports only: the file is left as it is where the change belongs; the rest of the migration
+//! still happens.
+//!
+//! ## `ignored-document`
+//!
+//! ### What it reports
+//! A values file holds more than one YAML document (separated by `---`): every document after
+//! the first that has content is reported, once, and left as it is.
+//!
+//! ### Why
+//! Helm reads only the first document of a values file (`helm template -f` and a chart's own
+//! `values.yaml` alike: Go's YAML decoder stops after it), so the later ones never reach the
+//! chart. Migrating them would change text that has no effect and hide that it has none;
+//! leaving them alone without a word would hide the same thing. The Helm rules run on the
+//! first document only.
+//!
+//! ### Example
+//! ```text
+//! charts/web/values.yaml:5: info[ignored-document]: document 2 of this values file is ignored
+//!   by Helm, which reads only the first; hardport left it alone
+//! ```
+//!
+//! ### Fix safety
+//! Reports only. Move what the later document holds into the first one if the chart is meant
+//! to read it, then run hardport again.
 
 pub mod base_image;
 pub mod dev_variant;
@@ -145,10 +194,14 @@ pub enum Rule {
     ExecProbe,
     /// The values file's `Chart.yaml` could not be read.
     ChartMetadata,
+    /// A needed Helm values change cannot be made in place; it is to be made by hand.
+    NotEditable,
+    /// A later document of a values file, which Helm ignores, was left alone.
+    IgnoredDocument,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 29] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -176,6 +229,8 @@ impl Rule {
         Rule::AllowInsecureImages,
         Rule::ExecProbe,
         Rule::ChartMetadata,
+        Rule::NotEditable,
+        Rule::IgnoredDocument,
     ];
 
     /// The id shown in messages: `path:line: severity[id]: message`.
@@ -208,6 +263,8 @@ impl Rule {
             Rule::AllowInsecureImages => "allow-insecure-images",
             Rule::ExecProbe => "exec-probe",
             Rule::ChartMetadata => "chart-metadata",
+            Rule::NotEditable => "not-editable",
+            Rule::IgnoredDocument => "ignored-document",
         }
     }
 
@@ -224,7 +281,8 @@ impl Rule {
             | Rule::DataPath
             | Rule::HelmImage
             | Rule::SecurityContext
-            | Rule::AllowInsecureImages => Severity::Info,
+            | Rule::AllowInsecureImages
+            | Rule::IgnoredDocument => Severity::Info,
             Rule::DigestDropped
             | Rule::TagVariant
             | Rule::UnresolvedImage
@@ -238,7 +296,8 @@ impl Rule {
             | Rule::AppVersionTag
             | Rule::SecurityContextUnset
             | Rule::ExecProbe
-            | Rule::ChartMetadata => Severity::Warning,
+            | Rule::ChartMetadata
+            | Rule::NotEditable => Severity::Warning,
             Rule::NeedsShell => Severity::Error,
         }
     }
@@ -272,7 +331,9 @@ impl Rule {
             | Rule::AppVersionTag
             | Rule::SecurityContextUnset
             | Rule::ExecProbe
-            | Rule::ChartMetadata => false,
+            | Rule::ChartMetadata
+            | Rule::NotEditable
+            | Rule::IgnoredDocument => false,
         }
     }
 
@@ -330,6 +391,12 @@ impl Rule {
             }
             Rule::ExecProbe => "warns about exec probes that need a shell or tools",
             Rule::ChartMetadata => "warns that a values file's Chart.yaml cannot be read",
+            Rule::NotEditable => {
+                "warns about a needed Helm values change that has to be made by hand"
+            }
+            Rule::IgnoredDocument => {
+                "notes a later YAML document of a values file, which Helm ignores and hardport leaves"
+            }
         }
     }
 }
@@ -435,16 +502,32 @@ pub fn check_dockerfile(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diag
     diagnostics
 }
 
-/// Run every Helm values rule over each document of one parsed values file.
+/// Run every Helm values rule over the first document of one parsed values file, the only one
+/// Helm reads; each later document with content is reported as ignored (`ignored-document`).
 pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for document in &stream.documents {
-        let values = crate::helm::values(document, context.catalog);
-        diagnostics.extend(helm_images::check(stream, &values, context));
-        diagnostics.extend(helm_security::check(stream, &values, context));
-        diagnostics.extend(helm_paths::check(stream, &values));
-        diagnostics.extend(helm_probes::check(&values));
-        diagnostics.extend(helm_bitnami::check(stream, &values, context));
+    let Some((first, later)) = stream.documents.split_first() else {
+        return diagnostics;
+    };
+    let values = crate::helm::values(first, context.catalog);
+    diagnostics.extend(helm_images::check(stream, &values, context));
+    diagnostics.extend(helm_security::check(stream, &values, context));
+    diagnostics.extend(helm_paths::check(stream, &values));
+    diagnostics.extend(helm_probes::check(&values));
+    diagnostics.extend(helm_bitnami::check(stream, &values, context));
+    for (index, document) in later.iter().enumerate() {
+        // An empty document (a trailing `---`) holds nothing Helm would miss.
+        if document.root.full_range().is_empty() {
+            continue;
+        }
+        diagnostics.push(Diagnostic::report(
+            Rule::IgnoredDocument,
+            document.root.full_range(),
+            format!(
+                "document {} of this values file is ignored by Helm, which reads only the first; hardport left it alone",
+                index + 2
+            ),
+        ));
     }
     diagnostics
 }
@@ -465,10 +548,36 @@ mod tests {
     }
 
     #[test]
+    fn only_the_first_document_of_a_values_file_is_migrated_and_later_ones_are_reported() {
+        let (text, messages) =
+            test_support::run_values("image: nginx:1.27\n---\nimage: nginx:1.27\n---\n", None);
+        assert_eq!(
+            text,
+            "image: reg.example.dev/nginx:1.27\n---\nimage: nginx:1.27\n---\n"
+        );
+        let ignored: Vec<&String> = messages
+            .iter()
+            .filter(|m| m.starts_with("ignored-document"))
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                "ignored-document: document 2 of this values file is ignored by Helm, which reads only the first; hardport left it alone"
+            ],
+            "{messages:?}"
+        );
+        let (_, messages) = test_support::run_values("image: nginx:1.27\n", None);
+        assert!(!test_support::has(&messages, "ignored-document"));
+    }
+
+    #[test]
     fn an_unknown_id_is_an_error_that_lists_the_ids() {
         let error = "base-images".parse::<Rule>().expect_err("unknown");
         let message = error.to_string();
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
-        assert!(message.ends_with(", chart-metadata"), "{message}");
+        assert!(
+            message.ends_with(", chart-metadata, not-editable, ignored-document"),
+            "{message}"
+        );
     }
 }

@@ -73,6 +73,7 @@ pub(super) fn build(
         root: None,
         documents: Vec::new(),
         anchors: HashMap::new(),
+        explicit_entries: Vec::new(),
         cursor: 0,
         flow_depth: 0,
     };
@@ -92,6 +93,9 @@ struct Builder<'t, 'o> {
     documents: Vec<Document>,
     /// The anchors of the document being read: name → where each `&name` starts, in order.
     anchors: HashMap<String, Vec<usize>>,
+    /// The entries of the document being read whose key is explicit (`? key`), from the `?` to
+    /// the end of the value (see [`Document::explicit_entries`]).
+    explicit_entries: Vec<Range<usize>>,
     /// The end of the last token read: where a block scalar's header is searched from.
     cursor: usize,
     /// How many of the open collections are flow collections.
@@ -106,6 +110,11 @@ struct Open {
     flow: bool,
     /// Written with `{`/`[` (every flow collection but a `[key: value]` pair).
     bracketed: bool,
+    /// Where the next key's tokens start: the collection's start, then each value's end. An
+    /// explicit key's `?` is the first token from there.
+    key_from: usize,
+    /// The `?` of the key waiting for its value, when that key is explicit.
+    explicit_key: Option<usize>,
     children: Children,
 }
 
@@ -167,8 +176,13 @@ impl Builder<'_, '_> {
             Event::DocumentEnd => {
                 self.cursor = self.cursor.max(span.end);
                 let anchors = std::mem::take(&mut self.anchors);
+                let explicit_entries = std::mem::take(&mut self.explicit_entries);
                 if let Some(root) = self.root.take() {
-                    self.documents.push(Document { root, anchors });
+                    self.documents.push(Document {
+                        root,
+                        anchors,
+                        explicit_entries,
+                    });
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -264,9 +278,12 @@ impl Builder<'_, '_> {
         } else {
             span.start
         };
+        let mut placed = true;
         let (style, range) = match style {
             SaphyrStyle::Plain if value.is_empty() => {
-                (ScalarStyle::Plain, self.empty_scalar(&head))
+                let range;
+                (range, placed) = self.empty_scalar(&head);
+                (ScalarStyle::Plain, range)
             }
             SaphyrStyle::Plain => (ScalarStyle::Plain, content..span.end),
             SaphyrStyle::SingleQuoted => (ScalarStyle::SingleQuoted, self.quoted(content, b'\'')?),
@@ -289,6 +306,7 @@ impl Builder<'_, '_> {
                 value,
                 style,
                 in_flow: self.flow_depth > 0,
+                placed,
             }),
         })
     }
@@ -296,10 +314,11 @@ impl Builder<'_, '_> {
     /// Where an empty plain scalar goes: after its properties; else after the indicator that
     /// introduces it when that is the next token (a value's `:`, an explicit key's `?`, an
     /// item's `-`; an empty implicit key goes before its `:`); else right after the previous
-    /// token (`? key` with no value, `{a, b}`).
-    fn empty_scalar(&self, head: &Head) -> Range<usize> {
+    /// token (`? key` with no value, `{a, b}`), which is no place to write a value: the second
+    /// result says whether the range is placed after an indicator or property.
+    fn empty_scalar(&self, head: &Head) -> (Range<usize>, bool) {
         if head.anchor.is_some() || head.tag.is_some() {
-            return head.end..head.end;
+            return (head.end..head.end, true);
         }
         let next = scan::skip_trivia(self.text, self.cursor);
         let indicator = byte_at(self.text, next);
@@ -307,18 +326,18 @@ impl Builder<'_, '_> {
             byte_at(self.text, next + 1),
             0 | b' ' | b'\t' | b'\n' | b'\r'
         );
-        let at = match (self.open.last().map(|open| &open.children), indicator) {
-            (Some(Children::Mapping { key: Some(_), .. }), b':') => next + 1,
-            (Some(Children::Mapping { key: None, .. }), b':') => next,
+        let (at, placed) = match (self.open.last().map(|open| &open.children), indicator) {
+            (Some(Children::Mapping { key: Some(_), .. }), b':') => (next + 1, true),
+            (Some(Children::Mapping { key: None, .. }), b':') => (next, true),
             (Some(Children::Mapping { key: None, .. }), b'?')
             | (Some(Children::Sequence(_)), b'-')
                 if blank_after =>
             {
-                next + 1
+                (next + 1, true)
             }
-            _ => self.cursor,
+            _ => (self.cursor, false),
         };
-        at..at
+        (at..at, placed)
     }
 
     fn quoted(&self, start: usize, quote: u8) -> Result<Range<usize>, Failure> {
@@ -376,30 +395,32 @@ impl Builder<'_, '_> {
         let bracketed = byte_at(self.text, content) == bracket && span.end > content;
         // Inside a flow collection `[a: b]` holds a mapping without braces: flow too.
         let flow = bracketed || self.flow_depth > 0;
-        // An indentless block sequence (`key:` then `- item` at the key's column) has its span
-        // after its first `-` (even on the `-` of an item that is itself a sequence). A block
-        // sequence that is a mapping value starts with the first token after the key's colon.
-        let is_value = matches!(
-            self.open.last(),
+        // An indentless block sequence (`key:` then `- item` at the key's column, or `?` then
+        // `- item` at its column) has its span after its first `-` (even on the `-` of an item
+        // that is itself a sequence). A block sequence that is a mapping's value or key starts
+        // with the first token after the key's `:` or the `?`.
+        let indicator = match self.open.last() {
             Some(Open {
                 flow: false,
-                children: Children::Mapping { key: Some(_), .. },
+                children: Children::Mapping { key, .. },
                 ..
-            })
-        );
-        let start = if mapping || flow || has_properties || !is_value {
-            content
-        } else {
-            let after_key = scan::skip_trivia(self.text, self.cursor);
-            let dash = scan::skip_trivia(
-                self.text,
-                after_key + usize::from(byte_at(self.text, after_key) == b':'),
-            );
-            if byte_at(self.text, dash) == b'-' {
-                dash
-            } else {
-                content
+            }) => Some(if key.is_some() { b':' } else { b'?' }),
+            _ => None,
+        };
+        let start = match indicator {
+            Some(indicator) if !(mapping || flow || has_properties) => {
+                let token = scan::skip_trivia(self.text, self.cursor);
+                let dash = scan::skip_trivia(
+                    self.text,
+                    token + usize::from(byte_at(self.text, token) == indicator),
+                );
+                if byte_at(self.text, dash) == b'-' {
+                    dash
+                } else {
+                    content
+                }
             }
+            _ => content,
         };
         self.cursor = start + usize::from(bracketed);
         self.flow_depth += usize::from(flow);
@@ -409,6 +430,8 @@ impl Builder<'_, '_> {
             tag: head.tag,
             flow,
             bracketed,
+            key_from: self.cursor,
+            explicit_key: None,
             children: if mapping {
                 Children::Mapping {
                     entries: Vec::new(),
@@ -493,12 +516,37 @@ impl Builder<'_, '_> {
         };
         match &mut open.children {
             Children::Mapping { entries, key } => match key.take() {
-                Some(key) => entries.push(Entry { key, value: node }),
-                None => *key = Some(node),
+                Some(key) => {
+                    if let Some(question_mark) = open.explicit_key.take() {
+                        // The empty key or value of `{a, ? }` may be placed before the `?`.
+                        let end = [key.range.end, node.range.end, self.cursor]
+                            .into_iter()
+                            .fold(question_mark + 1, usize::max);
+                        self.explicit_entries.push(question_mark..end);
+                    }
+                    entries.push(Entry { key, value: node });
+                    open.key_from = self.cursor;
+                }
+                None => {
+                    open.explicit_key = explicit_key(self.text, open.key_from, open.flow, &node);
+                    *key = Some(node);
+                }
             },
             Children::Sequence(items) => items.push(node),
         }
     }
+}
+
+/// The `?` that makes `key` an explicit key, if one stands before it: the first token from
+/// `key_from` (after a `,` in a flow mapping). A `?` where the key itself starts is a plain
+/// scalar (`{?}`); an empty key may be placed before its `?` (`{a, ? }`), so only that case is
+/// excluded.
+fn explicit_key(text: &str, key_from: usize, flow: bool, key: &Node) -> Option<usize> {
+    let mut at = scan::skip_trivia(text, key_from);
+    if flow && byte_at(text, at) == b',' {
+        at = scan::skip_trivia(text, at + 1);
+    }
+    (byte_at(text, at) == b'?' && key.full_range().start != at).then_some(at)
 }
 
 /// Whether a block collection's text ends with a `|+`/`>+` scalar, whose trailing blank lines
@@ -506,10 +554,11 @@ impl Builder<'_, '_> {
 fn ends_in_kept_block_scalar(children: &Children) -> bool {
     fn last_is_kept(node: &Node) -> bool {
         match &node.kind {
-            // Only a `+` (keep) header leaves a block value ending in a blank line.
+            // Only a `+` (keep) header leaves a block value ending in a blank line: after
+            // content (`x\n\n`), or alone (`\n`, a kept blank line and no content).
             NodeKind::Scalar(scalar) => {
                 matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    && scalar.value.ends_with("\n\n")
+                    && (scalar.value.ends_with("\n\n") || scalar.value == "\n")
             }
             NodeKind::Mapping(mapping) => mapping
                 .entries

@@ -45,6 +45,10 @@ pub enum EditError {
     NotEditable(&'static str),
     #[error("`{0}` is not a plain YAML scalar")]
     InvalidNative(String),
+    /// The node is in or next to an entry with an explicit key (`? key`), whose ranges the
+    /// layer cannot vouch for (see `Document::explicit_entries`).
+    #[error("entries with an explicit key (`? key`) are not edited")]
+    ExplicitKey,
 }
 
 impl Stream<'_> {
@@ -59,8 +63,10 @@ impl Stream<'_> {
     /// A [`NewValue::Native`] in a quoted scalar stays quoted: the file chose a string there.
     /// An empty value (`key:`) gets the new text after its indicator, with a space. The anchor
     /// and tag are kept (an anchored scalar is edited once, for every alias). Block scalars
-    /// (`|`, `>`) and aliases are refused, as is a [`NewValue::Mapping`].
+    /// (`|`, `>`) and aliases are refused, as is a [`NewValue::Mapping`], and any node inside
+    /// or next to an entry with an explicit key (`? key`).
     pub fn replace_scalar(&self, node: &Node, value: &NewValue) -> Result<Edit, EditError> {
+        self.refuse_near_explicit_entries(node)?;
         let scalar = match &node.kind {
             NodeKind::Scalar(scalar) => scalar,
             NodeKind::Alias(alias) => return Err(alias_error(&alias.name)),
@@ -86,9 +92,45 @@ impl Stream<'_> {
             }
         };
         if node.range.is_empty() {
+            if !scalar.placed {
+                return Err(EditError::NotEditable(
+                    "an empty value without `:` cannot be given a value",
+                ));
+            }
             return self.fill_empty(node, text);
         }
+        if self.needs_space_after_tab(node.range.start, &text) {
+            // `saphyr-parser` rejects `key:<tab>value` when the value starts like a word (a
+            // letter, digit, `_` or `-`) and no space stands between: a space after the tab
+            // keeps the file readable without touching the tab or the value's type.
+            return Ok(Edit::replace(node.range.clone(), format!(" {text}")));
+        }
         Ok(Edit::replace(node.range.clone(), text))
+    }
+
+    /// Whether `text`, written at `at`, would follow `:` and tabs only and start like a word:
+    /// the case the parser refuses (a fuzz finding, docs/fuzzing.md).
+    fn needs_space_after_tab(&self, at: usize, text: &str) -> bool {
+        let before = &self.text[..at];
+        let separator = before.len() - before.trim_end_matches('\t').len();
+        separator > 0
+            && before[..at - separator].ends_with(':')
+            && text.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+    }
+
+    /// Refuses `node` when its text overlaps or touches an entry with an explicit key, whose
+    /// ranges the layer cannot vouch for (see `Document::explicit_entries`).
+    fn refuse_near_explicit_entries(&self, node: &Node) -> Result<(), EditError> {
+        let range = node.full_range();
+        let near = self
+            .documents
+            .iter()
+            .flat_map(|document| &document.explicit_entries)
+            .any(|entry| entry.start <= range.end && range.start <= entry.end);
+        if near {
+            return Err(EditError::ExplicitKey);
+        }
+        Ok(())
     }
 
     /// An empty value gets its text after the indicator or property before it, with a space
@@ -97,7 +139,7 @@ impl Stream<'_> {
         let at = node.range.start;
         let before = self.text[..at].trim_end_matches([' ', '\t']);
         let after_property = node.anchor.is_some() || node.tag.is_some();
-        if !(after_property || before.ends_with([':', '-', '?'])) {
+        if !(after_property || before.ends_with([':', '-'])) {
             return Err(EditError::NotEditable(
                 "an empty value without `:` cannot be given a value",
             ));
@@ -120,12 +162,14 @@ impl Stream<'_> {
     /// - any other flow mapping gets `key: value` pairs inside its braces (a `[key: value]`
     ///   pair, which has none, is refused).
     ///
+    /// A mapping that holds an entry with an explicit key (`? key`), or lies in one, is refused.
     /// Several edits may come back; they belong together, as one fix.
     pub fn insert_entries(
         &self,
         node: &Node,
         entries: &[(String, NewValue)],
     ) -> Result<Vec<Edit>, EditError> {
+        self.refuse_near_explicit_entries(node)?;
         let mapping = match &node.kind {
             NodeKind::Mapping(mapping) => mapping,
             NodeKind::Alias(alias) => return Err(alias_error(&alias.name)),

@@ -84,6 +84,12 @@ pub struct Document {
     /// Where each anchor name is defined (the offsets of its `&name`s, in order), so that an
     /// alias resolves without a walk of the whole tree: a file of many aliases stays linear.
     anchors: HashMap<String, Vec<usize>>,
+    /// The entries whose key is explicit (`? key`), each from its `?` to the end of its value.
+    /// The parser's spans leave some of their ranges wrong (the empty value of `? key` without
+    /// a `:` has no place in the text; a nested `:` may be taken for its indicator), so edits
+    /// refuse to touch them, or anything inside or next to them (a fuzz finding,
+    /// docs/fuzzing.md). No values file of the corpus has one.
+    explicit_entries: Vec<Range<usize>>,
 }
 
 /// A node with where it stands in the original text.
@@ -126,6 +132,11 @@ pub struct Scalar {
     pub style: ScalarStyle,
     /// Inside a flow collection, where `,[]{}` end a plain scalar: new values are quoted then.
     pub in_flow: bool,
+    /// For an empty scalar: whether its range follows what introduces it (its `:`, `-` or
+    /// property), so a value may be written there. The empty value of a key without a `:`
+    /// (`{a, b}`, `? key` alone) has no such place: its range only marks where the key ends,
+    /// and writing there would extend the key. Always true for a scalar with text.
+    pub(super) placed: bool,
 }
 
 /// How a scalar is written.

@@ -13,7 +13,7 @@ use hardport::catalog::{Catalog, CatalogOptions, Target};
 use hardport::diagnostic::{Edit, Fix};
 use hardport::diff::unified_diff;
 use hardport::discovery::FileKind;
-use hardport::helm::chart::Chart;
+use hardport::helm::chart::{Chart, ValuesRead};
 use hardport::image_ref::{self, ImageRef};
 use hardport::migrate::{FileChanges, FileError, FileReport, Migration, migrate_text};
 use hardport::report::{Mode, Report};
@@ -71,7 +71,7 @@ static CHARTS: LazyLock<[Option<Chart>; 4]> = LazyLock::new(|| {
             ..Chart::default()
         }),
         Some(Chart {
-            templates: vec![template.into()],
+            values_read: ValuesRead::from_templates([template]),
             ..Chart::default()
         }),
     ]

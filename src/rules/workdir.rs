@@ -1140,6 +1140,85 @@ enum Verdict {
     Blocks(Vec<Outcome>),
 }
 
+/// The `RUN`s of a family (in stage order, as a [`Walker`] records them) that make an
+/// unwritable `WORKDIR` matter, indexed so that finding the first one after each `WORKDIR`
+/// takes constant time: a family of thousands of stages, `WORKDIR`s and `RUN`s stays linear.
+struct NonRootRuns<'r> {
+    runs: &'r [(usize, usize)],
+    /// For each run, the user it runs as when that is a non-root user on the replacement and
+    /// another user on the public image (a `USER` the Dockerfile sets itself decides both
+    /// alike: nothing changed for that `RUN`).
+    users: Vec<Option<String>>,
+    /// For each run, the first run at or after it in the same stage that has a user.
+    next_in_stage: Vec<Option<usize>>,
+    /// For each member stage, the first run with a user in the stages built on it, directly
+    /// or through others.
+    first_below: HashMap<usize, usize>,
+}
+
+impl<'r> NonRootRuns<'r> {
+    fn new(model: &StageModel<'_, '_, '_>, members: &[usize], runs: &'r [(usize, usize)]) -> Self {
+        let hardened = model.users_at(View::Hardened, runs);
+        let public = model.users_at(View::Public, runs);
+        let users: Vec<Option<String>> = hardened
+            .into_iter()
+            .zip(public)
+            .map(|(user, public)| {
+                user.filter(|user| {
+                    !crate::stages::is_root_user(user) && public.as_deref() != Some(user.as_str())
+                })
+            })
+            .collect();
+        let mut next_in_stage = vec![None; runs.len()];
+        // The first run with a user of each stage that has one.
+        let mut first_in_stage: HashMap<usize, usize> = HashMap::new();
+        for index in (0..runs.len()).rev() {
+            let same_stage_next = runs
+                .get(index + 1)
+                .filter(|next| next.0 == runs[index].0)
+                .and_then(|_| next_in_stage[index + 1]);
+            next_in_stage[index] = users[index].as_ref().map(|_| index).or(same_stage_next);
+            if let Some(first) = next_in_stage[index] {
+                first_in_stage.insert(runs[index].0, first);
+            }
+        }
+        // Children come after their parents: fold each stage's tree into its parent's.
+        let mut first_below: HashMap<usize, usize> = HashMap::new();
+        for &stage in members.iter().rev() {
+            let own = first_in_stage.get(&stage).copied();
+            let tree = [own, first_below.get(&stage).copied()]
+                .into_iter()
+                .flatten()
+                .min();
+            if let (Some(tree), Some(parent)) = (tree, model.parent(stage)) {
+                let below = first_below.entry(parent).or_insert(tree);
+                *below = (*below).min(tree);
+            }
+        }
+        NonRootRuns {
+            runs,
+            users,
+            next_in_stage,
+            first_below,
+        }
+    }
+
+    /// The user of the first `RUN` after `seen` (same stage, or a stage built on it) that has
+    /// one.
+    fn after(&self, seen: &SeenWorkdir) -> Option<String> {
+        let here = self
+            .runs
+            .partition_point(|&run| run <= (seen.stage, seen.instruction));
+        let in_stage = self
+            .runs
+            .get(here)
+            .filter(|run| run.0 == seen.stage)
+            .and_then(|_| self.next_in_stage[here]);
+        let first = in_stage.or_else(|| self.first_below.get(&seen.stage).copied())?;
+        self.users.get(first).cloned().flatten()
+    }
+}
+
 /// Checks one family: finds its moves, plans them, and turns the plan into diagnostics.
 struct FamilyCheck<'m, 'f, 'a, 'c> {
     model: &'m StageModel<'f, 'a, 'c>,
@@ -1300,11 +1379,12 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
     fn workdir_move(&mut self, survey: &Walker<'_, 'f, 'a, 'c>) -> Option<WorkdirMove> {
         let entry = self.entry_name();
         let mut candidates: Vec<(SeenWorkdir, String)> = Vec::new();
+        let runs = NonRootRuns::new(self.model, &self.family.members, &survey.runs);
         for seen in &survey.workdirs {
             if self.writable(&seen.path) {
                 continue;
             }
-            let Some(user) = self.non_root_run_after(seen, &survey.runs) else {
+            let Some(user) = runs.after(seen) else {
                 continue;
             };
             if let Some(owner) = self.image_location(&seen.path) {
@@ -1410,26 +1490,6 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             stage: chosen.stage,
             at: chosen.range,
         })
-    }
-
-    /// The user of the first `RUN` after `seen` (same stage, or a stage built on it) that runs
-    /// as a non-root user on the replacement, and as another user on the public image (a
-    /// `USER` the Dockerfile sets itself decides both alike: nothing changed for that `RUN`).
-    fn non_root_run_after(&self, seen: &SeenWorkdir, runs: &[(usize, usize)]) -> Option<String> {
-        runs.iter()
-            .filter(|(stage, position)| {
-                (*stage == seen.stage && *position > seen.instruction)
-                    || (*stage != seen.stage && descends_from(self.model, *stage, seen.stage))
-            })
-            .find_map(|&(stage, position)| {
-                let user = self
-                    .model
-                    .config(stage, View::Hardened, Some(position))
-                    .user?;
-                let public = self.model.config(stage, View::Public, Some(position)).user;
-                (!crate::stages::is_root_user(&user) && public.as_deref() != Some(user.as_str()))
-                    .then_some(user)
-            })
     }
 
     /// Case 2: sources other stages copy from a stage that wrote relative paths into the
@@ -1744,21 +1804,6 @@ fn copies_from_moves(
         }
     }
     moves
-}
-
-/// Whether `stage` is built, directly or through other stages, `FROM` `ancestor`.
-fn descends_from(model: &StageModel<'_, '_, '_>, stage: usize, ancestor: usize) -> bool {
-    let mut current = stage;
-    while let Some(Base::Stage(parent)) = model.stages.get(current).map(|stage| &stage.base) {
-        if *parent >= current {
-            return false;
-        }
-        if *parent == ancestor {
-            return true;
-        }
-        current = *parent;
-    }
-    false
 }
 
 fn is_system_path(path: &str) -> bool {

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use parse_dockerfile::{Command, Instruction};
 
@@ -439,6 +440,9 @@ pub struct StageModel<'f, 'a, 'c> {
     /// Facts about every stage that depend on the others, computed once so that asking them
     /// per stage stays linear in the number of stages.
     links: Vec<Links>,
+    /// The user at the end of every stage, public and hardened view, computed on first use
+    /// (see [`StageModel::users_at`]).
+    end_users: [OnceLock<Vec<Option<String>>>; 2],
 }
 
 /// What [`StageModel`] precomputes per stage from the stages' bases and copies.
@@ -513,6 +517,7 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             global_args,
             catalog,
             links,
+            end_users: [OnceLock::new(), OnceLock::new()],
         }
     }
 
@@ -588,17 +593,9 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
     /// `until` (an index into the file's instructions; `None` for the whole stage).
     pub fn config(&self, index: usize, view: View, until: Option<usize>) -> Config {
         let stage = &self.stages[index];
-        let mut config = match (&stage.base, view) {
-            (Base::Scratch, _) => Config::scratch(),
-            (Base::Stage(parent), _) if *parent < index => self.config(*parent, view, None),
-            (Base::Migrating(migration), View::Public) => {
-                Config::from_spec(&migration.entry.public)
-            }
-            (Base::Migrating(migration), View::Hardened) => {
-                Config::from_spec(&migration.entry.hardened)
-            }
-            (Base::Hardened { entry, .. }, _) => Config::from_spec(&entry.hardened),
-            _ => Config::default(),
+        let mut config = match parent_of(stage) {
+            Some(parent) => self.config(parent, view, None),
+            None => image_config(stage, view),
         };
         let end = until.unwrap_or(stage.end_index).min(stage.end_index);
         let mut cmd_set_here = false;
@@ -606,6 +603,58 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             apply(self.file, instruction, &mut config, &mut cmd_set_here);
         }
         config
+    }
+
+    /// `config(stage, view, Some(position)).user` for each `(stage, position)` of `points`, in
+    /// one pass over the file when the points are sorted: [`StageModel::config`] walks the
+    /// stage and its whole `FROM` chain again on every call, which a rule asking at every `RUN`
+    /// of a deep chain cannot afford.
+    pub fn users_at(&self, view: View, points: &[(usize, usize)]) -> Vec<Option<String>> {
+        let ends = self.end_users(view);
+        let mut users = Vec::with_capacity(points.len());
+        // The stage swept last, its next instruction and the user before it.
+        let mut swept: Option<(usize, usize, Option<String>)> = None;
+        for &(index, until) in points {
+            let Some(stage) = self.stages.get(index) else {
+                users.push(None);
+                continue;
+            };
+            let (next, user) = match swept.take() {
+                Some((at, next, user)) if at == index && next <= until => (next, user),
+                _ => (stage.from_index + 1, start_user(stage, view, ends)),
+            };
+            let end = until.min(stage.end_index).max(next);
+            let user = self.apply_users(next..end, user);
+            users.push(user.clone());
+            swept = Some((index, end, user));
+        }
+        users
+    }
+
+    /// The user at the end of every stage in `view`: computed once, parents first, for every
+    /// rule and stage family that asks.
+    fn end_users(&self, view: View) -> &[Option<String>] {
+        let cell = match view {
+            View::Public => &self.end_users[0],
+            View::Hardened => &self.end_users[1],
+        };
+        cell.get_or_init(|| {
+            let mut ends = Vec::with_capacity(self.stages.len());
+            for stage in &self.stages {
+                let user = start_user(stage, view, &ends);
+                ends.push(self.apply_users(stage.body(), user));
+            }
+            ends
+        })
+    }
+
+    /// `user` after the `USER` instructions among `instructions` (file positions).
+    fn apply_users(&self, instructions: Range<usize>, user: Option<String>) -> Option<String> {
+        let instructions = self.file.instructions().get(instructions);
+        instructions
+            .unwrap_or_default()
+            .iter()
+            .fold(user, |user, instruction| user_set_by(instruction).or(user))
     }
 
     /// A [`ConfigSweep`] of stage `index` in `view`, before its first instruction after `FROM`.
@@ -618,6 +667,35 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             next,
             cmd_set_here: false,
         }
+    }
+}
+
+/// The configuration a stage starts from when it is not built on an earlier stage.
+fn image_config(stage: &Stage<'_, '_>, view: View) -> Config {
+    match (&stage.base, view) {
+        (Base::Scratch, _) => Config::scratch(),
+        (Base::Migrating(migration), View::Public) => Config::from_spec(&migration.entry.public),
+        (Base::Migrating(migration), View::Hardened) => {
+            Config::from_spec(&migration.entry.hardened)
+        }
+        (Base::Hardened { entry, .. }, _) => Config::from_spec(&entry.hardened),
+        _ => Config::default(),
+    }
+}
+
+/// The user a stage starts with, given the users at the end of the stages before it.
+fn start_user(stage: &Stage<'_, '_>, view: View, ends: &[Option<String>]) -> Option<String> {
+    match parent_of(stage) {
+        Some(parent) => ends.get(parent).cloned().flatten(),
+        None => image_config(stage, view).user,
+    }
+}
+
+/// The user a `USER` instruction sets.
+fn user_set_by(instruction: &Instruction<'_>) -> Option<String> {
+    match instruction {
+        Instruction::User(user) => Some(user.arguments.value.to_string()),
+        _ => None,
     }
 }
 
@@ -731,7 +809,7 @@ fn apply<'a>(
     cmd_set_here: &mut bool,
 ) {
     match instruction {
-        Instruction::User(user) => config.user = Some(user.arguments.value.to_string()),
+        Instruction::User(_) => config.user = user_set_by(instruction),
         Instruction::Workdir(workdir) => {
             let path = workdir.arguments.value.as_ref();
             config.workdir = if path.starts_with('/') {

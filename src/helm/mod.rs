@@ -17,6 +17,7 @@
 
 pub mod chart;
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::catalog::{Catalog, Entry};
@@ -35,6 +36,10 @@ pub const SECURITY_CONTEXT_KEYS: [&str; 3] = [
 pub struct Values<'d, 'c> {
     pub document: &'d Document,
     pub images: Vec<ValuesImage<'d, 'c>>,
+    /// The positions in `images` of each component's images, by the component's address: the
+    /// settings walks ask, at every node, whether it is a component, and a file of thousands of
+    /// components must not answer that with a scan of every image.
+    by_component: HashMap<usize, Vec<usize>>,
 }
 
 /// One image a values document names.
@@ -127,17 +132,18 @@ impl<'c> Resolution<'c> {
 impl<'d> Values<'d, '_> {
     /// The main images of the component `component` (compared by identity).
     pub fn main_images_of(&self, component: &Node) -> impl Iterator<Item = &ValuesImage<'d, '_>> {
-        self.images
-            .iter()
-            .filter(move |image| image.is_main && std::ptr::eq(image.component, component))
+        self.by_component
+            .get(&address(component))
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.images.get(index))
+            .filter(|image| image.is_main)
     }
 
     /// Whether `node` (a mapping) is the component of any image: a settings walk below another
     /// component stops there.
     pub fn is_component(&self, node: &Node) -> bool {
-        self.images
-            .iter()
-            .any(|image| std::ptr::eq(image.component, node))
+        self.by_component.contains_key(&address(node))
     }
 }
 
@@ -208,6 +214,7 @@ impl<'d> Values<'d, '_> {
     /// `volumePermissions` keeps its settings (it runs as root on purpose).
     pub fn mapped_components(&self) -> Vec<(&ValuesImage<'d, '_>, &Entry)> {
         let mut components: Vec<(&ValuesImage<'d, '_>, &Entry)> = Vec::new();
+        let mut seen = HashSet::new();
         for image in &self.images {
             let Some(entry) = image.resolution.entry().filter(|_| image.is_main) else {
                 continue;
@@ -215,9 +222,7 @@ impl<'d> Values<'d, '_> {
             let last_key = image.component_path.rsplit('.').next().unwrap_or_default();
             if image.component_path == "global"
                 || last_key.eq_ignore_ascii_case("volumePermissions")
-                || components
-                    .iter()
-                    .any(|(seen, _)| std::ptr::eq(seen.component, image.component))
+                || !seen.insert(address(image.component))
             {
                 continue;
             }
@@ -286,7 +291,24 @@ pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d
             }
         }
     });
-    Values { document, images }
+    let mut by_component: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (index, image) in images.iter().enumerate() {
+        by_component
+            .entry(address(image.component))
+            .or_default()
+            .push(index);
+    }
+    Values {
+        document,
+        images,
+        by_component,
+    }
+}
+
+/// A node's identity within one parsed document, which outlives every [`Values`] built on it
+/// (the rules compared components with `std::ptr::eq`; this is the same test, hashable).
+fn address(node: &Node) -> usize {
+    std::ptr::from_ref(node).addr()
 }
 
 /// Whether a values text may hold an image key (see [`is_image_key`]), decided without parsing:

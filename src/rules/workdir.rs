@@ -80,17 +80,17 @@
 //! compare the public image with the replacement, so they act only in the pass that migrates
 //! the base image; afterwards the stage is `Hardened` and a second run changes nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use parse_dockerfile::{
-    ArgInstruction, EnvInstruction, Flag, Instruction, JsonOrStringArray, RunInstruction, Source,
-    UnescapedString, WorkdirInstruction,
+    ArgInstruction, CopyInstruction, EnvInstruction, Flag, Instruction, JsonOrStringArray,
+    RunInstruction, Source, UnescapedString, WorkdirInstruction,
 };
 
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::dockerfile::{Token, option_field, split_declarations};
+use crate::dockerfile::{Dockerfile, Token, option_field, split_declarations};
 use crate::line_index::LineIndex;
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
@@ -140,22 +140,146 @@ const SYSTEM_LOCATIONS: [&str; 26] = [
 
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    let families = families(model);
+    let mut families = families(model);
     if families.is_empty() {
         return diagnostics;
     }
     // Built once for every family: a file of many stages has as many families.
     let lines = LineIndex::new(model.file.text());
+    let refs = StageRefs::new(model);
+    for family in &mut families {
+        family.walked = refs.walked(model, &family.members);
+    }
     for family in families {
-        diagnostics.extend(FamilyCheck::new(model, &family, &lines).run());
+        diagnostics.extend(FamilyCheck::new(model, &family, &refs, &lines).run());
     }
     diagnostics
 }
 
 /// Stages that share one filesystem: a migrating root stage and every stage built on it.
 struct Family<'c> {
+    /// In stage order.
     members: Vec<usize>,
+    /// The stages a walk of the family visits, in stage order (see [`StageRefs::walked`]).
+    walked: Vec<usize>,
     entry: &'c Entry,
+}
+
+impl Family<'_> {
+    fn contains(&self, stage: usize) -> bool {
+        self.members.binary_search(&stage).is_ok()
+    }
+}
+
+/// The stages each `--from` names, read once for every family: a file of thousands of stages
+/// must not look a name up among all stages, or look for the stages that copy from a family,
+/// once per family.
+struct StageRefs {
+    /// The first stage of each name, in ASCII lowercase (`--from` matches names so).
+    names: HashMap<String, usize>,
+    /// For each stage, the later stages that copy or mount from it, as the walker reads them.
+    copiers: Vec<Vec<usize>>,
+}
+
+impl StageRefs {
+    fn new(model: &StageModel<'_, '_, '_>) -> Self {
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for stage in &model.stages {
+            if let Some(name) = stage.name {
+                names
+                    .entry(name.to_ascii_lowercase())
+                    .or_insert(stage.index);
+            }
+        }
+        let mut refs = StageRefs {
+            names,
+            copiers: vec![Vec::new(); model.stages.len()],
+        };
+        for stage in &model.stages {
+            let body = model.file.instructions().get(stage.body());
+            for instruction in body.unwrap_or_default() {
+                let sources: Vec<usize> = match instruction {
+                    Instruction::Copy(copy) => refs
+                        .copy_source(model, stage.index, copy)
+                        .into_iter()
+                        .collect(),
+                    Instruction::Run(run) => mount_options(model.file, run)
+                        .filter_map(|mount| refs.mount_source(stage.index, mount))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for source in sources {
+                    if let Some(copiers) = refs.copiers.get_mut(source)
+                        && copiers.last() != Some(&stage.index)
+                    {
+                        copiers.push(stage.index);
+                    }
+                }
+            }
+        }
+        refs
+    }
+
+    /// The earlier stage a `--from` value names: by name (case-insensitive) or by index.
+    fn stage(&self, current: usize, text: &str) -> Option<usize> {
+        self.names
+            .get(&text.to_ascii_lowercase())
+            .copied()
+            .filter(|&index| index < current)
+            .or_else(|| text.parse::<usize>().ok().filter(|&index| index < current))
+    }
+
+    /// The stage `COPY --from` names.
+    fn copy_source<'a>(
+        &self,
+        model: &StageModel<'_, 'a, '_>,
+        stage: usize,
+        copy: &CopyInstruction<'a>,
+    ) -> Option<usize> {
+        model
+            .file
+            .flag_value(&copy.options, "from")
+            .and_then(|token| self.stage(stage, token.text))
+    }
+
+    /// The stage a `RUN --mount=…,from=<stage>` option names.
+    fn mount_source(&self, stage: usize, mount: Token<'_>) -> Option<usize> {
+        option_field(mount, "from").and_then(|token| self.stage(stage, token.text))
+    }
+
+    /// The stages a walk of a family (`members`, in stage order) must visit, in stage order:
+    /// the members, the stages that copy or mount from one, and the stages those are built on
+    /// (whose variables and working directory they inherit). No other stage produces an
+    /// outcome or a state the walk reads, so a file of many families is walked in linear time
+    /// overall rather than once per family.
+    fn walked(&self, model: &StageModel<'_, '_, '_>, members: &[usize]) -> Vec<usize> {
+        let mut walked: BTreeSet<usize> = members.iter().copied().collect();
+        let copiers = members
+            .iter()
+            .filter_map(|&member| self.copiers.get(member))
+            .flatten();
+        for &copier in copiers {
+            let mut stage = Some(copier);
+            while let Some(index) = stage.filter(|&index| walked.insert(index)) {
+                stage = match model.stages.get(index).map(|stage| &stage.base) {
+                    Some(Base::Stage(parent)) if *parent < index => Some(*parent),
+                    _ => None,
+                };
+            }
+        }
+        walked.into_iter().collect()
+    }
+}
+
+/// The `--mount` options of a `RUN` whose value hardport can read.
+fn mount_options<'r, 'a>(
+    file: &'r Dockerfile<'a>,
+    run: &'r RunInstruction<'a>,
+) -> impl Iterator<Item = Token<'a>> {
+    run.options
+        .iter()
+        .filter(|flag| flag.name.value.eq_ignore_ascii_case("mount"))
+        .filter_map(|flag| flag.value.as_ref().and_then(|value| file.token(value)))
 }
 
 fn families<'c>(model: &StageModel<'_, '_, 'c>) -> Vec<Family<'c>> {
@@ -173,6 +297,7 @@ fn families<'c>(model: &StageModel<'_, '_, 'c>) -> Vec<Family<'c>> {
                 positions.insert(root, families.len());
                 families.push(Family {
                     members: vec![stage.index],
+                    walked: Vec::new(),
                     entry: migration.entry,
                 });
             }
@@ -343,11 +468,13 @@ struct SeenWorkdir {
     range: Range<usize>,
 }
 
-/// Walks every stage once, following the working directory and the variables, evaluating each
-/// path of a family against a set of moves.
+/// Walks the stages a family's paths depend on ([`Family::walked`]) once, following the
+/// working directory and the variables, evaluating each path of the family against a set of
+/// moves.
 struct Walker<'w, 'f, 'a, 'c> {
     model: &'w StageModel<'f, 'a, 'c>,
-    family: &'w [usize],
+    family: &'w Family<'c>,
+    refs: &'w StageRefs,
     public_workdir: Option<&'w str>,
     moves: &'w [Move],
     outcomes: Vec<Outcome>,
@@ -357,21 +484,22 @@ struct Walker<'w, 'f, 'a, 'c> {
     runs: Vec<(usize, usize)>,
     /// `(copying stage, family stage, offset)` for every `COPY --from`/mount of a family stage.
     copies: Vec<(usize, usize, usize)>,
-    finals: Vec<State>,
+    /// The state at the end of each walked stage.
+    finals: HashMap<usize, State>,
     lines: &'w LineIndex,
 }
 
 impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
     fn walk(
-        model: &'w StageModel<'f, 'a, 'c>,
-        family: &'w [usize],
+        check: &FamilyCheck<'w, 'f, 'a, 'c>,
         public_workdir: Option<&'w str>,
         moves: &'w [Move],
-        lines: &'w LineIndex,
     ) -> Self {
+        let model = check.model;
         let mut walker = Walker {
             model,
-            family,
+            family: check.family,
+            refs: check.refs,
             public_workdir,
             moves,
             outcomes: Vec::new(),
@@ -379,15 +507,18 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
             workdirs: Vec::new(),
             runs: Vec::new(),
             copies: Vec::new(),
-            finals: Vec::new(),
-            lines,
+            finals: HashMap::new(),
+            lines: check.lines,
         };
-        for (index, stage) in model.stages.iter().enumerate() {
-            let in_family = family.contains(&index);
+        for &index in &check.family.walked {
+            let Some(stage) = model.stages.get(index) else {
+                continue;
+            };
+            let in_family = check.family.contains(index);
             let mut state = match stage.base {
                 Base::Stage(parent) if parent < index => walker
                     .finals
-                    .get(parent)
+                    .get(&parent)
                     .map(State::inherited)
                     .unwrap_or_default(),
                 Base::Scratch => State {
@@ -405,7 +536,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
                     walker.visit(index, position, instruction, in_family, &mut state);
                 }
             }
-            walker.finals.push(state);
+            walker.finals.insert(index, state);
         }
         walker.scan_mentions();
         walker
@@ -425,11 +556,9 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
             }
             Instruction::Copy(copy) => {
                 let from = self
-                    .model
-                    .file
-                    .flag_value(&copy.options, "from")
-                    .and_then(|token| stage_ref(self.model, stage, token.text))
-                    .filter(|from| self.family.contains(from));
+                    .refs
+                    .copy_source(self.model, stage, copy)
+                    .filter(|&from| self.family.contains(from));
                 self.copy(
                     stage,
                     &copy.options,
@@ -712,19 +841,11 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
     }
 
     fn mounts(&mut self, stage: usize, run: &RunInstruction<'a>, in_family: bool, state: &State) {
-        let mounts = run
-            .options
-            .iter()
-            .filter(|flag| flag.name.value.eq_ignore_ascii_case("mount"))
-            .filter_map(|flag| {
-                flag.value
-                    .as_ref()
-                    .and_then(|value| self.model.file.token(value))
-            });
-        for mount in mounts {
-            let from = option_field(mount, "from")
-                .and_then(|token| stage_ref(self.model, stage, token.text))
-                .filter(|from| self.family.contains(from));
+        for mount in mount_options(self.model.file, run) {
+            let from = self
+                .refs
+                .mount_source(stage, mount)
+                .filter(|&from| self.family.contains(from));
             for key in ["source", "src"] {
                 let Some(field) = option_field(mount, key) else {
                     continue;
@@ -969,7 +1090,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
     fn scan_mentions(&mut self) {
         let file = self.model.file;
         let lines = self.lines;
-        for &stage in self.family {
+        for &stage in &self.family.members {
             let Some(stage) = self.model.stages.get(stage) else {
                 continue;
             };
@@ -1019,10 +1140,90 @@ enum Verdict {
     Blocks(Vec<Outcome>),
 }
 
+/// The `RUN`s of a family (in stage order, as a [`Walker`] records them) that make an
+/// unwritable `WORKDIR` matter, indexed so that finding the first one after each `WORKDIR`
+/// takes constant time: a family of thousands of stages, `WORKDIR`s and `RUN`s stays linear.
+struct NonRootRuns<'r> {
+    runs: &'r [(usize, usize)],
+    /// For each run, the user it runs as when that is a non-root user on the replacement and
+    /// another user on the public image (a `USER` the Dockerfile sets itself decides both
+    /// alike: nothing changed for that `RUN`).
+    users: Vec<Option<String>>,
+    /// For each run, the first run at or after it in the same stage that has a user.
+    next_in_stage: Vec<Option<usize>>,
+    /// For each member stage, the first run with a user in the stages built on it, directly
+    /// or through others.
+    first_below: HashMap<usize, usize>,
+}
+
+impl<'r> NonRootRuns<'r> {
+    fn new(model: &StageModel<'_, '_, '_>, members: &[usize], runs: &'r [(usize, usize)]) -> Self {
+        let hardened = model.users_at(View::Hardened, runs);
+        let public = model.users_at(View::Public, runs);
+        let users: Vec<Option<String>> = hardened
+            .into_iter()
+            .zip(public)
+            .map(|(user, public)| {
+                user.filter(|user| {
+                    !crate::stages::is_root_user(user) && public.as_deref() != Some(user.as_str())
+                })
+            })
+            .collect();
+        let mut next_in_stage = vec![None; runs.len()];
+        // The first run with a user of each stage that has one.
+        let mut first_in_stage: HashMap<usize, usize> = HashMap::new();
+        for index in (0..runs.len()).rev() {
+            let same_stage_next = runs
+                .get(index + 1)
+                .filter(|next| next.0 == runs[index].0)
+                .and_then(|_| next_in_stage[index + 1]);
+            next_in_stage[index] = users[index].as_ref().map(|_| index).or(same_stage_next);
+            if let Some(first) = next_in_stage[index] {
+                first_in_stage.insert(runs[index].0, first);
+            }
+        }
+        // Children come after their parents: fold each stage's tree into its parent's.
+        let mut first_below: HashMap<usize, usize> = HashMap::new();
+        for &stage in members.iter().rev() {
+            let own = first_in_stage.get(&stage).copied();
+            let tree = [own, first_below.get(&stage).copied()]
+                .into_iter()
+                .flatten()
+                .min();
+            if let (Some(tree), Some(parent)) = (tree, model.parent(stage)) {
+                let below = first_below.entry(parent).or_insert(tree);
+                *below = (*below).min(tree);
+            }
+        }
+        NonRootRuns {
+            runs,
+            users,
+            next_in_stage,
+            first_below,
+        }
+    }
+
+    /// The user of the first `RUN` after `seen` (same stage, or a stage built on it) that has
+    /// one.
+    fn after(&self, seen: &SeenWorkdir) -> Option<String> {
+        let here = self
+            .runs
+            .partition_point(|&run| run <= (seen.stage, seen.instruction));
+        let in_stage = self
+            .runs
+            .get(here)
+            .filter(|run| run.0 == seen.stage)
+            .and_then(|_| self.next_in_stage[here]);
+        let first = in_stage.or_else(|| self.first_below.get(&seen.stage).copied())?;
+        self.users.get(first).cloned().flatten()
+    }
+}
+
 /// Checks one family: finds its moves, plans them, and turns the plan into diagnostics.
 struct FamilyCheck<'m, 'f, 'a, 'c> {
     model: &'m StageModel<'f, 'a, 'c>,
     family: &'m Family<'c>,
+    refs: &'m StageRefs,
     public_workdir: Option<String>,
     hardened_workdir: Option<String>,
     lines: &'m LineIndex,
@@ -1043,11 +1244,13 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
     fn new(
         model: &'m StageModel<'f, 'a, 'c>,
         family: &'m Family<'c>,
+        refs: &'m StageRefs,
         lines: &'m LineIndex,
     ) -> Self {
         FamilyCheck {
             model,
             family,
+            refs,
             public_workdir: family
                 .entry
                 .public
@@ -1067,13 +1270,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
 
     fn run(mut self) -> Vec<Diagnostic> {
         let public_workdir = self.public_workdir.clone();
-        let survey = Walker::walk(
-            self.model,
-            &self.family.members,
-            public_workdir.as_deref(),
-            &[],
-            self.lines,
-        );
+        let survey = Walker::walk(&self, public_workdir.as_deref(), &[]);
         let mut moves = self.data_path_moves();
         let workdir = self.workdir_move(&survey);
         if let Some(workdir) = &workdir {
@@ -1089,13 +1286,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
         if moves.is_empty() {
             return self.diagnostics;
         }
-        let plan = Walker::walk(
-            self.model,
-            &self.family.members,
-            public_workdir.as_deref(),
-            &moves,
-            self.lines,
-        );
+        let plan = Walker::walk(&self, public_workdir.as_deref(), &moves);
         let mut groups: BTreeMap<Group, (Vec<Outcome>, Vec<Outcome>)> = BTreeMap::new();
         for outcome in plan.outcomes {
             let (group, is_edit) = match &outcome {
@@ -1188,11 +1379,12 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
     fn workdir_move(&mut self, survey: &Walker<'_, 'f, 'a, 'c>) -> Option<WorkdirMove> {
         let entry = self.entry_name();
         let mut candidates: Vec<(SeenWorkdir, String)> = Vec::new();
+        let runs = NonRootRuns::new(self.model, &self.family.members, &survey.runs);
         for seen in &survey.workdirs {
             if self.writable(&seen.path) {
                 continue;
             }
-            let Some(user) = self.non_root_run_after(seen, &survey.runs) else {
+            let Some(user) = runs.after(seen) else {
                 continue;
             };
             if let Some(owner) = self.image_location(&seen.path) {
@@ -1300,26 +1492,6 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
         })
     }
 
-    /// The user of the first `RUN` after `seen` (same stage, or a stage built on it) that runs
-    /// as a non-root user on the replacement, and as another user on the public image (a
-    /// `USER` the Dockerfile sets itself decides both alike: nothing changed for that `RUN`).
-    fn non_root_run_after(&self, seen: &SeenWorkdir, runs: &[(usize, usize)]) -> Option<String> {
-        runs.iter()
-            .filter(|(stage, position)| {
-                (*stage == seen.stage && *position > seen.instruction)
-                    || (*stage != seen.stage && descends_from(self.model, *stage, seen.stage))
-            })
-            .find_map(|&(stage, position)| {
-                let user = self
-                    .model
-                    .config(stage, View::Hardened, Some(position))
-                    .user?;
-                let public = self.model.config(stage, View::Public, Some(position)).user;
-                (!crate::stages::is_root_user(&user) && public.as_deref() != Some(user.as_str()))
-                    .then_some(user)
-            })
-    }
-
     /// Case 2: sources other stages copy from a stage that wrote relative paths into the
     /// default working directory.
     fn default_workdir_moves(&mut self, survey: &Walker<'_, 'f, 'a, 'c>) -> Vec<Move> {
@@ -1330,7 +1502,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             .filter(|(_, from, _)| {
                 survey
                     .finals
-                    .get(*from)
+                    .get(from)
                     .is_some_and(|state| !state.roots.is_empty())
             })
             .collect();
@@ -1345,13 +1517,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             (Some(public), None) => {
                 // Only a source that would move needs the fact: probe with any destination.
                 let probe = copies_from_moves(survey, &copied, &public, "/");
-                let plan = Walker::walk(
-                    self.model,
-                    &self.family.members,
-                    Some(&public),
-                    &probe,
-                    self.lines,
-                );
+                let plan = Walker::walk(self, Some(&public), &probe);
                 let depending = plan.outcomes.first().map(|outcome| match outcome {
                     Outcome::Edit { edit, .. } => edit.range.start,
                     Outcome::Block { at, .. } => *at,
@@ -1389,7 +1555,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
         }
         let at = survey
             .finals
-            .get(relied)
+            .get(&relied)
             .and_then(|state| state.relied_at)
             .unwrap_or(copy_at);
         let entry = self.entry_name();
@@ -1556,7 +1722,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
         let mut reported: Vec<usize> = Vec::new();
         for &index in &self.family.members {
             let (Some(stage), Some(state)) =
-                (self.model.stages.get(index), survey.finals.get(index))
+                (self.model.stages.get(index), survey.finals.get(&index))
             else {
                 continue;
             };
@@ -1614,7 +1780,7 @@ fn copies_from_moves(
 ) -> Vec<Move> {
     let mut moves: Vec<Move> = Vec::new();
     for &(_, from, _) in copied {
-        let Some(state) = survey.finals.get(from) else {
+        let Some(state) = survey.finals.get(&from) else {
             continue;
         };
         for (root, certain) in &state.roots {
@@ -1638,34 +1804,6 @@ fn copies_from_moves(
         }
     }
     moves
-}
-
-/// Whether `stage` is built, directly or through other stages, `FROM` `ancestor`.
-fn descends_from(model: &StageModel<'_, '_, '_>, stage: usize, ancestor: usize) -> bool {
-    let mut current = stage;
-    while let Some(Base::Stage(parent)) = model.stages.get(current).map(|stage| &stage.base) {
-        if *parent >= current {
-            return false;
-        }
-        if *parent == ancestor {
-            return true;
-        }
-        current = *parent;
-    }
-    false
-}
-
-/// The earlier stage a `--from` value names: by name (case-insensitive) or by index.
-fn stage_ref(model: &StageModel<'_, '_, '_>, current: usize, text: &str) -> Option<usize> {
-    let earlier = model.stages.get(..current)?;
-    earlier
-        .iter()
-        .position(|stage| {
-            stage
-                .name
-                .is_some_and(|name| name.eq_ignore_ascii_case(text))
-        })
-        .or_else(|| text.parse::<usize>().ok().filter(|&index| index < current))
 }
 
 fn is_system_path(path: &str) -> bool {

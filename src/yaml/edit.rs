@@ -36,6 +36,15 @@ impl NewValue {
     }
 }
 
+/// How a file writes the lines an insertion adds, read from the file.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Style {
+    /// The indentation step: the first nested block mapping's extra indentation, or 2.
+    indent_step: usize,
+    /// The file's line break: the one that ends its first line.
+    line_break: &'static str,
+}
+
 /// Why an edit cannot be made in place.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
@@ -252,29 +261,36 @@ impl Stream<'_> {
         Ok(Edit::replace(at..at, text))
     }
 
-    /// The layout of the mapping that holds `node` as a value, with that entry.
+    /// The layout of the mapping that holds `node` as a value, with that entry: found from the
+    /// document whose root spans `node`'s offset (documents are in text order).
     fn parent_entry(&self, node: &Node) -> Option<(Layout, &Entry)> {
-        let mut found = None;
-        for document in &self.documents {
-            document.root.each_node(&mut |candidate| {
-                let Some(mapping) = candidate.as_mapping() else {
-                    return;
-                };
-                if let Some(entry) = mapping
-                    .entries
-                    .iter()
-                    .find(|entry| std::ptr::eq(&entry.value, node))
-                {
-                    found = Some((mapping.layout, entry));
-                }
-            });
-        }
-        found
+        let offset = node.full_range().start;
+        let at = self
+            .documents
+            .partition_point(|document| document.root.full_range().end <= offset);
+        self.documents.get(at)?.root.entry_holding(node)
     }
 
-    /// The indentation step the file uses: the first nested block mapping's extra indentation,
-    /// or 2.
+    /// How the file writes new lines, read once.
+    fn style(&self) -> Style {
+        *self.style.get_or_init(|| Style {
+            indent_step: self.read_indent_step(),
+            line_break: self.read_line_break(),
+        })
+    }
+
+    /// The indentation step the file uses (see [`Style::indent_step`]).
     fn indent_step(&self) -> usize {
+        self.style().indent_step
+    }
+
+    /// The file's line break (see [`Style::line_break`]).
+    fn line_break(&self) -> &'static str {
+        self.style().line_break
+    }
+
+    /// The first nested block mapping's extra indentation, or 2.
+    fn read_indent_step(&self) -> usize {
         let mut step = None;
         for document in &self.documents {
             document.root.each_node(&mut |node| {
@@ -295,8 +311,8 @@ impl Stream<'_> {
         step.unwrap_or(2)
     }
 
-    /// The file's line break: the one that ends its first line (`\n` when it has one line).
-    fn line_break(&self) -> &'static str {
+    /// The line break that ends the first line (`\n` when the text has one line).
+    fn read_line_break(&self) -> &'static str {
         let first = scan::line_end(self.text, 0);
         match &self.text[first..scan::next_line_start(self.text, first)] {
             "\r\n" => "\r\n",

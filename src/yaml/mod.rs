@@ -53,6 +53,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 pub use edit::{EditError, NewValue};
 
@@ -74,6 +75,9 @@ pub struct YamlError {
 pub struct Stream<'a> {
     text: &'a str,
     pub documents: Vec<Document>,
+    /// How the file writes new lines, read on the first insertion and kept: a values file may
+    /// take thousands of insertions, and each must not walk the whole tree again.
+    style: OnceLock<edit::Style>,
 }
 
 /// One document of a stream (files may hold several, separated by `---`).
@@ -199,7 +203,13 @@ pub fn parse(text: &str) -> Result<Stream<'_>, YamlError> {
     loop {
         let parsed = with_spaces_at(text, &inserted);
         let error = match build::build(text, &parsed, &inserted) {
-            Ok(documents) => return Ok(Stream { text, documents }),
+            Ok(documents) => {
+                return Ok(Stream {
+                    text,
+                    documents,
+                    style: OnceLock::new(),
+                });
+            }
             Err(error) => error,
         };
         match lenient_line(text, &error) {
@@ -456,6 +466,33 @@ impl Node {
         }
         for item in self.items() {
             item.each_node(visit);
+        }
+    }
+
+    /// The mapping entry at or below this node whose value is `target` (compared by identity),
+    /// with the mapping's layout. Like [`Node::anchored_at`], it descends towards `target`'s
+    /// offset with one binary search per level instead of walking the tree.
+    fn entry_holding(&self, target: &Node) -> Option<(Layout, &Entry)> {
+        let offset = target.full_range().start;
+        let mut node = self;
+        loop {
+            let contains = |child: &Node| child.full_range().contains(&offset);
+            node = if let Some(mapping) = node.as_mapping() {
+                let at = mapping
+                    .entries
+                    .partition_point(|entry| entry.range().end <= offset);
+                let entry = mapping.entries.get(at)?;
+                if std::ptr::eq(&entry.value, target) {
+                    return Some((mapping.layout, entry));
+                }
+                [&entry.key, &entry.value]
+                    .into_iter()
+                    .find(|child| contains(child))?
+            } else {
+                let items = node.items();
+                let at = items.partition_point(|item| item.full_range().end <= offset);
+                items.get(at).filter(|item| contains(item))?
+            };
         }
     }
 

@@ -566,6 +566,24 @@ fn an_empty_flow_mapping_becomes_a_block_keeping_its_comments() {
 }
 
 #[test]
+fn an_empty_flow_mapping_finds_its_block_parent_in_any_document() {
+    let text = "a: {}\n---\nlist:\n  - x: 1\n    ctx: !!map {}\n    flow: {in: {}}\n";
+    let stream = parse(text).unwrap();
+    let item = &stream.documents[1].root.get("list").unwrap().items()[0];
+    let pairs = entries(&[("k", NewValue::string("v"))]);
+    let block = stream.insert_entries(item.get("ctx").unwrap(), &pairs);
+    assert_eq!(
+        apply(text, block.unwrap()),
+        "a: {}\n---\nlist:\n  - x: 1\n    ctx: !!map\n      k: v\n    flow: {in: {}}\n"
+    );
+    let nested = item.get("flow").and_then(|flow| flow.get("in")).unwrap();
+    assert_eq!(
+        apply(text, stream.insert_entries(nested, &pairs).unwrap()),
+        "a: {}\n---\nlist:\n  - x: 1\n    ctx: !!map {}\n    flow: {in: {k: v}}\n"
+    );
+}
+
+#[test]
 fn new_keys_are_quoted_when_they_would_read_otherwise() {
     let added = insert(
         "a: 1\n",

@@ -173,3 +173,25 @@ fn legacy_env_form_is_one_pair() {
         vec![("PATH".into(), "/usr/local/bin:/usr/bin".into())]
     );
 }
+
+#[test]
+fn users_at_gives_config_users_at_every_point_in_one_pass() {
+    let catalog = catalog();
+    let text = "FROM node:20 AS a\nRUN x\nUSER node\nRUN y\nFROM a AS b\nRUN z\nUSER 5\nRUN w\nFROM scratch\nRUN v\nFROM b\nRUN u\n";
+    let file = dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    // Sorted points, then one out of order (it restarts the stage).
+    let points = [(0, 1), (0, 3), (1, 5), (1, 7), (2, 9), (3, 11), (1, 5)];
+    for view in [View::Public, View::Hardened] {
+        let expected: Vec<Option<String>> = points
+            .iter()
+            .map(|&(stage, at)| model.config(stage, view, Some(at)).user)
+            .collect();
+        assert_eq!(model.users_at(view, &points), expected, "{view:?}");
+    }
+    let hardened = model.users_at(View::Hardened, &points);
+    assert_eq!(hardened[0].as_deref(), Some("1000:1000"));
+    assert_eq!(hardened[2].as_deref(), Some("node"));
+    assert_eq!(hardened[5].as_deref(), Some("5"));
+    assert_eq!(hardened[4].as_deref(), Some("0"));
+}

@@ -476,28 +476,36 @@ impl Node {
         let offset = target.full_range().start;
         let mut node = self;
         loop {
-            let contains = |child: &Node| child.full_range().contains(&offset);
-            node = if let Some(mapping) = node.as_mapping() {
-                let at = mapping
-                    .entries
-                    .partition_point(|entry| entry.range().end <= offset);
-                let entry = mapping.entries.get(at)?;
-                if std::ptr::eq(&entry.value, target) {
-                    return Some((mapping.layout, entry));
-                }
-                [&entry.key, &entry.value]
-                    .into_iter()
-                    .find(|child| contains(child))?
-            } else {
-                let items = node.items();
-                let at = items.partition_point(|item| item.full_range().end <= offset);
-                items.get(at).filter(|item| contains(item))?
-            };
+            if let Some(mapping) = node.as_mapping()
+                && let Some(entry) = mapping.entry_around(offset)
+                && std::ptr::eq(&entry.value, target)
+            {
+                return Some((mapping.layout, entry));
+            }
+            node = node.child_containing(offset)?;
         }
     }
 
-    /// The node at or below this one whose anchor starts at `offset`: children are in
-    /// document order with disjoint ranges, so each level is a binary search.
+    /// The key, value or item right below this node whose range (anchor and tag included)
+    /// holds `offset`: children are in document order with disjoint ranges, so it is one
+    /// binary search.
+    fn child_containing(&self, offset: usize) -> Option<&Node> {
+        let contains = |child: &&Node| child.full_range().contains(&offset);
+        match self.as_mapping() {
+            Some(mapping) => {
+                let entry = mapping.entry_around(offset)?;
+                [&entry.key, &entry.value].into_iter().find(contains)
+            }
+            None => {
+                let items = self.items();
+                let at = items.partition_point(|item| item.full_range().end <= offset);
+                items.get(at).filter(contains)
+            }
+        }
+    }
+
+    /// The node at or below this one whose anchor starts at `offset`, one binary search a
+    /// level ([`Node::child_containing`]).
     fn anchored_at(&self, offset: usize) -> Option<&Node> {
         let mut node = self;
         loop {
@@ -508,21 +516,18 @@ impl Node {
             {
                 return Some(node);
             }
-            let contains = |child: &Node| child.full_range().contains(&offset);
-            node = if let Some(mapping) = node.as_mapping() {
-                let at = mapping
-                    .entries
-                    .partition_point(|entry| entry.range().end <= offset);
-                let entry = mapping.entries.get(at)?;
-                [&entry.key, &entry.value]
-                    .into_iter()
-                    .find(|child| contains(child))?
-            } else {
-                let items = node.items();
-                let at = items.partition_point(|item| item.full_range().end <= offset);
-                items.get(at).filter(|item| contains(item))?
-            };
+            node = node.child_containing(offset)?;
         }
+    }
+}
+
+impl Mapping {
+    /// The first entry that does not end before `offset` (a binary search).
+    fn entry_around(&self, offset: usize) -> Option<&Entry> {
+        let at = self
+            .entries
+            .partition_point(|entry| entry.range().end <= offset);
+        self.entries.get(at)
     }
 }
 

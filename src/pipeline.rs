@@ -13,7 +13,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex, PoisonError};
-use std::time::Duration;
 
 use crate::discovery::SourceFile;
 use crate::migrate::{FileError, FileOptions, FileReport, process_file};
@@ -22,14 +21,14 @@ use crate::rules::Context;
 /// How far, in files per thread, workers may run ahead of the file handed back last.
 const WINDOW_PER_THREAD: usize = 16;
 
-/// How often a worker waiting for the window to move checks whether the run was stopped.
-const STOP_POLL: Duration = Duration::from_millis(50);
-
 /// Migrate `files` on `threads` threads and give each report to `emit`, in the order of
 /// `files`. Returns how many files were processed (and emitted).
 ///
 /// Setting `stop` stops the run before the next file is started; the files already started
-/// finish (a file is never left half-written) and are emitted in order. An error from `emit`
+/// finish (a file is never left half-written) and are emitted in order. The files processed
+/// are always the first ones, without a gap: a worker that has taken a file waits for the
+/// window to reach it even when the run is stopped (the window only waits on files being
+/// processed), so every index below the last one taken is processed. An error from `emit`
 /// stops the run the same way and is returned once the workers are done.
 pub fn run<E>(
     files: &[SourceFile],
@@ -70,13 +69,6 @@ pub fn run<E>(
                         stop.store(true, Ordering::SeqCst);
                     }
                 }
-            }
-        }
-        // Stopped: the files started after a file that was never started are done too.
-        for report in pending.into_values() {
-            emitted += 1;
-            if failure.is_none() {
-                failure = emit(report).err();
             }
         }
         match failure {
@@ -133,7 +125,7 @@ impl Queue {
     }
 
     /// The next file to process, once it is inside the window; `None` when all are taken or
-    /// the run was stopped.
+    /// the run was stopped before this call.
     fn take(&self, files: usize, stop: &AtomicBool) -> Option<usize> {
         if stop.load(Ordering::SeqCst) {
             return None;
@@ -147,14 +139,10 @@ impl Queue {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         while index >= *handed_back + self.window {
-            if stop.load(Ordering::SeqCst) {
-                return None;
-            }
             handed_back = self
                 .moved
-                .wait_timeout(handed_back, STOP_POLL)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+                .wait(handed_back)
+                .unwrap_or_else(PoisonError::into_inner);
         }
         Some(index)
     }
@@ -171,6 +159,7 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+    use std::time::Duration;
 
     use super::*;
     use crate::catalog::Catalog;
@@ -281,24 +270,22 @@ mod tests {
     }
 
     #[test]
-    fn workers_wait_inside_the_window_and_give_up_when_stopped() {
+    fn workers_wait_inside_the_window_even_when_stopped() {
         let queue = Queue::new(2);
         let stop = AtomicBool::new(false);
         assert_eq!(queue.take(10, &stop), Some(0));
         assert_eq!(queue.take(10, &stop), Some(1));
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| queue.take(10, &stop));
-            std::thread::sleep(STOP_POLL * 2);
+            std::thread::sleep(Duration::from_millis(100));
             assert!(!waiting.is_finished(), "index 2 is outside the window");
+            stop.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(!waiting.is_finished(), "a taken index is kept, so no gap");
             queue.handed_back(1);
             assert_eq!(waiting.join().expect("no panic"), Some(2));
         });
-        std::thread::scope(|scope| {
-            let waiting = scope.spawn(|| queue.take(10, &stop));
-            stop.store(true, Ordering::SeqCst);
-            assert_eq!(waiting.join().expect("no panic"), None);
-        });
-        assert_eq!(queue.take(10, &stop), None);
+        assert_eq!(queue.take(10, &stop), None, "stopped: nothing new is taken");
     }
 
     #[test]

@@ -105,15 +105,6 @@ fn is_valid_range(text: &str, edit: &Edit) -> bool {
         && text.is_char_boundary(edit.range.end)
 }
 
-/// Where `offset` in the text `edits` produced was in the text they were applied to.
-///
-/// Untouched bytes map to themselves (shifted by the length changes before them); an offset
-/// inside a replacement maps to the start of the bytes it replaced. `edits` must be sorted and
-/// non-overlapping, as [`Applied::edits`] is. To trace many offsets, build a [`Trace`] once.
-pub fn trace_back(edits: &[Edit], offset: usize) -> usize {
-    Trace::new(edits.to_vec()).back(offset)
-}
-
 /// The edits of one pass, with where each one's replacement ends in the new text, so an offset
 /// is traced back by binary search instead of a walk over every edit.
 #[derive(Debug, Clone)]
@@ -139,7 +130,10 @@ impl Trace {
         Trace { edits, new_ends }
     }
 
-    /// Where `offset` in the new text was in the old one (see [`trace_back`]).
+    /// Where `offset` in the text the edits produced was in the text they were applied to.
+    ///
+    /// Untouched bytes map to themselves (shifted by the length changes before them); an offset
+    /// inside a replacement maps to the start of the bytes it replaced.
     pub fn back(&self, offset: usize) -> usize {
         let next = self.new_ends.partition_point(|&end| end <= offset);
         let (old_cursor, new_cursor) = match next.checked_sub(1) {
@@ -231,12 +225,13 @@ mod tests {
         let applied = apply_fixes(text, &fixes.iter().collect::<Vec<_>>());
         assert_eq!(applied.text, "FROM reg/a:1\nUSER root\nRUN x\n");
         let new = |needle: &str| applied.text.find(needle).expect("present");
-        assert_eq!(trace_back(&applied.edits, 0), 0);
-        assert_eq!(trace_back(&applied.edits, new("reg/a:1") + 3), 5);
-        assert_eq!(trace_back(&applied.edits, new("USER root") + 4), 7);
-        assert_eq!(trace_back(&applied.edits, new("RUN x")), 7);
-        assert_eq!(trace_back(&applied.edits, new("RUN x") + 4), 11);
-        assert_eq!(trace_back(&applied.edits, applied.text.len()), text.len());
+        let trace = Trace::new(applied.edits);
+        assert_eq!(trace.back(0), 0);
+        assert_eq!(trace.back(new("reg/a:1") + 3), 5);
+        assert_eq!(trace.back(new("USER root") + 4), 7);
+        assert_eq!(trace.back(new("RUN x")), 7);
+        assert_eq!(trace.back(new("RUN x") + 4), 11);
+        assert_eq!(trace.back(applied.text.len()), text.len());
     }
 
     #[test]

@@ -610,7 +610,35 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
     /// stage and its whole `FROM` chain again on every call, which a rule asking at every `RUN`
     /// of a deep chain cannot afford.
     pub fn users_at(&self, view: View, points: &[(usize, usize)]) -> Vec<Option<String>> {
-        let ends = self.end_users(view);
+        self.sweep_users(view, points, self.end_users(view), &[])
+    }
+
+    /// [`StageModel::users_at`] with `USER` lines that hardport inserts (`switches`, sorted by
+    /// position): who runs each `RUN` once this run's fixes are applied.
+    pub fn users_at_with(
+        &self,
+        view: View,
+        points: &[(usize, usize)],
+        switches: &[UserSwitch],
+    ) -> Vec<Option<String>> {
+        if switches.is_empty() {
+            return self.users_at(view, points);
+        }
+        let mut ends = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            let user = start_user(stage, view, &ends);
+            ends.push(self.apply_users(stage.body(), user, switches));
+        }
+        self.sweep_users(view, points, &ends, switches)
+    }
+
+    fn sweep_users(
+        &self,
+        view: View,
+        points: &[(usize, usize)],
+        ends: &[Option<String>],
+        switches: &[UserSwitch],
+    ) -> Vec<Option<String>> {
         let mut users = Vec::with_capacity(points.len());
         // The stage swept last, its next instruction and the user before it.
         let mut swept: Option<(usize, usize, Option<String>)> = None;
@@ -624,8 +652,14 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
                 _ => (stage.from_index + 1, start_user(stage, view, ends)),
             };
             let end = until.min(stage.end_index).max(next);
-            let user = self.apply_users(next..end, user);
+            let mut user = self.apply_users(next..end, user, switches);
+            // A line inserted before the instruction asked about is in effect at it.
+            if let Some(switch) = switch_at(switches, end, false).filter(|_| end < stage.end_index)
+            {
+                user = Some(switch.user.clone());
+            }
             users.push(user.clone());
+            // Resuming at `end` applies its switch again, which changes nothing.
             swept = Some((index, end, user));
         }
         users
@@ -642,19 +676,34 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             let mut ends = Vec::with_capacity(self.stages.len());
             for stage in &self.stages {
                 let user = start_user(stage, view, &ends);
-                ends.push(self.apply_users(stage.body(), user));
+                ends.push(self.apply_users(stage.body(), user, &[]));
             }
             ends
         })
     }
 
-    /// `user` after the `USER` instructions among `instructions` (file positions).
-    fn apply_users(&self, instructions: Range<usize>, user: Option<String>) -> Option<String> {
-        let instructions = self.file.instructions().get(instructions);
-        instructions
-            .unwrap_or_default()
-            .iter()
-            .fold(user, |user, instruction| user_set_by(instruction).or(user))
+    /// `user` after the instructions at `instructions` (file positions): their `USER`s and
+    /// the `switches` before and after them.
+    fn apply_users(
+        &self,
+        instructions: Range<usize>,
+        user: Option<String>,
+        switches: &[UserSwitch],
+    ) -> Option<String> {
+        let start = instructions.start;
+        let body = self
+            .file
+            .instructions()
+            .get(instructions)
+            .unwrap_or_default();
+        body.iter()
+            .enumerate()
+            .fold(user, |user, (offset, instruction)| {
+                let at = start + offset;
+                let user = switch_at(switches, at, false).map_or(user, |s| Some(s.user.clone()));
+                let user = user_set_by(instruction).or(user);
+                switch_at(switches, at, true).map_or(user, |s| Some(s.user.clone()))
+            })
     }
 
     /// A [`ConfigSweep`] of stage `index` in `view`, before its first instruction after `FROM`.
@@ -668,6 +717,22 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             cmd_set_here: false,
         }
     }
+}
+
+/// A `USER` line hardport inserts: before or after the instruction at `at` (a file position).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSwitch {
+    pub at: usize,
+    pub after: bool,
+    pub user: String,
+}
+
+/// The switch placed before (`after: false`) or after the instruction at `at`.
+fn switch_at(switches: &[UserSwitch], at: usize, after: bool) -> Option<&UserSwitch> {
+    let index = switches.partition_point(|switch| (switch.at, switch.after) < (at, after));
+    switches
+        .get(index)
+        .filter(|switch| switch.at == at && switch.after == after)
 }
 
 /// The configuration a stage starts from when it is not built on an earlier stage.

@@ -240,8 +240,12 @@ fn a_ten_megabyte_line_is_over_the_default_limit_and_migrates_under_a_raised_one
     );
     assert_eq!(code(&raised), 0, "{}", stderr(&raised));
     let text = std::fs::read_to_string(&path).expect("read");
-    // A stage that runs commands gets the -dev variant; the long line is kept whole.
-    assert_eq!(text, format!("FROM reg.mini.dev/node:20-dev\n{long}"));
+    // A stage that runs commands gets the -dev variant and keeps running it as root; the long
+    // line is kept whole.
+    assert!(
+        text == format!("FROM reg.mini.dev/node:20-dev\nUSER root\n{long}USER 1000\n"),
+        "the long line did not survive whole"
+    );
 
     let bad = hardport(dir.path(), &["migrate", "--max-file-size", "8 MB"]);
     assert_eq!(code(&bad), 2);

@@ -171,7 +171,7 @@ mod tests {
         );
         assert_eq!(
             fixed,
-            "FROM reg.example.dev/node:20-dev AS build\nRUN npm ci\nFROM reg.example.dev/node:20\nCOPY --from=build /app /app\n"
+            "FROM reg.example.dev/node:20-dev AS build\nUSER root\nRUN npm ci\nFROM reg.example.dev/node:20\nCOPY --from=build /app /app\n"
         );
         assert!(
             messages
@@ -229,7 +229,10 @@ mod tests {
     #[test]
     fn an_entry_without_a_dev_variant_is_a_missing_fact() {
         let (fixed, messages) = run("FROM nginx:1.27\nRUN echo hi\n");
-        assert_eq!(fixed, "FROM reg.example.dev/nginx:1.27\nRUN echo hi\n");
+        assert_eq!(
+            fixed,
+            "FROM reg.example.dev/nginx:1.27\nUSER root\nRUN echo hi\nUSER 1000\n"
+        );
         assert!(
             messages
                 .iter()

@@ -48,9 +48,11 @@ use parse_dockerfile::{Command, Instruction, JsonOrStringArray, RunInstruction};
 
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
+use crate::dockerfile::Dockerfile;
 use crate::line_index::LineIndex;
+use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
-use crate::rules::{Rule, SHELLS, basename};
+use crate::shell::{self, SimpleCommand, Word};
 use crate::stages::{ConfigSweep, Lineage, StageModel, View, join_path};
 
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
@@ -263,7 +265,7 @@ fn package_managers(
         let Instruction::Run(run) = instruction else {
             continue;
         };
-        let calls = package_manager_calls(run);
+        let calls = package_manager_calls(model.file, run);
         if calls.is_empty() {
             continue;
         }
@@ -468,9 +470,9 @@ fn equivalent(target: &str, command: &str, verb: &str) -> Option<String> {
 }
 
 /// Every package manager call a `RUN` makes, in order, without repeats.
-fn package_manager_calls(run: &RunInstruction<'_>) -> Vec<Call> {
+fn package_manager_calls<'a>(file: &Dockerfile<'a>, run: &RunInstruction<'a>) -> Vec<Call> {
     let mut calls: Vec<Call> = Vec::new();
-    for command in run_commands(run) {
+    for command in shell::run::commands(file, run) {
         if let Some(call) = manager_call(&command)
             && !calls.contains(&call)
         {
@@ -480,124 +482,15 @@ fn package_manager_calls(run: &RunInstruction<'_>) -> Vec<Call> {
     calls
 }
 
-/// The simple commands a `RUN` executes: its shell line, heredoc bodies that are shell
-/// scripts, or its exec-form words (and the `-c` script of an exec-form shell).
-fn run_commands(run: &RunInstruction<'_>) -> Vec<Vec<Word>> {
-    match &run.arguments {
-        Command::Shell(shell) => {
-            let line = join_continuations(shell.value);
-            let mut commands = simple_commands(&line);
-            for doc in &run.here_docs {
-                if heredoc_is_script(&line, &doc.value) {
-                    commands.extend(simple_commands(&doc.value));
-                }
-            }
-            commands
-        }
-        Command::Exec(exec) => {
-            let words: Vec<&str> = exec.value.iter().map(|word| word.value.as_ref()).collect();
-            if let Some(script) = shell_script_argument(&words) {
-                return simple_commands(script);
-            }
-            vec![
-                words
-                    .iter()
-                    .map(|word| Word {
-                        text: (*word).to_owned(),
-                        quoted: false,
-                        assignment: false,
-                    })
-                    .collect(),
-            ]
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// For `["/bin/sh", "-c", "script"]` (or `-ec`, `-xc`, …): the script.
-fn shell_script_argument<'w>(words: &[&'w str]) -> Option<&'w str> {
-    let (first, rest) = words.split_first()?;
-    if !SHELLS.contains(&basename(first)) {
-        return None;
-    }
-    let position = rest
-        .iter()
-        .position(|word| word.starts_with('-') && !word.starts_with("--") && word.contains('c'))?;
-    rest.get(position + 1).copied()
-}
-
-/// Whether a heredoc of `RUN <<EOF [command]` is run as a shell script: no command (the body
-/// is the script, unless its `#!` names another interpreter) or a shell as the command.
-fn heredoc_is_script(line: &str, body: &str) -> bool {
-    let first = simple_commands(line)
-        .into_iter()
-        .flatten()
-        .find(|word| !word.assignment);
-    match first {
-        Some(word) => !word.quoted && SHELLS.contains(&basename(&word.text)),
-        None => match body.strip_prefix("#!") {
-            Some(shebang) => {
-                let line = shebang.lines().next().unwrap_or_default();
-                let mut parts = line.split_whitespace();
-                let mut interpreter = parts.next().map(basename).unwrap_or_default();
-                if interpreter == "env" {
-                    interpreter = parts
-                        .find(|part| !part.starts_with('-'))
-                        .map(basename)
-                        .unwrap_or_default();
-                }
-                SHELLS.contains(&interpreter)
-            }
-            None => true,
-        },
-    }
-}
-
-/// The package manager a simple command runs, looking past assignments and `sudo`/`env`.
-fn manager_call(words: &[Word]) -> Option<Call> {
-    let mut rest = words;
-    loop {
-        let (first, tail) = rest.split_first()?;
-        if first.assignment {
-            rest = tail;
-            continue;
-        }
-        if first.quoted {
-            return None;
-        }
-        match first.text.as_str() {
-            "sudo" => rest = skip_options(tail, &["-u", "-g", "-C", "-D", "-h", "-p", "-U"]),
-            "env" => rest = skip_options(tail, &["-u", "-C", "-S", "--unset", "--chdir"]),
-            "then" | "do" | "else" | "elif" | "if" | "while" | "until" | "!" | "time" | "exec"
-            | "nohup" | "{" => rest = tail,
-            _ => {
-                let name = basename(&first.text);
-                let command = MANAGERS.iter().find(|manager| **manager == name)?;
-                return Some(Call {
-                    command,
-                    verb: verb(command, tail),
-                });
-            }
-        }
-    }
-}
-
-/// The words after a prefix command's options (`sudo -E -u app …`).
-fn skip_options<'w>(words: &'w [Word], with_argument: &[&str]) -> &'w [Word] {
-    let mut rest = words;
-    while let Some((first, tail)) = rest.split_first() {
-        if first.text == "--" {
-            return tail;
-        }
-        if !first.text.starts_with('-') || first.text.len() == 1 {
-            break;
-        }
-        rest = match with_argument.contains(&first.text.as_str()) {
-            true => tail.get(1..).unwrap_or_default(),
-            false => tail,
-        };
-    }
-    rest
+/// The package manager a simple command runs (past assignments, `sudo`, `env`, …).
+fn manager_call(command: &SimpleCommand) -> Option<Call> {
+    let name = command.program()?;
+    let manager = MANAGERS.iter().find(|manager| **manager == name)?;
+    let args = command.argv().get(1..).unwrap_or_default();
+    Some(Call {
+        command: manager,
+        verb: verb(manager, args),
+    })
 }
 
 /// The subcommand of a package manager call: its first word that is not an option.
@@ -647,142 +540,6 @@ fn verb(command: &str, words: &[Word]) -> Option<String> {
         return Some(first.text.clone());
     }
     None
-}
-
-// ---------------------------------------------------------------------------------------------
-// A small shell word splitter: enough to find command words, never to run anything.
-// ---------------------------------------------------------------------------------------------
-
-/// One shell word with quotes and escapes removed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Word {
-    text: String,
-    /// Some of it was quoted or escaped: never a command name hardport recognises.
-    quoted: bool,
-    /// `NAME=value` before any quoting: a variable assignment when it precedes a command.
-    assignment: bool,
-}
-
-/// The shell-form text of an instruction with Dockerfile line continuations joined and the
-/// comment and blank lines inside them dropped, as the builder does.
-fn join_continuations(text: &str) -> String {
-    let mut joined = String::with_capacity(text.len());
-    let mut continued = false;
-    for line in text.split('\n') {
-        let trimmed = line.trim_end();
-        if continued && matches!(trimmed.trim_start().chars().next(), None | Some('#')) {
-            continue;
-        }
-        match trimmed.strip_suffix('\\') {
-            Some(head) => {
-                joined.push_str(head);
-                joined.push(' ');
-                continued = true;
-            }
-            None => {
-                joined.push_str(line);
-                joined.push('\n');
-                continued = false;
-            }
-        }
-    }
-    joined
-}
-
-/// The simple commands of a script: word lists between `&&`, `||`, `;`, `|`, `&`, newlines,
-/// parentheses and backquotes. Quoted text stays inside its word; `#` starts a comment.
-fn simple_commands(script: &str) -> Vec<Vec<Word>> {
-    let mut commands = vec![Vec::new()];
-    let mut current: Option<Word> = None;
-    let mut chars = script.chars().peekable();
-    fn finish(commands: &mut [Vec<Word>], current: &mut Option<Word>) {
-        if let (Some(word), Some(command)) = (current.take(), commands.last_mut()) {
-            command.push(word);
-        }
-    }
-    fn word(current: &mut Option<Word>) -> &mut Word {
-        current.get_or_insert_with(|| Word {
-            text: String::new(),
-            quoted: false,
-            assignment: false,
-        })
-    }
-    while let Some(ch) = chars.next() {
-        match ch {
-            '\\' => match chars.next() {
-                Some('\n') => {}
-                Some('\r') if chars.peek() == Some(&'\n') => {
-                    chars.next();
-                }
-                Some(next) => {
-                    let word = word(&mut current);
-                    word.quoted = true;
-                    word.text.push(next);
-                }
-                None => {}
-            },
-            '\'' => {
-                let word = word(&mut current);
-                word.quoted = true;
-                for next in chars.by_ref() {
-                    if next == '\'' {
-                        break;
-                    }
-                    word.text.push(next);
-                }
-            }
-            '"' => {
-                let word = word(&mut current);
-                word.quoted = true;
-                while let Some(next) = chars.next() {
-                    match next {
-                        '"' => break,
-                        '\\' => match chars.next() {
-                            Some('\n') | None => {}
-                            Some(escaped @ ('"' | '\\' | '$' | '`')) => word.text.push(escaped),
-                            Some(other) => {
-                                word.text.push('\\');
-                                word.text.push(other);
-                            }
-                        },
-                        other => word.text.push(other),
-                    }
-                }
-            }
-            '#' if current.is_none() => {
-                while chars.peek().is_some_and(|&next| next != '\n') {
-                    chars.next();
-                }
-            }
-            '\n' | ';' | '&' | '|' | '(' | ')' | '`' => {
-                finish(&mut commands, &mut current);
-                if commands.last().is_some_and(|command| !command.is_empty()) {
-                    commands.push(Vec::new());
-                }
-            }
-            '<' | '>' => finish(&mut commands, &mut current),
-            '=' => {
-                let word = word(&mut current);
-                if !word.quoted && !word.assignment && is_identifier(&word.text) {
-                    word.assignment = true;
-                }
-                word.text.push('=');
-            }
-            ch if ch.is_whitespace() => finish(&mut commands, &mut current),
-            ch => word(&mut current).text.push(ch),
-        }
-    }
-    finish(&mut commands, &mut current);
-    commands.retain(|command| !command.is_empty());
-    commands
-}
-
-fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1156,8 +913,10 @@ fn mentions(text: &str, dir: &str) -> bool {
 
 /// The names an `ENV` sets: `ENV A=1 B="2"` or the legacy `ENV A 1 2`.
 fn env_names(text: &str) -> Vec<String> {
-    let text = join_continuations(text);
-    let words: Vec<Word> = simple_commands(&text).into_iter().flatten().collect();
+    let words: Vec<Word> = shell::simple_commands(text)
+        .into_iter()
+        .flat_map(|command| command.words)
+        .collect();
     match words.first() {
         Some(first) if !first.assignment => vec![first.text.clone()],
         _ => words

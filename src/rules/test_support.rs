@@ -18,6 +18,12 @@ images:
     source: test
     public: {user: "0", entrypoint: [docker-entrypoint.sh], cmd: [node], workdir: /, users: {node: "1000"}, groups: {node: "1000"}}
     hardened: {user: "1000", group: "1000", entrypoint: [/usr/bin/node], cmd: ["--help"], workdir: /home/build, shell: false}
+  - name: builder
+    match: [builder]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "999", entrypoint: [], cmd: [make], workdir: /, users: {builder: "999"}, groups: {builder: "999"}}
+    hardened: {user: "1000", group: "1000", entrypoint: [], cmd: [make], workdir: /home/build, shell: false}
   - name: nginx
     match: [nginx]
     source: test

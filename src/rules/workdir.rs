@@ -94,7 +94,7 @@ use crate::dockerfile::{Dockerfile, Token, option_field, split_declarations};
 use crate::line_index::LineIndex;
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
-use crate::stages::{Base, Lineage, StageModel, View};
+use crate::stages::{Base, Lineage, StageModel, UserSwitch, View};
 use crate::unix_path::{clean_absolute, clean_relative, join_rest, under};
 
 /// Top-level directories of a Linux filesystem (FHS): under a stage that wrote `.` into `/`,
@@ -147,11 +147,14 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     // Built once for every family: a file of many stages has as many families.
     let lines = LineIndex::new(model.file.text());
     let refs = StageRefs::new(model);
+    // Who runs each RUN once `user-root` has inserted its lines: a RUN it keeps as root can
+    // write anywhere.
+    let switches = crate::rules::user::switches(model);
     for family in &mut families {
         family.walked = refs.walked(model, &family.members);
     }
     for family in families {
-        diagnostics.extend(FamilyCheck::new(model, &family, &refs, &lines).run());
+        diagnostics.extend(FamilyCheck::new(model, &family, &refs, &lines, &switches).run());
     }
     diagnostics
 }
@@ -1157,8 +1160,13 @@ struct NonRootRuns<'r> {
 }
 
 impl<'r> NonRootRuns<'r> {
-    fn new(model: &StageModel<'_, '_, '_>, members: &[usize], runs: &'r [(usize, usize)]) -> Self {
-        let hardened = model.users_at(View::Hardened, runs);
+    fn new(
+        model: &StageModel<'_, '_, '_>,
+        members: &[usize],
+        runs: &'r [(usize, usize)],
+        switches: &[UserSwitch],
+    ) -> Self {
+        let hardened = model.users_at_with(View::Hardened, runs, switches);
         let public = model.users_at(View::Public, runs);
         let users: Vec<Option<String>> = hardened
             .into_iter()
@@ -1227,6 +1235,8 @@ struct FamilyCheck<'m, 'f, 'a, 'c> {
     public_workdir: Option<String>,
     hardened_workdir: Option<String>,
     lines: &'m LineIndex,
+    /// The `USER` lines `user-root` inserts.
+    switches: &'m [UserSwitch],
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -1246,8 +1256,10 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
         family: &'m Family<'c>,
         refs: &'m StageRefs,
         lines: &'m LineIndex,
+        switches: &'m [UserSwitch],
     ) -> Self {
         FamilyCheck {
+            switches,
             model,
             family,
             refs,
@@ -1376,10 +1388,26 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
     }
 
     /// Case 1: the outermost unwritable `WORKDIR` a non-root `RUN` follows.
+    /// A stage of the family that sets a `USER` of its own: a move would carry its paths too,
+    /// into a directory that user may not be able to write.
+    fn stage_with_own_user(&self) -> Option<usize> {
+        let instructions = self.model.file.instructions();
+        self.family.members.iter().copied().find(|&stage| {
+            self.model.stages[stage]
+                .body()
+                .any(|at| matches!(instructions.get(at), Some(Instruction::User(_))))
+        })
+    }
+
     fn workdir_move(&mut self, survey: &Walker<'_, 'f, 'a, 'c>) -> Option<WorkdirMove> {
         let entry = self.entry_name();
         let mut candidates: Vec<(SeenWorkdir, String)> = Vec::new();
-        let runs = NonRootRuns::new(self.model, &self.family.members, &survey.runs);
+        let runs = NonRootRuns::new(
+            self.model,
+            &self.family.members,
+            &survey.runs,
+            self.switches,
+        );
         for seen in &survey.workdirs {
             if self.writable(&seen.path) {
                 continue;
@@ -1427,6 +1455,22 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             }
         }
         let (first, user) = candidates.first().cloned()?;
+        if let Some(stage) = self.stage_with_own_user() {
+            self.diagnostics.push(
+                Diagnostic::report(
+                    Rule::Workdir,
+                    first.range.clone(),
+                    format!(
+                        "stage {} runs RUN steps as user {user} after `WORKDIR {}`, which that user may not be able to write on {entry}'s replacement; hardport does not move it, because stage {} of the same family sets its own USER, which may not be able to write the new place",
+                        self.label(first.stage),
+                        first.path,
+                        self.label(stage)
+                    ),
+                )
+                .suggest("let the user write it (run that step as root, or `COPY --chown`) or move it by hand"),
+            );
+            return None;
+        }
         let Some(to) = self.hardened_workdir.clone() else {
             self.diagnostics.push(
                 Diagnostic::report(

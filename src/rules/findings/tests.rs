@@ -318,39 +318,6 @@ fn a_manager_without_a_known_equivalent_is_named_generically() {
     );
 }
 
-#[test]
-fn the_shell_splitter_keeps_quotes_and_assignments_apart() {
-    let commands = simple_commands("A=1 B=\"x y\" cmd 'a b' c\\ d \"e\\\"f\" # note\nnext&&last");
-    let texts: Vec<Vec<(String, bool, bool)>> = commands
-        .iter()
-        .map(|words| {
-            words
-                .iter()
-                .map(|w| (w.text.clone(), w.quoted, w.assignment))
-                .collect()
-        })
-        .collect();
-    assert_eq!(
-        texts,
-        vec![
-            vec![
-                ("A=1".to_owned(), false, true),
-                ("B=x y".to_owned(), true, true),
-                ("cmd".to_owned(), false, false),
-                ("a b".to_owned(), true, false),
-                ("c d".to_owned(), true, false),
-                ("e\"f".to_owned(), true, false),
-            ],
-            vec![("next".to_owned(), false, false)],
-            vec![("last".to_owned(), false, false)],
-        ]
-    );
-    assert_eq!(
-        join_continuations("a \\\n  # c\n\n  b \\ \n c"),
-        "a    b   c\n"
-    );
-}
-
 // ----- entrypoint-feature -----------------------------------------------------------------
 
 #[test]

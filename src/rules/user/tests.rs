@@ -1,7 +1,11 @@
+use parse_dockerfile::Instruction;
+
 use super::*;
+use crate::diagnostic::{Diagnostic, Fix};
 use crate::discovery::FileKind;
 use crate::migrate::{Finding, migrate_text};
 use crate::rules::Context;
+use crate::rules::Rule;
 use crate::rules::test_support::{run, test_catalog};
 use crate::stages::StageModel;
 
@@ -210,6 +214,61 @@ fn a_value_with_a_line_continuation_is_reported_not_edited() {
     assert!(mapping[0].contains("yourself"), "{}", mapping[0]);
 }
 
+#[test]
+fn owners_named_in_run_commands_are_mapped_with_the_rest() {
+    let text = "FROM node:20\nRUN chown -R node:node /app && chgrp node /data\nRUN gosu node npm ci\nRUN sh -c 'chown node /x'\nRUN chown 'node:node' /y\nUSER node\n";
+    let (fixed, messages) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN chown -R 1000:1000 /app && chgrp 1000 /data\nRUN gosu 1000 npm ci\nRUN sh -c 'chown 1000 /x'\nRUN chown '1000:1000' /y\nUSER 1000\n"
+    );
+    assert_eq!(
+        with_rule(&messages, "user-mapping")[0],
+        "user-mapping: `chown -R node:node` → `chown -R 1000:1000`: the replacement reg.example.dev/node has no user `node` or group `node`; it runs as the numeric runtime id instead"
+    );
+}
+
+#[test]
+fn run_owners_the_dockerfile_creates_or_cannot_resolve_are_kept() {
+    let text = "FROM node:20\nRUN useradd -m app && chown app:app /app\nRUN chown $APP_USER /x && chown 1000 /y && chown --reference=/a /b\n";
+    let (fixed, messages) = run_twice(text);
+    assert!(fixed.contains("chown app:app /app"), "{fixed}");
+    assert!(
+        fixed.contains("chown $APP_USER /x && chown 1000 /y"),
+        "{fixed}"
+    );
+    assert!(
+        with_rule(&messages, "user-mapping").is_empty(),
+        "{messages:?}"
+    );
+    // A name neither created nor listed is a missing fact, as for USER.
+    let (fixed, messages) = run_twice("FROM node:20\nRUN su-exec www-data true\n");
+    assert!(fixed.contains("su-exec www-data true"), "{fixed}");
+    assert_eq!(
+        with_rule(&messages, "missing-fact").len(),
+        1,
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn commands_that_change_a_public_user_are_reported() {
+    let (fixed, messages) = run_twice("FROM node:20\nRUN usermod -aG audio node\n");
+    assert!(fixed.contains("usermod -aG audio node"), "{fixed}");
+    assert_eq!(
+        with_rule(&messages, "user-mapping"),
+        [
+            "user-mapping: `usermod -aG audio node` changes `node`, a user of the public image that the replacement reg.example.dev/node does not have: it fails there: create the user this step expects first (`useradd`), or do without the change: the replacement runs as 1000"
+        ]
+    );
+    // A user the Dockerfile created first is its own.
+    let (_, messages) = run_twice("FROM node:20\nRUN useradd node2 && usermod -aG audio node2\n");
+    assert!(
+        with_rule(&messages, "user-mapping").is_empty(),
+        "{messages:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // user-root
 
@@ -224,19 +283,60 @@ fn a_package_install_gets_user_root_and_the_final_stage_switches_back() {
     assert_eq!(
         with_rule(&messages, "user-root"),
         [
-            "user-root: stage #0: this RUN needs root (`apt-get update`) and ran as root on the public image, but the replacement runs as 1000:1000: inserted `USER root` before it and `USER 1000:1000` after its last step that needs root, so it still runs as the replacement's user"
+            "user-root: stage #0: its RUN steps ran as root on the public image (no USER before them), but the replacement runs as 1000:1000: inserted `USER root` before the first one and `USER 1000:1000` after the stage's last RUN, so the container still runs as the replacement's user"
         ]
     );
 }
 
 #[test]
-fn the_runtime_user_comes_back_after_the_last_step_that_needs_root() {
-    let text = "FROM node:20\nRUN npm ci\nRUN apk add git\nRUN npm run build\nRUN npm install -g pm2\nRUN npm test\n";
+fn every_run_that_ran_as_root_keeps_running_as_root_and_the_user_comes_back_after_the_last() {
+    // Not only the steps hardport recognises as needing root: `corepack enable` writes to
+    // /usr/local/bin, `npm ci` into a root-owned directory. All of them ran as root.
+    let text = "FROM node:20\nRUN corepack enable\nRUN apk add git\nRUN yarn install\nRUN npm test\nCOPY . .\nCMD [\"app.js\"]\n";
     let (fixed, _) = run_twice(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20-dev\nRUN npm ci\nUSER root\nRUN apk add git\nRUN npm run build\nRUN npm install -g pm2\nUSER 1000:1000\nRUN npm test\n"
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN corepack enable\nRUN apk add git\nRUN yarn install\nRUN npm test\nUSER 1000:1000\nCOPY . .\nCMD [\"app.js\"]\n"
     );
+    assert_eq!(run_users(text), run_users(&fixed));
+}
+
+/// Who runs each RUN of `text`: on the public image before the migration, on the replacement
+/// after it (the users the stage model computes, with the Dockerfile's own `USER` lines).
+fn run_users(text: &str) -> Vec<Option<String>> {
+    let catalog = test_catalog();
+    let file = crate::dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let points: Vec<(usize, usize)> = model
+        .stages
+        .iter()
+        .flat_map(|stage| {
+            stage
+                .body()
+                .filter(|&at| matches!(file.instructions().get(at), Some(Instruction::Run(_))))
+                .map(move |at| (stage.index, at))
+        })
+        .collect();
+    let migrated = file.instructions().first().is_some_and(
+        |from| matches!(from, Instruction::From(from) if from.image.value.starts_with("reg.")),
+    );
+    let view = match migrated {
+        true => crate::stages::View::Hardened,
+        false => crate::stages::View::Public,
+    };
+    model
+        .users_at(view, &points)
+        .into_iter()
+        .map(|user| {
+            user.map(|user| {
+                if crate::stages::is_root_user(&user) {
+                    "root".to_owned()
+                } else {
+                    user
+                }
+            })
+        })
+        .collect()
 }
 
 #[test]
@@ -363,8 +463,9 @@ fn a_child_that_needs_root_itself_does_not_repeat_user_root() {
     let (fixed, _) = run_twice(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20-dev AS base\nUSER root\nRUN apk add tini\nFROM base\nRUN apk add curl\nUSER 1000:1000\nRUN npm ci\n"
+        "FROM reg.example.dev/node:20-dev AS base\nUSER root\nRUN apk add tini\nFROM base\nRUN apk add curl\nRUN npm ci\nUSER 1000:1000\n"
     );
+    assert_eq!(run_users(text), run_users(&fixed));
 }
 
 #[test]
@@ -438,15 +539,20 @@ fn a_hand_migrated_stage_is_treated_like_the_public_one() {
 }
 
 #[test]
-fn runs_that_need_no_root_add_nothing() {
-    let text = "FROM node:20\nWORKDIR /home/node/app\nRUN npm ci && npm run build\nRUN cp /usr/share/x ./x\nRUN echo hi > /dev/null 2>&1\n";
+fn a_build_in_a_root_owned_workdir_keeps_root_instead_of_moving_the_directory() {
+    let text = "FROM node:20\nWORKDIR /home/node/app\nRUN npm ci && npm run build\nRUN echo hi > /dev/null 2>&1\n";
     let (fixed, messages) = run_twice(text);
     assert_eq!(
         fixed,
-        // The workdir rule moves the directory uid 1000 cannot write; no USER line is added.
-        "FROM reg.example.dev/node:20-dev\nWORKDIR /home/build\nRUN npm ci && npm run build\nRUN cp /usr/share/x ./x\nRUN echo hi > /dev/null 2>&1\n"
+        // The RUNs keep running as root, so the workdir rule sees no user who cannot write.
+        "FROM reg.example.dev/node:20-dev\nWORKDIR /home/node/app\nUSER root\nRUN npm ci && npm run build\nRUN echo hi > /dev/null 2>&1\nUSER 1000:1000\n"
     );
-    assert!(with_rule(&messages, "user-root").is_empty(), "{messages:?}");
+    assert!(with_rule(&messages, "workdir").is_empty(), "{messages:?}");
+    assert!(
+        with_rule(&messages, "missing-fact").is_empty(),
+        "{messages:?}"
+    );
+    assert_eq!(run_users(text), run_users(&fixed));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +597,7 @@ fn reason(command: &str) -> Option<String> {
     let text = format!("FROM a\nRUN {command}\n");
     let file = crate::dockerfile::parse(&text).expect("parses");
     match file.instructions().get(1) {
-        Some(Instruction::Run(run)) => needs_root(run, &["/home/build"]),
+        Some(Instruction::Run(run)) => needs_root::needs_root(&file, run, &["/home/build"]),
         _ => panic!("expected RUN"),
     }
 }
@@ -578,9 +684,9 @@ fn created(command: &str) -> Vec<String> {
     let text = format!("FROM a\nRUN {command}\n");
     let file = crate::dockerfile::parse(&text).expect("parses");
     match file.instructions().get(1) {
-        Some(Instruction::Run(run)) => run_commands(run)
+        Some(Instruction::Run(run)) => crate::shell::run::commands(&file, run)
             .iter()
-            .flat_map(|command| created_by(&command.args))
+            .flat_map(|command| mapping::created_by(command.argv()))
             .collect(),
         _ => panic!("expected RUN"),
     }
@@ -613,36 +719,6 @@ fn root_is_uid_zero_or_root() {
     for user in ["1000", "1000:0", "node", "", "$USER", "rooty"] {
         assert!(!crate::stages::is_root_user(user), "{user}");
     }
-}
-
-#[test]
-fn tokenizer_survives_odd_input() {
-    for text in [
-        "\"unterminated",
-        "'x",
-        "\\",
-        "a >",
-        "<",
-        "&>",
-        "#",
-        "$(",
-        "`",
-        "\r\n\\\r",
-    ] {
-        let _ = tokenize(text);
-        let _ = script_commands(text, 0);
-    }
-    assert_eq!(
-        tokenize("a 'b c' \"d\\\"e\" f\\ g>x"),
-        [
-            Token::Word("a".into()),
-            Token::Word("b c".into()),
-            Token::Word("d\"e".into()),
-            Token::Word("f g".into()),
-            Token::Redirect,
-            Token::Word("x".into()),
-        ]
-    );
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn assert_copies_resolve(text: &str, default_workdir: &str) {
 }
 
 const NODE_BUILD: &str = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 WORKDIR /app
 ENV APP_DIR=/app NODE_ENV=production
 COPY package.json package-lock.json ./
@@ -126,7 +126,7 @@ fn an_unwritable_workdir_moves_with_env_and_copy_from_sources() {
     assert_eq!(
         fixed,
         "\
-FROM reg.example.dev/node:20-dev AS build
+FROM reg.example.dev/builder:20-dev AS build
 WORKDIR /home/build
 ENV APP_DIR=/home/build NODE_ENV=production
 COPY package.json package-lock.json ./
@@ -141,7 +141,7 @@ COPY --from=build /home/build/dist /usr/share/nginx/html
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement: moved it to /home/build, the replacement's working directory, with every path under it (line 2: `/app` → `/home/build`, line 3: `/app` → `/home/build`, line 10: `/app/dist` → `/home/build/dist`)"
+            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on builder's replacement: moved it to /home/build, the replacement's working directory, with every path under it (line 2: `/app` → `/home/build`, line 3: `/app` → `/home/build`, line 10: `/app/dist` → `/home/build/dist`)"
         ]
     );
     // Before: the source names what `build` made in /app; after: in /home/build.
@@ -152,11 +152,11 @@ COPY --from=build /home/build/dist /usr/share/nginx/html
 
 #[test]
 fn an_arg_driven_from_is_migrated_too() {
-    let text = "ARG BASE=node:20\nFROM ${BASE} AS build\nWORKDIR /app\nRUN npm ci\nFROM scratch\nCOPY --from=build /app/dist /\n";
+    let text = "ARG BASE=builder:20\nFROM ${BASE} AS build\nWORKDIR /app\nRUN npm ci\nFROM scratch\nCOPY --from=build /app/dist /\n";
     let (fixed, _) = run(text);
     assert_eq!(
         fixed,
-        "ARG BASE=reg.example.dev/node:20-dev\nFROM ${BASE} AS build\nWORKDIR /home/build\nRUN npm ci\nFROM scratch\nCOPY --from=build /home/build/dist /\n"
+        "ARG BASE=reg.example.dev/builder:20-dev\nFROM ${BASE} AS build\nWORKDIR /home/build\nRUN npm ci\nFROM scratch\nCOPY --from=build /home/build/dist /\n"
     );
     assert_idempotent(&fixed);
 }
@@ -183,8 +183,8 @@ fn crlf_and_lowercase_keywords_keep_their_bytes() {
 #[test]
 fn paths_under_the_workdir_move_in_every_form() {
     let text = "\
-FROM node:20 AS base
-COPY --chown=node:node config.json /app/config/
+FROM builder:20 AS base
+COPY --chown=builder:builder config.json /app/config/
 WORKDIR /app
 ENV PATH=/app/node_modules/.bin:$PATH
 ENV LEGACY /app/lib
@@ -205,7 +205,7 @@ COPY --from=build ./app/config /etc/app
     assert_eq!(
         fixed,
         "\
-FROM reg.example.dev/node:20-dev AS base
+FROM reg.example.dev/builder:20-dev AS base
 COPY --chown=1000:1000 config.json /home/build/config/
 WORKDIR /home/build
 ENV PATH=/home/build/node_modules/.bin:$PATH
@@ -231,7 +231,7 @@ COPY --from=build ./home/build/config /etc/app
 #[test]
 fn a_workdir_through_an_env_variable_moves_by_its_env_value() {
     let text = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 ENV APP_HOME=/app
 WORKDIR $APP_HOME
 COPY . ${APP_HOME}/
@@ -241,7 +241,7 @@ RUN npm ci
     assert_eq!(
         fixed,
         "\
-FROM reg.example.dev/node:20-dev AS build
+FROM reg.example.dev/builder:20-dev AS build
 ENV APP_HOME=/home/build
 WORKDIR $APP_HOME
 COPY . ${APP_HOME}/
@@ -255,7 +255,7 @@ RUN npm ci
 #[test]
 fn a_variable_the_move_cannot_follow_blocks_the_whole_move() {
     let text = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 ARG OUT=/app/out
 WORKDIR /app
 RUN npm ci
@@ -264,12 +264,12 @@ COPY . $HOME/app
     let (fixed, messages) = run(text);
     assert_eq!(
         fixed,
-        text.replace("FROM node:20", "FROM reg.example.dev/node:20-dev")
+        text.replace("FROM builder:20", "FROM reg.example.dev/builder:20-dev")
     );
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: ARG names /app, and hardport does not rewrite it there; line 5: hardport cannot tell where `$HOME/app` points: move it by hand"
+            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on builder's replacement, but hardport cannot move it to /home/build: line 2: ARG names /app, and hardport does not rewrite it there; line 5: hardport cannot tell where `$HOME/app` points: move it by hand"
         ]
     );
 }
@@ -277,7 +277,7 @@ COPY . $HOME/app
 #[test]
 fn commands_naming_the_workdir_block_the_move() {
     let text = "\
-FROM node:20
+FROM builder:20
 RUN mkdir /app && chown 1000 /app
 WORKDIR /app
 RUN <<EOF
@@ -290,7 +290,7 @@ CMD [\"node\", \"/app/server.js\"]
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: RUN names /app, and hardport does not rewrite it there; line 5: RUN names /app, and hardport does not rewrite it there; line 7: CMD names /app, and hardport does not rewrite it there: move it by hand"
+            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on builder's replacement, but hardport cannot move it to /home/build: line 2: RUN names /app, and hardport does not rewrite it there; line 5: RUN names /app, and hardport does not rewrite it there; line 7: CMD names /app, and hardport does not rewrite it there: move it by hand"
         ]
     );
 }
@@ -298,7 +298,7 @@ CMD [\"node\", \"/app/server.js\"]
 #[test]
 fn similar_names_are_not_the_moved_directory() {
     let text = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 WORKDIR /app
 RUN npm ci && cp -r /application/x $HOME/app /apps
 COPY --from=build /application /application
@@ -314,14 +314,14 @@ COPY --from=build /application /application
 #[test]
 fn writable_and_root_workdirs_are_left_alone() {
     for text in [
-        "FROM node:20 AS build\nWORKDIR /home/build/app\nRUN npm ci\n",
-        "FROM node:20 AS build\nWORKDIR /tmp/app\nRUN npm ci\n",
+        "FROM builder:20 AS build\nWORKDIR /home/build/app\nRUN npm ci\n",
+        "FROM builder:20 AS build\nWORKDIR /tmp/app\nRUN npm ci\n",
         // The Dockerfile runs the steps as root itself.
-        "FROM node:20 AS build\nUSER root\nWORKDIR /app\nRUN npm ci\n",
+        "FROM builder:20 AS build\nUSER root\nWORKDIR /app\nRUN npm ci\n",
         // The Dockerfile picks the user itself: the same on both images.
-        "FROM node:20 AS build\nUSER 1000\nWORKDIR /app\nRUN npm ci\n",
+        "FROM builder:20 AS build\nUSER 1000\nWORKDIR /app\nRUN npm ci\n",
         // No RUN after the WORKDIR: nothing writes there as the non-root user.
-        "FROM node:20\nRUN npm -v\nWORKDIR /app\nCOPY . .\nCMD [\"app.js\"]\n",
+        "FROM builder:20\nRUN npm -v\nWORKDIR /app\nCOPY . .\nCMD [\"app.js\"]\n",
     ] {
         let (fixed, messages) = run(text);
         assert!(
@@ -335,7 +335,7 @@ fn writable_and_root_workdirs_are_left_alone() {
 #[test]
 fn directories_software_finds_by_path_are_reported_not_moved() {
     let text = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 WORKDIR /usr/share/nginx/html
 RUN npm ci
 ";
@@ -344,10 +344,10 @@ RUN npm ci
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /usr/share/nginx/html`, which that user may not be able to write on node's replacement; hardport does not move a directory under /usr/share, where software finds files by path: let the user write it (run that step as root, or `COPY --chown`) or move it by hand"
+            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /usr/share/nginx/html`, which that user may not be able to write on builder's replacement; hardport does not move a directory under /usr/share, where software finds files by path: let the user write it (run that step as root, or `COPY --chown`) or move it by hand"
         ]
     );
-    let extra = "  - name: site\n    match: [example/site]\n    dev_tag_suffix: \"-dev\"\n    source: test\n    public: {user: \"0\", workdir: /srv/site, volumes: [/data]}\n    hardened: {user: \"1000\", workdir: /home/build}\n";
+    let extra = "  - name: site\n    match: [example/site]\n    dev_tag_suffix: \"-dev\"\n    source: test\n    public: {user: \"999\", workdir: /srv/site, volumes: [/data]}\n    hardened: {user: \"1000\", workdir: /home/build}\n";
     let (fixed, messages) = run_with(
         extra,
         "FROM example/site:1\nWORKDIR /srv/site/www\nRUN make\nWORKDIR /data/cache\nRUN make\n",
@@ -373,7 +373,7 @@ fn a_root_replacement_keeps_its_workdir() {
 #[test]
 fn the_outermost_workdir_moves_and_a_second_tree_is_reported() {
     let text = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 WORKDIR /app/server
 RUN npm ci
 WORKDIR /app
@@ -390,21 +390,22 @@ RUN npm pack
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement: moved it to /home/build, the replacement's working directory, with every path under it (line 2: `/app/server` → `/home/build/server`, line 4: `/app` → `/home/build`)",
-            "workdir: stage `build` also runs RUN steps as user 1000:1000 after `WORKDIR /srv`, which that user may not be able to write on node's replacement; hardport moves one directory per stage family (/app → /home/build): move this one by hand",
+            "workdir: stage `build` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on builder's replacement: moved it to /home/build, the replacement's working directory, with every path under it (line 2: `/app/server` → `/home/build/server`, line 4: `/app` → `/home/build`)",
+            "workdir: stage `build` also runs RUN steps as user 1000:1000 after `WORKDIR /srv`, which that user may not be able to write on builder's replacement; hardport moves one directory per stage family (/app → /home/build): move this one by hand",
         ]
     );
 }
 
 #[test]
 fn an_unknown_hardened_workdir_is_a_missing_fact() {
-    // nginx's replacement runs as 1000 in the test catalog, its workdir is unknown.
-    let text = "FROM nginx:1.27\nWORKDIR /app\nRUN echo hi > index.html\n";
-    let (fixed, messages) = run(text);
+    // web's public image runs as 101, its replacement as 1000 in an unknown workdir.
+    let extra = "  - name: web\n    match: [example/web]\n    dev_tag_suffix: \"-dev\"\n    source: test\n    public: {user: \"101\", workdir: /}\n    hardened: {user: \"1000\"}\n";
+    let text = "FROM example/web:1\nWORKDIR /app\nRUN echo hi > index.html\n";
+    let (fixed, messages) = run_with(extra, text);
     assert!(fixed.contains("WORKDIR /app\n"), "{fixed}");
     assert!(
         ours(&messages).contains(
-            &"missing-fact: stage #0 runs RUN steps as user 1000 after `WORKDIR /app`, which that user may not be able to write on nginx's replacement; to move it hardport needs the replacement's working directory: add `hardened.workdir` to catalog entry `nginx` (or supply the image's OCI config)"
+            &"missing-fact: stage #0 runs RUN steps as user 1000 after `WORKDIR /app`, which that user may not be able to write on web's replacement; to move it hardport needs the replacement's working directory: add `hardened.workdir` to catalog entry `web` (or supply the image's OCI config)"
         ),
         "{messages:#?}"
     );
@@ -431,6 +432,7 @@ fn sources_written_relative_to_the_default_workdir_follow_it() {
 FROM reg.example.dev/openjdk:21-dev AS build
 COPY gradlew build.gradle ./
 COPY src src
+USER root
 RUN ./gradlew build
 FROM reg.example.dev/openjdk:21
 COPY --from=build /home/build/build/libs/app.jar /app.jar
@@ -659,12 +661,12 @@ fn path_helpers_respect_component_boundaries() {
 #[test]
 fn odd_input_does_not_panic() {
     for text in [
-        "FROM node:20\nWORKDIR /app\nRUN x\nCOPY --from=0 / /\n",
-        "FROM node:20 AS a\nWORKDIR /app\nRUN x\nFROM a\nWORKDIR ..\nCOPY --from=a ../../app/é /é\n",
-        "FROM node:20\nWORKDIR /\nRUN npm ci\n",
-        "FROM node:20\nWORKDIR \"/app\"\nENV A=\"/app/x\" B='/app'\nRUN x\n",
-        "FROM node:20\nWORKDIR /ap\\\np\nRUN x\n",
-        "FROM node:20\nENV\tA /app\nWORKDIR ${A\nRUN x\n",
+        "FROM builder:20\nWORKDIR /app\nRUN x\nCOPY --from=0 / /\n",
+        "FROM builder:20 AS a\nWORKDIR /app\nRUN x\nFROM a\nWORKDIR ..\nCOPY --from=a ../../app/é /é\n",
+        "FROM builder:20\nWORKDIR /\nRUN npm ci\n",
+        "FROM builder:20\nWORKDIR \"/app\"\nENV A=\"/app/x\" B='/app'\nRUN x\n",
+        "FROM builder:20\nWORKDIR /ap\\\np\nRUN x\n",
+        "FROM builder:20\nENV\tA /app\nWORKDIR ${A\nRUN x\n",
         "FROM eclipse-temurin:21 AS b\nCOPY . ${X}\nFROM scratch\nCOPY --from=b /x /x\n",
     ] {
         let (fixed, _) = run(text);
@@ -675,30 +677,30 @@ fn odd_input_does_not_panic() {
 
 #[test]
 fn quoted_values_keep_their_quotes_and_continued_ones_block() {
-    let (fixed, _) = run("FROM node:20\nWORKDIR \"/app\"\nENV A=\"/app/x\" B='/app'\nRUN x\n");
+    let (fixed, _) = run("FROM builder:20\nWORKDIR \"/app\"\nENV A=\"/app/x\" B='/app'\nRUN x\n");
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20-dev\nWORKDIR \"/home/build\"\nENV A=\"/home/build/x\" B='/home/build'\nRUN x\n"
+        "FROM reg.example.dev/builder:20-dev\nWORKDIR \"/home/build\"\nENV A=\"/home/build/x\" B='/home/build'\nRUN x\n"
     );
-    let text = "FROM node:20\nWORKDIR /ap\\\np\nRUN x\n";
+    let text = "FROM builder:20\nWORKDIR /ap\\\np\nRUN x\n";
     let (fixed, messages) = run(text);
     assert!(fixed.contains("WORKDIR /ap\\\np\n"), "{fixed}");
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on node's replacement, but hardport cannot move it to /home/build: line 2: `/app` is written in a form hardport does not edit: move it by hand"
+            "workdir: stage #0 runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on builder's replacement, but hardport cannot move it to /home/build: line 2: `/app` is written in a form hardport does not edit: move it by hand"
         ]
     );
 }
 
 #[test]
 fn workdir_root_is_reported_not_moved() {
-    let (fixed, messages) = run("FROM node:20\nWORKDIR /\nRUN npm ci\n");
+    let (fixed, messages) = run("FROM builder:20\nWORKDIR /\nRUN npm ci\n");
     assert!(fixed.contains("WORKDIR /\n"));
     assert_eq!(
         ours(&messages),
         [
-            "workdir: stage #0 runs RUN steps in / as user 1000:1000 on node's replacement, and only root can write /; hardport does not move /: set a WORKDIR under /home/build, the replacement's working directory"
+            "workdir: stage #0 runs RUN steps in / as user 1000:1000 on builder's replacement, and only root can write /; hardport does not move /: set a WORKDIR under /home/build, the replacement's working directory"
         ]
     );
 }
@@ -706,12 +708,12 @@ fn workdir_root_is_reported_not_moved() {
 #[test]
 fn stages_built_on_a_moved_stage_and_mounts_from_it_follow() {
     let text = "\
-FROM node:20 AS build
+FROM builder:20 AS build
 WORKDIR /app
 RUN npm ci
 FROM build AS test
 RUN npm test
-FROM node:20
+FROM builder:20
 COPY --from=test /app/dist ./dist
 RUN --mount=type=bind,from=build,source=/app/node_modules,target=/x ls /x
 ";
@@ -719,12 +721,12 @@ RUN --mount=type=bind,from=build,source=/app/node_modules,target=/x ls /x
     assert_eq!(
         fixed,
         "\
-FROM reg.example.dev/node:20-dev AS build
+FROM reg.example.dev/builder:20-dev AS build
 WORKDIR /home/build
 RUN npm ci
 FROM build AS test
 RUN npm test
-FROM reg.example.dev/node:20-dev
+FROM reg.example.dev/builder:20-dev
 COPY --from=test /home/build/dist ./dist
 RUN --mount=type=bind,from=build,source=/home/build/node_modules,target=/x ls /x
 "
@@ -742,6 +744,43 @@ fn an_unknown_relative_destination_blocks_instead_of_guessing() {
         ours(&messages),
         [
             "workdir: stage `b` wrote relative paths into the working directory, which is /home/build on openjdk's replacement instead of /, but hardport cannot carry the move to every source copied from there: line 4: hardport cannot tell whether `/x` was written relative to the working directory: change them by hand"
+        ]
+    );
+}
+
+#[test]
+fn a_workdir_the_steps_write_as_root_after_user_root_stays() {
+    // node's public image ran the RUN as root; `user-root` keeps it so, and the workdir rule
+    // sees that `USER root`: nothing to move, nothing to warn about.
+    let text = "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci\nFROM nginx:1.27\nCOPY --from=build /app/dist /usr/share/nginx/html\n";
+    let (fixed, messages) = run(text);
+    assert!(
+        fixed.contains("WORKDIR /app\nCOPY . .\nUSER root\nRUN npm ci\n"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("COPY --from=build /app/dist "), "{fixed}");
+    assert!(ours(&messages).is_empty(), "{messages:#?}");
+}
+
+#[test]
+fn a_family_with_a_stage_that_sets_its_own_user_is_not_moved() {
+    // Moving /app would move the `runner` stage's paths too, into a directory its own user
+    // `app` may not be able to write.
+    let text = "\
+FROM builder:20 AS base
+WORKDIR /app
+RUN make deps
+FROM base AS runner
+RUN useradd app
+USER app
+RUN make
+";
+    let (fixed, messages) = run(text);
+    assert!(fixed.contains("WORKDIR /app\n"), "{fixed}");
+    assert_eq!(
+        ours(&messages),
+        [
+            "workdir: stage `base` runs RUN steps as user 1000:1000 after `WORKDIR /app`, which that user may not be able to write on builder's replacement; hardport does not move it, because stage `runner` of the same family sets its own USER, which may not be able to write the new place: let the user write it (run that step as root, or `COPY --chown`) or move it by hand"
         ]
     );
 }

@@ -1,0 +1,430 @@
+//! `user-root` and `final-root` (documented in the parent module's header).
+
+use parse_dockerfile::Instruction;
+
+use super::needs_root::needs_root;
+use super::{chain, spec_user};
+use crate::catalog::Entry;
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::rules::Rule;
+use crate::rules::dev_variant::stage_label;
+use crate::stages::{Lineage, StageModel, UserSwitch, View, is_root_user};
+
+/// Who set the user a stage runs as at some point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum UserSource {
+    /// A `USER` instruction of the Dockerfile, with its value.
+    Written(String),
+    /// The `USER root` hardport inserts in a stage this one is built on.
+    Hardport,
+}
+
+/// Where the `USER`s of the stages are, read once, so asking who set the user before some
+/// instruction does not rescan the stage chain.
+struct UserSetters {
+    /// Per stage: the indexes of its body's `USER` instructions, in order.
+    own: Vec<Vec<usize>>,
+    /// Per stage: the source of the user at the end of its ancestors, `None` when still the
+    /// base image's default. Filled in stage order by [`UserSetters::settle`].
+    inherited: Vec<Option<UserSource>>,
+}
+
+impl UserSetters {
+    fn new(model: &StageModel<'_, '_, '_>) -> Self {
+        let instructions = model.file.instructions();
+        let own = model
+            .stages
+            .iter()
+            .map(|stage| {
+                stage
+                    .body()
+                    .filter(|&at| matches!(instructions.get(at), Some(Instruction::User(_))))
+                    .collect()
+            })
+            .collect();
+        UserSetters {
+            own,
+            inherited: vec![None; model.stages.len()],
+        }
+    }
+
+    /// Work out what stage `index` inherits; its parent must be settled, with `root_ends`
+    /// final for it (stages are settled in order, and a parent comes first).
+    fn settle(&mut self, model: &StageModel<'_, '_, '_>, index: usize, root_ends: &[bool]) {
+        let Some(parent) = model.parent(index) else {
+            return;
+        };
+        self.inherited[index] = match self.last_before(model, parent, usize::MAX) {
+            Some(source) => Some(source),
+            None if root_ends.get(parent).copied().unwrap_or(false) => Some(UserSource::Hardport),
+            None => self.inherited[parent].clone(),
+        };
+    }
+
+    /// The value of the stage's own last `USER` before instruction `until`.
+    fn last_before(
+        &self,
+        model: &StageModel<'_, '_, '_>,
+        index: usize,
+        until: usize,
+    ) -> Option<UserSource> {
+        let own = &self.own[index];
+        let at = own[..own.partition_point(|&at| at < until)].last()?;
+        match model.file.instructions().get(*at) {
+            Some(Instruction::User(user)) => {
+                Some(UserSource::Written(user.arguments.value.to_string()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The last `USER` before `until` in the stage chain, or `None` when the user is still the
+    /// base image's default (or hardport's `USER root` of a stage it is built on).
+    fn explicit_user(
+        &self,
+        model: &StageModel<'_, '_, '_>,
+        index: usize,
+        until: usize,
+    ) -> Option<UserSource> {
+        self.last_before(model, index, until)
+            .or_else(|| self.inherited[index].clone())
+    }
+}
+
+/// Why a stage's `RUN` steps get `USER root`.
+#[derive(Debug, Clone)]
+enum Why {
+    /// The stage is being migrated and its `RUN`s ran as the public image's root user.
+    RanAsRoot,
+    /// The stage is already on the replacement and this `RUN` needs root (the reason).
+    NeedsRoot(String),
+}
+
+/// What `user-root` decided for one stage.
+struct StagePlan {
+    stage: usize,
+    /// `USER root` goes before this `RUN`.
+    root_before: Option<(usize, Why)>,
+    /// The instruction after which the runtime user is restored, and the user.
+    restore_after: Option<(usize, String)>,
+    /// The runtime user should be restored but is unknown.
+    runtime_unknown: bool,
+    /// The stage inherits hardport's `USER root` from the stage it is built on.
+    inherited: bool,
+}
+
+impl StagePlan {
+    fn switches(&self) -> impl Iterator<Item = UserSwitch> + '_ {
+        let root = self.root_before.as_ref().map(|(at, _)| UserSwitch {
+            at: *at,
+            after: false,
+            user: "root".to_owned(),
+        });
+        let restore = self.restore_after.as_ref().map(|(at, user)| UserSwitch {
+            at: *at,
+            after: true,
+            user: user.clone(),
+        });
+        root.into_iter().chain(restore)
+    }
+}
+
+/// Every stage's plan, and what could not be planned for lack of a fact.
+struct Plans {
+    stages: Vec<StagePlan>,
+    reports: Vec<Diagnostic>,
+}
+
+/// The `USER` lines `user-root` inserts, in file order: what the stage model's migrated view
+/// ([`StageModel::users_at_with`]) needs to see who runs each `RUN` after this run's fixes.
+pub(crate) fn switches(model: &StageModel<'_, '_, '_>) -> Vec<UserSwitch> {
+    let mut switches: Vec<UserSwitch> = plan(model)
+        .stages
+        .iter()
+        .flat_map(StagePlan::switches)
+        .collect();
+    switches.sort_by_key(|switch| (switch.at, switch.after));
+    switches
+}
+
+fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
+    let instructions = model.file.instructions();
+    let mut root_ends = vec![false; model.stages.len()];
+    let mut setters = UserSetters::new(model);
+    let mut plans = Plans {
+        stages: Vec::new(),
+        reports: Vec::new(),
+    };
+    for stage in &model.stages {
+        setters.settle(model, stage.index, &root_ends);
+        let lineage = model.lineage(stage.index);
+        let Some(entry) = lineage.entry() else {
+            continue;
+        };
+        let writable: Vec<&str> = entry.hardened.workdir.as_deref().into_iter().collect();
+        let runs: Vec<usize> = stage
+            .body()
+            .filter(|&at| matches!(instructions.get(at), Some(Instruction::Run(_))))
+            .collect();
+        let mut plan = StagePlan {
+            stage: stage.index,
+            root_before: None,
+            restore_after: None,
+            runtime_unknown: false,
+            inherited: false,
+        };
+        for &at in &runs {
+            // A `USER` before this RUN holds for every later one too.
+            if setters.explicit_user(model, stage.index, at).is_some() {
+                break;
+            }
+            let why = match (lineage, instructions.get(at)) {
+                (Lineage::Migrating(_), _) => Why::RanAsRoot,
+                (_, Some(Instruction::Run(run))) => match needs_root(model.file, run, &writable) {
+                    Some(reason) => Why::NeedsRoot(reason),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let hardened = model.config(stage.index, View::Hardened, Some(at)).user;
+            let public = match lineage {
+                Lineage::Migrating(_) => model.config(stage.index, View::Public, Some(at)).user,
+                _ => spec_user(&entry.public),
+            };
+            match (
+                public.as_deref().map(is_root_user),
+                hardened.as_deref().map(is_root_user),
+            ) {
+                (Some(true), Some(false) | None) => plan.root_before = Some((at, why)),
+                (None, Some(false)) => {
+                    plans
+                        .reports
+                        .extend(unknown_public_user(model, stage.index, at, &why, entry))
+                }
+                _ => {}
+            }
+            break;
+        }
+        let own_user_after = |from: usize| {
+            (from..stage.end_index)
+                .any(|at| matches!(instructions.get(at), Some(Instruction::User(_))))
+        };
+        let ends_root = match &plan.root_before {
+            Some((at, _)) => !own_user_after(*at),
+            None => {
+                plan.inherited = setters.explicit_user(model, stage.index, stage.end_index)
+                    == Some(UserSource::Hardport);
+                plan.inherited
+            }
+        };
+        if !ends_root {
+            if plan.root_before.is_some() {
+                plans.stages.push(plan);
+            }
+            continue;
+        }
+        if model.is_runnable(stage.index) {
+            match spec_user(&entry.hardened) {
+                Some(runtime) if !is_root_user(&runtime) => {
+                    // After the last RUN: every step that ran as root still does, and nothing
+                    // after it runs a command.
+                    let anchor = runs.last().copied().unwrap_or(stage.from_index);
+                    plan.restore_after = Some((anchor, runtime));
+                }
+                Some(_) => root_ends[stage.index] = true,
+                None => {
+                    plan.runtime_unknown = true;
+                    root_ends[stage.index] = true;
+                }
+            }
+        } else {
+            root_ends[stage.index] = true;
+        }
+        plans.stages.push(plan);
+    }
+    plans
+}
+
+pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
+    let instructions = model.file.instructions();
+    let keyword = model.file.keyword("USER");
+    let Plans {
+        stages,
+        mut reports,
+    } = plan(model);
+    let mut edits = Vec::new();
+    for switch in stages.iter().flat_map(StagePlan::switches) {
+        let line = format!("{keyword} {}", switch.user);
+        let edit = instructions
+            .get(switch.at)
+            .and_then(|at| match switch.after {
+                true => model.file.insert_after(at, &line),
+                false => model.file.insert_before(at, &line),
+            });
+        edits.extend(edit);
+    }
+    let fix = Fix::new(edits);
+    for plan in &stages {
+        reports.extend(plan_diagnostics(model, plan, fix.as_ref()));
+    }
+    reports
+}
+
+fn plan_diagnostics(
+    model: &StageModel<'_, '_, '_>,
+    plan: &StagePlan,
+    fix: Option<&Fix>,
+) -> Vec<Diagnostic> {
+    let instructions = model.file.instructions();
+    let label = stage_label(model, plan.stage);
+    let entry = model.lineage(plan.stage).entry();
+    let entry_name = entry.map_or("?", |entry| entry.name.as_str());
+    let runtime = entry.and_then(|entry| spec_user(&entry.hardened));
+    let range_of = |at: usize| {
+        instructions
+            .get(at)
+            .and_then(|instruction| model.file.instruction_range(instruction))
+    };
+    let mut diagnostics = Vec::new();
+    let restore = plan
+        .restore_after
+        .as_ref()
+        .map(|(_, user)| format!(" and `USER {user}` after the stage's last RUN, so the container still runs as the replacement's user"))
+        .unwrap_or_default();
+    if let Some((at, why)) = &plan.root_before {
+        let replacement = match &runtime {
+            Some(user) if !is_root_user(user) => format!("the replacement runs as {user}"),
+            _ => format!(
+                "the catalog entry `{entry_name}` does not say which user the replacement runs as"
+            ),
+        };
+        let message = match why {
+            Why::RanAsRoot => format!(
+                "stage {label}: its RUN steps ran as root on the public image (no USER before them), but {replacement}: inserted `USER root` before the first one{restore}"
+            ),
+            Why::NeedsRoot(reason) => format!(
+                "stage {label}: this RUN needs root ({reason}) and ran as root on the public image, but {replacement}: inserted `USER root` before it{restore}"
+            ),
+        };
+        if let (Some(range), Some(fix)) = (range_of(*at), fix) {
+            diagnostics.push(Diagnostic::fixed(
+                Rule::UserRoot,
+                range,
+                message,
+                fix.clone(),
+            ));
+        }
+    } else if plan.inherited
+        && let Some((at, user)) = &plan.restore_after
+        && let Some(range) = range_of(*at)
+        && let Some(fix) = fix
+    {
+        let place = match *at == model.stages[plan.stage].from_index {
+            true => "its FROM",
+            false => "its last RUN",
+        };
+        diagnostics.push(Diagnostic::fixed(
+            Rule::UserRoot,
+            range,
+            format!(
+                "stage {label} inherits the `USER root` hardport inserted in the stage it is built on: inserted `USER {user}` after {place} so it still runs as the replacement's user"
+            ),
+            fix.clone(),
+        ));
+    }
+    if plan.runtime_unknown
+        && model.is_final(plan.stage)
+        && let Some(range) = range_of(
+            plan.root_before
+                .as_ref()
+                .map_or(model.stages[plan.stage].from_index, |(at, _)| *at),
+        )
+    {
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::MissingFact,
+                range,
+                format!(
+                    "the final stage {label} now runs as root: `USER root` keeps its RUN steps running as root as they did on the public image, but the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch back"
+                ),
+            )
+            .suggest(
+                "add `hardened.user` to the entry (or supply an OCI image config), or add the runtime `USER` after the last RUN yourself",
+            ),
+        );
+    }
+    diagnostics
+}
+
+fn unknown_public_user(
+    model: &StageModel<'_, '_, '_>,
+    stage: usize,
+    at: usize,
+    why: &Why,
+    entry: &Entry,
+) -> Option<Diagnostic> {
+    let range = model
+        .file
+        .instructions()
+        .get(at)
+        .and_then(|run| model.file.instruction_range(run))?;
+    let step = match why {
+        Why::RanAsRoot => "this RUN ran as the public image's default user".to_owned(),
+        Why::NeedsRoot(reason) => format!("this RUN needs root ({reason})"),
+    };
+    Some(
+        Diagnostic::report(
+            Rule::MissingFact,
+            range,
+            format!(
+                "stage {}: {step} and the replacement runs as {}, but the catalog entry `{}` does not say which user the public image ran it as",
+                stage_label(model, stage),
+                spec_user(&entry.hardened).unwrap_or_default(),
+                entry.name
+            ),
+        )
+        .suggest(
+            "add `public.user` to the entry (or supply an OCI image config); if it was root, add `USER root` before this line",
+        ),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// final-root
+
+pub(super) fn final_root(model: &StageModel<'_, '_, '_>) -> Option<Diagnostic> {
+    let last = model.final_stage()?;
+    let entry = model.lineage(last.index).entry()?;
+    let runtime = spec_user(&entry.hardened)?;
+    if crate::stages::is_root_user(&runtime) {
+        return None;
+    }
+    let instructions = model.file.instructions();
+    let (at, user) = chain(model, last.index).into_iter().find_map(|stage| {
+        model.stages[stage]
+            .body()
+            .rev()
+            .find_map(|at| match instructions.get(at) {
+                Some(Instruction::User(user)) => Some((at, user)),
+                _ => None,
+            })
+    })?;
+    let value = user.arguments.value.as_ref();
+    if !crate::stages::is_root_user(value) {
+        return None;
+    }
+    let range = model.file.instruction_range(instructions.get(at)?)?;
+    Some(
+        Diagnostic::report(
+            Rule::FinalRoot,
+            range,
+            format!(
+                "the final stage runs as root (`USER {value}`), but the replacement {} runs as {runtime}: hardened images are meant to run as non-root",
+                entry.replacement
+            ),
+        )
+        .suggest(format!(
+            "if root is only needed for some build steps, add `USER {runtime}` after them"
+        )),
+    )
+}

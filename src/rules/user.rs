@@ -1,67 +1,85 @@
 //! `user-mapping`, `user-root` and `final-root`: make a migrated stage run as the same user.
 //!
 //! ## What it does
-//! - `user-mapping`: in a stage whose base is being migrated, `USER name[:group]` and
-//!   `COPY`/`ADD --chown=name[:group]` naming a user (group) of the public image
+//! - `user-mapping`: in a stage whose base is being migrated, `USER name[:group]`,
+//!   `COPY`/`ADD --chown=name[:group]` and the owners `RUN` commands name (`chown [opts]
+//!   name[:group]`, `chgrp group`, `gosu name …`, `su-exec name …`, in shell form, exec form,
+//!   `sh -c` scripts and heredoc scripts) naming a user (group) of the public image
 //!   (`public.users` / `public.groups` in the catalog) are rewritten to the replacement's
 //!   runtime id (`hardened.user` / `hardened.group`). Numeric ids, `root`, variables and names
 //!   the Dockerfile creates itself (`useradd`, `adduser`, `groupadd`, `addgroup` in an earlier
-//!   `RUN` of the stage chain) are kept.
-//! - `user-root`: when a `RUN` needs root (package installs, user management, `chown`, writes
-//!   to `/usr`, `/etc`, `/var` or any other absolute path outside `/tmp` and the replacement's
-//!   working directory, `pip install`, `npm install -g`, `gem install`, …), ran as root on the
-//!   public image, and would run as a non-root user on the replacement, `USER root` is inserted
-//!   before the first such `RUN` of the stage. A stage a container is run from (the final stage,
-//!   or a `--target` leaf) is then switched back to the replacement's runtime user after its
-//!   last `RUN` that needs root, unless a later `USER` already sets a user; a runnable stage that
+//!   `RUN` of the stage chain, or earlier in the same `RUN`) are kept. A command that changes
+//!   or removes a public user by name (`usermod`, `userdel`, `deluser`, `groupmod`, `gpasswd`,
+//!   …) cannot be mapped (the replacement has no such user to change) and is reported.
+//! - `user-root`: a `RUN` with no `USER` before it ran as the public image's default user.
+//!   When that was root and the replacement runs as a non-root user (or one the catalog does
+//!   not state), `USER root` is inserted before the stage's first `RUN`, so every `RUN` that
+//!   ran as root still does: not only the steps that obviously need root (`apt-get`,
+//!   `chown`), but also `corepack enable`, `yarn install` into a root-owned directory,
+//!   `mkdir -p $DIR` or `collectstatic`, which no word list recognises. A stage a container is
+//!   run from (the final stage, or a `--target` leaf) gets the replacement's runtime user back
+//!   once, after its last `RUN`, unless a later `USER` already sets one; a runnable stage that
 //!   inherits hardport's `USER root` from its parent stage is switched back after its own last
-//!   such `RUN`, or right after its `FROM`.
+//!   `RUN`, or right after its `FROM`. For a stage already on the replacement (a file migrated
+//!   by hand), only a `RUN` that obviously needs root (package installs, user management,
+//!   `chown`, writes to system paths, `pip install`, `npm install -g`, …) gets `USER root`:
+//!   the author wrote the others for the replacement's user.
 //! - `final-root`: the final stage's last `USER` written by the author is root while the
 //!   replacement runs as non-root: a warning, no edit.
 //!
 //! ## Why
 //! The public `node`, `nginx`, `postgres`, … images create named users the hardened images do
-//! not have, so `USER node` fails at runtime and `--chown=node` at build time. Hardened images
-//! run as non-root by default, so `RUN apt-get install` that ran as root fails.
+//! not have, so `USER node` fails at runtime and `--chown=node` or `chown node` at build time.
+//! Hardened images run as non-root by default, so a `RUN` that ran as root fails or writes
+//! files with other owners. Guessing which steps need root gets one in ten wrong on real
+//! repositories (`corepack enable` then fails as uid 1000); keeping all of them as root keeps
+//! the build's meaning, and the runtime user still comes back before the container starts.
 //!
 //! ## Example
 //! With a catalog entry whose replacement runs as `1000:1000` and whose public image has the
 //! user and group `node`:
 //! ```dockerfile
 //! FROM node:20                        FROM reg.mini.dev/node:20-dev
-//! RUN apt-get install -y curl    →    USER root
-//! COPY --chown=node:node . /app       RUN apt-get install -y curl
+//! RUN corepack enable            →    USER root
+//! RUN chown -R node:node /app         RUN corepack enable
+//! COPY --chown=node:node . /app       RUN chown -R 1000:1000 /app
 //! CMD ["app.js"]                      USER 1000:1000
 //!                                     COPY --chown=1000:1000 . /app
 //!                                     CMD ["app.js"]
 //! ```
 //!
 //! ## Decisions
-//! - Which `RUN`s need root is decided from the words of the command (shell form, exec form,
-//!   `sh -c` scripts and heredoc scripts). The detector errs towards "needs root": a false
-//!   positive only keeps a `RUN` running as root, as it did on the public image.
 //! - `USER root` is only inserted where the `RUN`'s user is the base image's default (no `USER`
 //!   in the stage chain before it): an explicit `USER` means the same on both images, so a `RUN`
 //!   that failed as `USER node` before is never made to succeed by surprise.
+//! - The runtime user comes back after the last `RUN`, not after the last step that needs
+//!   root: nothing after the last `RUN` runs a command, and `COPY` ignores `USER`.
+//! - What the stage model reports as the user of each `RUN` on the replacement includes these
+//!   lines (`switches`), so the `workdir` rule sees a `RUN` kept as root and moves nothing
+//!   for it.
 //! - The decision reads the catalog, not the state of the `FROM` line: for a stage already on
 //!   the replacement (a second pass, or a file migrated by hand) the public image's default user
-//!   is the entry's `public.user`. Since hardport's own `USER root` precedes the `RUN` after the
-//!   first pass, a second run finds an explicit `USER` and changes nothing.
-//! - All `user-root` insertions of one pass form one [`Fix`], carried by each of its
-//!   diagnostics, so a parent stage's `USER root` and its child's switch back are applied
-//!   together or not at all.
+//!   is the entry's `public.user`. Since hardport's own `USER root` precedes the first `RUN`
+//!   after the first pass, a second run finds an explicit `USER` and changes nothing.
+//! - Which `RUN`s obviously need root (for stages already on the replacement) is decided from
+//!   the words of the command as the shared shell reader (`crate::shell`) splits them.
+//! - All `user-root` insertions of one pass form one [`Fix`](crate::diagnostic::Fix), carried
+//!   by each of its diagnostics, so a parent stage's `USER root` and its child's switch back
+//!   are applied together or not at all.
 //! - A name created as a user or as a group counts for both parts of `name:group` (user-private
 //!   groups are the default of `useradd` and `adduser`). A name that is neither created nor
 //!   listed in a known `public.users` (say `nobody`) is a `missing-fact` too: whether the
 //!   replacement has it is unknown.
-//! - When the replacement's runtime user is unknown, `USER root` is still inserted (the step
-//!   runs as root, as it did) and the final stage gets a `missing-fact`, as it now runs as root.
+//! - When the replacement's runtime user is unknown, `USER root` is still inserted (the steps
+//!   run as root, as they did) and the final stage gets a `missing-fact`, as it now runs as
+//!   root.
 //!
 //! ## Fix safety
-//! `user-mapping` edits only the user token (never a token with a line continuation inside) and
-//! only when every part is known; otherwise `missing-fact` says which catalog field to add.
+//! `user-mapping` edits only the owner's bytes (inside its quotes when quoted, never a value
+//! with a line continuation or an escape inside) and only when every part is known;
+//! otherwise `missing-fact` says which catalog field to add.
 //! `user-root` inserts whole lines in the file's keyword case and line endings; when the
-//! replacement's runtime user is unknown it still inserts `USER root` (the `RUN` keeps its
+//! replacement's runtime user is unknown it still inserts `USER root` (the `RUN`s keep their
 //! meaning) and, for the final stage, says that the image now runs as root.
 
 mod mapping;

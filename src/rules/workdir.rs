@@ -8,8 +8,11 @@
 //! **`workdir`**, two cases:
 //! 1. *An unwritable `WORKDIR`.* A family uses an absolute `WORKDIR P` and a later `RUN` (in that
 //!    stage or one built from it) runs as the replacement's non-root user (the effective user at
-//!    that `RUN`, as the stage model computes it; a `RUN` as root is fine, and so is one whose
-//!    user the Dockerfile set itself, the same on both images). `P` is not under the
+//!    that `RUN` as the stage model computes it once `user-root` has inserted its `USER` lines: a
+//!    `RUN` that ran as root on the public image is kept as root, so it never moves anything;
+//!    one whose user the Dockerfile set itself is the same on both images). This leaves the
+//!    stages whose public image already ran as a non-root user, or whose public user the
+//!    catalog does not know. `P` is not under the
 //!    replacement's working directory (`hardened.workdir`), not under `/tmp` and not a path the
 //!    catalog's `paths` map covers. A `P` that software finds by its path is reported, not
 //!    moved: a system location (`/usr/share`, `/usr/lib`, `/etc`, `/var`, … — nginx serves
@@ -21,7 +24,8 @@
 //!    and `COPY --from=<family stage>` / `RUN --mount=from=<family stage>,source=` sources in any
 //!    stage. Relative paths stay as they are: they move with the working directory. When a
 //!    family has several such directories, the outermost one containing the first is moved and
-//!    every other one is reported.
+//!    every other one is reported. A family in which any stage sets a `USER` of its own is
+//!    never moved (its paths would move into a directory that user may not write): reported.
 //! 2. *The public image's default working directory.* A stage that writes relative paths
 //!    (`COPY`/`ADD` destinations, a relative `WORKDIR`) before any absolute `WORKDIR` relied on
 //!    the public image's working directory (`public.workdir`); on the replacement they land in
@@ -43,9 +47,13 @@
 //!
 //! ## Why
 //! Hardened images run as a non-root user whose writable directory is the image's working
-//! directory (Minimus build images: `/home/build`). A directory `WORKDIR` creates is owned by
-//! root in several builders (moby/moby#20295, kaniko#2259) and an existing one keeps its owner,
-//! so `RUN npm ci` in `/app` fails with `EACCES`. Writable volumes may sit on another path on
+//! directory (Minimus build images: `/home/build`). Which builders need the move: BuildKit
+//! (`docker build` since 23.0, `docker buildx`) creates a missing `WORKDIR` owned by the
+//! current user (its `dispatchWorkdir` passes the image's user to the mkdir), so there a new
+//! directory is writable; the legacy builder and kaniko create it owned by root
+//! (moby/moby#20295, kaniko#2259), and in every builder a directory the image already has keeps
+//! its owner. So `RUN npm ci` in `/app` fails with `EACCES` on those, and the move (one prefix,
+//! the outermost directory, nothing else) makes the file build the same on all of them. Writable volumes may sit on another path on
 //! the replacement, so data written to the old path would not be in the volume.
 //!
 //! ## Example

@@ -279,3 +279,112 @@ fn migrated_final_stages_run_the_intended_user_and_command() {
     );
     eprintln!("checked {checked_commands} commands and {checked_users} users");
 }
+
+/// Who runs each `RUN` of `file`, in file order, as `view` computes it.
+fn run_users(
+    model: &hardport::stages::StageModel<'_, '_, '_>,
+    view: hardport::stages::View,
+) -> Vec<(usize, Option<String>)> {
+    let instructions = model.file.instructions();
+    let points: Vec<(usize, usize)> = model
+        .stages
+        .iter()
+        .flat_map(|stage| {
+            stage
+                .body()
+                .filter(|&at| {
+                    matches!(
+                        instructions.get(at),
+                        Some(parse_dockerfile::Instruction::Run(_))
+                    )
+                })
+                .map(move |at| (stage.index, at))
+        })
+        .collect();
+    let users = model.users_at(view, &points);
+    points.iter().map(|&(_, at)| at).zip(users).collect()
+}
+
+/// The Dockerfiles of the fixture repositories under `testdata/`, by path.
+fn fixture_dockerfiles() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut dirs = common::cases();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixture directory") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if name.contains("Dockerfile") || name.contains("Containerfile") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                files.push((path.display().to_string(), text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Issue 13's acceptance property for users: on the stage model, no migrated Dockerfile of the
+/// corpus or the fixtures makes a `RUN` that ran as root on the public image run as another
+/// user on the replacement (the build would fail, or leave files with other owners).
+#[test]
+fn every_run_that_ran_as_root_still_runs_as_root() {
+    use hardport::stages::{StageModel, View, is_root_user};
+
+    let catalog = Catalog::embedded().expect("embedded catalog");
+    let context = Context::new(&catalog);
+    let mut files = fixture_dockerfiles();
+    if let Some(dir) = corpus_dir() {
+        for path in corpus_files(&dir, "dockerfile") {
+            if let Ok(text) = std::fs::read_to_string(dir.join(&path)) {
+                files.push((path, text));
+            }
+        }
+    } else {
+        eprintln!("../shared/corpus is not present: checking the fixtures only");
+    }
+    let (mut checked, mut problems) = (0, Vec::new());
+    for (path, text) in &files {
+        let Ok(migration) = migrate_text(FileKind::Dockerfile, text, context) else {
+            continue;
+        };
+        let (Ok(before_file), Ok(after_file)) =
+            (dockerfile::parse(text), dockerfile::parse(&migration.text))
+        else {
+            continue;
+        };
+        let before = run_users(&StageModel::new(&before_file, &catalog), View::Public);
+        let after = run_users(&StageModel::new(&after_file, &catalog), View::Hardened);
+        if before.len() != after.len() {
+            problems.push(format!(
+                "{path}: {} RUNs before, {} after",
+                before.len(),
+                after.len()
+            ));
+            continue;
+        }
+        for ((at, was), (_, now)) in before.iter().zip(&after) {
+            if !was.as_deref().is_some_and(is_root_user) {
+                continue;
+            }
+            checked += 1;
+            if !now.as_deref().is_some_and(is_root_user) {
+                problems.push(format!(
+                    "{path}: RUN #{at} ran as root and now runs as {now:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        checked > 100,
+        "only {checked} RUNs ran as root: is the catalog loaded?"
+    );
+    eprintln!("checked {checked} RUNs that ran as root");
+}

@@ -1,4 +1,5 @@
-use super::*;
+use super::entrypoint_feature::{env_names, mentions};
+use super::package_manager::{equivalent, family};
 use crate::rules::test_support::run;
 
 /// The messages of `rule`, without the `rule: ` prefix.

@@ -1,8 +1,10 @@
 use parse_dockerfile::{Instruction, Source};
 
-use super::{Scope, absolute_words, clean_absolute, expand, mention, rewrite_literal, under};
+use super::paths::{absolute_words, expand, mention, rewrite_literal};
+use super::walker::Scope;
 use crate::dockerfile;
 use crate::rules::test_support::{TEST_CATALOG, run};
+use crate::unix_path::{clean_absolute, under};
 
 /// Messages of this module's rules.
 fn ours(messages: &[String]) -> Vec<&str> {

@@ -140,8 +140,7 @@ fn checklist(out: &mut String, report: &Report<'_>) {
         .flat_map(|file| file.findings.iter())
         .filter(|finding| !finding.fixed)
         .collect();
-    if failed.is_empty() && open.is_empty() && report.walk_errors.is_empty() && skipped.is_empty()
-    {
+    if failed.is_empty() && open.is_empty() && report.walk_errors.is_empty() && skipped.is_empty() {
         out.push_str("Nothing: hardport fixed everything it found.\n\n");
         return;
     }

@@ -25,7 +25,7 @@ const STEMS: [&str; 4] = ["Dockerfile", "dockerfile", "Containerfile", "containe
 
 /// Last extensions (compared in lower case) that make a Renovate-matched name something other
 /// than a Dockerfile.
-const NOT_DOCKERFILE_EXTENSIONS: [&str; 17] = [
+pub const NOT_DOCKERFILE_EXTENSIONS: [&str; 17] = [
     // Docker's own ignore file for one Dockerfile: `Dockerfile.dockerignore`.
     "dockerignore",
     // Documentation and data about a Dockerfile.

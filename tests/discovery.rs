@@ -185,11 +185,11 @@ fn include_vendored_is_in_the_help_the_man_page_and_the_readme() {
     let help = stdout(&hardport(Path::new("."), &["migrate", "--help"]));
     assert!(help.contains("--include-vendored"), "{help}");
     assert!(help.contains("node_modules"), "{help}");
-    let man = stdout(&hardport(Path::new("."), &["man"]));
-    assert!(
-        man.contains("include\\-vendored"),
-        "the man page lists the flag"
-    );
+    let pages = tempfile::tempdir().expect("tempdir");
+    let dir = pages.path().to_str().expect("UTF-8 path");
+    assert_eq!(code(&hardport(Path::new("."), &["man", "--dir", dir])), 0);
+    let man = std::fs::read_to_string(pages.path().join("hardport-migrate.1")).expect("page");
+    assert!(man.contains("include\\-vendored"), "{man}");
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
         .expect("README");
     assert!(readme.contains("| `--include-vendored` |"), "options table");

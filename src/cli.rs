@@ -22,11 +22,11 @@ use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, c
 use hardport::color::{self, Stream, When};
 use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
-use hardport::discovery::discover;
+use hardport::discovery::{Walk, discover};
 use hardport::helm::chart::ChartCache;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::markdown::{self, counted};
-use hardport::migrate::{FileOptions, FileReport, WriteMode};
+use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode};
 use hardport::pipeline;
 use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
@@ -65,7 +65,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct MigrateArgs {
-    /// Files or directories to migrate. Named files are always processed.
+    /// Files or directories to migrate. Named files are always processed (a template of a
+    /// Dockerfile is still skipped, with a message).
     #[arg(default_value = ".")]
     paths: Vec<PathBuf>,
     /// Apply the changes in place (atomically) instead of printing a patch.
@@ -92,6 +93,11 @@ struct MigrateArgs {
     /// whatever the number.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// Also walk vendored trees: directories named vendor, node_modules, third_party,
+    /// third-party, .venv or site-packages, skipped by default. Paths named on the command
+    /// line are walked either way.
+    #[arg(long)]
+    include_vendored: bool,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -288,7 +294,11 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     };
     stop_on_signals()?;
     let threads = thread_count(args.threads);
-    let discovery = discover(&args.paths, threads);
+    let walk = Walk {
+        threads,
+        include_vendored: args.include_vendored,
+    };
+    let discovery = discover(&args.paths, walk);
 
     let var = |name: &str| std::env::var(name).ok();
     let when = When::from(args.color);
@@ -404,6 +414,17 @@ fn print_findings(out: &mut impl Write, report: &FileReport, colour: bool) -> io
         }
     };
     match &report.outcome {
+        Ok(FileChanges {
+            skipped: Some(skipped),
+            ..
+        }) => {
+            let at = match skipped.line {
+                Some(line) => format!("{path}:{line}"),
+                None => path.clone(),
+            };
+            let info = severity(Severity::Info);
+            writeln!(out, "{at}: {info}: skipped: {}", skipped.reason)?;
+        }
         Ok(changes) => {
             for finding in &changes.findings {
                 writeln!(
@@ -487,9 +508,13 @@ fn summary_line(summary: &Summary, mode: Mode) -> String {
         Mode::DryRun | Mode::Check => "would change",
     };
     let failed = summary.files_failed;
+    let skipped = match summary.files_skipped {
+        0 => String::new(),
+        count => format!(", {count} skipped"),
+    };
     let findings = &summary.findings;
     format!(
-        "hardport: {} scanned, {} {changed} ({}), {failed} failed; findings: {}, {}, {} info",
+        "hardport: {} scanned, {} {changed} ({}), {failed} failed{skipped}; findings: {}, {}, {} info",
         counted(summary.files_scanned, "file"),
         summary.files_changed,
         counted(summary.changes, "change"),

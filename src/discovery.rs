@@ -2,9 +2,16 @@
 //!
 //! The walk is configured here and nowhere else (as in ripgrep): `.gitignore`, `.ignore` and
 //! git's exclude files are honoured also outside a git checkout, hidden directories are walked
-//! (`.devcontainer/Dockerfile` is common) except `.git`, and symbolic links are not followed, so
-//! a link loop cannot trap the walk and no file is reached twice. A file named on the command
-//! line is always processed, whatever its name or ignore status.
+//! (`.devcontainer/Dockerfile` is common) except `.git`, vendored trees (`vendor/`,
+//! `node_modules/`, `third_party/`, see [`names::VENDORED_DIRS`]) are skipped unless
+//! [`Walk::include_vendored`], and symbolic links are not followed, so a link loop cannot trap
+//! the walk and no file is reached twice. A file named on the command line is always processed,
+//! whatever its name, ignore status or directory; a directory named on the command line is
+//! walked even when it is a vendored tree itself (`hardport migrate vendor/x`).
+//!
+//! Which names are Dockerfiles is Renovate's rule ([`names`]). Templates of Dockerfiles are
+//! found like Dockerfiles and skipped when migrated ([`template`], `crate::migrate`), so each
+//! gets a message rather than silence.
 
 use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroUsize;
@@ -14,6 +21,30 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 use crate::helm::chart::CHART_FILE;
+
+pub mod names;
+pub mod template;
+
+pub use names::{is_dockerfile_name, is_template_name, is_values_name};
+
+/// How to walk the directories given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walk {
+    /// Threads to walk on.
+    pub threads: NonZeroUsize,
+    /// Walk vendored trees too (`--include-vendored`).
+    pub include_vendored: bool,
+}
+
+impl Walk {
+    /// A walk on `threads` threads that skips vendored trees, as the command line does by default.
+    pub fn new(threads: NonZeroUsize) -> Walk {
+        Walk {
+            threads,
+            include_vendored: false,
+        }
+    }
+}
 
 /// What a discovered file is, which decides the parser and the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -62,13 +93,13 @@ pub struct Discovery {
     pub errors: Vec<WalkError>,
 }
 
-/// Walk `roots` (files or directories) on `threads` threads and collect the Dockerfiles and
-/// Helm values files. The order the threads find them in does not matter: the result is sorted.
-pub fn discover(roots: &[PathBuf], threads: NonZeroUsize) -> Discovery {
+/// Walk `roots` (files or directories) as `options` say and collect the Dockerfiles and Helm
+/// values files. The order the threads find them in does not matter: the result is sorted.
+pub fn discover(roots: &[PathBuf], options: Walk) -> Discovery {
     let mut found = Found::default();
     for root in roots {
         match std::fs::metadata(root) {
-            Ok(metadata) if metadata.is_dir() => walk(root, threads, &mut found),
+            Ok(metadata) if metadata.is_dir() => walk(root, options, &mut found),
             Ok(_) => {
                 found.files.insert(root.clone(), explicit_kind(root));
             }
@@ -117,14 +148,15 @@ impl Found {
     }
 }
 
-fn walk(root: &Path, threads: NonZeroUsize, found: &mut Found) {
+fn walk(root: &Path, options: Walk, found: &mut Found) {
     let shared = Mutex::new(std::mem::take(found));
+    let include_vendored = options.include_vendored;
     ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
         .follow_links(false)
-        .filter_entry(|entry| entry.file_name() != ".git")
-        .threads(threads.get())
+        .filter_entry(move |entry| entered(entry, include_vendored))
+        .threads(options.threads.get())
         .build_parallel()
         .run(|| {
             Box::new(|entry| {
@@ -140,6 +172,19 @@ fn walk(root: &Path, threads: NonZeroUsize, found: &mut Found) {
             })
         });
     *found = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+}
+
+/// Whether the walk goes into (or looks at) `entry`: not `.git`, and not a vendored directory
+/// below the root unless asked to.
+fn entered(entry: &ignore::DirEntry, include_vendored: bool) -> bool {
+    let name = entry.file_name();
+    if name == ".git" {
+        return false;
+    }
+    include_vendored
+        || entry.depth() == 0
+        || !entry.file_type().is_some_and(|kind| kind.is_dir())
+        || !name.to_str().is_some_and(names::is_vendored_dir)
 }
 
 /// The found files, also after a walker thread panicked while holding them (what it had
@@ -211,62 +256,13 @@ fn explicit_kind(path: &Path) -> FileKind {
     }
 }
 
-/// `Dockerfile`, `Containerfile`, `Dockerfile.*`, `Containerfile.*`, `*.Dockerfile`, `*.dockerfile`.
-pub fn is_dockerfile_name(name: &str) -> bool {
-    ["Dockerfile", "Containerfile"].iter().any(|stem| {
-        name == *stem
-            || name
-                .strip_prefix(stem)
-                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
-    }) || [".Dockerfile", ".dockerfile"]
-        .iter()
-        .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix))
-}
-
-/// `values*.yaml` or `values*.yml`.
-pub fn is_values_name(name: &str) -> bool {
-    name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Walk with two threads, so the tests see the parallel walker's way of finding files.
     fn discover_all(roots: &[PathBuf]) -> Discovery {
-        discover(roots, NonZeroUsize::new(2).expect("2 > 0"))
-    }
-
-    #[test]
-    fn dockerfile_names() {
-        for name in [
-            "Dockerfile",
-            "Containerfile",
-            "Dockerfile.dev",
-            "Containerfile.prod",
-            "api.Dockerfile",
-            "api.dockerfile",
-        ] {
-            assert!(is_dockerfile_name(name), "{name}");
-        }
-        for name in [
-            "Dockerfile.",
-            "dockerfile",
-            "Dockerfile-dev",
-            ".Dockerfile",
-            "Dockerfiles",
-            "README.md",
-        ] {
-            assert!(!is_dockerfile_name(name), "{name}");
-        }
-    }
-
-    #[test]
-    fn values_names() {
-        assert!(is_values_name("values.yaml"));
-        assert!(is_values_name("values-prod.yml"));
-        assert!(!is_values_name("Chart.yaml"));
-        assert!(!is_values_name("values.json"));
+        discover(roots, Walk::new(NonZeroUsize::new(2).expect("2 > 0")))
     }
 
     fn touch(path: &Path) {
@@ -309,6 +305,92 @@ mod tests {
                 ("chart/values.yaml".into(), FileKind::HelmValues),
             ]
         );
+    }
+
+    /// The files a walk of `root` finds, relative to it.
+    fn found_under(root: &Path, include_vendored: bool) -> Vec<String> {
+        let walk = Walk {
+            include_vendored,
+            ..Walk::new(NonZeroUsize::new(2).expect("2 > 0"))
+        };
+        let found = discover(&[root.to_path_buf()], walk);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        found
+            .files
+            .iter()
+            .map(|file| {
+                let path = file.path.strip_prefix(root).expect("under root");
+                path.to_string_lossy().into_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_finds_renovates_names_and_leaves_their_look_alikes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for path in [
+            "Dockerfile_prod",
+            "a/Dockerfile-dev",
+            "a/dockerfile",
+            "a/Containerfile-ci",
+            "b/api.dockerfile",
+            "b/Dockerfile.template",
+            "b/Dockerfile.dockerignore",
+            "b/api.Dockerfile.dockerignore",
+            "man/Dockerfile.5.md",
+            "Dockerfile/README",
+            "dockerfiles/build.sh",
+            "empty_dockerfile",
+            "DockerFile",
+        ] {
+            touch(&root.join(path));
+        }
+        assert_eq!(
+            found_under(root, false),
+            [
+                "Dockerfile_prod",
+                "a/Containerfile-ci",
+                "a/Dockerfile-dev",
+                "a/dockerfile",
+                "b/Dockerfile.template",
+                "b/api.dockerfile",
+            ]
+        );
+    }
+
+    #[test]
+    fn vendored_trees_are_skipped_unless_asked_and_a_named_one_is_walked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for path in [
+            "Dockerfile",
+            "vendor/github.com/x/y/Dockerfile",
+            "web/node_modules/pkg/Dockerfile",
+            "third_party/lib/Dockerfile",
+            ".venv/lib/python3.12/site-packages/pkg/Dockerfile",
+            "tools/vendor.Dockerfile",
+            "vendor-tools/Dockerfile",
+        ] {
+            touch(&root.join(path));
+        }
+        assert_eq!(
+            found_under(root, false),
+            [
+                "Dockerfile",
+                "tools/vendor.Dockerfile",
+                "vendor-tools/Dockerfile"
+            ]
+        );
+        assert_eq!(found_under(root, true).len(), 7);
+        assert_eq!(
+            found_under(&root.join("vendor"), false),
+            ["github.com/x/y/Dockerfile"],
+            "a vendored directory named on the command line is walked"
+        );
+        let named = root.join("third_party/lib/Dockerfile");
+        let found = discover_all(std::slice::from_ref(&named));
+        assert_eq!(found.files.len(), 1, "a file named is always taken");
     }
 
     #[test]

@@ -69,9 +69,13 @@ pub fn render(report: &Report<'_>) -> String {
         Mode::DryRun | Mode::Check => "would change",
     };
     let _ = writeln!(out, "## Migration to hardened images\n");
+    let skipped = match summary.files_skipped {
+        0 => String::new(),
+        count => format!(", {count} skipped"),
+    };
     let _ = writeln!(
         out,
-        "hardport {} scanned {}: {} {verb} ({}), {} failed. Findings: {}, {}, {} info.\n",
+        "hardport {} scanned {}: {} {verb} ({}), {} failed{skipped}. Findings: {}, {}, {} info.\n",
         report.tool.version,
         counted(summary.files_scanned, "file"),
         summary.files_changed,
@@ -115,8 +119,9 @@ fn migrated(out: &mut String, report: &Report<'_>) {
     out.push('\n');
 }
 
-/// Every finding not fixed, and every file that could not be migrated, as a checklist grouped
-/// by severity, errors first.
+/// Every finding not fixed, every file that could not be migrated (errors) and every file
+/// skipped (info: a template someone must migrate by hand), as a checklist grouped by severity,
+/// errors first.
 fn checklist(out: &mut String, report: &Report<'_>) {
     out.push_str("### What a human must still check\n\n");
     let failed: Vec<&FileEntry<'_>> = report
@@ -124,13 +129,18 @@ fn checklist(out: &mut String, report: &Report<'_>) {
         .iter()
         .filter(|file| file.error.is_some())
         .collect();
+    let skipped: Vec<&FileEntry<'_>> = report
+        .files
+        .iter()
+        .filter(|file| file.skipped.is_some())
+        .collect();
     let open: Vec<&FindingEntry<'_>> = report
         .files
         .iter()
         .flat_map(|file| file.findings.iter())
         .filter(|finding| !finding.fixed)
         .collect();
-    if failed.is_empty() && open.is_empty() && report.walk_errors.is_empty() {
+    if failed.is_empty() && open.is_empty() && report.walk_errors.is_empty() && skipped.is_empty() {
         out.push_str("Nothing: hardport fixed everything it found.\n\n");
         return;
     }
@@ -143,19 +153,16 @@ fn checklist(out: &mut String, report: &Report<'_>) {
             .iter()
             .filter(|finding| finding.severity == severity)
             .collect();
-        let (failures, walk_errors) = if severity == Severity::Error {
-            (failed.as_slice(), report.walk_errors.as_slice())
-        } else {
-            (&[][..], &[][..])
+        let (failures, walk_errors, skips) = match severity {
+            Severity::Error => (failed.as_slice(), report.walk_errors.as_slice(), &[][..]),
+            Severity::Warning => (&[][..], &[][..], &[][..]),
+            Severity::Info => (&[][..], &[][..], skipped.as_slice()),
         };
-        if findings.is_empty() && failures.is_empty() && walk_errors.is_empty() {
+        let count = findings.len() + failures.len() + walk_errors.len() + skips.len();
+        if count == 0 {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "#### {heading} ({})\n",
-            findings.len() + failures.len() + walk_errors.len()
-        );
+        let _ = writeln!(out, "#### {heading} ({count})\n");
         let mut items = Bounded::new(out, CHECKLIST_BUDGET);
         for error in walk_errors {
             items.push(&format!(
@@ -174,6 +181,19 @@ fn checklist(out: &mut String, report: &Report<'_>) {
                     "- [ ] {} could not be migrated: {}\n",
                     code(&at),
                     text(&error.message)
+                ));
+            }
+        }
+        for file in skips {
+            if let Some(skip) = &file.skipped {
+                let at = match skip.line {
+                    Some(line) => format!("{}:{line}", file.path),
+                    None => file.path.to_owned(),
+                };
+                items.push(&format!(
+                    "- [ ] {} was skipped: {}\n",
+                    code(&at),
+                    text(skip.reason)
                 ));
             }
         }

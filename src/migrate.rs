@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::atomic_write::{self, WriteScope};
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
-use crate::discovery::{FileKind, SourceFile};
+use crate::discovery::names::last_extension;
+use crate::discovery::{FileKind, SourceFile, is_template_name, template};
 use crate::dockerfile;
 use crate::fix::{Trace, apply_fixes, splice};
 use crate::helm::{
@@ -311,6 +312,72 @@ pub struct FileChanges {
     pub findings: Vec<Finding>,
     /// The unified diff in `git apply` form, when the file changes.
     pub patch: Option<String>,
+    /// Why the file was not migrated, when it was skipped (then it has no findings and no
+    /// patch). Skipping is not an error: the exit code stays 0.
+    pub skipped: Option<Skipped>,
+}
+
+impl FileChanges {
+    fn unchanged(findings: Vec<Finding>) -> FileChanges {
+        FileChanges {
+            findings,
+            patch: None,
+            skipped: None,
+        }
+    }
+
+    fn skipped(skipped: Skipped) -> FileChanges {
+        FileChanges {
+            findings: Vec::new(),
+            patch: None,
+            skipped: Some(skipped),
+        }
+    }
+}
+
+/// Why a file was left alone without being an error: it is a template of a Dockerfile, not one
+/// Docker can build (see [`crate::discovery::template`]). The same rule holds for a file named
+/// on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The line that shows it, when one does.
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl Skipped {
+    const TEMPLATE: &str = "a Dockerfile template, not a Dockerfile Docker can build; migrate \
+                            the Dockerfiles generated from it, and the template by hand";
+
+    /// A file whose name ends in a template extension (`Dockerfile.template`).
+    fn template_name(path: &Path) -> Option<Skipped> {
+        let name = path.file_name()?.to_str()?;
+        let extension = last_extension(name).filter(|_| is_template_name(name))?;
+        Some(Skipped {
+            line: None,
+            reason: format!("the name ends in `.{extension}`: {}", Self::TEMPLATE),
+        })
+    }
+
+    /// A file whose text is a template's: a placeholder in a `FROM` line, or in the line where
+    /// the file stops parsing (`failed_at`, when it does not parse).
+    fn template_text(text: &str, failed_at: Option<usize>) -> Option<Skipped> {
+        let (placeholder, place) = match template::placeholder_in_from(text) {
+            Some(placeholder) => (placeholder, "a `FROM` line"),
+            None => (
+                template::placeholder_at(text, failed_at?)?,
+                "the line that does not parse",
+            ),
+        };
+        Some(Skipped {
+            line: Some(placeholder.line),
+            reason: format!(
+                "the placeholder `{}` in {place}: {}",
+                placeholder.text,
+                Self::TEMPLATE
+            ),
+        })
+    }
 }
 
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
@@ -336,12 +403,16 @@ fn migrate_file(
     context: Context<'_>,
     options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
+    let is_dockerfile = kind == FileKind::Dockerfile;
+    if let Some(skipped) = Skipped::template_name(path).filter(|_| is_dockerfile) {
+        return Ok(FileChanges::skipped(skipped));
+    }
     let original = input::read_text(path, options.max_file_size)?;
+    if let Some(skipped) = Skipped::template_text(&original, None).filter(|_| is_dockerfile) {
+        return Ok(FileChanges::skipped(skipped));
+    }
     if kind == FileKind::HelmValues && !helm::may_name_an_image(&original) {
-        return Ok(FileChanges {
-            findings: Vec::new(),
-            patch: None,
-        });
+        return Ok(FileChanges::unchanged(Vec::new()));
     }
     let chart = match kind {
         FileKind::HelmValues => Some(options.charts.chart(&chart_dir(path))),
@@ -351,7 +422,15 @@ fn migrate_file(
         Some(chart) => context.with_lazy_chart(chart),
         None => context,
     };
-    let mut migration = migrate_text(kind, &original, context)?;
+    let mut migration = match migrate_text(kind, &original, context) {
+        Err(error @ FileError::Parse { line, .. }) => {
+            return match Skipped::template_text(&original, line) {
+                Some(skipped) if is_dockerfile => Ok(FileChanges::skipped(skipped)),
+                _ => Err(error),
+            };
+        }
+        other => other?,
+    };
     if let Some(error) = chart.as_ref().and_then(LazyChart::error) {
         migration.findings.insert(
             0,
@@ -370,10 +449,7 @@ fn migrate_file(
         );
     }
     if migration.text == original {
-        return Ok(FileChanges {
-            findings: migration.findings,
-            patch: None,
-        });
+        return Ok(FileChanges::unchanged(migration.findings));
     }
     if let WriteMode::Write(scope) = options.mode {
         atomic_write::write(path, original.as_bytes(), migration.text.as_bytes(), scope)
@@ -382,6 +458,7 @@ fn migrate_file(
     Ok(FileChanges {
         patch: Some(unified_diff(display_path, &original, &migration.text)),
         findings: migration.findings,
+        skipped: None,
     })
 }
 

@@ -67,9 +67,12 @@ pub struct SourceEntry {
 /// Totals over a run, as the stderr summary line and the JSON report show them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Every file found, skipped ones included.
     pub files_scanned: usize,
     pub files_changed: usize,
     pub files_failed: usize,
+    /// Files found and left alone without an error: templates of Dockerfiles.
+    pub files_skipped: usize,
     /// Findings whose fix was applied.
     pub changes: usize,
     pub findings: SeverityCounts,
@@ -135,6 +138,7 @@ impl Summary {
             }
         };
         self.files_changed += usize::from(changes.patch.is_some());
+        self.files_skipped += usize::from(changes.skipped.is_some());
         let totals = FileTotals::of(&changes.findings);
         self.changes += totals.changes;
         self.findings.error += totals.findings.error;
@@ -155,6 +159,15 @@ pub struct FileEntry<'a> {
     pub findings: Vec<FindingEntry<'a>>,
     pub patch: Option<&'a str>,
     pub error: Option<ErrorEntry>,
+    /// Why the file was left alone, when it was skipped (a template of a Dockerfile).
+    pub skipped: Option<SkippedEntry<'a>>,
+}
+
+/// Why a file was skipped, and the line that shows it when one does.
+#[derive(Debug, Serialize)]
+pub struct SkippedEntry<'a> {
+    pub line: Option<usize>,
+    pub reason: &'a str,
 }
 
 /// One image reference migrated: what it was and what it is now.
@@ -242,8 +255,16 @@ impl<'a> Report<'a> {
 impl<'a> From<&'a FileReport> for FileEntry<'a> {
     fn from(file: &'a FileReport) -> Self {
         let path = file.display_path.as_str();
-        let (findings, patch, error): (&[Finding], _, _) = match &file.outcome {
-            Ok(changes) => (&changes.findings, changes.patch.as_deref(), None),
+        let (findings, patch, error, skipped): (&[Finding], _, _, _) = match &file.outcome {
+            Ok(changes) => (
+                &changes.findings,
+                changes.patch.as_deref(),
+                None,
+                changes.skipped.as_ref().map(|skipped| SkippedEntry {
+                    line: skipped.line,
+                    reason: &skipped.reason,
+                }),
+            ),
             Err(error) => (
                 &[],
                 None,
@@ -251,6 +272,7 @@ impl<'a> From<&'a FileReport> for FileEntry<'a> {
                     line: error.line(),
                     message: error.to_string(),
                 }),
+                None,
             ),
         };
         FileEntry {
@@ -284,6 +306,7 @@ impl<'a> From<&'a FileReport> for FileEntry<'a> {
                 .collect(),
             patch,
             error,
+            skipped,
         }
     }
 }

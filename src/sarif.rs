@@ -5,7 +5,8 @@
 //! summary and its severity as default level; each finding is a result pointing at its file
 //! (a URI relative to the directory hardport ran in, as the patch paths are) and line. Files
 //! that could not be migrated are tool execution notifications, not results: they say nothing
-//! about the code, only that hardport could not read it.
+//! about the code, only that hardport could not read it; so are files skipped (templates of
+//! Dockerfiles), at level `note`, which do not make the execution unsuccessful.
 
 use std::fmt::Write as _;
 
@@ -203,7 +204,20 @@ pub fn log(report: &Report<'_>) -> Log {
             },
             locations: vec![location(&error.path, None)],
         }))
+        .chain(report.files.iter().filter_map(|file| {
+            let skipped = file.skipped.as_ref()?;
+            Some(Notification {
+                level: Level::Note,
+                message: Text {
+                    text: format!("skipped: {}", skipped.reason),
+                },
+                locations: vec![location(file.path, skipped.line)],
+            })
+        }))
         .collect();
+    let successful = notifications
+        .iter()
+        .all(|notification| notification.level != Level::Error);
     Log {
         schema: SCHEMA,
         version: VERSION,
@@ -217,7 +231,7 @@ pub fn log(report: &Report<'_>) -> Log {
                 },
             },
             invocations: vec![Invocation {
-                execution_successful: notifications.is_empty(),
+                execution_successful: successful,
                 tool_execution_notifications: notifications,
             }],
             results,

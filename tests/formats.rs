@@ -257,13 +257,22 @@ fn sarif_has_one_run_every_rule_and_results_that_point_into_the_repository() {
         let invocation = &runs[0]["invocations"][0];
         let failed = report["summary"]["files_failed"].as_u64().expect("failed");
         assert_eq!(invocation["executionSuccessful"], failed == 0, "{name}");
+        let skipped = report["summary"]["files_skipped"]
+            .as_u64()
+            .expect("skipped");
+        let notifications = invocation["toolExecutionNotifications"]
+            .as_array()
+            .expect("notifications");
         assert_eq!(
-            invocation["toolExecutionNotifications"]
-                .as_array()
-                .expect("notifications")
-                .len() as u64,
-            failed
+            notifications.len() as u64,
+            failed + skipped,
+            "{name}: one per failure and one per skipped file"
         );
+        let notes = notifications
+            .iter()
+            .filter(|notification| notification["level"] == "note")
+            .count() as u64;
+        assert_eq!(notes, skipped, "{name}: skipped files are notes");
     }
 }
 

@@ -415,33 +415,55 @@ fn the_pre_commit_hook_runs_check_and_triggers_on_the_files_hardport_reads() {
     assert!(hook["name"].as_str().is_some());
 
     let files = regex::Regex::new(hook["files"].as_str().expect("files")).expect("a regex");
-    let names = [
+    let exclude = regex::Regex::new(hook["exclude"].as_str().expect("exclude")).expect("a regex");
+    let triggers = |path: &str| files.is_match(path) && !exclude.is_match(path);
+    let mut names: Vec<String> = [
         "Dockerfile",
         "Containerfile",
+        "dockerfile",
+        "containerfile",
         "Dockerfile.prod",
         "Containerfile.dev",
+        "Dockerfile-dev",
+        "Dockerfile_prod",
+        "Containerfile-ci",
+        "Dockerfiles",
         "api.Dockerfile",
         "worker.dockerfile",
+        "api.Containerfile",
         "values.yaml",
         "values-prod.yml",
         "values.schema.yaml",
         "Dockerfile.",
         ".Dockerfile",
         "Dockerfilex",
+        "DockerFile",
+        "empty_dockerfile",
         "myvalues.yaml",
         "values.json",
         "docker-compose.yaml",
         "README.md",
-        "dockerfile",
-    ];
-    for name in names {
+        "Dockerfile.5.md",
+        "Dockerfile.MD",
+        "Dockerfile.template",
+        "Dockerfile-linux.template",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let extensions = hardport::discovery::names::NOT_DOCKERFILE_EXTENSIONS
+        .iter()
+        .chain(&hardport::discovery::names::TEMPLATE_EXTENSIONS);
+    names.extend(extensions.map(|extension| format!("Dockerfile.{extension}")));
+    for name in &names {
+        // Templates are found but skipped: changing one changes nothing hardport checks.
         let hardport_reads = hardport::discovery::is_dockerfile_name(name)
+            && !hardport::discovery::is_template_name(name)
             || hardport::discovery::is_values_name(name);
         for path in [name.to_owned(), format!("charts/web/{name}")] {
-            assert_eq!(files.is_match(&path), hardport_reads, "{path}");
+            assert_eq!(triggers(&path), hardport_reads, "{path}");
         }
     }
-    assert!(files.is_match("charts/web/Chart.yaml"));
-    assert!(!files.is_match("charts/web/Chart.yaml.bak"));
-    assert!(!files.is_match("Dockerfile.d/notes.txt"));
+    assert!(triggers("charts/web/Chart.yaml"));
+    assert!(!triggers("charts/web/Chart.yaml.bak"));
+    assert!(!triggers("Dockerfile.d/notes.txt"));
 }

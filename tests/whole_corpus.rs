@@ -137,18 +137,17 @@ fn paths_to_migrate(files: &BTreeMap<String, Kind>) -> Vec<String> {
 }
 
 /// Whether walking the copy finds this file (or, for a `Chart.yaml`, needs not): Dockerfiles
-/// are `Dockerfile`, `Containerfile`, `Dockerfile.*`, `Containerfile.*`, `*.Dockerfile`,
-/// `*.dockerfile`; values files are `values*.yaml`/`values*.yml` beside a `Chart.yaml`.
+/// are Renovate's names, a base name that starts with `Dockerfile`, `dockerfile`,
+/// `Containerfile` or `containerfile`, or ends in a dot and one (the corpus holds none of the
+/// look-alikes README lists, no template and no vendored tree: a walk leaving those out
+/// leaves out no corpus file); values files are `values*.yaml`/`values*.yml` beside a
+/// `Chart.yaml`.
 fn found_by_a_walk(path: &str, kind: Kind, files: &BTreeMap<String, Kind>) -> bool {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     match kind {
-        Kind::Dockerfile => {
-            ["Dockerfile", "Containerfile"]
-                .iter()
-                .any(|stem| name == *stem || name.starts_with(&format!("{stem}.")))
-                || name.ends_with(".Dockerfile")
-                || name.ends_with(".dockerfile")
-        }
+        Kind::Dockerfile => ["Dockerfile", "dockerfile", "Containerfile", "containerfile"]
+            .iter()
+            .any(|stem| name.starts_with(stem) || name.ends_with(&format!(".{stem}"))),
         Kind::HelmValues => {
             name.starts_with("values")
                 && (name.ends_with(".yaml") || name.ends_with(".yml"))
@@ -165,10 +164,12 @@ struct Run {
     output: Output,
     /// Per-file errors: path → the error lines naming it.
     errors: BTreeMap<String, Vec<String>>,
-    /// From the summary line: files scanned, files (that would be) changed, files failed.
+    /// From the summary line: files scanned, files (that would be) changed, files failed,
+    /// files skipped (templates; 0 when the line does not say).
     scanned: usize,
     changed: usize,
     failed: usize,
+    skipped: usize,
 }
 
 /// Run `hardport migrate ARGS` in `dir` and check what holds for every run: it exited normally
@@ -205,7 +206,7 @@ fn migrate(dir: &Path, what: &'static str, args: &[String], files: &BTreeMap<Str
     }
     let summary = Regex::new(concat!(
         r"^hardport: (\d+) files? scanned, (\d+) (?:would change|changed) ",
-        r"\(\d+ changes?\), (\d+) failed; ",
+        r"\(\d+ changes?\), (\d+) failed(?:, (\d+) skipped)?; ",
     ))
     .expect("regex");
     let counts = summary
@@ -218,6 +219,9 @@ fn migrate(dir: &Path, what: &'static str, args: &[String], files: &BTreeMap<Str
         scanned: count(1),
         changed: count(2),
         failed: count(3),
+        skipped: counts.get(4).map_or(0, |skipped| {
+            skipped.as_str().parse::<usize>().expect("a count")
+        }),
         output,
     }
 }
@@ -352,6 +356,10 @@ fn whole_corpus(catalog_args: &[String], min_changed: (usize, usize)) {
     assert_eq!(
         dry.scanned, migrated_kinds,
         "the dry run did not scan every Dockerfile and values file of the corpus"
+    );
+    assert_eq!(
+        dry.skipped, 0,
+        "every corpus Dockerfile is a real one (INDEX.tsv leaves templates out): none is skipped"
     );
     problems.extend(thread_count_problems(applied.path(), &dry, &args));
     let patch = stdout(&dry.output);

@@ -204,6 +204,7 @@ pub fn pipeline(data: &[u8]) {
     let changes = FileChanges {
         findings: migration.findings,
         patch,
+        skipped: None,
     };
     render_reports(kind, catalog, Ok(changes));
 }

@@ -702,8 +702,12 @@ mod tests {
         // vendored copy accepts it: vendor/parse-dockerfile/PATCHES.md).
         let text = "FROM a\nENTRYPOINT []\nCMD [ ]\nHEALTHCHECK CMD [\"x\"]\n";
         let file = parse(text).expect("parses");
-        let [_, Instruction::Entrypoint(entrypoint), Instruction::Cmd(cmd), _] =
-            file.instructions()
+        let [
+            _,
+            Instruction::Entrypoint(entrypoint),
+            Instruction::Cmd(cmd),
+            _,
+        ] = file.instructions()
         else {
             panic!("expected FROM, ENTRYPOINT, CMD, HEALTHCHECK");
         };

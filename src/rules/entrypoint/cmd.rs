@@ -180,13 +180,21 @@ fn drop_entrypoint_program(
     *words = kept;
     let mut twice = hardened.to_vec();
     twice.extend(argv.iter().cloned());
+    // Migrating, the image's contract changes with it: say what run-time arguments now do.
+    let contract = match context.migration {
+        Some(_) => format!(
+            "; run-time arguments (`docker run IMAGE ARGS`, Compose `command:`) now go to {} as its arguments",
+            json_array(hardened)
+        ),
+        None => String::new(),
+    };
     let site = plan.site;
     findings.fixed(
         site.index,
         Rule::Entrypoint,
         site.range(context.file),
         format!(
-            "`{}` runs {} as its entrypoint, so CMD {} would run it twice ({}): dropped, CMD {}",
+            "`{}` runs {} as its entrypoint, so CMD {} would run it twice ({}): dropped, CMD {}{contract}",
             context.image,
             json_array(hardened),
             json_array(&argv),

@@ -81,7 +81,7 @@ fn node_cmd_drops_the_program_the_replacement_runs_as_its_entrypoint() {
     assert_eq!(
         of(&messages, "entrypoint"),
         [
-            "`reg.example.dev/node:20` runs [\"/usr/bin/node\"] as its entrypoint, so CMD [\"node\", \"server.js\"] would run it twice ([\"/usr/bin/node\", \"node\", \"server.js\"]): dropped, CMD [\"server.js\"]"
+            "`reg.example.dev/node:20` runs [\"/usr/bin/node\"] as its entrypoint, so CMD [\"node\", \"server.js\"] would run it twice ([\"/usr/bin/node\", \"node\", \"server.js\"]): dropped, CMD [\"server.js\"]; run-time arguments (`docker run IMAGE ARGS`, Compose `command:`) now go to [\"/usr/bin/node\"] as its arguments"
         ]
     );
 }

@@ -22,7 +22,9 @@
 //!     (`["docker-entrypoint.sh", "postgres"]` → `["postgres"]`); a script that ran CMD goes,
 //!     and an ENTRYPOINT of nothing else becomes `ENTRYPOINT []`:
 //!     `ENTRYPOINT ["docker-entrypoint.sh"]` + `CMD ["node", "dist/server.js"]` →
-//!     `ENTRYPOINT []` + the same CMD. Where the script ran the image's default program
+//!     `ENTRYPOINT []` + the same CMD (init wrappers written as the public image has them,
+//!     fluentd's `tini --`, go with its script: the replacement is not known to have them
+//!     either). Where the script ran the image's default program
 //!     instead (no CMD, or a CMD starting with an option or a script file: `CMD ["app.js"]`
 //!     ran `node app.js`), the replacement's entrypoint takes its place when the catalog says
 //!     it is that program; otherwise it is reported.

@@ -74,6 +74,17 @@ pub(super) fn drop_public_script(
     };
     let mut kept = words.clone();
     let runs_cmd = index + 1 == words.len();
+    // Init wrappers written as the public image has them (fluentd's `tini --` before its
+    // script) are the public image's too: the replacement is not known to have them either.
+    let first = match public.len() == index + 1
+        && words
+            .iter()
+            .zip(public)
+            .all(|(word, public)| same_program(&word.value, public))
+    {
+        true => 0,
+        false => index,
+    };
     let argv = cmd.map(Plan::argv).unwrap_or_default();
     let message = if !runs_cmd {
         kept.remove(index);
@@ -82,7 +93,7 @@ pub(super) fn drop_public_script(
             json_array(&values(&kept))
         )
     } else if !script_runs_default_program(&argv) {
-        kept.remove(index);
+        kept.drain(first..=index);
         format!(
             "`{script}` is the entrypoint script of {public_image}, and {why}: dropped, ENTRYPOINT {}, so the container runs CMD {} as the script did, and `docker run IMAGE ARGS` still replaces the whole command",
             json_array(&values(&kept)),
@@ -94,7 +105,7 @@ pub(super) fn drop_public_script(
             return;
         };
         kept.splice(
-            index..=index,
+            first..=index,
             program.iter().map(|value| Word {
                 value: value.clone(),
                 element: None,

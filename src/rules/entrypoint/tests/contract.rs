@@ -203,3 +203,33 @@ fn a_healthcheck_tool_on_a_shell_less_image_is_reported() {
     );
     assert_eq!(of(&messages, "exec-probe").len(), 1, "{messages:?}");
 }
+
+#[test]
+fn wrappers_that_came_with_the_public_script_go_with_it() {
+    let catalog = r#"
+version: 1
+registry: reg.example.dev
+images:
+  - name: fluentd
+    match: [fluentd]
+    source: test
+    public: {entrypoint: [tini, "--", /bin/entrypoint.sh], cmd: [fluentd]}
+    hardened: {shell: false}
+"#;
+    // Written as the public image has it: tini is the public image's, not known on the
+    // replacement, so it goes too.
+    let text = "FROM fluentd:1\nENTRYPOINT [\"tini\", \"--\", \"/bin/entrypoint.sh\"]\nCMD [\"fluentd\"]\n";
+    let (fixed, _) = run_with(catalog, text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/fluentd:1\nENTRYPOINT []\nCMD [\"fluentd\"]\n"
+    );
+    // A wrapper the author chose (another one than the public image's) stays.
+    let text =
+        "FROM fluentd:1\nENTRYPOINT [\"dumb-init\", \"/bin/entrypoint.sh\"]\nCMD [\"fluentd\"]\n";
+    let (fixed, _) = run_with(catalog, text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/fluentd:1\nENTRYPOINT [\"dumb-init\"]\nCMD [\"fluentd\"]\n"
+    );
+}

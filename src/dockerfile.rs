@@ -697,6 +697,32 @@ mod tests {
     }
 
     #[test]
+    fn empty_exec_form_entrypoint_and_cmd_are_read() {
+        // `ENTRYPOINT []` clears the entrypoint; parse-dockerfile 0.1.9 rejected it (the
+        // vendored copy accepts it: vendor/parse-dockerfile/PATCHES.md).
+        let text = "FROM a\nENTRYPOINT []\nCMD [ ]\nHEALTHCHECK CMD [\"x\"]\n";
+        let file = parse(text).expect("parses");
+        let [
+            _,
+            Instruction::Entrypoint(entrypoint),
+            Instruction::Cmd(cmd),
+            _,
+        ] = file.instructions()
+        else {
+            panic!("expected FROM, ENTRYPOINT, CMD, HEALTHCHECK");
+        };
+        for (command, written) in [(&entrypoint.arguments, "[]"), (&cmd.arguments, "[ ]")] {
+            let Command::Exec(exec) = command else {
+                panic!("exec form expected");
+            };
+            assert!(exec.value.is_empty());
+            assert_eq!(&text[file.range(&exec.span)], written);
+        }
+        // Shell form with nothing to run stays an error, as in Docker.
+        assert!(parse("FROM a\nENTRYPOINT\n").is_err());
+    }
+
+    #[test]
     fn parse_errors_carry_the_line() {
         let error = parse("FROM x\nFOO bar\n").expect_err("unknown instruction");
         assert_eq!(error.line, Some(2));

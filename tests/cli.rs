@@ -420,3 +420,16 @@ fn helm_values_keep_crlf_and_a_missing_final_newline() {
         "{no_eol} still has no final newline"
     );
 }
+
+#[test]
+fn a_file_already_on_the_replacement_fails_check_when_it_cannot_start() {
+    // Lint mode: `CMD ["node", "server.js"]` on Minimus node runs `node node server.js`.
+    let lint = case("lint-mode");
+    let check = hardport(&lint, &["migrate", "--check", "--diff"]);
+    assert_eq!(code(&check), 1, "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("-CMD [\"node\", \"server.js\"]\n+CMD [\"server.js\"]\n"),
+        "{}",
+        stdout(&check)
+    );
+}

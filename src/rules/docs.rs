@@ -165,7 +165,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::HelmImage | Rule::AppVersionTag => &const { [D::module(HELM_IMAGES)] },
         Rule::SecurityContext | Rule::SecurityContextUnset => &const { [D::module(HELM_SECURITY)] },
         Rule::AllowInsecureImages => &const { [D::module(HELM_BITNAMI)] },
-        Rule::ExecProbe => &const { [D::module(HELM_PROBES)] },
+        Rule::ExecProbe => &const { [D::module(HELM_PROBES), D::module(ENTRYPOINT)] },
         Rule::MissingFact => &const { [D::shared(Rule::MissingFact)] },
         Rule::ChartMetadata => &const { [D::shared(Rule::ChartMetadata)] },
         Rule::NotEditable => &const { [D::shared(Rule::NotEditable)] },

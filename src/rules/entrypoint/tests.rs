@@ -1,6 +1,14 @@
+use super::program::{is_entrypoint_script, passes_through, program_index, program_needs_shell};
+use super::render::{json_array, json_escape};
+use super::shell_form::split_words;
 use super::*;
+use crate::diagnostic::Fix;
 use crate::fix::apply_fixes;
+use crate::rules::Rule;
+use crate::rules::basename;
 use crate::rules::test_support::{run, test_catalog};
+
+mod contract;
 
 /// Messages of one rule, without the `rule: ` prefix.
 fn of(messages: &[String], rule: &str) -> Vec<String> {
@@ -32,6 +40,36 @@ fn one_pass(text: &str) -> (String, Vec<Diagnostic>) {
     (apply_fixes(text, &fixes).text, diagnostics)
 }
 
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|word| (*word).to_owned()).collect()
+}
+
+/// The final stage's effective ENTRYPOINT and CMD on the replacement, with the test catalog.
+fn on_replacement(text: &str) -> (Option<Vec<String>>, Option<Vec<String>>) {
+    let catalog = test_catalog();
+    let file = crate::dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let last = model.stages.len() - 1;
+    let config = model.config(last, crate::stages::View::Hardened, None);
+    (
+        config.entrypoint.map(|entrypoint| entrypoint.argv()),
+        config.cmd.map(|cmd| cmd.argv()),
+    )
+}
+
+/// The argv the final stage's container starts on the replacement: `None` when unknown.
+fn argv_on_replacement(text: &str) -> Option<Vec<String>> {
+    let (entrypoint, cmd) = on_replacement(text);
+    let mut argv = entrypoint?;
+    argv.extend(cmd?);
+    Some(argv)
+}
+
+/// The CMD on the replacement: what `docker run IMAGE ARGS` and Compose `command:` replace.
+fn cmd_on_replacement(text: &str) -> Option<Vec<String>> {
+    on_replacement(text).1
+}
+
 #[test]
 fn node_cmd_drops_the_program_the_replacement_runs_as_its_entrypoint() {
     let (fixed, messages) =
@@ -43,7 +81,7 @@ fn node_cmd_drops_the_program_the_replacement_runs_as_its_entrypoint() {
     assert_eq!(
         of(&messages, "entrypoint"),
         [
-            "`reg.example.dev/node:20` runs [\"/usr/bin/node\"] as its entrypoint, so CMD [\"node\", \"server.js\"] would run it twice: dropped, CMD [\"server.js\"]"
+            "`reg.example.dev/node:20` runs [\"/usr/bin/node\"] as its entrypoint, so CMD [\"node\", \"server.js\"] would run it twice ([\"/usr/bin/node\", \"node\", \"server.js\"]): dropped, CMD [\"server.js\"]; run-time arguments (`docker run IMAGE ARGS`, Compose `command:`) now go to [\"/usr/bin/node\"] as its arguments"
         ]
     );
 }
@@ -62,23 +100,35 @@ fn shell_form_cmd_is_written_in_exec_form_and_loses_node_in_the_same_run() {
 }
 
 #[test]
-fn a_hand_migrated_shell_form_cmd_only_gets_exec_form() {
-    // No public image to compare with: exec form, but `node` stays (the author wrote it).
-    let (fixed, messages) = run_idempotent("FROM reg.example.dev/node:20\nCMD node server.js\n");
+fn a_hand_migrated_shell_form_cmd_gets_exec_form_and_loses_the_doubled_program() {
+    // Lint mode: already on the replacement, whose entrypoint is node: `node node server.js`.
+    let text = "FROM reg.example.dev/node:20\nCMD node server.js\n";
     assert_eq!(
-        fixed,
-        "FROM reg.example.dev/node:20\nCMD [\"node\", \"server.js\"]\n"
+        argv_on_replacement(text),
+        Some(strings(&[
+            "/usr/bin/node",
+            "/bin/sh",
+            "-c",
+            "node server.js"
+        ]))
     );
-    assert!(of(&messages, "entrypoint").is_empty(), "{messages:?}");
+    let (fixed, messages) = run_idempotent(text);
+    assert_eq!(fixed, "FROM reg.example.dev/node:20\nCMD [\"server.js\"]\n");
+    assert_eq!(
+        argv_on_replacement(&fixed),
+        Some(strings(&["/usr/bin/node", "server.js"]))
+    );
+    assert_eq!(of(&messages, "exec-form").len(), 1, "{messages:?}");
+    assert_eq!(of(&messages, "entrypoint").len(), 1, "{messages:?}");
 }
 
 #[test]
-fn another_program_in_cmd_is_named_in_entrypoint() {
+fn another_program_in_cmd_gets_an_empty_entrypoint_and_keeps_the_contract() {
     let text = "FROM node:20\nCMD [\"npm\", \"start\"]\n";
     let (fixed, diagnostics) = one_pass(text);
     assert_eq!(
         fixed,
-        "FROM node:20\nENTRYPOINT [\"npm\"]\nCMD [\"start\"]\n"
+        "FROM node:20\nENTRYPOINT []\nCMD [\"npm\", \"start\"]\n"
     );
     let entrypoint: Vec<&Diagnostic> = diagnostics
         .iter()
@@ -87,16 +137,53 @@ fn another_program_in_cmd_is_named_in_entrypoint() {
     assert_eq!(entrypoint.len(), 1);
     assert_eq!(
         entrypoint[0].text(),
-        "on `node:20`, the entrypoint [\"docker-entrypoint.sh\"] ran CMD [\"npm\", \"start\"] as its program; `reg.example.dev/node:20` would run [\"/usr/bin/node\", \"npm\", \"start\"] (its entrypoint [\"/usr/bin/node\"] before CMD): the program is now named in ENTRYPOINT [\"npm\"]"
+        "on `node:20`, the entrypoint [\"docker-entrypoint.sh\"] ran CMD [\"npm\", \"start\"] as its program; `reg.example.dev/node:20` would run [\"/usr/bin/node\", \"npm\", \"start\"] (its entrypoint [\"/usr/bin/node\"] before CMD): `ENTRYPOINT []` written before CMD, so the container runs CMD [\"npm\", \"start\"] as its whole command and `docker run IMAGE ARGS` still replaces it"
     );
     let (migrated, _) = run_idempotent(text);
-    assert!(crate::dockerfile::parse(&migrated).is_ok(), "{migrated}");
+    assert_eq!(
+        argv_on_replacement(&migrated),
+        Some(strings(&["npm", "start"]))
+    );
+    // The contract: run-time arguments replace CMD, which is still the whole command.
+    assert_eq!(
+        cmd_on_replacement(&migrated),
+        Some(strings(&["npm", "start"]))
+    );
 }
 
 #[test]
-fn a_cmd_without_arguments_becomes_the_entrypoint() {
-    let (fixed, _) = one_pass("FROM python:3.12\nCMD [\"python3\"]\n");
-    assert_eq!(fixed, "FROM python:3.12\nENTRYPOINT [\"python3\"]\n");
+fn a_uwsgi_cmd_keeps_its_contract_on_an_unknown_entrypoint() {
+    // Not `ENTRYPOINT ["uwsgi"]`: `docker run IMAGE manage.py migrate` would then run uwsgi.
+    let text = "FROM python:3.12\nCMD [\"uwsgi\", \"--ini\", \"uwsgi.ini\"]\n";
+    let (fixed, messages) = run_idempotent(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/python:3.12\nENTRYPOINT []\nCMD [\"uwsgi\", \"--ini\", \"uwsgi.ini\"]\n"
+    );
+    let argv = strings(&["uwsgi", "--ini", "uwsgi.ini"]);
+    assert_eq!(argv_on_replacement(&fixed), Some(argv.clone()));
+    assert_eq!(cmd_on_replacement(&fixed), Some(argv));
+    // The replacement's entrypoint is unknown: the edit does not depend on it, but what it
+    // bypasses is unknown, and that is said.
+    assert_eq!(
+        of(&messages, "missing-fact"),
+        [
+            "the entrypoint of `reg.example.dev/python:3.12` is unknown: `ENTRYPOINT []` makes the container run CMD whatever it is, but also skips any setup that entrypoint does: add `hardened.entrypoint` to the catalog entry `python` (or supply an OCI image config) and run hardport again"
+        ]
+    );
+    // A CMD without arguments is no different.
+    let (fixed, _) = run_idempotent("FROM python:3.12\nCMD [\"python3\"]\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/python:3.12\nENTRYPOINT []\nCMD [\"python3\"]\n"
+    );
+    // An empty hardened entrypoint runs CMD as it is: CMD alone, no edit, no missing fact.
+    let (fixed, messages) = run_with(UNKNOWN_SHELL, "FROM app:1\nCMD [\"uwsgi\", \"app.ini\"]\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/app:1\nCMD [\"uwsgi\", \"app.ini\"]\n"
+    );
+    assert!(of(&messages, "missing-fact").is_empty(), "{messages:?}");
 }
 
 #[test]
@@ -168,7 +255,11 @@ fn a_final_stage_that_runs_commands_keeps_its_shell_form() {
     let (fixed, messages) = run_idempotent(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20-dev\nRUN npm ci\nENTRYPOINT [\"/bin/sh\", \"-c\", \"npm start && echo done\"]\n"
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN npm ci\nUSER 1000:1000\nENTRYPOINT []\nCMD npm start && echo done\n"
+    );
+    assert_eq!(
+        argv_on_replacement(&fixed),
+        Some(strings(&["/bin/sh", "-c", "npm start && echo done"]))
     );
     assert!(of(&messages, "exec-form").is_empty(), "{messages:?}");
     assert!(of(&messages, "needs-shell").is_empty(), "{messages:?}");
@@ -184,7 +275,7 @@ fn crlf_and_lowercase_keywords_are_kept() {
     let (fixed, _) = one_pass("from node:20\r\n  cmd [\"npm\", \"start\"]\r\n");
     assert_eq!(
         fixed,
-        "from node:20\r\n  entrypoint [\"npm\"]\r\n  cmd [\"start\"]\r\n"
+        "from node:20\r\n  entrypoint []\r\n  cmd [\"npm\", \"start\"]\r\n"
     );
 }
 
@@ -255,12 +346,14 @@ fn a_public_script_on_an_image_with_a_shell_and_an_unknown_entrypoint_is_a_missi
     .expect("migrates");
     assert_eq!(
         migration.text,
-        "FROM reg.mini.dev/postgres:16-dev\nRUN echo hi\nENTRYPOINT [\"docker-entrypoint.sh\", \"postgres\"]\n"
+        "FROM reg.mini.dev/postgres:16-dev\nUSER root\nRUN echo hi\nENTRYPOINT [\"docker-entrypoint.sh\", \"postgres\"]\n"
     );
     let facts: Vec<(&str, Option<&str>)> = migration
         .findings
         .iter()
         .filter(|finding| finding.rule == Rule::MissingFact)
+        // The user rules' own missing fact (the replacement's runtime user) is theirs.
+        .filter(|finding| finding.message.starts_with("ENTRYPOINT"))
         .map(|finding| (finding.message.as_str(), finding.suggestion.as_deref()))
         .collect();
     assert_eq!(
@@ -282,7 +375,7 @@ fn a_known_different_entrypoint_drops_the_script_even_with_a_shell() {
     );
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/postgres:16-dev\nRUN echo hi\nENTRYPOINT [\"tini\", \"--\", \"postgres\"]\n"
+        "FROM reg.example.dev/postgres:16-dev\nUSER root\nRUN echo hi\nUSER 70:70\nENTRYPOINT [\"tini\", \"--\", \"postgres\"]\n"
     );
     assert_eq!(
         of(&messages, "entrypoint"),
@@ -400,29 +493,18 @@ fn a_script_run_as_cmd_needs_a_shell() {
 }
 
 #[test]
-fn exec_form_conversion_and_the_explicit_program_are_one_fix() {
+fn exec_form_conversion_and_the_empty_entrypoint_are_one_fix() {
     let text = "FROM nginx:1.27\nCMD nginx -g 'daemon off;'\n";
     let (fixed, diagnostics) = one_pass(text);
     assert_eq!(
         fixed,
-        "FROM nginx:1.27\nENTRYPOINT [\"nginx\"]\nCMD [\"-g\", \"daemon off;\"]\n"
+        "FROM nginx:1.27\nENTRYPOINT []\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n"
     );
     let fixes: Vec<&Fix> = diagnostics.iter().filter_map(|d| d.fix.as_ref()).collect();
     assert_eq!(fixes.len(), 2, "exec-form and entrypoint");
     assert_eq!(
         fixes[0], fixes[1],
         "one fix, applied together or not at all"
-    );
-    // An ENTRYPOINT that only calls the public script is reported: hardport does not write
-    // `ENTRYPOINT []`, which its parser cannot read back.
-    let text = "FROM postgres:16\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"postgres\"]\n";
-    let (fixed, diagnostics) = one_pass(text);
-    assert_eq!(fixed, text);
-    assert!(
-        diagnostics.iter().any(|d| d.rule == Rule::Entrypoint
-            && d.fix.is_none()
-            && d.text().contains("name the program")),
-        "{diagnostics:?}"
     );
 }
 
@@ -432,7 +514,7 @@ fn multi_stage_with_a_heredoc_build_and_an_arg_driven_runtime() {
     let (fixed, _) = run_idempotent(text);
     assert_eq!(
         fixed,
-        "ARG NODE=reg.example.dev/node:20\nFROM reg.example.dev/node:20-dev AS build\nRUN <<EOF\nnpm ci\nnpm run build\nEOF\nFROM ${NODE}\nCOPY --from=build /app/dist /app\nCMD [\"/app/server.js\"]\n"
+        "ARG NODE=reg.example.dev/node:20\nFROM reg.example.dev/node:20-dev AS build\nUSER root\nRUN <<EOF\nnpm ci\nnpm run build\nEOF\nFROM ${NODE}\nCOPY --from=build /app/dist /app\nCMD [\"/app/server.js\"]\n"
     );
 }
 
@@ -533,12 +615,12 @@ fn a_cmd_after_an_entrypoint_that_runs_its_arguments_is_the_program() {
         "FROM reg.example.dev/python:3.12\nENTRYPOINT [\"python\"]\nCMD app.py\n"
     );
     assert!(of(&messages, "exec-form").is_empty(), "{messages:?}");
-    // The public script alone is reported; the CMD it runs still gets exec form.
+    // The public script that ran CMD goes, and the CMD it runs gets exec form.
     let (fixed, _) =
         one_pass("FROM node:20\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD node server.js\n");
     assert_eq!(
         fixed,
-        "FROM node:20\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\n"
+        "FROM node:20\nENTRYPOINT []\nCMD [\"node\", \"server.js\"]\n"
     );
 }
 
@@ -566,7 +648,7 @@ fn a_cmd_of_options_is_left_to_the_same_default_program() {
     assert_eq!(
         of(&messages, "entrypoint"),
         [
-            "CMD [\"-g\", \"daemon off;\"] starts with an option: on `nginx:1.27`, the entrypoint [\"/docker-entrypoint.sh\"] ran it as arguments of `nginx`; `reg.example.dev/nginx:1.27` has an unknown entrypoint: set ENTRYPOINT and CMD explicitly so the program is named"
+            "CMD [\"-g\", \"daemon off;\"] starts with an option: on `nginx:1.27`, the entrypoint [\"/docker-entrypoint.sh\"] ran it as arguments of `nginx`; `reg.example.dev/nginx:1.27` has an unknown entrypoint: name the program: `ENTRYPOINT []` and the whole command in CMD"
         ]
     );
     // `CMD []` leaves the script's default: nothing to carry over.
@@ -599,16 +681,26 @@ fn a_script_file_cmd_is_never_made_the_entrypoint() {
     let (fixed, messages) = run_idempotent(text);
     assert_eq!(fixed, "FROM reg.example.dev/node:20\nCMD [\"app.js\"]\n");
     assert!(of(&messages, "entrypoint").is_empty(), "{messages:?}");
-    // Where the replacement's entrypoint is not the default program, say so; do not guess.
+    // Public python has no entrypoint script: the container ran `app.py` itself (its shebang),
+    // and `ENTRYPOINT []` keeps that whatever the replacement's entrypoint is.
     let text = "FROM python:3.12\nCMD [\"app.py\"]\n";
+    let (fixed, _) = run_idempotent(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/python:3.12\nENTRYPOINT []\nCMD [\"app.py\"]\n"
+    );
+    assert_eq!(argv_on_replacement(&fixed), Some(strings(&["app.py"])));
+    // Where a public script ran the default program and the replacement's entrypoint is
+    // unknown, say so; do not guess.
+    let text = "FROM nginx:1.27\nCMD [\"site.pl\"]\n";
     let (fixed, messages) = run_idempotent(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/python:3.12\nCMD [\"app.py\"]\n"
+        text.replace("nginx:1.27", "reg.example.dev/nginx:1.27")
     );
     assert_eq!(of(&messages, "entrypoint").len(), 1, "{messages:?}");
     assert!(
-        of(&messages, "entrypoint")[0].contains("`app.py` is a script file"),
+        of(&messages, "entrypoint")[0].contains("starts with a script file"),
         "{messages:?}"
     );
 }

@@ -360,7 +360,12 @@ impl SimpleCommand {
             let name = basename(&first.text);
             if !first.quoted && USER_SWITCHERS.contains(&name) {
                 // `gosu USER command…`: the user, then the command.
-                switched = tail.first().map(|user| (first, user)).or(switched);
+                // `gosu --version` names no user.
+                switched = tail
+                    .first()
+                    .filter(|user| !user.text.starts_with('-'))
+                    .map(|user| (first, user))
+                    .or(switched);
                 rest = tail.get(1..).unwrap_or_default();
                 continue;
             }

@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::dockerfile::Dockerfile;
 use crate::rules::{Rule, basename};
 use crate::shell::{self, SimpleCommand, Word};
-use crate::stages::{Lineage, StageModel};
+use crate::stages::StageModel;
 
 /// Rewrite named users and groups of the public image in stages being migrated.
 ///
@@ -32,14 +32,16 @@ pub(super) fn user_mapping(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     let mut created = CreatedNames::default();
     for root in roots {
         // Every stage of a chain has its root's lineage.
-        let Lineage::Migrating(migration) = model.lineage(root) else {
+        // A stage already on the replacement is checked too (lint mode): the names of the
+        // public image fail there just the same.
+        let Some(entry) = model.lineage(root).entry() else {
             continue;
         };
         let mut stack = vec![Visit::Enter(root)];
         while let Some(visit) = stack.pop() {
             match visit {
                 Visit::Enter(index) => {
-                    let added = map_stage(model, index, migration.entry, &mut created, &mut found);
+                    let added = map_stage(model, index, entry, &mut created, &mut found);
                     stack.push(Visit::Leave(added));
                     stack.extend(children[index].iter().map(|&child| Visit::Enter(child)));
                 }
@@ -115,19 +117,14 @@ fn map_stage(
                         created.add(name.clone());
                         added.push(name);
                     }
-                    match run_site(model.file.text(), &command) {
-                        Some(RunSite::Ids(site)) => {
-                            found.extend(
-                                map_ids(&site, range.clone(), entry, created).map(|d| (at, d)),
-                            );
-                        }
-                        Some(RunSite::Modifies { shown, name }) => {
-                            found.extend(
-                                modified_user(&shown, &name, range.clone(), entry, created)
-                                    .map(|d| (at, d)),
-                            );
-                        }
-                        None => {}
+                    for site in run_sites(model.file.text(), &command) {
+                        let diagnostic = match site {
+                            RunSite::Ids(site) => map_ids(&site, range.clone(), entry, created),
+                            RunSite::Names { shown, name } => {
+                                named_user(&shown, &name, range.clone(), entry, created)
+                            }
+                        };
+                        found.extend(diagnostic.map(|diagnostic| (at, diagnostic)));
                     }
                 }
                 continue;
@@ -168,6 +165,8 @@ struct IdSite {
     /// The range of the file that holds exactly `value`, when it can be edited in place.
     editable: Option<Range<usize>>,
     shape: Shape,
+    /// Between user and group: `:`, or `.` in chown's old `user.group` spelling.
+    separator: char,
 }
 
 /// What a value names.
@@ -186,6 +185,7 @@ impl IdSite {
             value: value.to_owned(),
             editable,
             shape,
+            separator: ':',
         }
     }
 }
@@ -218,9 +218,20 @@ fn unquote(text: &str) -> &str {
 /// What becomes of one part of `name[:group]`.
 enum Mapped {
     Keep,
-    To(String),
+    To(String, Origin),
     /// The fact that is missing, as a sentence.
     Missing(String),
+}
+
+/// Where a mapped id comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The replacement's runtime user or group.
+    Runtime,
+    /// The id the name had on the public image: a group whose replacement gid the catalog does
+    /// not state keeps the ownership the public build gave it (a numeric gid needs no entry in
+    /// `/etc/group`).
+    PublicId,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -262,11 +273,29 @@ fn map_ids(
     if value.is_empty() || value.contains(char::is_whitespace) {
         return None;
     }
-    let (user, group) = match (site.shape, value.split_once(':')) {
+    let (user, group) = match (site.shape, value.split_once(site.separator)) {
         (Shape::Group, _) => (None, Some(value)),
         (Shape::UserGroup, Some((user, group))) => (Some(user), Some(group)),
         (Shape::UserGroup, None) => (Some(value), None),
     };
+    if site.shape == Shape::UserGroup
+        && let (Some(user), Some("")) = (user, group)
+        && is_name(user)
+    {
+        // `chown node: f` means node's login group, which the catalog does not record.
+        let range = site.editable.clone().unwrap_or(range);
+        return Some(
+            Diagnostic::report(
+                Rule::UserMapping,
+                range,
+                format!(
+                    "`{}{value}` names `{user}` and its login group, which the replacement {} does not have, and hardport does not know that group's id",
+                    site.keyword, entry.replacement
+                ),
+            )
+            .suggest("write the owner as `uid:gid` with numeric ids"),
+        );
+    }
     let (hardened_user, hardened_group) = hardened_ids(entry);
     let user_part =
         user.map(|user| map_part(user, Kind::User, entry, hardened_user.as_deref(), created));
@@ -304,18 +333,19 @@ fn map_ids(
     if !parts
         .into_iter()
         .flatten()
-        .any(|part| matches!(part, Mapped::To(_)))
+        .any(|part| matches!(part, Mapped::To(..)))
     {
         return None;
     }
     let new_part = |part: Option<&Mapped>, old: &str| match part {
-        Some(Mapped::To(id)) => id.clone(),
+        Some(Mapped::To(id, _)) => id.clone(),
         _ => old.to_owned(),
     };
     let new_value = match (user, group) {
         (Some(user), Some(group)) => format!(
-            "{}:{}",
+            "{}{}{}",
             new_part(user_part.as_ref(), user),
+            site.separator,
             new_part(group_part.as_ref(), group)
         ),
         (Some(user), None) => new_part(user_part.as_ref(), user),
@@ -327,12 +357,18 @@ fn map_ids(
     ]
     .into_iter()
     .filter_map(|(kind, name, part)| match (name, part) {
-        (Some(name), Some(Mapped::To(_))) => Some(format!("{} `{name}`", kind.noun())),
+        (Some(name), Some(Mapped::To(id, origin))) => Some(match origin {
+            Origin::Runtime => format!("{} `{name}` (now its runtime id {id})", kind.noun()),
+            Origin::PublicId => format!(
+                "{} `{name}` (now {id}, its id on the public image, which keeps the ownership the public build gave)",
+                kind.noun()
+            ),
+        }),
         _ => None,
     })
     .collect();
     let message = format!(
-        "`{shown}` → `{}{new_value}`: the replacement {} has no {}; it runs as the numeric runtime id instead",
+        "`{shown}` → `{}{new_value}`: the replacement {} has no {}",
         site.keyword,
         entry.replacement,
         names.join(" or ")
@@ -357,20 +393,20 @@ fn map_ids(
     }
 }
 
-/// A `RUN` command that names a public user it changes (`usermod -aG docker node`): the
-/// replacement has no such user, and no id can stand in for it.
-fn modified_user(
+/// A `RUN` command that names a public user or group it changes, runs as or gives files to
+/// (`usermod -aG docker node`, `su node -c …`): the replacement has no such user, and the
+/// command takes no bare id in its place.
+fn named_user(
     shown: &str,
     name: &str,
     range: Range<usize>,
     entry: &Entry,
     created: &CreatedNames,
 ) -> Option<Diagnostic> {
-    let listed = entry
-        .public
-        .users
-        .as_ref()
-        .is_some_and(|users| users.contains_key(name));
+    let listed = [&entry.public.users, &entry.public.groups]
+        .into_iter()
+        .flatten()
+        .any(|names| names.contains_key(name));
     if !is_name(name) || created.contains(name) || !listed {
         return None;
     }
@@ -379,12 +415,12 @@ fn modified_user(
             Rule::UserMapping,
             range,
             format!(
-                "`{shown}` changes `{name}`, a user of the public image that the replacement {} does not have: it fails there",
+                "`{shown}` names `{name}`, a user of the public image that the replacement {} does not have: it fails there",
                 entry.replacement
             ),
         )
         .suggest(format!(
-            "create the user this step expects first (`useradd`), or do without the change: the replacement runs as {}",
+            "create the user this step expects first (`useradd`), or do without it: the replacement runs as {}",
             entry
                 .hardened
                 .user
@@ -398,8 +434,9 @@ fn modified_user(
 enum RunSite {
     /// It names an owner to map: `chown`, `chgrp`, `gosu`, `su-exec`.
     Ids(IdSite),
-    /// It changes a user by name (`usermod`, `userdel`, …): reported only.
-    Modifies { shown: String, name: String },
+    /// It names a user it acts as or on, in a way no id can stand in for (`usermod … node`,
+    /// `su node -c …`, `sudo -u node …`, `install -o node …`): reported only.
+    Names { shown: String, name: String },
 }
 
 /// Programs that change or remove an existing user or group, which they name last.
@@ -407,38 +444,38 @@ const USER_MODIFIERS: &[&str] = &[
     "usermod", "userdel", "deluser", "groupmod", "groupdel", "delgroup", "gpasswd", "passwd",
 ];
 
-/// The user or group a `RUN` command names, when hardport recognises the command.
-fn run_site(text: &str, command: &SimpleCommand) -> Option<RunSite> {
+/// The users and groups a `RUN` command names, when hardport recognises the command.
+fn run_sites(text: &str, command: &SimpleCommand) -> Vec<RunSite> {
+    let mut sites: Vec<RunSite> = named_users(command)
+        .into_iter()
+        .map(|name| RunSite::Names {
+            shown: shown(&command.words),
+            name,
+        })
+        .collect();
     if let Some((switcher, user)) = command.switched_user() {
-        return Some(RunSite::Ids(IdSite {
-            keyword: format!("{} ", basename(&switcher.text)),
-            value: user.text.clone(),
-            editable: user.text_range(text),
-            shape: Shape::UserGroup,
-        }));
+        sites.push(RunSite::Ids(IdSite::new(
+            &format!("{} ", basename(&switcher.text)),
+            &user.text,
+            user.text_range(text),
+            Shape::UserGroup,
+        )));
+        return sites;
     }
     let argv = command.argv();
-    let program = command.program()?;
+    let Some(program) = command.program() else {
+        return sites;
+    };
     let args = argv.get(1..).unwrap_or_default();
     let positionals = || args.iter().filter(|word| !word.text.starts_with('-'));
-    let site = |keyword: String, word: &Word, shape| {
-        RunSite::Ids(IdSite {
-            keyword,
-            value: word.text.clone(),
-            editable: word.text_range(text),
-            shape,
-        })
-    };
     match program {
         "chown" | "chgrp" => {
             // `--reference=FILE` names no owner; `--from=` only filters.
             if args.iter().any(|word| word.text.starts_with("--reference")) {
-                return None;
+                return sites;
             }
-            let owner = positionals().next()?;
-            let shape = match program {
-                "chown" => Shape::UserGroup,
-                _ => Shape::Group,
+            let Some(owner) = positionals().next() else {
+                return sites;
             };
             let options: Vec<&str> = args
                 .iter()
@@ -449,18 +486,97 @@ fn run_site(text: &str, command: &SimpleCommand) -> Option<RunSite> {
                 true => format!("{program} "),
                 false => format!("{program} {} ", options.join(" ")),
             };
-            Some(site(keyword, owner, shape))
+            let mut site = IdSite::new(&keyword, &owner.text, owner.text_range(text), Shape::Group);
+            if program == "chown" {
+                site.shape = Shape::UserGroup;
+                // GNU chown still reads the old `user.group` spelling.
+                if !owner.text.contains(':')
+                    && let Some((user, group)) = owner.text.split_once('.')
+                    && is_name(user)
+                    && is_name(group)
+                {
+                    site.separator = '.';
+                }
+            }
+            sites.push(RunSite::Ids(site));
         }
         program if USER_MODIFIERS.contains(&program) => {
-            let name = positionals().next_back()?;
-            let words: Vec<&str> = argv.iter().map(|word| word.text.as_str()).collect();
-            Some(RunSite::Modifies {
-                shown: words.join(" "),
-                name: name.text.clone(),
-            })
+            if let Some(name) = positionals().next_back() {
+                sites.push(RunSite::Names {
+                    shown: shown(argv),
+                    name: name.text.clone(),
+                });
+            }
         }
-        _ => None,
+        _ => {}
     }
+    sites
+}
+
+/// A command's words as written in a message.
+fn shown(words: &[Word]) -> String {
+    let words: Vec<&str> = words.iter().map(|word| word.text.as_str()).collect();
+    words.join(" ")
+}
+
+/// The names a command runs as or gives files to with options no numeric id can replace as
+/// written: `su NAME`, `sudo -u NAME` / `runuser -u NAME` (they take `#uid`, not a bare id),
+/// `setpriv --reuid=NAME`, `install -o NAME -g NAME`.
+fn named_users(command: &SimpleCommand) -> Vec<String> {
+    let words = &command.words;
+    let mut names = Vec::new();
+    for (at, word) in words.iter().enumerate() {
+        if word.quoted {
+            continue;
+        }
+        let rest = words.get(at + 1..).unwrap_or_default();
+        let options: &[&str] = match basename(&word.text) {
+            "sudo" | "runuser" => &["-u", "--user"],
+            "setpriv" => &["--reuid", "--regid", "--ruid", "--rgid", "--euid", "--egid"],
+            "install" => &["-o", "--owner", "-g", "--group"],
+            "su" => {
+                names.extend(su_user(rest));
+                continue;
+            }
+            _ => continue,
+        };
+        names.extend(option_values(rest, options));
+    }
+    names
+}
+
+/// The values of `options` (`-u NAME`, `--user NAME`, `--user=NAME`) among `words`.
+fn option_values(words: &[Word], options: &[&str]) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        if let Some((option, value)) = word.text.split_once('=')
+            && options.contains(&option)
+        {
+            values.push(value.to_owned());
+        } else if options.contains(&word.text.as_str())
+            && let Some(value) = iter.next()
+        {
+            values.push(value.text.clone());
+        }
+    }
+    values
+}
+
+/// The user `su [options] NAME` switches to.
+fn su_user(words: &[Word]) -> Option<String> {
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        match word.text.as_str() {
+            "-c" | "-s" | "-g" | "-G" | "--command" | "--shell" | "--group" => {
+                iter.next();
+            }
+            "-" => {}
+            text if text.starts_with('-') => {}
+            text => return Some(text.to_owned()),
+        }
+    }
+    None
 }
 
 fn map_part(
@@ -493,9 +609,10 @@ fn map_part(
             kind.public_field()
         ));
     }
-    match hardened {
-        Some(id) => Mapped::To(id.to_owned()),
-        None => Mapped::Missing(format!(
+    match (hardened, kind, known.get(name)) {
+        (Some(id), ..) => Mapped::To(id.to_owned(), Origin::Runtime),
+        (None, Kind::Group, Some(gid)) => Mapped::To(gid.0.clone(), Origin::PublicId),
+        _ => Mapped::Missing(format!(
             "`{name}` is a {noun} of the public image that the replacement does not have, and the catalog entry `{}` does not say the replacement's runtime {noun}: add `{}` to the entry (or supply an OCI image config)",
             entry.name,
             kind.hardened_field()

@@ -8,7 +8,7 @@ use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
-use crate::stages::{Lineage, StageModel, UserSwitch, View, is_root_user};
+use crate::stages::{CommandLine, Lineage, StageModel, UserSwitch, View, is_root_user};
 
 /// Who set the user a stage runs as at some point.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,8 @@ struct StagePlan {
     runtime_unknown: bool,
     /// The stage inherits hardport's `USER root` from the stage it is built on.
     inherited: bool,
+    /// The user-switching program (`gosu`) the container starts with, which keeps it root.
+    switcher: Option<String>,
 }
 
 impl StagePlan {
@@ -172,6 +174,7 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
             restore_after: None,
             runtime_unknown: false,
             inherited: false,
+            switcher: None,
         };
         for &at in &runs {
             // A `USER` before this RUN holds for every later one too.
@@ -223,7 +226,15 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
             }
             continue;
         }
-        if model.is_runnable(stage.index) {
+        let starts_container = model.is_runnable(stage.index) || sets_command(model, stage.index);
+        if let Some(switcher) = starts_container
+            .then(|| user_switcher(model, stage.index))
+            .flatten()
+        {
+            // gosu and friends must start as root to switch users: the container stays root.
+            plan.switcher = Some(switcher);
+            root_ends[stage.index] = true;
+        } else if starts_container {
             match spec_user(&entry.hardened) {
                 Some(runtime) if !is_root_user(&runtime) => {
                     // After the last RUN: every step that ran as root still does, and nothing
@@ -243,6 +254,54 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
         plans.stages.push(plan);
     }
     plans
+}
+
+/// Whether the stage sets its own `CMD` or `ENTRYPOINT`: a stage other stages build on that
+/// does is still an image a container is run from (`--target release`).
+fn sets_command(model: &StageModel<'_, '_, '_>, index: usize) -> bool {
+    model.instructions(index).any(|instruction| {
+        matches!(
+            instruction,
+            Instruction::Cmd(_) | Instruction::Entrypoint(_)
+        )
+    })
+}
+
+/// Programs that start as root and switch to another user: a container that starts with one
+/// must start as root.
+const USER_SWITCHING_PROGRAMS: &[&str] = &[
+    "gosu",
+    "su-exec",
+    "su",
+    "runuser",
+    "setpriv",
+    "s6-setuidgid",
+    "setuidgid",
+    "chpst",
+];
+
+/// The user-switching program the stage's `ENTRYPOINT` or `CMD` runs, if any.
+fn user_switcher(model: &StageModel<'_, '_, '_>, index: usize) -> Option<String> {
+    let config = model.config(index, View::Public, None);
+    let words: Vec<String> = [config.entrypoint, config.cmd]
+        .into_iter()
+        .flatten()
+        .flat_map(|command| match command {
+            CommandLine::Exec(words) => words,
+            CommandLine::Shell(text) => crate::shell::simple_commands(&text)
+                .into_iter()
+                .flat_map(|command| command.words)
+                .filter(|word| !word.quoted)
+                .map(|word| word.text)
+                .collect(),
+        })
+        .collect();
+    words.iter().find_map(|word| {
+        let name = crate::rules::basename(word);
+        USER_SWITCHING_PROGRAMS
+            .contains(&name)
+            .then(|| name.to_owned())
+    })
 }
 
 pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
@@ -286,10 +345,24 @@ fn plan_diagnostics(
             .and_then(|instruction| model.file.instruction_range(instruction))
     };
     let mut diagnostics = Vec::new();
+    let no_command = !super::chain(model, plan.stage)
+        .into_iter()
+        .any(|stage| sets_command(model, stage));
     let restore = plan
         .restore_after
         .as_ref()
-        .map(|(_, user)| format!(" and `USER {user}` after the stage's last RUN, so the container still runs as the replacement's user"))
+        .map(|(_, user)| {
+            let base_note = match no_command {
+                true => format!(" (the stage sets no CMD or ENTRYPOINT: if other images are built FROM it, their RUN steps now run as {user} too)"),
+                false => String::new(),
+            };
+            format!(" and `USER {user}` after the stage's last RUN, so the container still runs as the replacement's user{base_note}")
+        })
+        .unwrap_or_default();
+    let switcher = plan
+        .switcher
+        .as_ref()
+        .map(|program| format!("; the container starts with `{program}`, which must start as root to switch users, so it keeps running as root"))
         .unwrap_or_default();
     if let Some((at, why)) = &plan.root_before {
         let replacement = match &runtime {
@@ -300,10 +373,10 @@ fn plan_diagnostics(
         };
         let message = match why {
             Why::RanAsRoot => format!(
-                "stage {label}: its RUN steps ran as root on the public image (no USER before them), but {replacement}: inserted `USER root` before the first one{restore}"
+                "stage {label}: its RUN steps ran as root on the public image (no USER before them), but {replacement}: inserted `USER root` before the first one{restore}{switcher}"
             ),
             Why::NeedsRoot(reason) => format!(
-                "stage {label}: this RUN needs root ({reason}) and ran as root on the public image, but {replacement}: inserted `USER root` before it{restore}"
+                "stage {label}: this RUN needs root ({reason}) and ran as root on the public image, but {replacement}: inserted `USER root` before it{restore}{switcher}"
             ),
         };
         if let (Some(range), Some(fix)) = (range_of(*at), fix) {
@@ -345,7 +418,7 @@ fn plan_diagnostics(
                 Rule::MissingFact,
                 range,
                 format!(
-                    "the final stage {label} now runs as root: `USER root` keeps its RUN steps running as root as they did on the public image, but the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch back"
+                    "the final stage {label} keeps running as root, as on the public image: `USER root` keeps its RUN steps running as root, and the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch to it"
                 ),
             )
             .suggest(

@@ -58,7 +58,7 @@ fn a_public_user_becomes_the_runtime_uid() {
     assert_eq!(
         with_rule(&messages, "user-mapping"),
         [
-            "user-mapping: `USER node` → `USER 1000`: the replacement reg.example.dev/node has no user `node`; it runs as the numeric runtime id instead"
+            "user-mapping: `USER node` → `USER 1000`: the replacement reg.example.dev/node has no user `node` (now its runtime id 1000)"
         ]
     );
 }
@@ -80,7 +80,7 @@ fn chown_users_and_groups_become_runtime_ids() {
     assert!(
         messages
             .iter()
-            .any(|m| m.contains("has no user `node` or group `node`")),
+            .any(|m| m.contains("has no user `node` (now its runtime id 1000) or group `node`")),
         "{messages:?}"
     );
 }
@@ -147,22 +147,75 @@ fn a_name_is_only_kept_after_the_run_that_creates_it() {
 }
 
 #[test]
-fn an_unknown_hardened_group_is_a_missing_fact_without_edit() {
-    let (fixed, messages) = run_twice("FROM nginx:1.27\nUSER nginx:nginx\n");
-    assert_eq!(fixed, "FROM reg.example.dev/nginx:1.27\nUSER nginx:nginx\n");
-    let missing = with_rule(&messages, "missing-fact");
-    assert_eq!(missing.len(), 1, "{messages:?}");
-    assert!(missing[0].contains("`nginx`"), "{}", missing[0]);
-    assert!(missing[0].contains("`hardened.group`"), "{}", missing[0]);
-    assert!(
-        missing[0].contains("a guessed id would be worse"),
-        "{}",
-        missing[0]
+fn an_unknown_hardened_group_keeps_the_public_gid() {
+    // nginx's replacement has no stated group: the group keeps the id it had on the public
+    // image (101), which gives the same ownership without guessing the replacement's group.
+    let (fixed, messages) =
+        run_twice("FROM nginx:1.27\nUSER nginx:nginx\nRUN chown nginx.nginx /srv\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/nginx:1.27\nUSER 1000:101\nRUN chown 1000.101 /srv\n"
     );
+    assert_eq!(
+        with_rule(&messages, "user-mapping")[0],
+        "user-mapping: `USER nginx:nginx` → `USER 1000:101`: the replacement reg.example.dev/nginx has no user `nginx` (now its runtime id 1000) or group `nginx` (now 101, its id on the public image, which keeps the ownership the public build gave)"
+    );
+    assert!(
+        !with_rule(&messages, "missing-fact")
+            .iter()
+            .any(|message| message.contains("group")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_owner_with_its_login_group_is_reported() {
+    let (fixed, messages) = run_twice("FROM node:20\nRUN chown -R node: /app\n");
+    assert!(fixed.contains("chown -R node: /app"), "{fixed}");
+    assert_eq!(
+        with_rule(&messages, "user-mapping"),
+        [
+            "user-mapping: `chown -R node:` names `node` and its login group, which the replacement reg.example.dev/node does not have, and hardport does not know that group's id: write the owner as `uid:gid` with numeric ids"
+        ]
+    );
+}
+
+#[test]
+fn commands_that_run_as_a_public_user_are_reported() {
+    for command in [
+        "su node -c 'npm ci'",
+        "su -s /bin/sh node",
+        "sudo -u node npm ci",
+        "runuser --user=node -- npm ci",
+        "setpriv --reuid=node npm ci",
+        "install -o node -g node -d /data",
+    ] {
+        let (fixed, messages) = run_twice(&format!("FROM node:20\nRUN {command}\n"));
+        assert!(fixed.contains(command), "{fixed}");
+        let reports = with_rule(&messages, "user-mapping");
+        assert!(!reports.is_empty(), "{command}: {messages:?}");
+        assert!(
+            reports[0].contains("names `node`"),
+            "{command}: {reports:?}"
+        );
+    }
+    // Options and other names are no users; gosu --version names none.
+    let (_, messages) =
+        run_twice("FROM node:20\nRUN gosu --version && sudo -u www apt-get install -o X=1 x\n");
     assert!(
         with_rule(&messages, "user-mapping").is_empty(),
         "{messages:?}"
     );
+    assert!(
+        with_rule(&messages, "missing-fact").is_empty(),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn lint_mode_maps_public_names_in_a_file_already_on_the_replacement() {
+    let (fixed, _) = run_twice("FROM reg.example.dev/node:20\nUSER node\n");
+    assert_eq!(fixed, "FROM reg.example.dev/node:20\nUSER 1000\n");
 }
 
 #[test]
@@ -224,7 +277,7 @@ fn owners_named_in_run_commands_are_mapped_with_the_rest() {
     );
     assert_eq!(
         with_rule(&messages, "user-mapping")[0],
-        "user-mapping: `chown -R node:node` → `chown -R 1000:1000`: the replacement reg.example.dev/node has no user `node` or group `node`; it runs as the numeric runtime id instead"
+        "user-mapping: `chown -R node:node` → `chown -R 1000:1000`: the replacement reg.example.dev/node has no user `node` (now its runtime id 1000) or group `node` (now its runtime id 1000)"
     );
 }
 
@@ -258,7 +311,7 @@ fn commands_that_change_a_public_user_are_reported() {
     assert_eq!(
         with_rule(&messages, "user-mapping"),
         [
-            "user-mapping: `usermod -aG audio node` changes `node`, a user of the public image that the replacement reg.example.dev/node does not have: it fails there: create the user this step expects first (`useradd`), or do without the change: the replacement runs as 1000"
+            "user-mapping: `usermod -aG audio node` names `node`, a user of the public image that the replacement reg.example.dev/node does not have: it fails there: create the user this step expects first (`useradd`), or do without it: the replacement runs as 1000"
         ]
     );
     // A user the Dockerfile created first is its own.
@@ -503,7 +556,11 @@ fn an_unknown_runtime_user_still_gets_user_root_and_a_missing_fact() {
         .filter(|message| !message.contains("`hardened.entrypoint`"))
         .collect();
     assert_eq!(missing.len(), 1, "{messages:?}");
-    assert!(missing[0].contains("now runs as root"), "{}", missing[0]);
+    assert!(
+        missing[0].contains("keeps running as root"),
+        "{}",
+        missing[0]
+    );
     assert!(missing[0].contains("`hardened.user`"), "{}", missing[0]);
     assert!(
         with_rule(&messages, "user-root")[0]
@@ -540,6 +597,47 @@ fn a_hand_migrated_stage_is_treated_like_the_public_one() {
     let text = "FROM reg.example.dev/node:20-dev\nUSER 1000\nRUN apk add curl\n";
     let (fixed, _) = run_twice(text);
     assert_eq!(fixed, text);
+}
+
+#[test]
+fn a_stage_with_its_own_command_that_others_build_on_runs_as_the_runtime_user() {
+    // `--target release` is the published image; `nightly` builds on it and ran its RUN as
+    // root on the public image, so it gets its own `USER root` and switch back.
+    let text = "FROM node:20 AS release\nRUN npm ci\nCMD [\"server.js\"]\nFROM release AS nightly\nRUN npm run nightly\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev AS release\nUSER root\nRUN npm ci\nUSER 1000:1000\nCMD [\"server.js\"]\nFROM release AS nightly\nUSER root\nRUN npm run nightly\nUSER 1000:1000\n"
+    );
+    assert_eq!(run_users(text), run_users(&fixed));
+}
+
+#[test]
+fn a_container_that_starts_with_gosu_keeps_running_as_root() {
+    let text =
+        "FROM node:20\nRUN npm ci\nENTRYPOINT [\"gosu\", \"node\", \"node\", \"server.js\"]\n";
+    let (fixed, messages) = run_twice(text);
+    assert!(
+        fixed.contains("USER root\nRUN npm ci\nENTRYPOINT"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("USER 1000"), "{fixed}");
+    assert!(
+        with_rule(&messages, "user-root")[0].ends_with("the container starts with `gosu`, which must start as root to switch users, so it keeps running as root"),
+        "{messages:?}"
+    );
+    let shell_form = "FROM node:20\nRUN npm ci\nCMD exec su-exec node node server.js\n";
+    let (fixed, _) = run_twice(shell_form);
+    assert!(!fixed.contains("USER 1000"), "{fixed}");
+}
+
+#[test]
+fn a_final_stage_without_a_command_says_what_its_users_inherit() {
+    let (_, messages) = run_twice("FROM node:20\nRUN npm ci\n");
+    assert!(
+        with_rule(&messages, "user-root")[0].contains("the stage sets no CMD or ENTRYPOINT: if other images are built FROM it, their RUN steps now run as 1000:1000 too"),
+        "{messages:?}"
+    );
 }
 
 #[test]
@@ -755,7 +853,7 @@ fn a_final_child_of_a_stage_with_an_unknown_runtime_user_is_a_missing_fact() {
     let missing = with_rule(&messages, "missing-fact");
     assert_eq!(missing.len(), 1, "{messages:?}");
     assert!(
-        missing[0].contains("final stage #1 now runs as root"),
+        missing[0].contains("final stage #1 keeps running as root"),
         "{}",
         missing[0]
     );

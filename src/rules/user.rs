@@ -8,17 +8,24 @@
 //!   (`public.users` / `public.groups` in the catalog) are rewritten to the replacement's
 //!   runtime id (`hardened.user` / `hardened.group`). Numeric ids, `root`, variables and names
 //!   the Dockerfile creates itself (`useradd`, `adduser`, `groupadd`, `addgroup` in an earlier
-//!   `RUN` of the stage chain, or earlier in the same `RUN`) are kept. A command that changes
-//!   or removes a public user by name (`usermod`, `userdel`, `deluser`, `groupmod`, `gpasswd`,
-//!   …) cannot be mapped (the replacement has no such user to change) and is reported.
+//!   `RUN` of the stage chain, or earlier in the same `RUN`) are kept. A group whose replacement
+//!   gid the catalog does not state keeps its numeric gid from the public image (the ownership
+//!   the public build gave, and a numeric gid needs no `/etc/group` entry). chown's `user.group`
+//!   spelling is read; `user:` (the login group) is reported. A command that changes, runs as
+//!   or gives files to a public user in a form no bare id replaces (`usermod`, `userdel`,
+//!   `groupmod`, `gpasswd`, `su NAME`, `sudo -u NAME`, `runuser -u NAME`, `setpriv --reuid`,
+//!   `install -o/-g`) is reported. Stages already on the replacement are checked the same way.
 //! - `user-root`: a `RUN` with no `USER` before it ran as the public image's default user.
 //!   When that was root and the replacement runs as a non-root user (or one the catalog does
 //!   not state), `USER root` is inserted before the stage's first `RUN`, so every `RUN` that
 //!   ran as root still does: not only the steps that obviously need root (`apt-get`,
 //!   `chown`), but also `corepack enable`, `yarn install` into a root-owned directory,
 //!   `mkdir -p $DIR` or `collectstatic`, which no word list recognises. A stage a container is
-//!   run from (the final stage, or a `--target` leaf) gets the replacement's runtime user back
-//!   once, after its last `RUN`, unless a later `USER` already sets one; a runnable stage that
+//!   run from (the final stage, a `--target` leaf, or a stage that sets its own `CMD` or
+//!   `ENTRYPOINT` even though others build on it) gets the replacement's runtime user back
+//!   once, after its last `RUN`, unless a later `USER` already sets one, or unless its
+//!   `ENTRYPOINT`/`CMD` starts with a program that switches users (`gosu`, `su-exec`, …), which
+//!   must start as root; a runnable stage that
 //!   inherits hardport's `USER root` from its parent stage is switched back after its own last
 //!   `RUN`, or right after its `FROM`. For a stage already on the replacement (a file migrated
 //!   by hand), only a `RUN` that obviously needs root (package installs, user management,

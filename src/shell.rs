@@ -32,6 +32,11 @@ pub struct Word {
     pub assignment: bool,
     /// It expands something at run time (`$` outside single quotes): its value is unknown here.
     pub expands: bool,
+    /// The first unquoted character that makes the shell expand the word as a pattern (`*`,
+    /// `?`, `[`, `]`, `{`, `}`, `~`, `!`), if any.
+    pub pattern: Option<char>,
+    /// A quote in it is never closed.
+    pub unterminated: bool,
 }
 
 impl Word {
@@ -43,6 +48,8 @@ impl Word {
             quoted: false,
             assignment: false,
             expands: false,
+            pattern: None,
+            unterminated: false,
         }
     }
 
@@ -123,7 +130,10 @@ impl Lexer<'_> {
                     self.push('$');
                 }
                 ch => {
-                    self.word(start);
+                    let word = self.word(start);
+                    if PATTERN_CHARACTERS.contains(ch) && word.pattern.is_none() {
+                        word.pattern = Some(ch);
+                    }
                     self.push(ch);
                 }
             }
@@ -156,6 +166,8 @@ impl Lexer<'_> {
             quoted: false,
             assignment: false,
             expands: false,
+            pattern: None,
+            unterminated: false,
         })
     }
 
@@ -226,18 +238,29 @@ impl Lexer<'_> {
 
     fn single_quoted(&mut self, start: usize) {
         self.quoted_word(start);
-        while let Some(ch) = self.next() {
-            if ch == '\'' {
-                break;
+        loop {
+            match self.next() {
+                Some('\'') => break,
+                Some(ch) => self.push(ch),
+                None => return self.unterminated(),
             }
-            self.push(ch);
+        }
+        self.extend_to_here();
+    }
+
+    fn unterminated(&mut self) {
+        if let Some(word) = self.word.as_mut() {
+            word.unterminated = true;
         }
         self.extend_to_here();
     }
 
     fn double_quoted(&mut self, start: usize) {
         self.quoted_word(start);
-        while let Some(ch) = self.next() {
+        loop {
+            let Some(ch) = self.next() else {
+                return self.unterminated();
+            };
             match ch {
                 '"' => break,
                 '\\' => match self.next() {
@@ -296,6 +319,10 @@ impl Lexer<'_> {
         self.tokens.push(Token::Input);
     }
 }
+
+/// Characters that make the shell expand an unquoted word as a pattern (globs, braces, tilde,
+/// history).
+const PATTERN_CHARACTERS: &str = "*?[]{}~!";
 
 fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();

@@ -143,3 +143,16 @@ fn the_program_is_found_past_keywords_assignments_and_wrappers() {
     assert_eq!(program("$PM install"), None, "expanded");
     assert_eq!(program("A=1"), None, "only an assignment");
 }
+
+#[test]
+fn pattern_characters_and_unterminated_quotes_are_flagged() {
+    let words = simple_commands("node *.js '*' a\"b").remove(0).words;
+    let flags: Vec<(Option<char>, bool)> = words
+        .iter()
+        .map(|word| (word.pattern, word.unterminated))
+        .collect();
+    assert_eq!(
+        flags,
+        [(None, false), (Some('*'), false), (None, false), (None, true)]
+    );
+}

@@ -7,6 +7,7 @@ use super::program::program_needs_shell;
 use super::render::json_array;
 use super::sites::{Plan, Word};
 use crate::rules::Rule;
+use crate::shell;
 
 /// Words a shell treats specially as a command: exec form cannot run them.
 const SHELL_WORDS: &[&str] = &[
@@ -95,7 +96,8 @@ pub(super) fn plan_shell_form(
 }
 
 /// The words `/bin/sh -c text` would run, when that needs nothing of the shell but splitting
-/// and quote removal; otherwise what needs the shell.
+/// and quote removal; otherwise what needs the shell. The words are the shared shell reader's
+/// (`crate::shell`), so exec form gets exactly the words every other rule reads.
 pub(super) fn split_words(text: &str) -> Result<Vec<String>, String> {
     if text.trim_start().starts_with('[') {
         return Err("text that is not a JSON array (JSON strings need double quotes)".into());
@@ -106,56 +108,27 @@ pub(super) fn split_words(text: &str) -> Result<Vec<String>, String> {
     if let Some(found) = text.chars().find_map(forbidden_anywhere) {
         return Err(found.into());
     }
-    #[derive(PartialEq)]
-    enum Quote {
-        None,
-        Single,
-        Double,
-    }
     let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote = Quote::None;
-    let mut chars = text.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match quote {
-            Quote::Single if ch == '\'' => quote = Quote::None,
-            Quote::Double if ch == '"' => quote = Quote::None,
-            Quote::Single | Quote::Double => word.push(ch),
-            Quote::None => match ch {
-                ' ' | '\t' => {
-                    if in_word {
-                        words.push(std::mem::take(&mut word));
-                        in_word = false;
-                    }
-                }
-                '\'' => {
-                    quote = Quote::Single;
-                    in_word = true;
-                }
-                '"' => {
-                    quote = Quote::Double;
-                    in_word = true;
-                }
-                '#' if !in_word => return Err("a comment `#`".into()),
-                '|' | '&' if chars.peek() == Some(&ch) => {
-                    return Err(format!("the list operator `{ch}{ch}`"));
-                }
-                _ => {
-                    if let Some(found) = forbidden_unquoted(ch) {
-                        return Err(found.into());
-                    }
-                    word.push(ch);
-                    in_word = true;
-                }
-            },
+    let mut end = 0;
+    for token in shell::tokenize(text) {
+        let shell::Token::Word(word) = token else {
+            continue;
+        };
+        let range = word.range.clone().unwrap_or(end..end);
+        if let Some(syntax) = syntax_between(text.get(end..range.start).unwrap_or_default()) {
+            return Err(syntax);
         }
+        end = range.end;
+        if word.unterminated {
+            return Err("an unterminated quote".into());
+        }
+        if let Some(found) = word.pattern.and_then(forbidden_unquoted) {
+            return Err(found.into());
+        }
+        words.push(word.text);
     }
-    if quote != Quote::None {
-        return Err("an unterminated quote".into());
-    }
-    if in_word {
-        words.push(word);
+    if let Some(syntax) = syntax_between(text.get(end..).unwrap_or_default()) {
+        return Err(syntax);
     }
     // `exec prog args` replaces the shell with prog: exec form does that already.
     if words.first().is_some_and(|first| first == "exec")
@@ -175,6 +148,19 @@ pub(super) fn split_words(text: &str) -> Result<Vec<String>, String> {
         return Err(format!("the shell builtin `{first}`"));
     }
     Ok(words)
+}
+
+/// What the text between two words does besides separating them, if anything: there only
+/// blanks may stand, anything else (operators, a comment) is shell syntax.
+fn syntax_between(gap: &str) -> Option<String> {
+    let ch = gap.chars().find(|ch| *ch != ' ' && *ch != '\t')?;
+    Some(match ch {
+        '#' => "a comment `#`".into(),
+        '|' | '&' if gap.contains(&format!("{ch}{ch}")) => format!("the list operator `{ch}{ch}`"),
+        ch => {
+            forbidden_unquoted(ch).map_or_else(|| format!("the shell syntax `{ch}`"), str::to_owned)
+        }
+    })
 }
 
 /// Characters that make `sh -c` do more than split words, quoted or not.

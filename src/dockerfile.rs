@@ -697,6 +697,37 @@ mod tests {
     }
 
     #[test]
+    fn here_documents_after_the_command_are_read() {
+        // parse-dockerfile 0.1.9 took a heredoc only right after `RUN`; the vendored copy
+        // takes one after the command too, as BuildKit does (vendor/parse-dockerfile/PATCHES.md).
+        let text = "FROM a\nRUN cat <<EOF > /etc/x\nhello\nEOF\nRUN python3 <<-'PY'\n\tprint(1)\n\tPY\nRUN echo $((1<<2)) \"a <<b\" <<< c\nUSER x\n";
+        let file = parse(text).expect("parses");
+        let runs: Vec<(&str, Vec<&str>)> = file
+            .instructions()
+            .iter()
+            .filter_map(|instruction| match instruction {
+                Instruction::Run(run) => match &run.arguments {
+                    Command::Shell(shell) => Some((
+                        shell.value,
+                        run.here_docs.iter().map(|doc| doc.value.as_ref()).collect(),
+                    )),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                ("cat <<EOF > /etc/x", vec!["hello\n"]),
+                ("python3 <<-'PY'", vec!["print(1)\n"]),
+                ("echo $((1<<2)) \"a <<b\" <<< c", vec![]),
+            ]
+        );
+        assert_eq!(file.instructions().len(), 5);
+    }
+
+    #[test]
     fn empty_exec_form_entrypoint_and_cmd_are_read() {
         // `ENTRYPOINT []` clears the entrypoint; parse-dockerfile 0.1.9 rejected it (the
         // vendored copy accepts it: vendor/parse-dockerfile/PATCHES.md).

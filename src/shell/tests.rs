@@ -153,6 +153,11 @@ fn pattern_characters_and_unterminated_quotes_are_flagged() {
         .collect();
     assert_eq!(
         flags,
-        [(None, false), (Some('*'), false), (None, false), (None, true)]
+        [
+            (None, false),
+            (Some('*'), false),
+            (None, false),
+            (None, true)
+        ]
     );
 }

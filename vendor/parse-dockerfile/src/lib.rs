@@ -1882,6 +1882,18 @@ fn parse_run<'a>(
         }
     }
 
+    // hardport patch: a here-document after the command (`RUN cat <<EOF > /etc/x`,
+    // `RUN python3 <<EOF`), as BuildKit reads it. Only a marker whose body is found is taken;
+    // otherwise (`$((1<<2))`) the line is plain shell, as before.
+    if let Some((arguments, here_doc)) = parse_run_here_doc_after_command(p, s) {
+        return Ok(Instruction::Run(RunInstruction {
+            run: instruction,
+            options,
+            arguments: Command::Shell(arguments),
+            here_docs: vec![here_doc],
+        }));
+    }
+
     let arguments_start = p.text.len() - s.len();
     consume_current_line(s, p.escape_byte);
     let end = p.text.len() - s.len();
@@ -1895,6 +1907,68 @@ fn parse_run<'a>(
         }),
         here_docs: vec![],
     }))
+}
+
+/// hardport patch: `RUN command <<EOF`, the first here-document marker of the instruction's
+/// logical line outside quotes, with its body after the line; `None` (and `s` untouched) when
+/// there is none or its body's end is not found.
+fn parse_run_here_doc_after_command<'a>(
+    p: &ParseIter<'a>,
+    s: &mut &'a [u8],
+) -> Option<(Spanned<&'a str>, HereDoc<'a>)> {
+    let mut rest = *s;
+    consume_current_line(&mut rest, p.escape_byte);
+    let line = &s[..s.len() - rest.len()];
+    let at = here_doc_marker(line, p.escape_byte)?;
+    // Positions are read off the length of what is left of the text: pass suffixes of it.
+    let mut marker = &s[at..];
+    let (delim, strip_tab, expand) =
+        collect_here_doc_delim(&mut marker, &s[at + 2..], p.text).ok()??;
+    let mut body = rest;
+    let (value, span) = collect_here_doc(&mut body, p.text, delim, strip_tab).ok()?;
+    let arguments_start = p.text.len() - s.len();
+    let end = p.text.len() - rest.len();
+    let arguments = trim_end(p.text, arguments_start, end);
+    *s = body;
+    Some((
+        Spanned { span: arguments_start..arguments_start + arguments.len(), value: arguments },
+        HereDoc { span, expand, value },
+    ))
+}
+
+/// hardport patch: where `<<WORD` starts in `line` outside quotes and escapes, when `WORD`
+/// starts like a delimiter (a letter, `_`, a quote, or `-` then one of those); `<<<` is a
+/// here-string, not a here-document.
+fn here_doc_marker(line: &[u8], escape_byte: u8) -> Option<usize> {
+    let mut quote = None;
+    let mut at = 0;
+    while at < line.len() {
+        let b = line[at];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == escape_byte => at += 1,
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if line[at..].starts_with(b"<<") && !line[at..].starts_with(b"<<<") => {
+                let after = line.get(at + 2..).unwrap_or_default();
+                let word = after.strip_prefix(b"-").unwrap_or(after);
+                let starts_word = word
+                    .first()
+                    .is_some_and(|&c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'"' | b'\''));
+                if at > 0 && line[at - 1] == b'<' {
+                    at += 2;
+                    continue;
+                }
+                if starts_word {
+                    return Some(at);
+                }
+                at += 1;
+            }
+            None => {}
+        }
+        at += 1;
+    }
+    None
 }
 
 #[inline]

@@ -29,11 +29,13 @@
 //!     ran `node app.js`), the replacement's entrypoint takes its place when the catalog says
 //!     it is that program; otherwise it is reported.
 //!   * a CMD without ENTRYPOINT was run by the public image's entrypoint. Where the
-//!     replacement's entrypoint runs it as it is (empty, `tini --`) nothing changes; where it
-//!     is the CMD's own program, that word goes (`CMD ["node", "app.js"]` → `CMD ["app.js"]`
-//!     on Minimus node); otherwise, or when it is unknown, `ENTRYPOINT []` is written before
-//!     the CMD (`CMD ["npm", "start"]` on node, `CMD ["uwsgi", …]` on python), with a
-//!     `missing-fact` when the replacement's entrypoint is unknown.
+//!     replacement's entrypoint runs it as it is (empty, `tini --`) nothing changes; otherwise,
+//!     or when it is unknown, `ENTRYPOINT []` is written before the CMD (`CMD ["npm", "start"]`
+//!     and `CMD ["node", "app.js"]` on Minimus node, whose entrypoint `/usr/bin/node` would
+//!     run `node node app.js`; `CMD ["uwsgi", …]` on python), with a `missing-fact` when the
+//!     replacement's entrypoint is unknown. Dropping `node` from CMD would start the same
+//!     argv but change the contract: `docker run IMAGE npm run migrate` would run
+//!     `node npm …`.
 //!   * lint mode: a stage already on the replacement (hand-migrated, or migrated by an earlier
 //!     run) is judged by the replacement's own spec: a CMD that starts with the program the
 //!     replacement's entrypoint already runs (`CMD ["node", "server.js"]` on
@@ -71,7 +73,8 @@
 //! CMD ["node", "dist/server.js"]        CMD ["node", "dist/server.js"]
 //!
 //! FROM node:20                          FROM reg.mini.dev/node:20
-//! CMD node server.js                  → CMD ["server.js"]
+//! CMD node server.js                  → ENTRYPOINT []
+//!                                       CMD ["node", "server.js"]
 //! ```
 //!
 //! ## Fix safety

@@ -93,9 +93,9 @@ pub(super) fn align_cmd(
     let reason = match hardened {
         Some(hardened) if runs_cmd_as_is(hardened) => return true,
         Some(hardened) => {
-            if drop_entrypoint_program(context, plan, hardened, findings) {
-                return false;
-            }
+            // Also when CMD names the entrypoint's program again (`CMD ["node", "app.js"]` on
+            // Minimus node): dropping it from CMD would run the same argv, but `docker run
+            // IMAGE npm run migrate` would then run `node npm …`; `ENTRYPOINT []` keeps both.
             let mut runs = hardened.to_vec();
             runs.extend(argv.iter().cloned());
             format!(
@@ -164,8 +164,9 @@ pub(super) fn lint_cmd(
     }
 }
 
-/// Drop the replacement's entrypoint program from the front of CMD, when CMD starts with it.
-/// Returns whether it did.
+/// Lint mode: drop the replacement's entrypoint program from the front of CMD, when CMD
+/// starts with it (the file was written for the replacement, whose entrypoint the author
+/// meant CMD for). Returns whether it did.
 fn drop_entrypoint_program(
     context: &Context<'_, '_, '_, '_>,
     plan: &mut Plan<'_, '_>,
@@ -180,21 +181,13 @@ fn drop_entrypoint_program(
     *words = kept;
     let mut twice = hardened.to_vec();
     twice.extend(argv.iter().cloned());
-    // Migrating, the image's contract changes with it: say what run-time arguments now do.
-    let contract = match context.migration {
-        Some(_) => format!(
-            "; run-time arguments (`docker run IMAGE ARGS`, Compose `command:`) now go to {} as its arguments",
-            json_array(hardened)
-        ),
-        None => String::new(),
-    };
     let site = plan.site;
     findings.fixed(
         site.index,
         Rule::Entrypoint,
         site.range(context.file),
         format!(
-            "`{}` runs {} as its entrypoint, so CMD {} would run it twice ({}): dropped, CMD {}{contract}",
+            "`{}` runs {} as its entrypoint, so CMD {} would run it twice ({}): dropped, CMD {}",
             context.image,
             json_array(hardened),
             json_array(&argv),

@@ -71,25 +71,28 @@ fn cmd_on_replacement(text: &str) -> Option<Vec<String>> {
 }
 
 #[test]
-fn node_cmd_drops_the_program_the_replacement_runs_as_its_entrypoint() {
+fn node_cmd_keeps_the_program_and_the_contract_with_an_empty_entrypoint() {
     let (fixed, messages) =
         run_idempotent("FROM node:20\nCOPY . /app\nCMD [\"node\",\"server.js\"]\n");
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20\nCOPY . /app\nCMD [\"server.js\"]\n"
+        "FROM reg.example.dev/node:20\nCOPY . /app\nENTRYPOINT []\nCMD [\"node\",\"server.js\"]\n"
     );
     assert_eq!(
         of(&messages, "entrypoint"),
         [
-            "`reg.example.dev/node:20` runs [\"/usr/bin/node\"] as its entrypoint, so CMD [\"node\", \"server.js\"] would run it twice ([\"/usr/bin/node\", \"node\", \"server.js\"]): dropped, CMD [\"server.js\"]; run-time arguments (`docker run IMAGE ARGS`, Compose `command:`) now go to [\"/usr/bin/node\"] as its arguments"
+            "on `node:20`, the entrypoint [\"docker-entrypoint.sh\"] ran CMD [\"node\", \"server.js\"] as its program; `reg.example.dev/node:20` would run [\"/usr/bin/node\", \"node\", \"server.js\"] (its entrypoint [\"/usr/bin/node\"] before CMD): `ENTRYPOINT []` written before CMD, so the container runs CMD [\"node\", \"server.js\"] as its whole command and `docker run IMAGE ARGS` still replaces it"
         ]
     );
 }
 
 #[test]
-fn shell_form_cmd_is_written_in_exec_form_and_loses_node_in_the_same_run() {
+fn shell_form_cmd_is_written_in_exec_form_with_an_empty_entrypoint_in_the_same_run() {
     let (fixed, messages) = run_idempotent("FROM node:20\nCMD node server.js\n");
-    assert_eq!(fixed, "FROM reg.example.dev/node:20\nCMD [\"server.js\"]\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20\nENTRYPOINT []\nCMD [\"node\", \"server.js\"]\n"
+    );
     assert_eq!(
         of(&messages, "exec-form"),
         [
@@ -270,7 +273,7 @@ fn crlf_and_lowercase_keywords_are_kept() {
     let (fixed, _) = run_idempotent("from node:20\r\ncopy . /app\r\ncmd node server.js\r\n");
     assert_eq!(
         fixed,
-        "from reg.example.dev/node:20\r\ncopy . /app\r\ncmd [\"server.js\"]\r\n"
+        "from reg.example.dev/node:20\r\ncopy . /app\r\nentrypoint []\r\ncmd [\"node\", \"server.js\"]\r\n"
     );
     let (fixed, _) = one_pass("from node:20\r\n  cmd [\"npm\", \"start\"]\r\n");
     assert_eq!(
@@ -386,23 +389,34 @@ fn a_known_different_entrypoint_drops_the_script_even_with_a_shell() {
 }
 
 #[test]
-fn a_cmd_starting_with_the_hardened_entrypoint_loses_it_and_keeps_the_array_style() {
+fn a_cmd_starting_with_the_hardened_entrypoint_gets_an_empty_entrypoint_and_keeps_the_array_style()
+{
     let (fixed, _) =
         run_idempotent("FROM postgres:16\nCMD [\"postgres\",\"-c\",\"max_connections=200\"]\n");
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/postgres:16\nCMD [\"-c\",\"max_connections=200\"]\n"
+        "FROM reg.example.dev/postgres:16\nENTRYPOINT []\nCMD [\"postgres\",\"-c\",\"max_connections=200\"]\n"
     );
     let (fixed, _) = run_idempotent(
         "FROM node:20\nCMD [ \"/usr/local/bin/node\" , \"-e\", \"console.log(\\\"hi\\u0021\\\")\" ]\n",
     );
     assert_eq!(
         fixed,
+        "FROM reg.example.dev/node:20\nENTRYPOINT []\nCMD [ \"/usr/local/bin/node\" , \"-e\", \"console.log(\\\"hi\\u0021\\\")\" ]\n"
+    );
+    // On a file already on the replacement (lint mode) the doubled program is dropped, in
+    // the array's own layout.
+    let (fixed, _) = run_idempotent(
+        "FROM reg.example.dev/node:20\nCMD [ \"/usr/local/bin/node\" , \"-e\", \"console.log(\\\"hi\\u0021\\\")\" ]\n",
+    );
+    assert_eq!(
+        fixed,
         "FROM reg.example.dev/node:20\nCMD [ \"-e\" , \"console.log(\\\"hi\\u0021\\\")\" ]\n"
     );
-    let (fixed, _) = run_idempotent("FROM node:20\nCMD [\"node\", \\\n     \"server.js\"]\n");
+    let (fixed, _) =
+        run_idempotent("FROM reg.example.dev/node:20\nCMD [\"node\", \\\n     \"server.js\"]\n");
     assert_eq!(fixed, "FROM reg.example.dev/node:20\nCMD [\"server.js\"]\n");
-    let (fixed, _) = run_idempotent("FROM node:20\nCMD [\"node\"]\n");
+    let (fixed, _) = run_idempotent("FROM reg.example.dev/node:20\nCMD [\"node\"]\n");
     assert_eq!(fixed, "FROM reg.example.dev/node:20\nCMD []\n");
 }
 
@@ -413,7 +427,7 @@ fn an_inherited_cmd_is_fixed_where_it_is_written() {
     );
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20 AS base\nWORKDIR /app\nCMD [\"server.js\"]\nFROM base\nCOPY . /app\n"
+        "FROM reg.example.dev/node:20 AS base\nWORKDIR /app\nENTRYPOINT []\nCMD [\"node\", \"server.js\"]\nFROM base\nCOPY . /app\n"
     );
     assert_eq!(of(&messages, "exec-form").len(), 1, "{messages:?}");
 }
@@ -514,7 +528,7 @@ fn multi_stage_with_a_heredoc_build_and_an_arg_driven_runtime() {
     let (fixed, _) = run_idempotent(text);
     assert_eq!(
         fixed,
-        "ARG NODE=reg.example.dev/node:20\nFROM reg.example.dev/node:20-dev AS build\nUSER root\nRUN <<EOF\nnpm ci\nnpm run build\nEOF\nFROM ${NODE}\nCOPY --from=build /app/dist /app\nCMD [\"/app/server.js\"]\n"
+        "ARG NODE=reg.example.dev/node:20\nFROM reg.example.dev/node:20-dev AS build\nUSER root\nRUN <<EOF\nnpm ci\nnpm run build\nEOF\nFROM ${NODE}\nCOPY --from=build /app/dist /app\nENTRYPOINT []\nCMD [\"node\", \"/app/server.js\"]\n"
     );
 }
 
@@ -593,7 +607,7 @@ fn a_bom_and_an_escape_directive_do_not_shift_edits() {
     let (fixed, _) = run_idempotent("\u{feff}# escape=`\nFROM node:20\nCMD node server.js\n");
     assert_eq!(
         fixed,
-        "\u{feff}# escape=`\nFROM reg.example.dev/node:20\nCMD [\"server.js\"]\n"
+        "\u{feff}# escape=`\nFROM reg.example.dev/node:20\nENTRYPOINT []\nCMD [\"node\", \"server.js\"]\n"
     );
 }
 

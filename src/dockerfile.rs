@@ -192,6 +192,25 @@ impl<'a> Dockerfile<'a> {
         Some((line_start, &indent[..indent_len]))
     }
 
+    /// The start of the block of comment lines that ends at `line_start`, or `line_start` when
+    /// the line above is not a comment (a blank line ends a block).
+    fn comments_above(&self, line_start: usize) -> usize {
+        let mut start = line_start;
+        while start > self.bom_len {
+            let above = &self.text[..start - 1];
+            let above_start = above
+                .rfind('\n')
+                .map_or(0, |newline| newline + 1)
+                .max(self.bom_len);
+            let line = above[above_start..].trim_start_matches([' ', '\t']);
+            if !line.starts_with('#') {
+                break;
+            }
+            start = above_start;
+        }
+        start
+    }
+
     /// Where a new line goes to stand after `instruction`: just past the line break that ends
     /// it, and whether a line break must be written first (an instruction on the last line of a
     /// file without a final newline).
@@ -204,9 +223,12 @@ impl<'a> Dockerfile<'a> {
     }
 
     /// An edit that inserts `line` (a whole instruction, without line break) on a new line
-    /// before `instruction`, with the same indentation.
+    /// before `instruction` and the comment lines directly above it (they belong to it:
+    /// `# hadolint ignore=DL3008` must stay on the line before its `RUN`), with the
+    /// instruction's indentation.
     pub fn insert_before(&self, instruction: &Instruction<'_>, line: &str) -> Option<Edit> {
         let (offset, indent) = self.line_before(instruction)?;
+        let offset = self.comments_above(offset);
         Some(Edit::replace(
             offset..offset,
             format!("{indent}{line}{}", self.line_break()),

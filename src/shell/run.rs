@@ -21,8 +21,28 @@ pub const MAX_SCRIPT_DEPTH: usize = 4;
 /// Every simple command a `RUN` executes, in order, `sh -c` scripts after the command that
 /// runs them.
 pub fn commands<'a>(file: &Dockerfile<'a>, run: &RunInstruction<'a>) -> Vec<SimpleCommand> {
+    let mut commands = command_line(file, &run.arguments);
+    let line_runs_something = !commands.is_empty();
+    let runs_shell = commands
+        .first()
+        .and_then(SimpleCommand::program)
+        .is_some_and(|program| SHELLS.contains(&program));
+    for here_doc in &run.here_docs {
+        let body = here_doc.value.as_ref();
+        if runs_shell || (!line_runs_something && shebang_is_shell(body)) {
+            let origin = origin(file, &here_doc.span, body);
+            read_script(file.text(), body, origin, 0, &mut commands);
+        }
+    }
+    commands
+}
+
+/// The simple commands of an instruction's command line (`RUN`, `ENTRYPOINT`, `CMD`): exec-form
+/// words, or shell form read as a script (shell form runs under `/bin/sh -c`), with `sh -c`
+/// scripts after the command that runs them.
+pub fn command_line<'a>(file: &Dockerfile<'a>, command: &Command<'a>) -> Vec<SimpleCommand> {
     let mut commands = Vec::new();
-    let line_runs_something = match &run.arguments {
+    match command {
         Command::Exec(exec) => {
             let words = exec
                 .value
@@ -37,25 +57,12 @@ pub fn commands<'a>(file: &Dockerfile<'a>, run: &RunInstruction<'a>) -> Vec<Simp
                 writes: Vec::new(),
             };
             push(file.text(), command, 0, &mut commands);
-            true
         }
         Command::Shell(shell) => {
             let origin = origin(file, &shell.span, shell.value);
             read_script(file.text(), shell.value, origin, 0, &mut commands);
-            !commands.is_empty()
         }
-        _ => false,
-    };
-    let runs_shell = commands
-        .first()
-        .and_then(SimpleCommand::program)
-        .is_some_and(|program| SHELLS.contains(&program));
-    for here_doc in &run.here_docs {
-        let body = here_doc.value.as_ref();
-        if runs_shell || (!line_runs_something && shebang_is_shell(body)) {
-            let origin = origin(file, &here_doc.span, body);
-            read_script(file.text(), body, origin, 0, &mut commands);
-        }
+        _ => {}
     }
     commands
 }

@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::dockerfile::Dockerfile;
 use crate::rules::{Rule, basename};
 use crate::shell::{self, SimpleCommand, Word};
-use crate::stages::StageModel;
+use crate::stages::{Lineage, StageModel};
 
 /// Rewrite named users and groups of the public image in stages being migrated.
 ///
@@ -34,14 +34,17 @@ pub(super) fn user_mapping(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
         // Every stage of a chain has its root's lineage.
         // A stage already on the replacement is checked too (lint mode): the names of the
         // public image fail there just the same.
-        let Some(entry) = model.lineage(root).entry() else {
+        let lineage = model.lineage(root);
+        let Some(entry) = lineage.entry() else {
             continue;
         };
+        let public_gids = keeps_public_gids(&lineage);
         let mut stack = vec![Visit::Enter(root)];
         while let Some(visit) = stack.pop() {
             match visit {
                 Visit::Enter(index) => {
-                    let added = map_stage(model, index, entry, &mut created, &mut found);
+                    let added =
+                        map_stage(model, index, entry, public_gids, &mut created, &mut found);
                     stack.push(Visit::Leave(added));
                     stack.extend(children[index].iter().map(|&child| Visit::Enter(child)));
                 }
@@ -55,6 +58,19 @@ pub(super) fn user_mapping(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
         .into_iter()
         .map(|(_, diagnostic)| diagnostic)
         .collect()
+}
+
+/// Whether a group without a stated replacement gid may keep the gid the catalog records for
+/// the public image. Those ids are read from the Debian variant (the catalog's convention);
+/// an Alpine variant creates its users with other ids (postgres: 70, not 999), and a file
+/// already on the replacement no longer says which variant it came from.
+fn keeps_public_gids(lineage: &Lineage<'_, '_, '_>) -> bool {
+    match lineage {
+        Lineage::Migrating(migration) => {
+            !migration.token.text.to_ascii_lowercase().contains("alpine")
+        }
+        _ => false,
+    }
 }
 
 /// A step of the depth-first walk of [`user_mapping`].
@@ -98,6 +114,7 @@ fn map_stage(
     model: &StageModel<'_, '_, '_>,
     index: usize,
     entry: &Entry,
+    public_gids: bool,
     created: &mut CreatedNames,
     found: &mut Vec<(usize, Diagnostic)>,
 ) -> Vec<String> {
@@ -107,28 +124,36 @@ fn map_stage(
         let Some(instruction) = instructions.get(at) else {
             continue;
         };
-        let site = match instruction {
-            Instruction::Run(run) => {
-                let Some(range) = model.file.instruction_range(instruction) else {
-                    continue;
-                };
-                for command in shell::run::commands(model.file, run) {
-                    for name in created_by(command.argv()) {
-                        created.add(name.clone());
-                        added.push(name);
-                    }
-                    for site in run_sites(model.file.text(), &command) {
-                        let diagnostic = match site {
-                            RunSite::Ids(site) => map_ids(&site, range.clone(), entry, created),
-                            RunSite::Names { shown, name } => {
-                                named_user(&shown, &name, range.clone(), entry, created)
-                            }
-                        };
-                        found.extend(diagnostic.map(|diagnostic| (at, diagnostic)));
-                    }
-                }
-                continue;
+        let Some(range) = model.file.instruction_range(instruction) else {
+            continue;
+        };
+        let commands = match instruction {
+            Instruction::Run(run) => shell::run::commands(model.file, run),
+            // A container that starts with `su-exec node:node` needs the id as much as a RUN.
+            Instruction::Entrypoint(entrypoint) => {
+                shell::run::command_line(model.file, &entrypoint.arguments)
             }
+            Instruction::Cmd(cmd) => shell::run::command_line(model.file, &cmd.arguments),
+            _ => Vec::new(),
+        };
+        for command in &commands {
+            for name in created_by(command.argv()) {
+                created.add(name.clone());
+                added.push(name);
+            }
+            for site in run_sites(model.file.text(), command) {
+                let diagnostic = match site {
+                    RunSite::Ids(site) => {
+                        map_ids(&site, range.clone(), entry, public_gids, created)
+                    }
+                    RunSite::Names { shown, name } => {
+                        named_user(&shown, &name, range.clone(), entry, created)
+                    }
+                };
+                found.extend(diagnostic.map(|diagnostic| (at, diagnostic)));
+            }
+        }
+        let site = match instruction {
             Instruction::User(user) => IdSite::new(
                 "USER ",
                 user.arguments.value.as_ref(),
@@ -145,10 +170,7 @@ fn map_stage(
             },
             _ => continue,
         };
-        let Some(range) = model.file.instruction_range(instruction) else {
-            continue;
-        };
-        if let Some(diagnostic) = map_ids(&site, range, entry, created) {
+        if let Some(diagnostic) = map_ids(&site, range, entry, public_gids, created) {
             found.push((at, diagnostic));
         }
     }
@@ -267,6 +289,7 @@ fn map_ids(
     site: &IdSite,
     range: Range<usize>,
     entry: &Entry,
+    public_gids: bool,
     created: &CreatedNames,
 ) -> Option<Diagnostic> {
     let value = site.value.trim();
@@ -297,14 +320,23 @@ fn map_ids(
         );
     }
     let (hardened_user, hardened_group) = hardened_ids(entry);
-    let user_part =
-        user.map(|user| map_part(user, Kind::User, entry, hardened_user.as_deref(), created));
+    let user_part = user.map(|user| {
+        map_part(
+            user,
+            Kind::User,
+            entry,
+            hardened_user.as_deref(),
+            false,
+            created,
+        )
+    });
     let group_part = group.map(|group| {
         map_part(
             group,
             Kind::Group,
             entry,
             hardened_group.as_deref(),
+            public_gids,
             created,
         )
     });
@@ -584,6 +616,7 @@ fn map_part(
     kind: Kind,
     entry: &Entry,
     hardened: Option<&str>,
+    public_ids: bool,
     created: &CreatedNames,
 ) -> Mapped {
     if !is_name(name) || created.contains(name) {
@@ -611,7 +644,7 @@ fn map_part(
     }
     match (hardened, kind, known.get(name)) {
         (Some(id), ..) => Mapped::To(id.to_owned(), Origin::Runtime),
-        (None, Kind::Group, Some(gid)) => Mapped::To(gid.0.clone(), Origin::PublicId),
+        (None, Kind::Group, Some(gid)) if public_ids => Mapped::To(gid.0.clone(), Origin::PublicId),
         _ => Mapped::Missing(format!(
             "`{name}` is a {noun} of the public image that the replacement does not have, and the catalog entry `{}` does not say the replacement's runtime {noun}: add `{}` to the entry (or supply an OCI image config)",
             entry.name,

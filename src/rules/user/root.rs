@@ -280,7 +280,8 @@ const USER_SWITCHING_PROGRAMS: &[&str] = &[
     "chpst",
 ];
 
-/// The user-switching program the stage's `ENTRYPOINT` or `CMD` runs, if any.
+/// The user-switching program the stage's `ENTRYPOINT` or `CMD` runs, or that the stage
+/// installs for its entrypoint script, if any.
 fn user_switcher(model: &StageModel<'_, '_, '_>, index: usize) -> Option<String> {
     let config = model.config(index, View::Public, None);
     let words: Vec<String> = [config.entrypoint, config.cmd]
@@ -296,11 +297,40 @@ fn user_switcher(model: &StageModel<'_, '_, '_>, index: usize) -> Option<String>
                 .collect(),
         })
         .collect();
-    words.iter().find_map(|word| {
+    let named = words.iter().find_map(|word| {
         let name = crate::rules::basename(word);
         USER_SWITCHING_PROGRAMS
             .contains(&name)
             .then(|| name.to_owned())
+    });
+    named.or_else(|| installed_switcher(model, index))
+}
+
+/// `gosu` or `su-exec` when the stage chain installs or copies one in: its entrypoint script
+/// (which hardport cannot read) is then almost certainly the one that switches users with it
+/// (`exec gosu app "$@"`).
+fn installed_switcher(model: &StageModel<'_, '_, '_>, index: usize) -> Option<String> {
+    const INSTALLED: &[&str] = &["gosu", "su-exec"];
+    let named = |text: &str| {
+        let name = crate::rules::basename(text.trim_end_matches('/'));
+        INSTALLED.contains(&name).then(|| name.to_owned())
+    };
+    super::chain(model, index).into_iter().find_map(|stage| {
+        model
+            .instructions(stage)
+            .find_map(|instruction| match instruction {
+                Instruction::Run(run) => crate::shell::run::commands(model.file, run)
+                    .iter()
+                    .flat_map(|command| &command.words)
+                    .find_map(|word| named(&word.text)),
+                Instruction::Copy(copy) => std::iter::once(copy.dest.value.as_ref())
+                    .chain(copy.src.iter().filter_map(|source| match source {
+                        parse_dockerfile::Source::Path(path) => Some(path.value.as_ref()),
+                        _ => None,
+                    }))
+                    .find_map(named),
+                _ => None,
+            })
     })
 }
 
@@ -362,7 +392,7 @@ fn plan_diagnostics(
     let switcher = plan
         .switcher
         .as_ref()
-        .map(|program| format!("; the container starts with `{program}`, which must start as root to switch users, so it keeps running as root"))
+        .map(|program| format!("; the container switches users with `{program}`, which must start as root, so it keeps running as root"))
         .unwrap_or_default();
     if let Some((at, why)) = &plan.root_before {
         let replacement = match &runtime {
@@ -405,6 +435,13 @@ fn plan_diagnostics(
             fix.clone(),
         ));
     }
+    // Public entrypoint scripts such as postgres's and redis's start the server as a service
+    // user (`gosu postgres`); without them the container would not.
+    let script_note = entry
+        .and_then(|entry| entry.public.entrypoint.as_ref())
+        .and_then(|words| words.iter().find(|word| word.ends_with("entrypoint.sh")))
+        .map(|script| format!(" (the public image's `{script}` may have started the server as another user; some servers, such as postgres, refuse to run as root)"))
+        .unwrap_or_default();
     if plan.runtime_unknown
         && model.is_final(plan.stage)
         && let Some(range) = range_of(
@@ -418,7 +455,7 @@ fn plan_diagnostics(
                 Rule::MissingFact,
                 range,
                 format!(
-                    "the final stage {label} keeps running as root, as on the public image: `USER root` keeps its RUN steps running as root, and the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch to it"
+                    "the final stage {label} runs as root: `USER root` keeps its RUN steps running as root, and the catalog entry `{entry_name}` does not say the replacement's runtime user, so hardport cannot switch to it{script_note}"
                 ),
             )
             .suggest(

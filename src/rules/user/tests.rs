@@ -169,6 +169,25 @@ fn an_unknown_hardened_group_keeps_the_public_gid() {
 }
 
 #[test]
+fn the_public_gid_is_kept_only_where_the_catalog_ids_apply() {
+    // The catalog's public ids are the Debian variant's; an Alpine variant, or a file already
+    // on the replacement, gives no public gid to keep: a missing fact, no edit.
+    for text in [
+        "FROM nginx:1.27-alpine\nUSER nginx:nginx\n",
+        "FROM reg.example.dev/nginx:1.27\nUSER nginx:nginx\n",
+    ] {
+        let (fixed, messages) = run_twice(text);
+        assert!(fixed.ends_with("USER nginx:nginx\n"), "{fixed}");
+        assert!(
+            with_rule(&messages, "missing-fact")
+                .iter()
+                .any(|message| message.contains("`hardened.group`")),
+            "{messages:?}"
+        );
+    }
+}
+
+#[test]
 fn an_owner_with_its_login_group_is_reported() {
     let (fixed, messages) = run_twice("FROM node:20\nRUN chown -R node: /app\n");
     assert!(fixed.contains("chown -R node: /app"), "{fixed}");
@@ -556,11 +575,7 @@ fn an_unknown_runtime_user_still_gets_user_root_and_a_missing_fact() {
         .filter(|message| !message.contains("`hardened.entrypoint`"))
         .collect();
     assert_eq!(missing.len(), 1, "{messages:?}");
-    assert!(
-        missing[0].contains("keeps running as root"),
-        "{}",
-        missing[0]
-    );
+    assert!(missing[0].contains("runs as root"), "{}", missing[0]);
     assert!(missing[0].contains("`hardened.user`"), "{}", missing[0]);
     assert!(
         with_rule(&messages, "user-root")[0]
@@ -623,12 +638,31 @@ fn a_container_that_starts_with_gosu_keeps_running_as_root() {
     );
     assert!(!fixed.contains("USER 1000"), "{fixed}");
     assert!(
-        with_rule(&messages, "user-root")[0].ends_with("the container starts with `gosu`, which must start as root to switch users, so it keeps running as root"),
+        with_rule(&messages, "user-root")[0].ends_with("the container switches users with `gosu`, which must start as root, so it keeps running as root"),
         "{messages:?}"
     );
     let shell_form = "FROM node:20\nRUN npm ci\nCMD exec su-exec node node server.js\n";
     let (fixed, _) = run_twice(shell_form);
     assert!(!fixed.contains("USER 1000"), "{fixed}");
+    // An entrypoint script hardport cannot read, in a stage that installs gosu for it.
+    let script = "FROM node:20\nRUN apt-get install -y gosu\nCOPY entrypoint.sh /\nENTRYPOINT [\"/entrypoint.sh\"]\n";
+    let (fixed, _) = run_twice(script);
+    assert!(!fixed.contains("USER 1000"), "{fixed}");
+    let copied =
+        "FROM node:20\nCOPY --from=tianon/gosu /gosu /usr/local/bin/\nRUN npm ci\nCMD [\"x.js\"]\n";
+    let (fixed, _) = run_twice(copied);
+    assert!(!fixed.contains("USER 1000"), "{fixed}");
+}
+
+#[test]
+fn a_user_switch_in_an_exec_form_entrypoint_is_mapped() {
+    let text =
+        "FROM node:20\nRUN npm ci\nENTRYPOINT [\"su-exec\", \"node:node\", \"node\", \"x.js\"]\n";
+    let (fixed, _) = run_twice(text);
+    assert!(
+        fixed.contains("[\"su-exec\", \"1000:1000\", \"node\", \"x.js\"]"),
+        "{fixed}"
+    );
 }
 
 #[test]
@@ -637,6 +671,17 @@ fn a_final_stage_without_a_command_says_what_its_users_inherit() {
     assert!(
         with_rule(&messages, "user-root")[0].contains("the stage sets no CMD or ENTRYPOINT: if other images are built FROM it, their RUN steps now run as 1000:1000 too"),
         "{messages:?}"
+    );
+}
+
+#[test]
+fn user_root_goes_above_the_comments_of_its_run() {
+    // A `# hadolint ignore=` line applies to the next instruction: it must stay on the RUN.
+    let text = "FROM node:20\n\n# hadolint ignore=DL3008\n# tools\nRUN apt-get install -y curl\n";
+    let (fixed, _) = run_twice(text);
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/node:20-dev\n\nUSER root\n# hadolint ignore=DL3008\n# tools\nRUN apt-get install -y curl\nUSER 1000:1000\n"
     );
 }
 
@@ -853,7 +898,7 @@ fn a_final_child_of_a_stage_with_an_unknown_runtime_user_is_a_missing_fact() {
     let missing = with_rule(&messages, "missing-fact");
     assert_eq!(missing.len(), 1, "{messages:?}");
     assert!(
-        missing[0].contains("final stage #1 keeps running as root"),
+        missing[0].contains("final stage #1 runs as root"),
         "{}",
         missing[0]
     );

@@ -10,7 +10,8 @@
 //!   the Dockerfile creates itself (`useradd`, `adduser`, `groupadd`, `addgroup` in an earlier
 //!   `RUN` of the stage chain, or earlier in the same `RUN`) are kept. A group whose replacement
 //!   gid the catalog does not state keeps its numeric gid from the public image (the ownership
-//!   the public build gave, and a numeric gid needs no `/etc/group` entry). chown's `user.group`
+//!   the public build gave, and a numeric gid needs no `/etc/group` entry), when migrating from
+//!   a tag that is not an Alpine variant (the catalog's ids are the Debian variant's). chown's `user.group`
 //!   spelling is read; `user:` (the login group) is reported. A command that changes, runs as
 //!   or gives files to a public user in a form no bare id replaces (`usermod`, `userdel`,
 //!   `groupmod`, `gpasswd`, `su NAME`, `sudo -u NAME`, `runuser -u NAME`, `setpriv --reuid`,
@@ -24,8 +25,9 @@
 //!   run from (the final stage, a `--target` leaf, or a stage that sets its own `CMD` or
 //!   `ENTRYPOINT` even though others build on it) gets the replacement's runtime user back
 //!   once, after its last `RUN`, unless a later `USER` already sets one, or unless its
-//!   `ENTRYPOINT`/`CMD` starts with a program that switches users (`gosu`, `su-exec`, …), which
-//!   must start as root; a runnable stage that
+//!   `ENTRYPOINT`/`CMD` starts with a program that switches users (`gosu`, `su-exec`, …) or
+//!   the stage installs `gosu`/`su-exec` for its entrypoint script: those must start as root.
+//!   `USER root` goes above the comment lines directly over its `RUN`. A runnable stage that
 //!   inherits hardport's `USER root` from its parent stage is switched back after its own last
 //!   `RUN`, or right after its `FROM`. For a stage already on the replacement (a file migrated
 //!   by hand), only a `RUN` that obviously needs root (package installs, user management,

@@ -53,7 +53,9 @@
 //!   when `ENTRYPOINT []` now bypasses an entrypoint whose setup is unknown.
 //!
 //! A Dockerfile that sets neither ENTRYPOINT nor CMD runs the image's own default on both
-//! images; that is left alone, and reported where the catalog shows the defaults differ.
+//! images; that is left alone, and reported where the catalog shows the defaults differ; where
+//! the public default went through an entrypoint script and the replacement's default is
+//! unknown, a `missing-fact` says so (the script is gone; what starts instead is not known).
 //!
 //! ## Why
 //! Swapping FROM alone breaks the container: `docker-entrypoint.sh` does not exist on the

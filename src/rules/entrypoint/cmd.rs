@@ -295,10 +295,38 @@ pub(super) fn report_default_command(
         argv.extend(spec.cmd.clone()?);
         Some(argv)
     };
-    let (Some(public), Some(hardened)) = (
-        spec_argv(&migration.entry.public),
-        spec_argv(&context.entry.hardened),
-    ) else {
+    let Some(from) = context
+        .file
+        .instructions()
+        .get(context.model.stages[context.index].from_index)
+        .and_then(|from| context.file.instruction_range(from))
+    else {
+        return;
+    };
+    let Some(public) = spec_argv(&migration.entry.public) else {
+        return;
+    };
+    let Some(hardened) = spec_argv(&context.entry.hardened) else {
+        // The public default went through an entrypoint script the replacement lacks: what
+        // the container starts with there is a fact hardport does not have.
+        if public.iter().any(|word| is_entrypoint_script(word)) {
+            findings.report(
+                context.index,
+                Rule::MissingFact,
+                from,
+                format!(
+                    "stage {} sets no ENTRYPOINT or CMD, so it runs the image's default: {} on `{}`, and an unknown command on `{}`",
+                    context.label(),
+                    json_array(&public),
+                    migration.token.text,
+                    context.image
+                ),
+                format!(
+                    "add `hardened.entrypoint` and `hardened.cmd` to the catalog entry `{}` (or supply an OCI image config), or set CMD explicitly",
+                    context.entry.name
+                ),
+            );
+        }
         return;
     };
     let program = |argv: &[String]| -> Vec<String> {
@@ -315,14 +343,6 @@ pub(super) fn report_default_command(
     if program(&public) == program(&hardened) {
         return;
     }
-    let Some(from) = context
-        .file
-        .instructions()
-        .get(context.model.stages[context.index].from_index)
-        .and_then(|from| context.file.instruction_range(from))
-    else {
-        return;
-    };
     findings.report(
         context.index,
         Rule::Entrypoint,

@@ -734,3 +734,20 @@ fn a_stage_on_the_image_default_hears_when_the_default_differs() {
     let (_, messages) = run_idempotent("FROM golang:1.22\nCOPY . /src\n");
     assert!(of(&messages, "entrypoint").is_empty(), "{messages:?}");
 }
+
+#[test]
+fn a_default_command_through_a_public_script_on_an_unknown_replacement_is_a_missing_fact() {
+    // nginx's public default runs /docker-entrypoint.sh; the test catalog does not say what
+    // its replacement starts with.
+    let (fixed, messages) = run_idempotent("FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n");
+    assert_eq!(
+        fixed,
+        "FROM reg.example.dev/nginx:1.27\nCOPY site /usr/share/nginx/html\n"
+    );
+    assert!(
+        of(&messages, "missing-fact").iter().any(|message| message.starts_with(
+            "stage #0 sets no ENTRYPOINT or CMD, so it runs the image's default: [\"/docker-entrypoint.sh\", \"nginx\", \"-g\", \"daemon off;\"] on `nginx:1.27`, and an unknown command"
+        )),
+        "{messages:?}"
+    );
+}

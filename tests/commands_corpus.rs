@@ -80,10 +80,18 @@ fn no_runnable_stage_runs_its_program_twice_or_a_public_entrypoint_script() {
     let catalog = Catalog::embedded().expect("embedded catalog");
     let context = Context::new(&catalog);
     let mut files = Vec::new();
-    match corpus_dir() {
-        Some(dir) => dockerfiles(&dir, &mut files),
-        None => eprintln!("../shared/corpus is not present: fixtures only"),
-    }
+    // The fixtures alone have a handful of runnable stages with a known command; the corpus
+    // adds dozens.
+    let least = match corpus_dir() {
+        Some(dir) => {
+            dockerfiles(&dir, &mut files);
+            40
+        }
+        None => {
+            eprintln!("../shared/corpus is not present: fixtures only");
+            5
+        }
+    };
     for case in cases() {
         dockerfiles(&case, &mut files);
     }
@@ -141,7 +149,7 @@ fn no_runnable_stage_runs_its_program_twice_or_a_public_entrypoint_script() {
         problems.join("\n")
     );
     assert!(
-        checked > 10,
+        checked > least,
         "only {checked} runnable stages had a known command"
     );
     eprintln!(

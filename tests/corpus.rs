@@ -335,15 +335,21 @@ fn every_run_that_ran_as_root_still_runs_as_root() {
     let catalog = Catalog::embedded().expect("embedded catalog");
     let context = Context::new(&catalog);
     let mut files = fixture_dockerfiles();
-    if let Some(dir) = corpus_dir() {
-        for path in corpus_files(&dir, "dockerfile") {
-            if let Ok(text) = std::fs::read_to_string(dir.join(&path)) {
-                files.push((path, text));
+    // The fixtures alone have a few dozen such RUNs; the corpus some hundreds.
+    let least = match corpus_dir() {
+        Some(dir) => {
+            for path in corpus_files(&dir, "dockerfile") {
+                if let Ok(text) = std::fs::read_to_string(dir.join(&path)) {
+                    files.push((path, text));
+                }
             }
+            100
         }
-    } else {
-        eprintln!("../shared/corpus is not present: checking the fixtures only");
-    }
+        None => {
+            eprintln!("../shared/corpus is not present: checking the fixtures only");
+            10
+        }
+    };
     let (mut checked, mut problems) = (0, Vec::new());
     for (path, text) in &files {
         let Ok(migration) = migrate_text(FileKind::Dockerfile, text, context) else {
@@ -383,7 +389,7 @@ fn every_run_that_ran_as_root_still_runs_as_root() {
         problems.join("\n")
     );
     assert!(
-        checked > 100,
+        checked > least,
         "only {checked} RUNs ran as root: is the catalog loaded?"
     );
     eprintln!("checked {checked} RUNs that ran as root");

@@ -77,9 +77,12 @@ impl Edit {
 }
 
 /// A set of edits applied all together or not at all.
+///
+/// Shared, not copied, when cloned: one fix (all `user-root` lines of a file) is carried by
+/// each of its diagnostics, and a file of thousands of stages has thousands of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
-    edits: Vec<Edit>,
+    edits: std::sync::Arc<[Edit]>,
 }
 
 impl Fix {
@@ -92,15 +95,30 @@ impl Fix {
         }
         edits.sort_by_key(|edit| (edit.range.start, edit.range.end));
         edits.dedup();
-        Some(Fix { edits })
+        Some(Fix {
+            edits: edits.into(),
+        })
     }
 
     pub fn single(edit: Edit) -> Self {
-        Fix { edits: vec![edit] }
+        Fix {
+            edits: std::sync::Arc::new([edit]),
+        }
     }
 
     pub fn edits(&self) -> &[Edit] {
         &self.edits
+    }
+
+    /// Whether `other` is this very fix, shared by another diagnostic (not merely equal).
+    pub fn is(&self, other: &Fix) -> bool {
+        std::sync::Arc::ptr_eq(&self.edits, &other.edits)
+    }
+
+    /// What identifies this fix among its shared copies: equal for two diagnostics carrying
+    /// the same fix.
+    pub fn identity(&self) -> usize {
+        self.edits.as_ptr() as usize
     }
 
     /// Where the fix starts, used to apply fixes in source order.

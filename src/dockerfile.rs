@@ -747,6 +747,25 @@ mod tests {
             ]
         );
         assert_eq!(file.instructions().len(), 5);
+        // An escaped quote inside a quoted string does not end it: the `<<EOF` there is text,
+        // and the instructions after it stay instructions.
+        let quoted = "FROM a\nRUN echo \"x \\\" <<EOF \\\" y\"\nUSER node\nRUN <<EOF\nls\nEOF\n";
+        assert_eq!(parse(quoted).expect("parses").instructions().len(), 4);
+        // A comment line inside a continuation is dropped before the marker is looked for.
+        let comment = "FROM a\nRUN echo \\\n# it's a note\n  && cat <<EOF > /x\nhi\nEOF\n";
+        let file = parse(comment).expect("parses");
+        let Some(Instruction::Run(run)) = file.instructions().get(1) else {
+            panic!("a RUN");
+        };
+        assert_eq!(run.here_docs.len(), 1);
+        // `a<<b` is no marker: it does not start a word.
+        assert_eq!(
+            parse("FROM a\nRUN echo a<<b\nUSER x\n")
+                .expect("parses")
+                .instructions()
+                .len(),
+            3
+        );
     }
 
     #[test]

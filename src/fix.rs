@@ -30,8 +30,16 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
 
     let mut taken = Taken::default();
     let mut applied = Vec::new();
+    // A fix several diagnostics share is checked once: it is applied for all or for none.
+    let mut decided: std::collections::HashMap<usize, bool> = std::collections::HashMap::new();
     for index in order {
         let fix = fixes[index];
+        if let Some(&was_applied) = decided.get(&fix.identity()) {
+            if was_applied {
+                applied.push(index);
+            }
+            continue;
+        }
         let fits = fix
             .edits()
             .iter()
@@ -42,6 +50,7 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> Applied {
             }
             applied.push(index);
         }
+        decided.insert(fix.identity(), fits);
     }
     applied.sort_unstable();
     let taken = taken.sorted();

@@ -168,20 +168,25 @@ fn fix_loop(
                 .fold(offset, |offset, trace| trace.back(offset));
             original_lines.line(offset)
         };
+        // A fix several diagnostics share (all `user-root` lines of a file) is one change.
+        let mut recorded: Vec<Fix> = Vec::new();
         for (index, diagnostic) in diagnostics.into_iter().enumerate() {
             let is_fixed = fixed[index];
             // Later passes see the file again: only their new changes are news.
             if pass == 0 && diagnostic.fix.is_none() || is_fixed {
-                let change = diagnostic
+                let first = diagnostic
                     .fix
                     .as_ref()
-                    .filter(|_| is_fixed)
-                    .map(|fix| changed_lines(&text, fix))
-                    .map(|(start, before, after)| Change {
-                        line: original_line(start),
-                        before,
-                        after,
-                    });
+                    .filter(|fix| is_fixed && !recorded.iter().any(|seen| seen.is(fix)));
+                recorded.extend(first.cloned());
+                let change =
+                    first
+                        .map(|fix| changed_lines(&text, fix))
+                        .map(|(start, before, after)| Change {
+                            line: original_line(start),
+                            before,
+                            after,
+                        });
                 findings.push(Finding {
                     rule: diagnostic.rule,
                     severity: diagnostic.severity(),

@@ -73,7 +73,7 @@ pub struct Summary {
     pub files_failed: usize,
     /// Files found and left alone without an error: templates of Dockerfiles.
     pub files_skipped: usize,
-    /// Findings whose fix was applied.
+    /// Fixes applied: findings that record a change (a fix several findings share counts once).
     pub changes: usize,
     pub findings: SeverityCounts,
 }
@@ -98,7 +98,7 @@ impl SeverityCounts {
 /// What one file contributes to the totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileTotals {
-    /// Findings whose fix was applied.
+    /// Fixes applied: findings that record a change (a fix several findings share counts once).
     pub changes: usize,
     pub findings: SeverityCounts,
 }
@@ -107,7 +107,7 @@ impl FileTotals {
     pub fn of(findings: &[Finding]) -> FileTotals {
         let mut totals = FileTotals::default();
         for finding in findings {
-            totals.changes += usize::from(finding.fixed);
+            totals.changes += usize::from(finding.change.is_some());
             totals.findings.add(finding.severity);
         }
         totals
@@ -340,6 +340,7 @@ fn migrated_images(findings: &[Finding]) -> Vec<ImageEntry<'_>> {
 mod tests {
     use super::*;
     use crate::diagnostic::ImageRewrite;
+    use crate::migrate::Change;
 
     fn rewrite(rule: Rule, line: usize, from: &str, to: &str) -> Finding {
         Finding {
@@ -378,14 +379,27 @@ mod tests {
     fn file_totals_count_fixes_and_severities() {
         let mut report_only = rewrite(Rule::DigestDropped, 2, "a", "b");
         report_only.fixed = false;
-        let totals = FileTotals::of(&[rewrite(Rule::BaseImage, 1, "a", "b"), report_only]);
+        let change = |finding: Finding| Finding {
+            change: Some(Change {
+                line: finding.line,
+                before: "a\n".into(),
+                after: "b\n".into(),
+            }),
+            ..finding
+        };
+        // The second finding carries the same (shared) fix as the first: no change of its own.
+        let totals = FileTotals::of(&[
+            change(rewrite(Rule::BaseImage, 1, "a", "b")),
+            rewrite(Rule::UserRoot, 1, "a", "b"),
+            report_only,
+        ]);
         assert_eq!(totals.changes, 1);
         assert_eq!(
             totals.findings,
             SeverityCounts {
                 error: 0,
                 warning: 1,
-                info: 1
+                info: 2
             }
         );
     }

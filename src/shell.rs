@@ -2,14 +2,15 @@
 //! they all split a command the same way.
 //!
 //! It is a lexer, not a shell: enough to find the commands a script runs, their words and where
-//! each word is in the text, never to run anything. Quotes and backslash escapes are honoured,
-//! line continuations joined as the Dockerfile builder joins them (a `\` followed by blanks
-//! continues the line; blank and comment lines after it are dropped), comments dropped; `;`, `&&`, `||`, `|`, `&`, newlines,
-//! parentheses, `$(` and backquotes separate commands (a substitution is read as a command of its
-//! own); output redirections name the files a command writes. It never fails: odd input gives odd
-//! words, which no rule recognises. [`run`] reads a Dockerfile `RUN` with it: shell form, exec
-//! form, `sh -c` scripts and heredoc scripts, with every word's range in the file where its bytes
-//! are the word.
+//! each word is in the text, never to run anything. Quotes and backslash escapes are honoured;
+//! line continuations are joined as the Dockerfile builder joins them (a `\` followed by blanks
+//! continues the line; blank and comment lines after it are dropped), also in heredoc and
+//! `sh -c` text, where a shell would not drop them; comments are dropped. `;`, `&&`, `||`, `|`,
+//! `&`, newlines, parentheses, `$(` and backquotes separate commands (a substitution is read as
+//! a command of its own; one inside double quotes stays part of its word). Output redirections
+//! name the files a command writes. It never fails: odd input gives odd words, which no rule
+//! recognises. [`run`] reads a Dockerfile `RUN` with it: shell form, exec form, `sh -c` scripts
+//! and heredoc scripts, with every word's range in the file where its bytes are the word.
 
 pub mod run;
 
@@ -58,10 +59,16 @@ impl Word {
     /// there keeps the quoting; `None` when quote removal changed more than that.
     pub fn text_range(&self, source: &str) -> Option<Range<usize>> {
         let range = self.range.clone()?;
-        let inner = range.start + 1..range.end.checked_sub(1)?;
-        [range, inner]
+        let raw = source.get(range.clone())?;
+        if raw == self.text {
+            return Some(range);
+        }
+        // Inside the quotes only when the word is one quoted string (`\\node\\` is not).
+        let quoted = ['"', '\'']
             .into_iter()
-            .find(|candidate| source.get(candidate.clone()) == Some(self.text.as_str()))
+            .any(|quote| raw.len() >= 2 && raw.starts_with(quote) && raw.ends_with(quote));
+        let inner = range.start + 1..range.end - 1;
+        (quoted && source.get(inner.clone()) == Some(self.text.as_str())).then_some(inner)
     }
 }
 
@@ -449,17 +456,20 @@ fn skip_options<'w>(words: &'w [Word], with_value: &[&str], assignments: bool) -
 pub fn simple_commands(script: &str) -> Vec<SimpleCommand> {
     let mut commands = Vec::new();
     let mut command = SimpleCommand::default();
-    let mut tokens = tokenize(script).into_iter();
+    let mut tokens = tokenize(script).into_iter().peekable();
+    let next_word = |tokens: &mut std::iter::Peekable<std::vec::IntoIter<Token>>| {
+        // `>(cmd)`, `> $(mktemp)`: a separator after the operator starts a command of its own.
+        match tokens.next_if(|token| matches!(token, Token::Word(_))) {
+            Some(Token::Word(word)) => Some(word),
+            _ => None,
+        }
+    };
     while let Some(token) = tokens.next() {
         match token {
             Token::Word(word) => command.words.push(word),
-            Token::Redirect => {
-                if let Some(Token::Word(target)) = tokens.next() {
-                    command.writes.push(target);
-                }
-            }
+            Token::Redirect => command.writes.extend(next_word(&mut tokens)),
             Token::Input => {
-                let _ = tokens.next();
+                let _ = next_word(&mut tokens);
             }
             Token::Separator => {
                 if command != SimpleCommand::default() {

@@ -102,7 +102,13 @@ fn json_changes_quote_the_original_lines_and_totals_add_up() {
                 .iter()
                 .filter(|finding| finding["fixed"] == true)
                 .count();
-            assert_eq!(changes.len(), fixed, "{path}: one change per fix");
+            // One change per fix; a fix several findings share (all `user-root` lines of a
+            // file, all entrypoint edits of a stage) is one change.
+            assert!(
+                changes.len() <= fixed && changes.is_empty() == (fixed == 0),
+                "{path}: {} changes for {fixed} fixed findings",
+                changes.len()
+            );
             for (index, change) in changes.iter().enumerate() {
                 let line = change["line"].as_u64().expect("line") as usize;
                 let before = change["before"].as_str().expect("before");

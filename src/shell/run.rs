@@ -67,6 +67,29 @@ pub fn command_line<'a>(file: &Dockerfile<'a>, command: &Command<'a>) -> Vec<Sim
     commands
 }
 
+/// The simple commands of an exec-form command line given as its words (no file ranges), with
+/// a shell's `-c` script read too.
+pub fn argv_commands(words: Vec<String>) -> Vec<SimpleCommand> {
+    let words = words
+        .into_iter()
+        .map(|word| Word::literal(word, None))
+        .collect();
+    let mut commands = Vec::new();
+    let command = SimpleCommand {
+        words,
+        writes: Vec::new(),
+    };
+    push("", command, 0, &mut commands);
+    commands
+}
+
+/// The simple commands of shell text that is not in a file (no ranges), `-c` scripts included.
+pub fn script_commands(script: &str) -> Vec<SimpleCommand> {
+    let mut commands = Vec::new();
+    read_script("", script, None, 0, &mut commands);
+    commands
+}
+
 /// Where `text` starts in the file, when the parser's `span` holds it byte for byte.
 fn origin(file: &Dockerfile<'_>, span: &Range<usize>, text: &str) -> Option<usize> {
     let range = file.range(span);

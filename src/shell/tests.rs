@@ -62,6 +62,11 @@ fn the_shell_word_table() {
         ("cmd &> /tmp/out", &[&["cmd", ">/tmp/out"]]),
         ("cat < in.txt <<EOF", &[&["cat"]]),
         (
+            "tee >(chown node x) | cat",
+            &[&["tee"], &["chown", "node", "x"], &["cat"]],
+        ),
+        ("diff <(sort a) b", &[&["diff"], &["sort", "a"], &["b"]]),
+        (
             "echo $(id -u) `whoami`",
             &[&["echo"], &["id", "-u"], &["whoami"]],
         ),

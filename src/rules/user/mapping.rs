@@ -518,17 +518,19 @@ fn run_sites(text: &str, command: &SimpleCommand) -> Vec<RunSite> {
                 true => format!("{program} "),
                 false => format!("{program} {} ", options.join(" ")),
             };
-            let mut site = IdSite::new(&keyword, &owner.text, owner.text_range(text), Shape::Group);
-            if program == "chown" {
-                site.shape = Shape::UserGroup;
-                // GNU chown still reads the old `user.group` spelling.
-                if !owner.text.contains(':')
-                    && let Some((user, group)) = owner.text.split_once('.')
-                    && is_name(user)
-                    && is_name(group)
-                {
-                    site.separator = '.';
-                }
+            let shape = match program {
+                "chown" => Shape::UserGroup,
+                _ => Shape::Group,
+            };
+            let mut site = IdSite::new(&keyword, &owner.text, owner.text_range(text), shape);
+            // GNU chown still reads the old `user.group` spelling.
+            if shape == Shape::UserGroup
+                && !owner.text.contains(':')
+                && let Some((user, group)) = owner.text.split_once('.')
+                && is_name(user)
+                && is_name(group)
+            {
+                site.separator = '.';
             }
             sites.push(RunSite::Ids(site));
         }
@@ -555,25 +557,30 @@ fn shown(words: &[Word]) -> String {
 /// written: `su NAME`, `sudo -u NAME` / `runuser -u NAME` (they take `#uid`, not a bare id),
 /// `setpriv --reuid=NAME`, `install -o NAME -g NAME`.
 fn named_users(command: &SimpleCommand) -> Vec<String> {
-    let words = &command.words;
+    let argv = command.argv();
+    // `sudo` is a wrapper: its options stand before the program it runs.
+    let wrappers = &command.words[..command.words.len() - argv.len()];
     let mut names = Vec::new();
-    for (at, word) in words.iter().enumerate() {
-        if word.quoted {
-            continue;
-        }
-        let rest = words.get(at + 1..).unwrap_or_default();
-        let options: &[&str] = match basename(&word.text) {
-            "sudo" | "runuser" => &["-u", "--user"],
-            "setpriv" => &["--reuid", "--regid", "--ruid", "--rgid", "--euid", "--egid"],
-            "install" => &["-o", "--owner", "-g", "--group"],
-            "su" => {
-                names.extend(su_user(rest));
-                continue;
-            }
-            _ => continue,
-        };
-        names.extend(option_values(rest, options));
+    if let Some(sudo) = wrappers
+        .iter()
+        .position(|word| !word.quoted && basename(&word.text) == "sudo")
+    {
+        names.extend(option_values(&wrappers[sudo + 1..], &["-u", "--user"]));
     }
+    let (Some(program), Some(args)) = (command.program(), argv.get(1..)) else {
+        return names;
+    };
+    let options: &[&str] = match program {
+        "runuser" => &["-u", "--user"],
+        "setpriv" => &["--reuid", "--regid", "--ruid", "--rgid", "--euid", "--egid"],
+        "install" => &["-o", "--owner", "-g", "--group"],
+        "su" => {
+            names.extend(su_user(args));
+            return names;
+        }
+        _ => return names,
+    };
+    names.extend(option_values(args, options));
     names
 }
 

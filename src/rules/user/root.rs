@@ -8,7 +8,7 @@ use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
-use crate::stages::{CommandLine, Lineage, StageModel, UserSwitch, View, is_root_user};
+use crate::stages::{Lineage, StageModel, UserSwitch, View, is_root_user};
 
 /// Who set the user a stage runs as at some point.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +151,7 @@ pub(crate) fn switches(model: &StageModel<'_, '_, '_>) -> Vec<UserSwitch> {
 
 fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
     let instructions = model.file.instructions();
+    let switchers = user_switchers(model);
     let mut root_ends = vec![false; model.stages.len()];
     let mut setters = UserSetters::new(model);
     let mut plans = Plans {
@@ -228,7 +229,7 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
         }
         let starts_container = model.is_runnable(stage.index) || sets_command(model, stage.index);
         if let Some(switcher) = starts_container
-            .then(|| user_switcher(model, stage.index))
+            .then(|| switchers[stage.index].clone())
             .flatten()
         {
             // gosu and friends must start as root to switch users: the container stays root.
@@ -267,11 +268,21 @@ fn sets_command(model: &StageModel<'_, '_, '_>, index: usize) -> bool {
     })
 }
 
-/// Programs that start as root and switch to another user: a container that starts with one
-/// must start as root.
-const USER_SWITCHING_PROGRAMS: &[&str] = &[
-    "gosu",
-    "su-exec",
+/// Per stage, whether it or a stage it is built on sets `CMD` or `ENTRYPOINT`; parents first.
+fn chains_set_command(model: &StageModel<'_, '_, '_>) -> Vec<bool> {
+    let mut sets = Vec::with_capacity(model.stages.len());
+    for stage in &model.stages {
+        let inherited = model
+            .parent(stage.index)
+            .is_some_and(|parent| sets.get(parent).copied().unwrap_or(false));
+        sets.push(inherited || sets_command(model, stage.index));
+    }
+    sets
+}
+
+/// Programs that start as root and switch to another user (besides `gosu` and `su-exec`,
+/// [`crate::shell::USER_SWITCHERS`]): a container that starts with one must start as root.
+const OTHER_USER_SWITCHING_PROGRAMS: &[&str] = &[
     "su",
     "runuser",
     "setpriv",
@@ -280,58 +291,114 @@ const USER_SWITCHING_PROGRAMS: &[&str] = &[
     "chpst",
 ];
 
-/// The user-switching program the stage's `ENTRYPOINT` or `CMD` runs, or that the stage
-/// installs for its entrypoint script, if any.
-fn user_switcher(model: &StageModel<'_, '_, '_>, index: usize) -> Option<String> {
-    let config = model.config(index, View::Public, None);
-    let words: Vec<String> = [config.entrypoint, config.cmd]
-        .into_iter()
-        .flatten()
-        .flat_map(|command| match command {
-            CommandLine::Exec(words) => words,
-            CommandLine::Shell(text) => crate::shell::simple_commands(&text)
-                .into_iter()
-                .flat_map(|command| command.words)
-                .filter(|word| !word.quoted)
-                .map(|word| word.text)
-                .collect(),
-        })
-        .collect();
-    let named = words.iter().find_map(|word| {
-        let name = crate::rules::basename(word);
-        USER_SWITCHING_PROGRAMS
-            .contains(&name)
-            .then(|| name.to_owned())
-    });
-    named.or_else(|| installed_switcher(model, index))
+/// Per stage, the user-switching program its container starts with: one its `ENTRYPOINT` or
+/// `CMD` runs (also through `sh -c`), or `gosu`/`su-exec` its stage chain installs or copies
+/// in for an entrypoint script hardport cannot read (`exec gosu app "$@"`). Computed once for
+/// all stages, parents first, so a long chain is not walked again for every stage.
+pub(super) fn user_switchers(model: &StageModel<'_, '_, '_>) -> Vec<Option<String>> {
+    let instructions = model.file.instructions();
+    let count = model.stages.len();
+    // The nearest ENTRYPOINT and CMD along each stage's chain, and what its chain installs.
+    let (mut entrypoints, mut cmds) = (vec![None; count], vec![None; count]);
+    let mut installed: Vec<Option<String>> = Vec::with_capacity(count);
+    let mut switchers = Vec::with_capacity(count);
+    for stage in &model.stages {
+        let parent = model.parent(stage.index);
+        let own = |kind: fn(&Instruction<'_>) -> bool| {
+            stage
+                .body()
+                .rev()
+                .find(|&at| instructions.get(at).is_some_and(kind))
+        };
+        let entrypoint = own(|i| matches!(i, Instruction::Entrypoint(_)))
+            .or_else(|| parent.and_then(|parent| entrypoints[parent]));
+        let cmd = own(|i| matches!(i, Instruction::Cmd(_)))
+            .or_else(|| parent.and_then(|parent| cmds[parent]));
+        entrypoints[stage.index] = entrypoint;
+        cmds[stage.index] = cmd;
+        let inherited = parent.and_then(|parent| installed.get(parent).cloned().flatten());
+        installed.push(inherited.or_else(|| installs_switcher(model, stage.index)));
+        let started = started_switcher(model, stage.index, entrypoint, cmd);
+        switchers.push(started.or_else(|| installed[stage.index].clone()));
+    }
+    switchers
 }
 
-/// `gosu` or `su-exec` when the stage chain installs or copies one in: its entrypoint script
-/// (which hardport cannot read) is then almost certainly the one that switches users with it
-/// (`exec gosu app "$@"`).
-fn installed_switcher(model: &StageModel<'_, '_, '_>, index: usize) -> Option<String> {
-    const INSTALLED: &[&str] = &["gosu", "su-exec"];
+/// The user-switching program the `ENTRYPOINT` and `CMD` at these positions run, or the
+/// image's own when the chain sets none.
+fn started_switcher(
+    model: &StageModel<'_, '_, '_>,
+    index: usize,
+    entrypoint: Option<usize>,
+    cmd: Option<usize>,
+) -> Option<String> {
+    let instructions = model.file.instructions();
+    let mut commands: Vec<crate::shell::SimpleCommand> = [entrypoint, cmd]
+        .into_iter()
+        .flatten()
+        .filter_map(|at| match instructions.get(at) {
+            Some(Instruction::Entrypoint(entrypoint)) => Some(&entrypoint.arguments),
+            Some(Instruction::Cmd(cmd)) => Some(&cmd.arguments),
+            _ => None,
+        })
+        .flat_map(|command| crate::shell::run::command_line(model.file, command))
+        .collect();
+    if entrypoint.is_none() || cmd.is_none() {
+        let spec = model.lineage(index).entry().map(|entry| &entry.public);
+        let image = spec
+            .into_iter()
+            .flat_map(|spec| [spec.entrypoint.clone(), spec.cmd.clone()]);
+        commands.extend(image.flatten().flat_map(crate::shell::run::argv_commands));
+    }
+    let switches = |name: &str| {
+        crate::shell::USER_SWITCHERS.contains(&name)
+            || OTHER_USER_SWITCHING_PROGRAMS.contains(&name)
+    };
+    commands.into_iter().find_map(|command| {
+        let wrapper = command
+            .switched_user()
+            .map(|(switcher, _)| crate::rules::basename(&switcher.text).to_owned());
+        wrapper.or_else(|| {
+            command
+                .program()
+                .filter(|name| switches(name))
+                .map(str::to_owned)
+        })
+    })
+}
+
+/// `gosu` or `su-exec` when the stage's own body installs or copies one in.
+fn installs_switcher(model: &StageModel<'_, '_, '_>, stage: usize) -> Option<String> {
     let named = |text: &str| {
         let name = crate::rules::basename(text.trim_end_matches('/'));
-        INSTALLED.contains(&name).then(|| name.to_owned())
+        crate::shell::USER_SWITCHERS
+            .contains(&name)
+            .then(|| name.to_owned())
     };
-    super::chain(model, index).into_iter().find_map(|stage| {
-        model
-            .instructions(stage)
-            .find_map(|instruction| match instruction {
-                Instruction::Run(run) => crate::shell::run::commands(model.file, run)
+    model
+        .instructions(stage)
+        .find_map(|instruction| match instruction {
+            // A cheap look first: most RUNs never name either program.
+            Instruction::Run(run)
+                if model
+                    .file
+                    .instruction_range(instruction)
+                    .and_then(|range| model.file.text().get(range))
+                    .is_some_and(|text| text.contains("gosu") || text.contains("su-exec")) =>
+            {
+                crate::shell::run::commands(model.file, run)
                     .iter()
                     .flat_map(|command| &command.words)
-                    .find_map(|word| named(&word.text)),
-                Instruction::Copy(copy) => std::iter::once(copy.dest.value.as_ref())
-                    .chain(copy.src.iter().filter_map(|source| match source {
-                        parse_dockerfile::Source::Path(path) => Some(path.value.as_ref()),
-                        _ => None,
-                    }))
-                    .find_map(named),
-                _ => None,
-            })
-    })
+                    .find_map(|word| named(&word.text))
+            }
+            Instruction::Copy(copy) => std::iter::once(copy.dest.value.as_ref())
+                .chain(copy.src.iter().filter_map(|source| match source {
+                    parse_dockerfile::Source::Path(path) => Some(path.value.as_ref()),
+                    _ => None,
+                }))
+                .find_map(named),
+            _ => None,
+        })
 }
 
 pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
@@ -353,8 +420,9 @@ pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
         edits.extend(edit);
     }
     let fix = Fix::new(edits);
+    let commands = chains_set_command(model);
     for plan in &stages {
-        reports.extend(plan_diagnostics(model, plan, fix.as_ref()));
+        reports.extend(plan_diagnostics(model, plan, fix.as_ref(), &commands));
     }
     reports
 }
@@ -363,6 +431,7 @@ fn plan_diagnostics(
     model: &StageModel<'_, '_, '_>,
     plan: &StagePlan,
     fix: Option<&Fix>,
+    chain_sets_command: &[bool],
 ) -> Vec<Diagnostic> {
     let instructions = model.file.instructions();
     let label = stage_label(model, plan.stage);
@@ -375,9 +444,7 @@ fn plan_diagnostics(
             .and_then(|instruction| model.file.instruction_range(instruction))
     };
     let mut diagnostics = Vec::new();
-    let no_command = !super::chain(model, plan.stage)
-        .into_iter()
-        .any(|stage| sets_command(model, stage));
+    let no_command = !chain_sets_command[plan.stage];
     let restore = plan
         .restore_after
         .as_ref()
@@ -504,6 +571,10 @@ fn unknown_public_user(
 
 pub(super) fn final_root(model: &StageModel<'_, '_, '_>) -> Option<Diagnostic> {
     let last = model.final_stage()?;
+    if user_switchers(model)[last.index].is_some() {
+        // It starts as root to switch users: root is what it needs (and `user-root` wrote it).
+        return None;
+    }
     let entry = model.lineage(last.index).entry()?;
     let runtime = spec_user(&entry.hardened)?;
     if crate::stages::is_root_user(&runtime) {

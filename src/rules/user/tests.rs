@@ -218,9 +218,11 @@ fn commands_that_run_as_a_public_user_are_reported() {
             "{command}: {reports:?}"
         );
     }
-    // Options and other names are no users; gosu --version names none.
-    let (_, messages) =
-        run_twice("FROM node:20\nRUN gosu --version && sudo -u www apt-get install -o X=1 x\n");
+    // Options and other names are no users; gosu --version names none; `install` as an
+    // argument (`npm install -g node`) is no install command.
+    let (_, messages) = run_twice(
+        "FROM node:20\nRUN gosu --version && sudo -u www apt-get install -o X=1 x && npm install -g node\n",
+    );
     assert!(
         with_rule(&messages, "user-mapping").is_empty(),
         "{messages:?}"
@@ -530,6 +532,28 @@ fn a_child_stage_inherits_root_and_switches_back_in_one_fix() {
 }
 
 #[test]
+fn one_fix_shared_by_several_findings_is_one_change() {
+    // The parent's `USER root` and the child's restore are one fix, carried by two findings:
+    // the report records it once, so its changes applied in order give the patched file.
+    let catalog = test_catalog();
+    let text = "FROM node:20 AS base\nRUN apk add tini\nFROM base\nCOPY . /app\n";
+    let migration =
+        migrate_text(FileKind::Dockerfile, text, Context::new(&catalog)).expect("migrates");
+    let user_root: Vec<&Finding> = migration
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == Rule::UserRoot)
+        .collect();
+    assert_eq!(user_root.len(), 2);
+    assert!(user_root.iter().all(|finding| finding.fixed));
+    let changes = user_root
+        .iter()
+        .filter(|finding| finding.change.is_some())
+        .count();
+    assert_eq!(changes, 1, "{user_root:?}");
+}
+
+#[test]
 fn a_child_that_needs_root_itself_does_not_repeat_user_root() {
     let text = "FROM node:20 AS base\nRUN apk add tini\nFROM base\nRUN apk add curl\nRUN npm ci\n";
     let (fixed, _) = run_twice(text);
@@ -652,6 +676,25 @@ fn a_container_that_starts_with_gosu_keeps_running_as_root() {
         "FROM node:20\nCOPY --from=tianon/gosu /gosu /usr/local/bin/\nRUN npm ci\nCMD [\"x.js\"]\n";
     let (fixed, _) = run_twice(copied);
     assert!(!fixed.contains("USER 1000"), "{fixed}");
+}
+
+#[test]
+fn a_user_switch_through_sh_c_keeps_the_container_root_and_no_final_root_warning_follows() {
+    for cmd in [
+        "CMD [\"sh\", \"-c\", \"exec gosu app server\"]",
+        "CMD sh -c 'gosu app server'",
+    ] {
+        let text = format!("FROM node:20\nRUN useradd app && npm ci\n{cmd}\n");
+        let (fixed, messages) = run_twice(&text);
+        assert!(!fixed.contains("USER 1000"), "{fixed}");
+        // A run over the migrated file says nothing about the `USER root` it needs.
+        let (_, again) = run_twice(&fixed);
+        assert!(with_rule(&again, "final-root").is_empty(), "{again:?}");
+        assert!(
+            with_rule(&messages, "final-root").is_empty(),
+            "{messages:?}"
+        );
+    }
 }
 
 #[test]

@@ -259,7 +259,6 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             .map(|volume| format!("{entry}'s volume {volume}"))
     }
 
-    /// Case 1: the outermost unwritable `WORKDIR` a non-root `RUN` follows.
     /// A stage of the family that sets a `USER` of its own: a move would carry its paths too,
     /// into a directory that user may not be able to write.
     pub(super) fn stage_with_own_user(&self) -> Option<usize> {
@@ -271,6 +270,7 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
         })
     }
 
+    /// Case 1: the outermost unwritable `WORKDIR` a non-root `RUN` follows.
     pub(super) fn workdir_move(&mut self, survey: &Walker<'_, 'f, 'a, 'c>) -> Option<WorkdirMove> {
         let entry = self.entry_name();
         let mut candidates: Vec<(SeenWorkdir, String)> = Vec::new();

@@ -1936,30 +1936,44 @@ fn parse_run_here_doc_after_command<'a>(
     ))
 }
 
-/// hardport patch: where `<<WORD` starts in `line` outside quotes and escapes, when `WORD`
-/// starts like a delimiter (a letter, `_`, a quote, or `-` then one of those); `<<<` is a
-/// here-string, not a here-document.
+/// hardport patch: where `<<WORD` starts in `line` outside quotes and escapes, when it starts a
+/// word (as BuildKit's word test) and `WORD` starts like a delimiter (a letter, `_`, a quote,
+/// or `-` then one of those); `<<<` is a here-string, not a here-document. Comment lines after
+/// a line continuation are skipped, as the builder drops them.
 fn here_doc_marker(line: &[u8], escape_byte: u8) -> Option<usize> {
     let mut quote = None;
     let mut at = 0;
+    let mut line_start = true;
     while at < line.len() {
         let b = line[at];
+        if line_start && quote.is_none() {
+            let rest = &line[at..];
+            let blank = rest.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+            if rest.get(blank) == Some(&b'#') {
+                at += rest.iter().position(|&c| c == b'\n').map_or(rest.len(), |end| end + 1);
+                continue;
+            }
+        }
+        line_start = b == b'\n';
         match quote {
+            Some(b'"') if b == b'\\' || b == escape_byte => at += 1,
             Some(q) if b == q => quote = None,
             Some(_) => {}
-            None if b == escape_byte => at += 1,
+            None if b == escape_byte => {
+                at += 1;
+                line_start = line.get(at) == Some(&b'\n');
+            }
             None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if line[at..].starts_with(b"<<") && !line[at..].starts_with(b"<<<") => {
-                let after = line.get(at + 2..).unwrap_or_default();
+            None if line[at..].starts_with(b"<<<") => at += 2,
+            None if line[at..].starts_with(b"<<") => {
+                let starts_word =
+                    at == 0 || matches!(line[at - 1], b' ' | b'\t' | b';' | b'&' | b'|' | b'(');
+                let after = &line[at + 2..];
                 let word = after.strip_prefix(b"-").unwrap_or(after);
-                let starts_word = word
+                let delimiter = word
                     .first()
                     .is_some_and(|&c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'"' | b'\''));
-                if at > 0 && line[at - 1] == b'<' {
-                    at += 2;
-                    continue;
-                }
-                if starts_word {
+                if starts_word && delimiter {
                     return Some(at);
                 }
                 at += 1;

@@ -236,13 +236,18 @@ impl<'a> Dockerfile<'a> {
     }
 
     /// An edit that inserts `line` (a whole instruction, without line break) on a new line
-    /// after `instruction`.
+    /// after `instruction`. After a heredoc's terminator a blank line comes first: hadolint
+    /// (and with it many CI pipelines) rejects an instruction right after a terminator.
     pub fn insert_after(&self, instruction: &Instruction<'_>, line: &str) -> Option<Edit> {
         let (offset, needs_break) = self.line_after(instruction)?;
         let line_break = self.line_break();
+        let blank = match here_doc_ends(instruction).is_empty() {
+            true => "",
+            false => line_break,
+        };
         let text = match needs_break {
-            true => format!("{line_break}{line}"),
-            false => format!("{line}{line_break}"),
+            true => format!("{line_break}{blank}{line}"),
+            false => format!("{blank}{line}{line_break}"),
         };
         Some(Edit::replace(offset..offset, text))
     }

@@ -481,7 +481,8 @@ fn heredoc_scripts_are_read_and_the_user_comes_back_after_the_terminator() {
     let (fixed, _) = run_twice(text);
     assert_eq!(
         fixed,
-        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN <<EOF\nset -e\napt-get update\nEOF\nUSER 1000:1000\nCMD [\"app.js\"]\n"
+        // A blank line after the terminator: hadolint rejects an instruction right after one.
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN <<EOF\nset -e\napt-get update\nEOF\n\nUSER 1000:1000\nCMD [\"app.js\"]\n"
     );
 }
 

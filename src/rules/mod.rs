@@ -495,9 +495,12 @@ pub fn check_dockerfile(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diag
     let model = StageModel::new(file, context.catalog);
     let mut diagnostics = base_image::check(file, context);
     diagnostics.extend(dev_variant::check(&model));
-    diagnostics.extend(user::check(&model));
+    let users = user::check(&model);
+    diagnostics.extend(users.diagnostics);
     diagnostics.extend(entrypoint::check(&model));
-    diagnostics.extend(workdir::check(&model));
+    // Who runs each RUN once `user-root` has inserted its lines: a RUN it keeps as root can
+    // write anywhere.
+    diagnostics.extend(workdir::check(&model, &users.switches));
     diagnostics.extend(findings::check(&model));
     diagnostics
 }

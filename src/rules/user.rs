@@ -64,7 +64,7 @@
 //! - The runtime user comes back after the last `RUN`, not after the last step that needs
 //!   root: nothing after the last `RUN` runs a command, and `COPY` ignores `USER`.
 //! - What the stage model reports as the user of each `RUN` on the replacement includes these
-//!   lines (`switches`), so the `workdir` rule sees a `RUN` kept as root and moves nothing
+//!   lines ([`UserCheck::switches`]), so the `workdir` rule sees a `RUN` kept as root and moves nothing
 //!   for it.
 //! - The decision reads the catalog, not the state of the `FROM` line: for a stage already on
 //!   the replacement (a second pass, or a file migrated by hand) the public image's default user
@@ -95,17 +95,27 @@ mod mapping;
 mod needs_root;
 mod root;
 
-pub(crate) use root::switches;
-
 use crate::catalog::{Entry, ImageSpec};
 use crate::diagnostic::Diagnostic;
-use crate::stages::StageModel;
+use crate::stages::{StageModel, UserSwitch};
 
-pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
+/// What the user rules found, and the `USER` lines `user-root` inserts: the rules that read
+/// who runs each `RUN` (`workdir`) take them from here rather than planning them again.
+pub struct UserCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    /// In file order.
+    pub switches: Vec<UserSwitch>,
+}
+
+pub fn check(model: &StageModel<'_, '_, '_>) -> UserCheck {
     let mut diagnostics = mapping::user_mapping(model);
-    diagnostics.extend(root::user_root(model));
+    let (root, switches) = root::user_root(model);
+    diagnostics.extend(root);
     diagnostics.extend(root::final_root(model));
-    diagnostics
+    UserCheck {
+        diagnostics,
+        switches,
+    }
 }
 
 /// The replacement's runtime uid and gid, as the catalog states them (`user: "1000:1000"` is

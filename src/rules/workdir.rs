@@ -97,7 +97,7 @@ use crate::diagnostic::{Diagnostic, Edit};
 use crate::dockerfile::{Dockerfile, Token, option_field};
 use crate::line_index::LineIndex;
 use crate::rules::Rule;
-use crate::stages::{Base, Lineage, StageModel};
+use crate::stages::{Base, Lineage, StageModel, UserSwitch};
 
 mod family;
 mod paths;
@@ -146,7 +146,8 @@ const SYSTEM_LOCATIONS: [&str; 26] = [
     "/var",
 ];
 
-pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
+/// `switches`: the `USER` lines `user-root` inserts, in file order ([`super::user::UserCheck`]).
+pub fn check(model: &StageModel<'_, '_, '_>, switches: &[UserSwitch]) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut families = families(model);
     if families.is_empty() {
@@ -155,14 +156,11 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     // Built once for every family: a file of many stages has as many families.
     let lines = LineIndex::new(model.file.text());
     let refs = StageRefs::new(model);
-    // Who runs each RUN once `user-root` has inserted its lines: a RUN it keeps as root can
-    // write anywhere.
-    let switches = crate::rules::user::switches(model);
     for family in &mut families {
         family.walked = refs.walked(model, &family.members);
     }
     for family in families {
-        diagnostics.extend(FamilyCheck::new(model, &family, &refs, &lines, &switches).run());
+        diagnostics.extend(FamilyCheck::new(model, &family, &refs, &lines, switches).run());
     }
     diagnostics
 }

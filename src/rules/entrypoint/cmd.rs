@@ -8,8 +8,8 @@ use parse_dockerfile::Instruction;
 use super::Context;
 use super::outcome::Findings;
 use super::program::{
-    is_entrypoint_script, passes_through, program_needs_shell, runs_cmd_as_is,
-    runs_default_program, script_runs_default_program, starts_with,
+    is_entrypoint_script, passes_through, program_needs_shell, public_default_program,
+    runs_cmd_as_is, runs_default_program, script_runs_default_program, starts_with,
 };
 use super::render::{arguments_range, json_array};
 use super::sites::{Plan, Site, values};
@@ -249,13 +249,7 @@ fn report_default_program(
     range: Range<usize>,
     findings: &mut Findings,
 ) {
-    let program = match migration
-        .entry
-        .public
-        .cmd
-        .as_deref()
-        .and_then(<[String]>::first)
-    {
+    let program = match public_default_program(migration.entry) {
         Some(default) => format!("`{default}`"),
         None => "its default program".to_owned(),
     };

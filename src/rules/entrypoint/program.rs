@@ -72,9 +72,14 @@ pub(super) fn looks_like_script_file(word: &str) -> bool {
 /// Whether the replacement's entrypoint is the program the public image runs by default
 /// (Minimus node's `/usr/bin/node` for public node's `CMD ["node"]`).
 pub(super) fn runs_default_program(entry: &Entry) -> bool {
-    let default = entry.public.cmd.as_deref().and_then(<[String]>::first);
+    let default = public_default_program(entry);
     let hardened = entry.hardened.entrypoint.as_deref();
     matches!((hardened, default), (Some([program]), Some(default)) if same_program(program, default))
+}
+
+/// The program the public image runs by default: the first word of its `CMD`.
+pub(super) fn public_default_program(entry: &Entry) -> Option<&str> {
+    entry.public.cmd.as_deref()?.first().map(String::as_str)
 }
 
 /// Whether a public entrypoint script given `argv` ran the image's default program with it

@@ -4,8 +4,8 @@
 use super::Context;
 use super::outcome::Findings;
 use super::program::{
-    copied_in, is_entrypoint_script, program_index, runs_default_program, same_program,
-    script_runs_default_program,
+    copied_in, is_entrypoint_script, program_index, public_default_program, runs_default_program,
+    same_program, script_runs_default_program,
 };
 use super::render::json_array;
 use super::sites::{Plan, Word, values};
@@ -142,13 +142,7 @@ fn report_default_program(
 ) {
     let site = plan.site;
     let range = site.range(context.file);
-    let default = match context
-        .entry
-        .public
-        .cmd
-        .as_deref()
-        .and_then(<[String]>::first)
-    {
+    let default = match public_default_program(context.entry) {
         Some(default) => format!("`{default}`"),
         None => "the image's default program".to_owned(),
     };

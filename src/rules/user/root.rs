@@ -137,18 +137,6 @@ struct Plans {
     reports: Vec<Diagnostic>,
 }
 
-/// The `USER` lines `user-root` inserts, in file order: what the stage model's migrated view
-/// ([`StageModel::users_at_with`]) needs to see who runs each `RUN` after this run's fixes.
-pub(crate) fn switches(model: &StageModel<'_, '_, '_>) -> Vec<UserSwitch> {
-    let mut switches: Vec<UserSwitch> = plan(model)
-        .stages
-        .iter()
-        .flat_map(StagePlan::switches)
-        .collect();
-    switches.sort_by_key(|switch| (switch.at, switch.after));
-    switches
-}
-
 fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
     let instructions = model.file.instructions();
     let switchers = user_switchers(model);
@@ -401,15 +389,20 @@ fn installs_switcher(model: &StageModel<'_, '_, '_>, stage: usize) -> Option<Str
         })
 }
 
-pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
+/// `user-root`'s diagnostics, and the `USER` lines it inserts in file order: what the stage
+/// model's migrated view ([`StageModel::users_at_with`]) needs to see who runs each `RUN`
+/// after this run's fixes.
+pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> (Vec<Diagnostic>, Vec<UserSwitch>) {
     let instructions = model.file.instructions();
     let keyword = model.file.keyword("USER");
     let Plans {
         stages,
         mut reports,
     } = plan(model);
+    let mut switches: Vec<UserSwitch> = stages.iter().flat_map(StagePlan::switches).collect();
+    switches.sort_by_key(|switch| (switch.at, switch.after));
     let mut edits = Vec::new();
-    for switch in stages.iter().flat_map(StagePlan::switches) {
+    for switch in &switches {
         let line = format!("{keyword} {}", switch.user);
         let edit = instructions
             .get(switch.at)
@@ -424,7 +417,7 @@ pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     for plan in &stages {
         reports.extend(plan_diagnostics(model, plan, fix.as_ref(), &commands));
     }
-    reports
+    (reports, switches)
 }
 
 fn plan_diagnostics(

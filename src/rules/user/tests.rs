@@ -32,7 +32,7 @@ fn diagnostics(text: &str) -> Vec<Diagnostic> {
     let catalog = test_catalog();
     let file = crate::dockerfile::parse(text).expect("parses");
     let model = StageModel::new(&file, &catalog);
-    check(&model)
+    check(&model).diagnostics
 }
 
 fn with_rule<'m>(messages: &'m [String], rule: &str) -> Vec<&'m str> {
@@ -381,16 +381,7 @@ fn run_users(text: &str) -> Vec<Option<String>> {
     let catalog = test_catalog();
     let file = crate::dockerfile::parse(text).expect("parses");
     let model = StageModel::new(&file, &catalog);
-    let points: Vec<(usize, usize)> = model
-        .stages
-        .iter()
-        .flat_map(|stage| {
-            stage
-                .body()
-                .filter(|&at| matches!(file.instructions().get(at), Some(Instruction::Run(_))))
-                .map(move |at| (stage.index, at))
-        })
-        .collect();
+    let points = model.run_points();
     let migrated = file.instructions().first().is_some_and(
         |from| matches!(from, Instruction::From(from) if from.image.value.starts_with("reg.")),
     );

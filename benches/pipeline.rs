@@ -75,9 +75,11 @@ fn load(dir: &Path, kind: &str) -> Vec<CorpusFile> {
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
             let chart = match kind {
-                "helm-values" => path
-                    .parent()
-                    .and_then(|dir| Chart::load(dir).ok().flatten()),
+                "helm-values" => path.parent().and_then(|dir| {
+                    Chart::load(dir, hardport::input::DEFAULT_MAX_FILE_SIZE)
+                        .ok()
+                        .flatten()
+                }),
                 _ => None,
             };
             Some(CorpusFile { text, chart })

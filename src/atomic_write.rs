@@ -1,24 +1,43 @@
-//! Replacing a file so that a reader, a crash, a full disk or Ctrl-C never sees half of it.
+//! Replacing a file so that a reader, a crash, a full disk, Ctrl-C or a race never loses an
+//! edit or writes where nobody asked.
 //!
 //! The new content goes to a temporary file in the same directory (so the rename stays on one
-//! file system), gets the original's permission bits and (where allowed) owner, is flushed to disk, and is
-//! renamed over the original; then the directory is flushed too (best effort: not every file
-//! system can), so the rename itself survives a power loss. If anything fails before the
-//! rename, the temporary file is removed and the original is untouched.
+//! file system), gets the original's permission bits and (where allowed) owner, is flushed to
+//! disk, and is renamed over the original; then the directory is flushed too (best effort: not
+//! every file system can), so the rename itself survives a power loss. If anything fails before
+//! the rename, the temporary file is removed and the original is untouched.
 //!
 //! Before writing, [`write()`] refuses what a careful person would not overwrite: a read-only
 //! file, a file this user may not write, a file that changed since it was read (an editor saved
 //! it during the run), and a file that lies, through a symbolic link, outside the paths the run
-//! was given ([`WriteScope`]). A symbolic link inside them is written through: its target gets
-//! the new content and the link stays a link.
+//! was given ([`Scope`]). A symbolic link inside them is written through: its target gets the
+//! new content and the link stays a link.
+//!
+//! Races are closed by never resolving a path string twice. The path is resolved once and
+//! checked against the scope; from then on everything happens relative to directory
+//! descriptors opened from the scope's root one component at a time without following links
+//! (`openat`, `renameat`), so a directory swapped for a link during the run cannot redirect the
+//! write (a root run cannot be made to write into `/root`). The original is checked again
+//! (inode, size, modification time and content) after the temporary file is flushed and just
+//! before the rename, so an edit saved meanwhile is reported, not overwritten.
 //!
 //! Every write holds a shared lock from creating its temporary file until the rename;
 //! [`pause_writes`] takes it exclusively, so a process that must exit at once (a second Ctrl-C)
 //! can wait for the write in progress and never leave a temporary file behind.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{PoisonError, RwLock, RwLockWriteGuard};
+use std::ffi::OsStr;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::scope::Scope;
 
 /// Held shared by every write in progress, exclusively by [`pause_writes`].
 static WRITES: RwLock<()> = RwLock::new(());
@@ -42,6 +61,11 @@ pub enum WriteError {
         target.display()
     )]
     OutsideScope { target: PathBuf },
+    #[error(
+        "{} was replaced by a symbolic link or another kind of file during the run; not followed",
+        component.display()
+    )]
+    Swapped { component: PathBuf },
     #[error("{action}: {source}")]
     Io {
         action: &'static str,
@@ -50,107 +74,240 @@ pub enum WriteError {
     },
 }
 
-/// The directories a run may write in: the directories it was given, and the directory of each
-/// file it was given, all with their symbolic links resolved.
-///
-/// The walk itself never follows a link, so a path it finds leads outside only when a link is
-/// named on the command line or a file is swapped for one during the run; either way the write
-/// is refused rather than landing somewhere nobody asked to migrate.
-#[derive(Debug, Clone, Default)]
-pub struct WriteScope {
-    roots: Vec<PathBuf>,
-}
-
-impl WriteScope {
-    /// The scope of a run over `paths` (files or directories). A path that cannot be resolved
-    /// adds nothing: nothing is found under it either.
-    pub fn of(paths: &[PathBuf]) -> WriteScope {
-        let roots = paths
-            .iter()
-            .filter_map(|path| {
-                let dir = if path.is_dir() {
-                    path.as_path()
-                } else {
-                    match path.parent() {
-                        Some(parent) if !parent.as_os_str().is_empty() => parent,
-                        _ => Path::new("."),
-                    }
-                };
-                std::fs::canonicalize(dir).ok()
-            })
-            .collect();
-        WriteScope { roots }
-    }
-
-    /// Whether the resolved path `target` lies under one of the roots.
-    fn contains(&self, target: &Path) -> bool {
-        self.roots.iter().any(|root| target.starts_with(root))
-    }
-}
-
 /// Atomically replace the contents of the existing file at `path` with `contents`, keeping its
 /// permissions and owner, provided it still holds `expected` and lies within `scope`.
 pub fn write(
     path: &Path,
     expected: &[u8],
     contents: &[u8],
-    scope: &WriteScope,
+    scope: &Scope,
 ) -> Result<(), WriteError> {
-    let io = |action| move |source| WriteError::Io { action, source };
-    let target = std::fs::canonicalize(path).map_err(io("resolving the path"))?;
-    if !scope.contains(&target) {
-        return Err(WriteError::OutsideScope { target });
-    }
-    let metadata = std::fs::metadata(&target).map_err(io("reading the file's metadata"))?;
-    if metadata.permissions().readonly() {
-        return Err(WriteError::ReadOnly);
-    }
-    // Opening for writing (without truncating) asks the operating system the question the
-    // rename would not: may this user change this file?
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&target)
-        .map_err(|error| match error.kind() {
-            io::ErrorKind::PermissionDenied => WriteError::PermissionDenied,
-            _ => WriteError::Io {
-                action: "opening the file for writing",
-                source: error,
-            },
-        })?;
-    let dir = match target.parent() {
-        Some(parent) => parent,
-        None => Path::new("."),
-    };
+    Resolved::new(path, scope)?
+        .open()?
+        .stage(expected, contents)?
+        .commit(expected)
+}
 
-    let _writing = WRITES.read().unwrap_or_else(PoisonError::into_inner);
-    let current = std::fs::read(&target).map_err(io("reading the file again"))?;
-    if current != expected {
-        return Err(WriteError::Changed);
+fn io_error(action: &'static str) -> impl FnOnce(Errno) -> WriteError {
+    move |errno| WriteError::Io {
+        action,
+        source: io::Error::from(errno),
     }
-    let mut temp = tempfile::Builder::new()
-        .prefix(".hardport-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io("creating a temporary file beside it"))?;
-    temp.write_all(contents)
-        .map_err(io("writing the temporary file"))?;
-    keep_owner(temp.as_file(), &metadata);
-    temp.as_file()
-        .set_permissions(metadata.permissions())
-        .map_err(io("setting the file mode"))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(io("flushing the temporary file to disk"))?;
-    temp.persist(&target).map_err(|error| WriteError::Io {
-        action: "renaming the temporary file over the file",
-        source: error.error,
-    })?;
-    // Best effort: some file systems cannot flush a directory, and the new content is in
-    // place either way.
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
+}
+
+/// A file to replace: its directory, opened without following a link on the way from the
+/// scope's root, and its name in it.
+#[derive(Debug)]
+struct Place {
+    dir: OwnedFd,
+    name: PathBuf,
+    /// The resolved path, for messages.
+    target: PathBuf,
+}
+
+/// A path resolved once and found within the scope: the scope's root that holds it, and the
+/// resolved path.
+#[derive(Debug)]
+struct Resolved {
+    root: PathBuf,
+    target: PathBuf,
+}
+
+impl Resolved {
+    fn new(path: &Path, scope: &Scope) -> Result<Resolved, WriteError> {
+        let target = std::fs::canonicalize(path).map_err(|source| WriteError::Io {
+            action: "resolving the path",
+            source,
+        })?;
+        match scope.root_of(&target) {
+            Some(root) => Ok(Resolved {
+                root: root.to_path_buf(),
+                target,
+            }),
+            None => Err(WriteError::OutsideScope { target }),
+        }
     }
-    Ok(())
+
+    /// Open the file's directory from the root one component at a time, refusing a link at
+    /// each: a directory swapped for a link since [`Resolved::new`] is not followed.
+    fn open(self) -> Result<Place, WriteError> {
+        let Resolved { root, target } = self;
+        let relative = target.strip_prefix(&root).unwrap_or(Path::new(""));
+        let mut components: Vec<&OsStr> = relative
+            .components()
+            .filter_map(|component| match component {
+                Component::Normal(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        let Some(name) = components.pop() else {
+            // The scope's root itself: a directory, never a file to replace.
+            return Err(WriteError::Swapped { component: target });
+        };
+        let directory = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let mut dir = rustix::fs::open(&root, directory, Mode::empty())
+            .map_err(io_error("opening the directory"))?;
+        let mut walked = root.clone();
+        for component in components {
+            walked.push(component);
+            dir = rustix::fs::openat(&dir, component, directory | OFlags::NOFOLLOW, Mode::empty())
+                .map_err(|errno| match errno {
+                    Errno::LOOP | Errno::MLINK | Errno::NOTDIR => WriteError::Swapped {
+                        component: walked.clone(),
+                    },
+                    other => io_error("opening the directory")(other),
+                })?;
+        }
+        Ok(Place {
+            dir,
+            name: PathBuf::from(name),
+            target,
+        })
+    }
+}
+
+impl Place {
+    /// The file as it is now: opened for reading without following a link or blocking.
+    fn open_original(&self) -> Result<(File, Metadata), WriteError> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let file = rustix::fs::openat(&self.dir, &self.name, flags, Mode::empty())
+            .map(File::from)
+            .map_err(|errno| self.swapped_or(errno, "opening the file"))?;
+        let metadata = file.metadata().map_err(|source| WriteError::Io {
+            action: "reading the file's metadata",
+            source,
+        })?;
+        if !metadata.is_file() {
+            return Err(WriteError::Swapped {
+                component: self.target.clone(),
+            });
+        }
+        Ok((file, metadata))
+    }
+
+    fn swapped_or(&self, errno: Errno, action: &'static str) -> WriteError {
+        match errno {
+            Errno::LOOP | Errno::MLINK => WriteError::Swapped {
+                component: self.target.clone(),
+            },
+            other => io_error(action)(other),
+        }
+    }
+
+    /// Check the original, then write `contents` to a flushed temporary file beside it.
+    fn stage(self, expected: &[u8], contents: &[u8]) -> Result<Staged, WriteError> {
+        let (mut original, metadata) = self.open_original()?;
+        if metadata.permissions().readonly() {
+            return Err(WriteError::ReadOnly);
+        }
+        // Opening for writing (without truncating) asks the operating system the question the
+        // rename would not: may this user change this file?
+        let writable = OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        rustix::fs::openat(&self.dir, &self.name, writable, Mode::empty()).map_err(|errno| {
+            match errno {
+                Errno::ACCESS | Errno::PERM => WriteError::PermissionDenied,
+                other => self.swapped_or(other, "opening the file for writing"),
+            }
+        })?;
+        if !holds(&mut original, expected)? {
+            return Err(WriteError::Changed);
+        }
+
+        let writing = WRITES.read().unwrap_or_else(PoisonError::into_inner);
+        let (temp_name, mut temp) = self.create_temporary()?;
+        let staged = Staged {
+            place: self,
+            temp_name,
+            before: metadata,
+            _writing: writing,
+            committed: false,
+        };
+        let flush = |result: io::Result<()>, action| {
+            result.map_err(|source| WriteError::Io { action, source })
+        };
+        flush(temp.write_all(contents), "writing the temporary file")?;
+        keep_owner(&temp, &staged.before);
+        flush(
+            temp.set_permissions(staged.before.permissions()),
+            "setting the file mode",
+        )?;
+        flush(temp.sync_all(), "flushing the temporary file to disk")?;
+        Ok(staged)
+    }
+
+    /// A new file `.hardport-*.tmp` beside the original, readable by this user alone until it
+    /// gets the original's mode.
+    fn create_temporary(&self) -> Result<(PathBuf, File), WriteError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        loop {
+            let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let name = PathBuf::from(format!(".hardport-{}-{unique}.tmp", std::process::id()));
+            match rustix::fs::openat(&self.dir, &name, flags, Mode::from_raw_mode(0o600)) {
+                Ok(fd) => return Ok((name, File::from(fd))),
+                // Left by an earlier run of the same process id: take the next name.
+                Err(Errno::EXIST) => continue,
+                Err(errno) => return Err(io_error("creating a temporary file beside it")(errno)),
+            }
+        }
+    }
+}
+
+/// Whether `file`, read from its start, holds exactly `expected`.
+fn holds(file: &mut File, expected: &[u8]) -> Result<bool, WriteError> {
+    let mut current = Vec::with_capacity(expected.len().saturating_add(1));
+    file.take(expected.len() as u64 + 1)
+        .read_to_end(&mut current)
+        .map_err(|source| WriteError::Io {
+            action: "reading the file again",
+            source,
+        })?;
+    Ok(current == expected)
+}
+
+/// A flushed temporary file holding the new content, not yet renamed over the original. Dropped
+/// uncommitted, it is removed.
+#[derive(Debug)]
+struct Staged {
+    place: Place,
+    temp_name: PathBuf,
+    /// The original as it was checked before staging.
+    before: Metadata,
+    _writing: RwLockReadGuard<'static, ()>,
+    committed: bool,
+}
+
+impl Staged {
+    /// Check the original once more (same inode, size, modification time, and still
+    /// `expected`), then rename the temporary file over it and flush the directory.
+    fn commit(mut self, expected: &[u8]) -> Result<(), WriteError> {
+        let (mut now, metadata) = self.place.open_original()?;
+        let unchanged = metadata.dev() == self.before.dev()
+            && metadata.ino() == self.before.ino()
+            && metadata.size() == self.before.size()
+            && (metadata.mtime(), metadata.mtime_nsec())
+                == (self.before.mtime(), self.before.mtime_nsec());
+        if !unchanged || !holds(&mut now, expected)? {
+            return Err(WriteError::Changed);
+        }
+        let dir = &self.place.dir;
+        rustix::fs::renameat(dir, &self.temp_name, dir, &self.place.name)
+            .map_err(io_error("renaming the temporary file over the file"))?;
+        self.committed = true;
+        // Best effort: some file systems cannot flush a directory, and the new content is in
+        // place either way.
+        let _ = rustix::fs::fsync(dir);
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = rustix::fs::unlinkat(&self.place.dir, &self.temp_name, AtFlags::empty());
+        }
+    }
 }
 
 /// Give `file` the owner and group of the file it replaces, as far as this user may: the
@@ -158,9 +315,8 @@ pub fn write(
 /// to root. Only root may give a file away, so a user who may write someone else's file (a
 /// group-writable one) ends up owning the new one, keeping its group if a member of it, as with
 /// `sed -i` or a `git checkout`; the write is not refused for that.
-#[cfg(unix)]
-fn keep_owner(file: &std::fs::File, original: &std::fs::Metadata) {
-    use std::os::unix::fs::{MetadataExt, fchown};
+fn keep_owner(file: &File, original: &Metadata) {
+    use std::os::unix::fs::fchown;
     let Ok(new) = file.metadata() else { return };
     let uid = (new.uid() != original.uid()).then_some(original.uid());
     let gid = (new.gid() != original.gid()).then_some(original.gid());
@@ -168,9 +324,6 @@ fn keep_owner(file: &std::fs::File, original: &std::fs::Metadata) {
         let _ = fchown(file, None, gid);
     }
 }
-
-#[cfg(not(unix))]
-fn keep_owner(_file: &std::fs::File, _original: &std::fs::Metadata) {}
 
 #[cfg(test)]
 mod tests {
@@ -185,8 +338,8 @@ mod tests {
         names
     }
 
-    fn scope_of(dir: &Path) -> WriteScope {
-        WriteScope::of(&[dir.to_path_buf()])
+    fn scope_of(dir: &Path) -> Scope {
+        Scope::of(&[dir.to_path_buf()])
     }
 
     #[test]
@@ -280,7 +433,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("Dockerfile");
         std::fs::write(&path, "old").expect("write");
-        let scope = WriteScope::of(std::slice::from_ref(&path));
+        let scope = Scope::of(std::slice::from_ref(&path));
         write(&path, b"old", b"new", &scope).expect("atomic write");
         let other = tempfile::tempdir().expect("tempdir");
         let elsewhere = other.path().join("Dockerfile");
@@ -333,6 +486,109 @@ mod tests {
         let error = write(&path, b"old", b"new", &scope_of(dir.path())).expect_err("changed");
         assert!(matches!(error, WriteError::Changed), "{error:?}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "edited");
+    }
+
+    #[test]
+    fn an_edit_saved_after_staging_is_kept_and_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(&path, "old").expect("write");
+        let scope = scope_of(dir.path());
+        // Saved in place, same size: only the content (or the modification time) tells.
+        let staged = Resolved::new(&path, &scope)
+            .and_then(Resolved::open)
+            .and_then(|place| place.stage(b"old", b"new"))
+            .expect("staged");
+        std::fs::write(&path, "odd").expect("an editor saves");
+        let error = staged.commit(b"old").expect_err("changed");
+        assert!(matches!(error, WriteError::Changed), "{error:?}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "odd");
+        assert_eq!(
+            names_in(dir.path()),
+            ["Dockerfile"],
+            "the temporary file is removed"
+        );
+
+        // Saved the way editors do: a new file renamed over it (a new inode).
+        let staged = Resolved::new(&path, &scope)
+            .and_then(Resolved::open)
+            .and_then(|place| place.stage(b"odd", b"new"))
+            .expect("staged");
+        std::fs::write(dir.path().join("saved"), "odd").expect("write");
+        std::fs::rename(dir.path().join("saved"), &path).expect("rename");
+        let error = staged.commit(b"odd").expect_err("replaced");
+        assert!(matches!(error, WriteError::Changed), "{error:?}");
+        assert_eq!(names_in(dir.path()), ["Dockerfile"]);
+    }
+
+    /// A tree with `sub/Dockerfile`, and a directory outside it holding a `Dockerfile` with the
+    /// same text (the file a swapped link would lead to, e.g. in `/root`).
+    fn tree_and_outside() -> (tempfile::TempDir, PathBuf, tempfile::TempDir) {
+        let tree = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(tree.path().join("sub")).expect("mkdir");
+        let path = tree.path().join("sub/Dockerfile");
+        std::fs::write(&path, "old").expect("write");
+        std::fs::write(outside.path().join("Dockerfile"), "old").expect("write");
+        (tree, path, outside)
+    }
+
+    fn swap_for_link(tree: &Path, outside: &Path) {
+        std::fs::rename(tree.join("sub"), tree.join("moved")).expect("rename");
+        std::os::unix::fs::symlink(outside, tree.join("sub")).expect("symlink");
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_link_after_the_scope_check_is_not_followed() {
+        let (tree, path, outside) = tree_and_outside();
+        let resolved = Resolved::new(&path, &scope_of(tree.path())).expect("in scope");
+        swap_for_link(tree.path(), outside.path());
+        let error = resolved.open().expect_err("swapped");
+        assert!(matches!(error, WriteError::Swapped { .. }), "{error:?}");
+        assert!(error.to_string().contains("sub"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("Dockerfile")).expect("read"),
+            "old"
+        );
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_link_after_opening_gets_no_write_outside() {
+        let (tree, path, outside) = tree_and_outside();
+        let place = Resolved::new(&path, &scope_of(tree.path()))
+            .and_then(Resolved::open)
+            .expect("opened");
+        swap_for_link(tree.path(), outside.path());
+        place
+            .stage(b"old", b"new")
+            .and_then(|staged| staged.commit(b"old"))
+            .expect("written where it was opened");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("Dockerfile")).expect("read"),
+            "old",
+            "nothing written through the link"
+        );
+        assert_eq!(
+            std::fs::read_to_string(tree.path().join("moved/Dockerfile")).expect("read"),
+            "new"
+        );
+        assert_eq!(names_in(outside.path()), ["Dockerfile"]);
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_link_is_not_written_through() {
+        let (tree, path, outside) = tree_and_outside();
+        let place = Resolved::new(&path, &scope_of(tree.path()))
+            .and_then(Resolved::open)
+            .expect("opened");
+        std::fs::remove_file(&path).expect("remove");
+        std::os::unix::fs::symlink(outside.path().join("Dockerfile"), &path).expect("symlink");
+        let error = place.stage(b"old", b"new").expect_err("a link");
+        assert!(matches!(error, WriteError::Swapped { .. }), "{error:?}");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("Dockerfile")).expect("read"),
+            "old"
+        );
     }
 
     #[test]

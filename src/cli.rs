@@ -17,7 +17,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use hardport::atomic_write::{self, WriteScope};
+use hardport::atomic_write;
 use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, check_file};
 use hardport::color::{self, Stream, When};
 use hardport::diagnostic::Severity;
@@ -31,6 +31,7 @@ use hardport::pipeline;
 use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
 use hardport::sarif;
+use hardport::scope::Scope;
 use hardport::spec_import::{ImportRequest, Side, import};
 
 mod docs;
@@ -258,26 +259,47 @@ const EXIT_INTERRUPTED: u8 = 130;
 /// Set by the first SIGINT, SIGTERM or SIGHUP: the run stops before its next file.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// How long the first signal waits for the file in progress before the run stops anyway: far
+/// longer than a file takes, far shorter than the grace period a CI runner or `docker stop`
+/// gives (GitHub Actions waits 7.5 s after SIGINT, `docker stop` 10 s after SIGTERM).
+const GRACE: Duration = Duration::from_secs(2);
+
 /// Make SIGINT, SIGTERM and SIGHUP stop the run between files instead of killing it, so no
 /// file is left half-processed and no temporary file is left behind. The handler runs on its
-/// own thread (not in signal context), so it may wait and print. A second signal stops at once,
-/// though never while a file is being replaced: it waits for the write in progress.
+/// own thread (not in signal context), so it may wait and print.
+///
+/// The run stops at once, never while a file is being replaced (it waits for the write in
+/// progress), on a second signal, or [`GRACE`] after the first if the run has not stopped by
+/// then: a read that hangs (a network file system), a blocked stdout (`hardport | less` left
+/// open) or a file that takes long must not make the first SIGTERM — all a CI timeout sends —
+/// go unanswered.
 fn stop_on_signals() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            let _paused = atomic_write::pause_writes();
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            stop_now();
         }
+        // Before printing: stderr may be the pipe that blocks the run. For the same reason
+        // the watchdog stops without a word; the exit code says it.
+        std::thread::spawn(|| {
+            std::thread::sleep(GRACE);
+            stop_now();
+        });
         eprintln!("hardport: interrupted; stopping after the current file (again to stop now)");
     })
     .context("cannot install the handler for Ctrl-C")
 }
 
+/// Exit once no file is being replaced.
+fn stop_now() -> ! {
+    let _paused = atomic_write::pause_writes();
+    std::process::exit(i32::from(EXIT_INTERRUPTED));
+}
+
 fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let catalog = load_catalog(&args.catalog)?;
     let context = Context::new(&catalog);
-    let scope = WriteScope::of(&args.paths);
-    let charts = ChartCache::new();
+    let scope = Scope::of(&args.paths);
+    let charts = ChartCache::new(args.max_file_size);
     let options = FileOptions {
         mode: if args.write {
             WriteMode::Write(&scope)
@@ -297,8 +319,9 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let walk = Walk {
         threads,
         include_vendored: args.include_vendored,
+        max_file_size: args.max_file_size,
     };
-    let discovery = discover(&args.paths, walk);
+    let discovery = discover(&args.paths, &scope, walk);
 
     let var = |name: &str| std::env::var(name).ok();
     let when = When::from(args.color);

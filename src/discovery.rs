@@ -1,12 +1,15 @@
 //! Finding the files to migrate.
 //!
 //! The walk is configured here and nowhere else (as in ripgrep): `.gitignore`, `.ignore` and
-//! git's exclude files are honoured also outside a git checkout, hidden directories are walked
+//! git's exclude files are honoured also outside a git checkout (read by [`ignore_files`], never
+//! through a link and never unbounded), hidden directories are walked
 //! (`.devcontainer/Dockerfile` is common) except `.git`, vendored trees (`vendor/`,
 //! `node_modules/`, `third_party/`, see [`names::VENDORED_DIRS`]) are skipped unless
 //! [`Walk::include_vendored`], and symbolic links are not followed, so a link loop cannot trap
 //! the walk and no file is reached twice. A file named on the command line is always processed,
-//! whatever its name, ignore status or directory; a directory named on the command line is
+//! whatever its name, ignore status or directory — unless it is a symbolic link leading outside
+//! the paths given ([`Scope`]): then it is refused unread, so that a link in a repository
+//! cannot make hardport quote a token from elsewhere; a directory named on the command line is
 //! walked even when it is a vendored tree itself (`hardport migrate vendor/x`).
 //!
 //! Which names are Dockerfiles is Renovate's rule ([`names`]). Templates of Dockerfiles are
@@ -16,14 +19,19 @@
 use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 
 use crate::helm::chart::CHART_FILE;
+use crate::input::Links;
+use crate::scope::Scope;
 
+mod ignore_files;
 pub mod names;
 pub mod template;
+
+use ignore_files::{IgnoreRules, Verdict};
 
 pub use names::{is_dockerfile_name, is_template_name, is_values_name};
 
@@ -34,6 +42,8 @@ pub struct Walk {
     pub threads: NonZeroUsize,
     /// Walk vendored trees too (`--include-vendored`).
     pub include_vendored: bool,
+    /// The size limit for the ignore files read on the way (`--max-file-size`).
+    pub max_file_size: u64,
 }
 
 impl Walk {
@@ -42,6 +52,7 @@ impl Walk {
         Walk {
             threads,
             include_vendored: false,
+            max_file_size: crate::input::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -76,6 +87,20 @@ impl FileKind {
 pub struct SourceFile {
     pub path: PathBuf,
     pub kind: FileKind,
+    /// How to open it: a link named on the command line that stays within the paths given is
+    /// followed; anything else the walk found is opened only if it is not a link.
+    pub links: Links,
+}
+
+impl SourceFile {
+    /// A file the walk found (or that is named and not a link): opened only if not a link.
+    pub fn new(path: PathBuf, kind: FileKind) -> SourceFile {
+        SourceFile {
+            path,
+            kind,
+            links: Links::Refuse,
+        }
+    }
 }
 
 /// A path that could not be walked: it is reported and the walk goes on.
@@ -94,15 +119,24 @@ pub struct Discovery {
 }
 
 /// Walk `roots` (files or directories) as `options` say and collect the Dockerfiles and Helm
-/// values files. The order the threads find them in does not matter: the result is sorted.
-pub fn discover(roots: &[PathBuf], options: Walk) -> Discovery {
+/// values files; a named link leading outside `scope` is refused. The order the threads find
+/// them in does not matter: the result is sorted.
+pub fn discover(roots: &[PathBuf], scope: &Scope, options: Walk) -> Discovery {
     let mut found = Found::default();
     for root in roots {
         match std::fs::metadata(root) {
             Ok(metadata) if metadata.is_dir() => walk(root, options, &mut found),
-            Ok(_) => {
-                found.files.insert(root.clone(), explicit_kind(root));
-            }
+            Ok(_) => match named_file_links(root, scope) {
+                Ok(links) => {
+                    found
+                        .files
+                        .insert(root.clone(), (explicit_kind(root), links));
+                }
+                Err(message) => found.errors.push(WalkError {
+                    path: root.clone(),
+                    message,
+                }),
+            },
             Err(error) => found.errors.push(WalkError {
                 path: root.clone(),
                 message: error.to_string(),
@@ -112,11 +146,29 @@ pub fn discover(roots: &[PathBuf], options: Walk) -> Discovery {
     found.into_discovery()
 }
 
+/// How to open a file named on the command line: follow it when it is a link that stays within
+/// `scope`; refuse it, unread, when the link leads outside.
+fn named_file_links(path: &Path, scope: &Scope) -> Result<Links, String> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_symlink());
+    if !is_link {
+        return Ok(Links::Refuse);
+    }
+    let target = std::fs::canonicalize(path).map_err(|error| error.to_string())?;
+    if scope.contains(&target) {
+        Ok(Links::Follow)
+    } else {
+        Err(format!(
+            "it leads, through a symbolic link, to {}, outside the paths being migrated; not read (name that file itself to migrate it)",
+            target.display()
+        ))
+    }
+}
+
 /// What the walk has found so far. Values files are only candidates until the walk is over:
 /// whether their directory holds a chart is known then.
 #[derive(Debug, Default)]
 struct Found {
-    files: BTreeMap<PathBuf, FileKind>,
+    files: BTreeMap<PathBuf, (FileKind, Links)>,
     values_candidates: Vec<PathBuf>,
     chart_dirs: HashSet<PathBuf>,
     errors: Vec<WalkError>,
@@ -128,34 +180,41 @@ impl Found {
         self.errors.sort_by(|a, b| a.path.cmp(&b.path));
         for path in std::mem::take(&mut self.values_candidates) {
             if self.holds_chart(path.parent()) {
-                self.files.insert(path, FileKind::HelmValues);
+                self.files
+                    .insert(path, (FileKind::HelmValues, Links::Refuse));
             }
         }
         Discovery {
             files: self
                 .files
                 .into_iter()
-                .map(|(path, kind)| SourceFile { path, kind })
+                .map(|(path, (kind, links))| SourceFile { path, kind, links })
                 .collect(),
             errors: self.errors,
         }
     }
 
     /// Whether `dir` holds a `Chart.yaml`: seen by the walk, or (when the walk skipped it, as an
-    /// ignored file) on disk.
+    /// ignored file) on disk, as a file and not a link.
     fn holds_chart(&self, dir: Option<&Path>) -> bool {
-        dir.is_some_and(|dir| self.chart_dirs.contains(dir) || dir.join(CHART_FILE).is_file())
+        dir.is_some_and(|dir| {
+            self.chart_dirs.contains(dir)
+                || std::fs::symlink_metadata(dir.join(CHART_FILE))
+                    .is_ok_and(|metadata| metadata.is_file())
+        })
     }
 }
 
 fn walk(root: &Path, options: Walk, found: &mut Found) {
     let shared = Mutex::new(std::mem::take(found));
     let include_vendored = options.include_vendored;
+    let rules = Arc::new(IgnoreRules::new(root, options.max_file_size));
+    let filter_rules = Arc::clone(&rules);
+    // The walker's own ignore handling is off: it would open ignore files through links.
     ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
+        .standard_filters(false)
         .follow_links(false)
-        .filter_entry(move |entry| entered(entry, include_vendored))
+        .filter_entry(move |entry| entered(entry, include_vendored, &filter_rules))
         .threads(options.threads.get())
         .build_parallel()
         .run(|| {
@@ -172,19 +231,24 @@ fn walk(root: &Path, options: Walk, found: &mut Found) {
             })
         });
     *found = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    found.errors.extend(rules.take_errors());
 }
 
-/// Whether the walk goes into (or looks at) `entry`: not `.git`, and not a vendored directory
-/// below the root unless asked to.
-fn entered(entry: &ignore::DirEntry, include_vendored: bool) -> bool {
+/// Whether the walk goes into (or looks at) `entry`: not `.git`, not what the ignore files
+/// ignore, and not a vendored directory below the root unless asked to.
+fn entered(entry: &ignore::DirEntry, include_vendored: bool, rules: &IgnoreRules) -> bool {
     let name = entry.file_name();
     if name == ".git" {
         return false;
     }
-    include_vendored
-        || entry.depth() == 0
-        || !entry.file_type().is_some_and(|kind| kind.is_dir())
-        || !name.to_str().is_some_and(names::is_vendored_dir)
+    if entry.depth() == 0 {
+        return true;
+    }
+    let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
+    if rules.verdict(entry.path(), is_dir) != Verdict::Walk {
+        return false;
+    }
+    include_vendored || !is_dir || !name.to_str().is_some_and(names::is_vendored_dir)
 }
 
 /// The found files, also after a walker thread panicked while holding them (what it had
@@ -202,7 +266,7 @@ fn take_file(path: &Path, found: &Mutex<Found>) {
     if is_dockerfile_name(name) {
         lock(found)
             .files
-            .insert(path.to_path_buf(), FileKind::Dockerfile);
+            .insert(path.to_path_buf(), (FileKind::Dockerfile, Links::Refuse));
     } else if is_values_name(name) {
         lock(found).values_candidates.push(path.to_path_buf());
     } else if name == CHART_FILE
@@ -262,7 +326,11 @@ mod tests {
 
     /// Walk with two threads, so the tests see the parallel walker's way of finding files.
     fn discover_all(roots: &[PathBuf]) -> Discovery {
-        discover(roots, Walk::new(NonZeroUsize::new(2).expect("2 > 0")))
+        discover(
+            roots,
+            &Scope::of(roots),
+            Walk::new(NonZeroUsize::new(2).expect("2 > 0")),
+        )
     }
 
     fn touch(path: &Path) {
@@ -313,7 +381,8 @@ mod tests {
             include_vendored,
             ..Walk::new(NonZeroUsize::new(2).expect("2 > 0"))
         };
-        let found = discover(&[root.to_path_buf()], walk);
+        let roots = [root.to_path_buf()];
+        let found = discover(&roots, &Scope::of(&roots), walk);
         assert!(found.errors.is_empty(), "{:?}", found.errors);
         found
             .files
@@ -402,10 +471,7 @@ mod tests {
         let found = discover_all(&[odd.clone(), missing.clone(), odd.clone()]);
         assert_eq!(
             found.files,
-            vec![SourceFile {
-                path: odd,
-                kind: FileKind::Dockerfile
-            }]
+            vec![SourceFile::new(odd, FileKind::Dockerfile)]
         );
         assert_eq!(found.errors.len(), 1);
         assert_eq!(found.errors[0].path, missing);

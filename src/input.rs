@@ -2,37 +2,47 @@
 //! easily as a 2 GB log `values.yaml`, and a path named on the command line may be a FIFO.
 //!
 //! [`read_text`] returns the text of a file, or says why it is not text hardport will edit: too
-//! large, not a regular file, binary (a NUL byte, as git decides), UTF-16, or not UTF-8. It
-//! never reads more than the size limit plus one byte, so neither a huge file nor a device that
-//! never ends (`/dev/zero`) can take the memory of a run, and it never opens what is not a
-//! regular file, so a FIFO cannot block it.
+//! large, not a regular file, a symbolic link it was not asked to follow, binary (a NUL byte, as
+//! git decides), UTF-16, or not UTF-8. [`read_bytes`] is the same read without the decoding, for
+//! the other files a run reads (ignore files, chart templates).
+//!
+//! Every read here is bounded and safe on a hostile tree: it never reads more than the size
+//! limit plus one byte, so neither a huge file nor a device that never ends (`/proc/kmsg`,
+//! `/dev/zero`) can take the memory of a run; it never opens what is not a regular file, and
+//! opens without blocking, so a FIFO swapped in at the last moment cannot hang it; and, unless
+//! told to follow links ([`Links::Follow`], only for a file named on the command line), it
+//! refuses a symbolic link at the moment of opening (`O_NOFOLLOW`), so a repository cannot point
+//! hardport at `/proc/self/pagemap` or at a token outside it.
 
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 
 /// The size limit when none is given: far above any real Dockerfile or values file (the
 /// largest of the ≈1.2k files of the shared corpus is 266 KB), small enough that a run over a
 /// repository holding stray dumps stays fast.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
 
-/// Why a file was not read as text. The file is left untouched.
+/// Why a file was not read as text. Its messages say what the file is; the caller says what
+/// follows (an input is left untouched, a chart is used without it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read: {0}")]
     Io(String),
-    #[error("not a regular file; left untouched")]
+    #[error("not a regular file")]
     NotRegular,
-    #[error(
-        "{size} bytes, over the size limit of {limit} bytes (raise it with --max-file-size); left untouched"
-    )]
+    #[error("a symbolic link, and hardport does not follow links inside a repository")]
+    SymbolicLink,
+    #[error("{size} bytes, over the size limit of {limit} bytes (raise it with --max-file-size)")]
     TooLarge { size: u64, limit: u64 },
-    #[error("a NUL byte: binary, not text; left untouched")]
+    #[error("a NUL byte: binary, not text")]
     Binary { line: usize },
-    #[error(
-        "UTF-16 text (it starts with a UTF-16 byte-order mark); hardport reads UTF-8 only; left untouched"
-    )]
+    #[error("UTF-16 text (it starts with a UTF-16 byte-order mark); hardport reads UTF-8 only")]
     Utf16,
-    #[error("not UTF-8 text; left untouched")]
+    #[error("not UTF-8 text")]
     NotUtf8 { line: usize },
 }
 
@@ -46,39 +56,84 @@ impl InputError {
     }
 }
 
+/// Whether opening a file follows a symbolic link in its last component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Refuse a link ([`InputError::SymbolicLink`]): every file the walk finds, and every file
+    /// a run reads beside them (`Chart.yaml`, templates, ignore files).
+    Refuse,
+    /// Open what the link leads to: only for a file named on the command line, whose link was
+    /// checked to stay within the paths given (`crate::discovery`).
+    Follow,
+}
+
 /// The text of the regular file at `path`, when it is at most `limit` bytes of UTF-8 without
 /// NUL bytes.
-pub fn read_text(path: &Path, limit: u64) -> Result<String, InputError> {
-    let io = |error: std::io::Error| InputError::Io(error.to_string());
-    // `metadata` follows a symbolic link, as opening does; checked before opening, because
-    // opening a FIFO waits for a writer.
-    let metadata = std::fs::metadata(path).map_err(io)?;
-    if !metadata.is_file() {
-        return Err(InputError::NotRegular);
-    }
-    if metadata.len() > limit {
-        return Err(InputError::TooLarge {
-            size: metadata.len(),
-            limit,
-        });
+pub fn read_text(path: &Path, limit: u64, links: Links) -> Result<String, InputError> {
+    decode(read_bytes(path, limit, links)?)
+}
+
+/// The bytes of the regular file at `path`, when there are at most `limit` of them.
+pub fn read_bytes(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, InputError> {
+    let (file, size) = open_regular(path, links)?;
+    if size > limit {
+        return Err(InputError::TooLarge { size, limit });
     }
     // Room for the whole file and one byte more, so it is read in one call and the growth
     // check's extra byte does not reallocate.
-    let expected = usize::try_from(metadata.len()).unwrap_or(0);
+    let expected = usize::try_from(size).unwrap_or(0);
     let mut bytes = Vec::with_capacity(expected.saturating_add(1));
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(limit.saturating_add(1))
+    file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(io)?;
-    // The file grew between `metadata` and the read.
+        .map_err(|error| InputError::Io(error.to_string()))?;
+    // The file grew between `fstat` and the read.
     if bytes.len() as u64 > limit {
         return Err(InputError::TooLarge {
             size: bytes.len() as u64,
             limit,
         });
     }
-    decode(bytes)
+    Ok(bytes)
+}
+
+/// The regular file at `path`, opened for reading, and its size.
+///
+/// The type is checked twice: before opening (`lstat`, or `stat` when following), so that a
+/// device is never opened at all (opening some has effects), and on the open descriptor
+/// (`fstat`), so that a file swapped for a FIFO or a link in between is still refused. The open
+/// itself does not block (`O_NONBLOCK`: a FIFO would wait for a writer) and, with
+/// [`Links::Refuse`], fails on a link (`O_NOFOLLOW`).
+fn open_regular(path: &Path, links: Links) -> Result<(File, u64), InputError> {
+    let metadata = match links {
+        Links::Refuse => std::fs::symlink_metadata(path),
+        Links::Follow => std::fs::metadata(path),
+    }
+    .map_err(|error| InputError::Io(error.to_string()))?;
+    if metadata.file_type().is_symlink() {
+        return Err(InputError::SymbolicLink);
+    }
+    if !metadata.is_file() {
+        return Err(InputError::NotRegular);
+    }
+    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+    if links == Links::Refuse {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let file = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => File::from(fd),
+        // What `O_NOFOLLOW` answers for a link (Linux, macOS; FreeBSD says `EMLINK`).
+        Err(Errno::LOOP | Errno::MLINK) if links == Links::Refuse => {
+            return Err(InputError::SymbolicLink);
+        }
+        Err(error) => return Err(InputError::Io(std::io::Error::from(error).to_string())),
+    };
+    let opened = file
+        .metadata()
+        .map_err(|error| InputError::Io(error.to_string()))?;
+    if !opened.is_file() {
+        return Err(InputError::NotRegular);
+    }
+    Ok((file, opened.len()))
 }
 
 /// The bytes as text, or why they are not.
@@ -145,19 +200,27 @@ mod tests {
     #[test]
     fn text_is_read_whole() {
         let (_dir, path) = file_with(b"FROM node:20\n");
-        assert_eq!(read_text(&path, 100).expect("text"), "FROM node:20\n");
+        assert_eq!(
+            read_text(&path, 100, Links::Refuse).expect("text"),
+            "FROM node:20\n"
+        );
         let (_dir, empty) = file_with(b"");
-        assert_eq!(read_text(&empty, 100).expect("text"), "");
+        assert_eq!(read_text(&empty, 100, Links::Refuse).expect("text"), "");
     }
 
     #[test]
     fn a_file_over_the_limit_is_not_read_and_one_at_the_limit_is() {
         let (_dir, path) = file_with(&[b'a'; 10]);
         assert_eq!(
-            read_text(&path, 9),
+            read_text(&path, 9, Links::Refuse),
             Err(InputError::TooLarge { size: 10, limit: 9 })
         );
-        assert_eq!(read_text(&path, 10).expect("at the limit").len(), 10);
+        assert_eq!(
+            read_text(&path, 10, Links::Refuse)
+                .expect("at the limit")
+                .len(),
+            10
+        );
     }
 
     #[cfg(unix)]
@@ -165,35 +228,94 @@ mod tests {
     fn an_endless_device_is_not_read() {
         // `/dev/zero` is not a regular file: refused before any byte is read.
         assert_eq!(
-            read_text(Path::new("/dev/zero"), 10),
+            read_text(Path::new("/dev/zero"), 10, Links::Refuse),
             Err(InputError::NotRegular)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_refused_unless_followed_and_a_fifo_never_blocks() {
+        let (dir, path) = file_with(b"FROM node:20\n");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&path, &link).expect("symlink");
+        assert_eq!(
+            read_text(&link, 100, Links::Refuse),
+            Err(InputError::SymbolicLink)
+        );
+        assert_eq!(
+            read_text(&link, 100, Links::Follow).expect("followed"),
+            "FROM node:20\n"
+        );
+        // A FIFO with no writer: opening it for reading would wait forever.
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            Mode::from_bits_truncate(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        assert_eq!(
+            read_text(&fifo, 100, Links::Refuse),
+            Err(InputError::NotRegular)
+        );
+        let to_fifo = dir.path().join("to-fifo");
+        std::os::unix::fs::symlink(&fifo, &to_fifo).expect("symlink");
+        assert_eq!(
+            read_text(&to_fifo, 100, Links::Follow),
+            Err(InputError::NotRegular)
+        );
+        assert_eq!(
+            read_text(&to_fifo, 100, Links::Refuse),
+            Err(InputError::SymbolicLink)
+        );
+    }
+
+    #[test]
+    fn read_bytes_is_bounded_too() {
+        let (_dir, path) = file_with(&[0xff; 10]);
+        assert_eq!(
+            read_bytes(&path, 9, Links::Refuse),
+            Err(InputError::TooLarge { size: 10, limit: 9 })
+        );
+        assert_eq!(
+            read_bytes(&path, 10, Links::Refuse).expect("bytes").len(),
+            10
         );
     }
 
     #[test]
     fn a_directory_is_not_a_regular_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert_eq!(read_text(dir.path(), 10), Err(InputError::NotRegular));
+        assert_eq!(
+            read_text(dir.path(), 10, Links::Refuse),
+            Err(InputError::NotRegular)
+        );
     }
 
     #[test]
     fn a_missing_file_is_an_io_error() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let error = read_text(&dir.path().join("missing"), 10).expect_err("missing");
+        let error = read_text(&dir.path().join("missing"), 10, Links::Refuse).expect_err("missing");
         assert!(matches!(error, InputError::Io(_)), "{error:?}");
     }
 
     #[test]
     fn binary_utf16_and_non_utf8_are_named_with_their_line() {
         let (_dir, path) = file_with(b"FROM a\nRUN b\0\n");
-        assert_eq!(read_text(&path, 100), Err(InputError::Binary { line: 2 }));
+        assert_eq!(
+            read_text(&path, 100, Links::Refuse),
+            Err(InputError::Binary { line: 2 })
+        );
 
         let (_dir, path) = file_with(b"\xff\xfeF\0R\0");
-        assert_eq!(read_text(&path, 100), Err(InputError::Utf16));
+        assert_eq!(read_text(&path, 100, Links::Refuse), Err(InputError::Utf16));
 
         let latin1 = b"FROM a\n# caf\xe9\n";
         let (_dir, path) = file_with(latin1);
-        let error = read_text(&path, 100).expect_err("latin-1");
+        let error = read_text(&path, 100, Links::Refuse).expect_err("latin-1");
         assert_eq!(error, InputError::NotUtf8 { line: 2 });
         assert_eq!(error.line(), Some(2));
     }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::atomic_write::{self, WriteScope};
+use crate::atomic_write;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::names::last_extension;
@@ -21,6 +21,7 @@ use crate::helm::{
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
 use crate::rules::{self, Context, Rule};
+use crate::scope::Scope;
 use crate::yaml;
 
 /// Passes after which a file that still changes is declared not to converge.
@@ -78,8 +79,8 @@ pub struct Migration {
 /// Why one file could not be migrated. The file is left untouched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
-    /// Not read as text: unreadable, too large, binary, not UTF-8.
-    #[error(transparent)]
+    /// Not read as text: unreadable, too large, binary, not UTF-8, a link.
+    #[error("{0}; left untouched")]
     Input(#[from] InputError),
     #[error("cannot parse as {}: {message}", what.describe())]
     Parse {
@@ -269,7 +270,7 @@ pub enum WriteMode<'a> {
     /// Compute the patch only.
     DryRun,
     /// Replace changed files in place, atomically, where the scope allows.
-    Write(&'a WriteScope),
+    Write(&'a Scope),
 }
 
 /// How [`process_file`] reads and writes a file, beyond migrating its text.
@@ -392,7 +393,7 @@ pub fn process_file(
     options: FileOptions<'_>,
 ) -> FileReport {
     let display_path = display_path(&file.path);
-    let outcome = migrate_file(&file.path, file.kind, &display_path, context, options);
+    let outcome = migrate_file(file, &display_path, context, options);
     FileReport {
         path: file.path.clone(),
         display_path,
@@ -402,17 +403,17 @@ pub fn process_file(
 }
 
 fn migrate_file(
-    path: &Path,
-    kind: FileKind,
+    file: &SourceFile,
     display_path: &str,
     context: Context<'_>,
     options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
+    let (path, kind) = (file.path.as_path(), file.kind);
     let is_dockerfile = kind == FileKind::Dockerfile;
     if let Some(skipped) = Skipped::template_name(path).filter(|_| is_dockerfile) {
         return Ok(FileChanges::skipped(skipped));
     }
-    let original = input::read_text(path, options.max_file_size)?;
+    let original = input::read_text(path, options.max_file_size, file.links)?;
     if let Some(skipped) = Skipped::template_text(&original, None).filter(|_| is_dockerfile) {
         return Ok(FileChanges::skipped(skipped));
     }

@@ -174,7 +174,7 @@ mod tests {
         charts: &CHARTS,
     };
 
-    static CHARTS: ChartCache = ChartCache::new();
+    static CHARTS: ChartCache = ChartCache::new(crate::input::DEFAULT_MAX_FILE_SIZE);
 
     /// `count` Dockerfiles, every third one changing (a public image) and every seventh one
     /// unparsable, in path order.
@@ -188,10 +188,7 @@ mod tests {
                     _ => format!("FROM scratch\nLABEL n={number}\n"),
                 };
                 std::fs::write(&path, text).expect("write");
-                SourceFile {
-                    path,
-                    kind: FileKind::Dockerfile,
-                }
+                SourceFile::new(path, FileKind::Dockerfile)
             })
             .collect()
     }
@@ -290,10 +287,7 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_an_internal_error_for_that_file() {
-        let file = SourceFile {
-            path: "Dockerfile".into(),
-            kind: FileKind::Dockerfile,
-        };
+        let file = SourceFile::new("Dockerfile".into(), FileKind::Dockerfile);
         let report = guarded(&file, || panic!("a bug"));
         match report.outcome {
             Err(FileError::Internal(message)) => assert!(message.contains("a bug"), "{message}"),

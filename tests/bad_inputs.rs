@@ -353,7 +353,7 @@ fn a_link_leading_outside_the_paths_given_is_refused_naming_both_paths() {
     assert_has(
         &err,
         &format!(
-            "Dockerfile: error: cannot write: it leads, through a symbolic link, to {}, outside the paths being migrated",
+            "Dockerfile: error: it leads, through a symbolic link, to {}, outside the paths being migrated; not read",
             target.display()
         ),
     );
@@ -369,6 +369,113 @@ fn a_link_leading_outside_the_paths_given_is_refused_naming_both_paths() {
             .is_symlink()
     );
     assert_no_temporary_files(dir.path());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_link_leading_outside_is_not_read_in_a_dry_run_either() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    put(
+        dir.path(),
+        "secrets/token",
+        "FROM node:20 # ghp_SECRET_TOKEN\n",
+    );
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).expect("mkdir");
+    std::os::unix::fs::symlink("../secrets/token", repo.join("Dockerfile")).expect("symlink");
+    for format in ["diff", "json", "sarif", "markdown"] {
+        let output = hardport(&repo, &["migrate", "--format", format, "Dockerfile"]);
+        let (out, err) = (stdout(&output), stderr(&output));
+        assert_eq!(code(&output), 2, "{err}");
+        assert_has(
+            &err,
+            "Dockerfile: error: it leads, through a symbolic link, to ",
+        );
+        for text in [&out, &err] {
+            assert!(
+                !text.contains("SECRET"),
+                "{format}: the link's target was read:\n{text}"
+            );
+        }
+    }
+}
+
+/// Make a FIFO at `path`: a file whose `open` for reading waits for a writer.
+#[cfg(unix)]
+fn fifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let made = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn links_and_special_files_beside_the_inputs_are_never_read() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let values = "image:\n  repository: nginx\n  tag: \"1.25\"\n";
+    // A chart whose Chart.yaml is a FIFO (read: a hang), one whose templates are /proc (a walk
+    // of gigabytes) and one whose Chart.yaml leads to the kernel log (a hang, as root).
+    put(root, "fifo-chart/values.yaml", values);
+    fifo(&root.join("fifo-chart/Chart.yaml"));
+    put(root, "proc-chart/values.yaml", values);
+    put(root, "proc-chart/Chart.yaml", "name: x\n");
+    symlink("/proc", root.join("proc-chart/templates")).expect("symlink");
+    put(root, "kmsg-chart/values.yaml", values);
+    symlink("/proc/kmsg", root.join("kmsg-chart/Chart.yaml")).expect("symlink");
+    // Ignore files: a FIFO, and a link to a file that reads as gigabytes without a newline.
+    put(root, "fifo-ignore/Dockerfile", GOOD);
+    fifo(&root.join("fifo-ignore/.gitignore"));
+    put(root, "pagemap-ignore/Dockerfile", GOOD);
+    symlink("/proc/self/pagemap", root.join("pagemap-ignore/.ignore")).expect("symlink");
+    put(root, "fine/Dockerfile", GOOD);
+
+    // A values file beside a Chart.yaml that is not a regular file is not a chart's, so the
+    // walk passes it over; named, it is migrated as values and its chart is looked at.
+    let output = hardport(
+        root,
+        &[
+            "migrate",
+            ".",
+            "fifo-chart/values.yaml",
+            "kmsg-chart/values.yaml",
+        ],
+    );
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert_eq!(code(&output), 2, "{err}");
+    assert_has(
+        &err,
+        "fifo-ignore/.gitignore: error: cannot read this ignore file safely (not a regular file); its directory was not walked",
+    );
+    assert_has(
+        &err,
+        "pagemap-ignore/.ignore: error: cannot read this ignore file safely (a symbolic link, and hardport does not follow links inside a repository)",
+    );
+    assert_has(
+        &err,
+        "fifo-chart/values.yaml:1: warning[chart-metadata]: cannot read the chart's fifo-chart/Chart.yaml: not a regular file",
+    );
+    assert_has(
+        &err,
+        "kmsg-chart/values.yaml:1: warning[chart-metadata]: cannot read the chart's kmsg-chart/Chart.yaml: a symbolic link, and hardport does not follow links inside a repository; rules that need the chart",
+    );
+    assert_has(
+        &err,
+        "proc-chart/values.yaml:1: warning[chart-metadata]: cannot read the chart's proc-chart/templates: a symbolic link, and hardport does not follow links inside a repository; rules that need the chart",
+    );
+    // Everything else is migrated as usual.
+    assert_has(&out, "+++ b/fine/Dockerfile");
+    for chart in ["fifo-chart", "proc-chart", "kmsg-chart"] {
+        assert_has(&out, &format!("+++ b/{chart}/values.yaml"));
+    }
+    assert!(
+        !out.contains("fifo-ignore/Dockerfile") && !out.contains("pagemap-ignore"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -162,3 +162,47 @@ fn a_second_signal_stops_at_once_still_leaving_every_file_whole() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn the_first_sigterm_stops_a_run_whose_output_is_blocked() {
+    // A dry run's patch goes to a pipe nobody reads: once the pipe's buffer is full, the run
+    // waits on it for ever, between two files, where the first signal alone used to be lost.
+    let (dir, _files) = tree();
+    let capture = tempfile::tempdir().expect("tempdir");
+    let err_path = capture.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hardport"))
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("hardport runs");
+    // The patch of 400 files is far more than a pipe holds: wait until the run is stuck on it.
+    let started = Instant::now();
+    while !std::fs::read_to_string(&err_path).is_ok_and(|err| err.contains("f0001/Dockerfile")) {
+        assert!(started.elapsed() < Duration::from_secs(120), "no file done");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    send(&child, "TERM");
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running 30 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let err = std::fs::read_to_string(&err_path).expect("stderr");
+    assert!(
+        err.contains("hardport: interrupted; stopping after the current file"),
+        "{err}"
+    );
+}

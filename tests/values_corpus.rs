@@ -106,9 +106,12 @@ fn migrate_corpus(dir: &Path) -> Corpus {
             let original = std::fs::read_to_string(&file).expect("corpus file is UTF-8");
             // A Chart.yaml hardport cannot read is reported by `process_file` and the rules run
             // without it; the same here.
-            let chart = Chart::load(file.parent().expect("a file has a parent"))
-                .ok()
-                .flatten();
+            let chart = Chart::load(
+                file.parent().expect("a file has a parent"),
+                hardport::input::DEFAULT_MAX_FILE_SIZE,
+            )
+            .ok()
+            .flatten();
             let context = Context::new(&catalog).with_chart(chart.as_ref());
             let outcome = migrate_text(FileKind::HelmValues, &original, context);
             Migrated {

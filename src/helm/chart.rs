@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde_yaml_ng::Value;
 
 use crate::diff::display_path;
-use crate::input;
+use crate::input::{self, InputError, Links};
 
 /// The file name Helm reads a chart's metadata from.
 pub const CHART_FILE: &str = "Chart.yaml";
@@ -22,6 +22,11 @@ pub const CHART_FILE: &str = "Chart.yaml";
 /// Template files larger than this are not read: no real template is near it, and the
 /// check that uses them only decides whether a block is inserted or reported.
 const MAX_TEMPLATE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A chart whose `templates/` holds more files than this is read without its templates (a
+/// `chart-metadata` warning): the largest charts have a few hundred, and a `templates` that
+/// leads somewhere huge must cost one chart, not the run.
+const MAX_TEMPLATE_FILES: usize = 10_000;
 
 /// A `Chart.yaml` larger than this is not read (a `chart-metadata` warning): real ones are a
 /// few KB (the largest in the shared corpus is under 3 KB).
@@ -96,12 +101,15 @@ pub struct ChartError {
 }
 
 impl Chart {
-    /// Reads the chart in `dir`: `None` when the directory holds no `Chart.yaml`.
-    pub fn load(dir: &Path) -> Result<Option<Chart>, ChartError> {
+    /// Reads the chart in `dir`: `None` when the directory holds no `Chart.yaml`. No file is
+    /// read through a symbolic link or beyond `max_file_size` bytes (nor beyond the chart's own
+    /// limits, when lower): a chart is as untrusted as the values beside it.
+    pub fn load(dir: &Path, max_file_size: u64) -> Result<Option<Chart>, ChartError> {
         let path = dir.join(CHART_FILE);
-        let text = match input::read_text(&path, MAX_CHART_BYTES) {
+        let limit = MAX_CHART_BYTES.min(max_file_size);
+        let text = match input::read_text(&path, limit, Links::Refuse) {
             Ok(text) => text,
-            Err(_) if !path.exists() => return Ok(None),
+            Err(_) if std::fs::symlink_metadata(&path).is_err() => return Ok(None),
             Err(error) => {
                 return Err(ChartError {
                     path: display_path(&path),
@@ -115,7 +123,13 @@ impl Chart {
             line,
             message,
         })?;
-        chart.values_read = read_templates(&dir.join("templates"));
+        let templates = dir.join("templates");
+        chart.values_read = read_templates(&templates, MAX_TEMPLATE_BYTES.min(max_file_size))
+            .map_err(|message| ChartError {
+                path: display_path(&templates),
+                line: None,
+                message,
+            })?;
         chart.path = path;
         Ok(Some(chart))
     }
@@ -164,12 +178,14 @@ impl Chart {
 #[derive(Debug)]
 struct SharedChart {
     dir: PathBuf,
+    max_file_size: u64,
     loaded: OnceLock<Result<Option<Chart>, ChartError>>,
 }
 
 impl SharedChart {
     fn get(&self) -> &Result<Option<Chart>, ChartError> {
-        self.loaded.get_or_init(|| Chart::load(&self.dir))
+        self.loaded
+            .get_or_init(|| Chart::load(&self.dir, self.max_file_size))
     }
 }
 
@@ -183,9 +199,10 @@ pub struct LazyChart {
 
 impl LazyChart {
     /// The chart in `dir` (`.` for the current directory), not read yet and not shared.
-    pub fn new(dir: PathBuf) -> LazyChart {
+    pub fn new(dir: PathBuf, max_file_size: u64) -> LazyChart {
         LazyChart::of(Arc::new(SharedChart {
             dir,
+            max_file_size,
             loaded: OnceLock::new(),
         }))
     }
@@ -217,19 +234,21 @@ impl LazyChart {
 /// (`values.yaml`, `values-prod.yaml`) is read once. Files are migrated in path order, so the
 /// values files of one chart come close together: the cache keeps the [`CACHED_CHARTS`] charts
 /// asked for last, which bounds its memory on a repository of any size.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChartCache {
     recent: Mutex<VecDeque<Arc<SharedChart>>>,
+    max_file_size: u64,
 }
 
 /// How many charts a [`ChartCache`] keeps.
 const CACHED_CHARTS: usize = 64;
 
 impl ChartCache {
-    /// An empty cache.
-    pub const fn new() -> ChartCache {
+    /// An empty cache of charts read with no file over `max_file_size` bytes.
+    pub const fn new(max_file_size: u64) -> ChartCache {
         ChartCache {
             recent: Mutex::new(VecDeque::new()),
+            max_file_size,
         }
     }
 
@@ -241,6 +260,7 @@ impl ChartCache {
         }
         let shared = Arc::new(SharedChart {
             dir: dir.to_path_buf(),
+            max_file_size: self.max_file_size,
             loaded: OnceLock::new(),
         });
         if recent.len() == CACHED_CHARTS {
@@ -265,30 +285,43 @@ fn is_bitnami_common(dependency: &Value) -> bool {
     field("name") == "common" && field("repository").contains("bitnami")
 }
 
-/// The texts of the files below `dir`, in path order; unreadable ones are skipped (they only
-/// decide whether a block is inserted or reported, never what an edit writes).
-fn read_templates(dir: &Path) -> ValuesRead {
-    let mut paths: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+/// The values keys the files below `dir` read. A template that cannot be read as text of at
+/// most `limit` bytes is passed over (they only decide whether a block is inserted or
+/// reported, never what an edit writes); `dir` itself must be a directory, not a link to one,
+/// and hold at most [`MAX_TEMPLATE_FILES`] files.
+fn read_templates(dir: &Path, limit: u64) -> Result<ValuesRead, String> {
+    match std::fs::symlink_metadata(dir) {
+        Err(_) => return Ok(ValuesRead::default()),
+        Ok(metadata) if metadata.is_symlink() => {
+            return Err(InputError::SymbolicLink.to_string());
+        }
+        Ok(metadata) if !metadata.is_dir() => return Ok(ValuesRead::default()),
+        Ok(_) => {}
+    }
+    let mut paths = Vec::new();
+    for entry in ignore::WalkBuilder::new(dir)
         .standard_filters(false)
+        .follow_links(false)
         .build()
         .filter_map(Result::ok)
         .filter(|entry| entry.file_type().is_some_and(|kind| kind.is_file()))
-        .filter(|entry| {
-            entry
-                .metadata()
-                .is_ok_and(|metadata| metadata.len() <= MAX_TEMPLATE_BYTES)
-        })
-        .map(ignore::DirEntry::into_path)
-        .collect();
+    {
+        if paths.len() == MAX_TEMPLATE_FILES {
+            return Err(format!(
+                "more than {MAX_TEMPLATE_FILES} files; the templates were not read"
+            ));
+        }
+        paths.push(entry.into_path());
+    }
     paths.sort();
     let mut read = ValuesRead::default();
     for text in paths
         .iter()
-        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .filter_map(|path| input::read_text(path, limit, Links::Refuse).ok())
     {
         read.add(&text);
     }
-    read
+    Ok(read)
 }
 
 #[cfg(test)]
@@ -349,7 +382,7 @@ mod tests {
     #[test]
     fn load_reads_chart_yaml_and_templates_and_none_without_a_chart() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Chart::load(dir.path()).unwrap(), None);
+        assert_eq!(Chart::load(dir.path(), u64::MAX).unwrap(), None);
         std::fs::write(
             dir.path().join(CHART_FILE),
             "name: web\nappVersion: 1.0.0\n",
@@ -361,7 +394,7 @@ mod tests {
             "securityContext: {{ toYaml .Values.securityContext }}",
         )
         .unwrap();
-        let chart = Chart::load(dir.path()).unwrap().expect("a chart");
+        let chart = Chart::load(dir.path(), u64::MAX).unwrap().expect("a chart");
         assert_eq!(chart.app_version.as_deref(), Some("1.0.0"));
         assert!(chart.templates_read("securityContext"));
     }
@@ -375,7 +408,7 @@ mod tests {
         };
         let first = root.path().join("first");
         write(&first, "1.0");
-        let cache = ChartCache::new();
+        let cache = ChartCache::new(u64::MAX);
         let values = cache.chart(&first);
         assert_eq!(values.get().unwrap().app_version.as_deref(), Some("1.0"));
         write(&first, "2.0");
@@ -401,7 +434,7 @@ mod tests {
     fn a_chart_error_is_only_reported_to_values_files_whose_rules_asked() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CHART_FILE), "name: [\n").unwrap();
-        let cache = ChartCache::new();
+        let cache = ChartCache::new(u64::MAX);
         let asking = cache.chart(dir.path());
         let silent = cache.chart(dir.path());
         assert!(asking.error().is_none(), "not asked yet");
@@ -414,7 +447,7 @@ mod tests {
     fn an_unparsable_chart_yaml_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CHART_FILE), "name: [\n").unwrap();
-        let error = Chart::load(dir.path()).unwrap_err();
+        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
         assert!(error.to_string().contains("Chart.yaml"));
     }
 
@@ -423,10 +456,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CHART_FILE);
         std::fs::write(&path, "name: x\n".repeat(MAX_CHART_BYTES as usize)).unwrap();
-        let error = Chart::load(dir.path()).unwrap_err();
+        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
         assert!(error.message.contains("size limit"), "{error}");
         std::fs::write(&path, b"name: x\n\0\n").unwrap();
-        let error = Chart::load(dir.path()).unwrap_err();
+        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
         assert_eq!(error.line, Some(2), "{error}");
     }
 
@@ -442,7 +475,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CHART_FILE), text).unwrap();
         let started = std::time::Instant::now();
-        let error = Chart::load(dir.path()).unwrap_err();
+        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
         assert!(error.message.contains("repetition limit"), "{error}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }

@@ -20,6 +20,7 @@ use crate::helm::{
 };
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
+use crate::patch_path::{PatchBase, Unwritable};
 use crate::rules::{self, Context, Rule};
 use crate::yaml;
 
@@ -281,6 +282,8 @@ pub struct FileOptions<'a> {
     pub max_file_size: u64,
     /// The charts read so far in this run, shared by the values files of one chart.
     pub charts: &'a ChartCache,
+    /// Where the paths of the run's patches start from.
+    pub patch_base: &'a PatchBase,
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
@@ -288,7 +291,8 @@ pub struct FileOptions<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// The path as patches and messages show it: relative to the current directory, `/`-separated.
+    /// The path as messages and reports show it: relative to the current directory,
+    /// `/`-separated (the patch names the file as [`crate::patch_path`] says).
     pub display_path: String,
     pub kind: FileKind,
     pub outcome: Result<FileChanges, FileError>,
@@ -341,8 +345,9 @@ impl FileChanges {
 }
 
 /// Why a file was left alone without being an error: it is a template of a Dockerfile, not one
-/// Docker can build (see [`crate::discovery::template`]). The same rule holds for a file named
-/// on the command line.
+/// Docker can build (see [`crate::discovery::template`]), the same for a file named on the
+/// command line; or it would change but no patch can name it ([`Unwritable`]), which in every
+/// mode leaves it untouched, so the dry run still shows what `--write` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// The line that shows it, when one does.
@@ -383,6 +388,14 @@ impl Skipped {
             ),
         })
     }
+
+    /// A file that would change, whose path no patch can hold.
+    fn unwritable(why: &Unwritable) -> Skipped {
+        Skipped {
+            line: None,
+            reason: format!("{why}; it is left unchanged"),
+        }
+    }
 }
 
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
@@ -392,7 +405,7 @@ pub fn process_file(
     options: FileOptions<'_>,
 ) -> FileReport {
     let display_path = display_path(&file.path);
-    let outcome = migrate_file(&file.path, file.kind, &display_path, context, options);
+    let outcome = migrate_file(&file.path, file.kind, context, options);
     FileReport {
         path: file.path.clone(),
         display_path,
@@ -404,7 +417,6 @@ pub fn process_file(
 fn migrate_file(
     path: &Path,
     kind: FileKind,
-    display_path: &str,
     context: Context<'_>,
     options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
@@ -456,12 +468,16 @@ fn migrate_file(
     if migration.text == original {
         return Ok(FileChanges::unchanged(migration.findings));
     }
+    let patch_path = match options.patch_base.locate(path) {
+        Ok(located) => located.path,
+        Err(why) => return Ok(FileChanges::skipped(Skipped::unwritable(&why))),
+    };
     if let WriteMode::Write(scope) = options.mode {
         atomic_write::write(path, original.as_bytes(), migration.text.as_bytes(), scope)
             .map_err(|error| FileError::Write(error.to_string()))?;
     }
     Ok(FileChanges {
-        patch: Some(unified_diff(display_path, &original, &migration.text)),
+        patch: Some(unified_diff(patch_path, &original, &migration.text)),
         findings: migration.findings,
         skipped: None,
     })

@@ -81,6 +81,24 @@ impl ReachCounts {
     }
 }
 
+impl PatchPath {
+    /// The path of `components` (from the base), which `git apply` run in the current directory
+    /// skips when `skipped_here` (it lies outside that directory, in its work tree).
+    fn of(components: &[Component<'_>], skipped_here: bool) -> Result<PatchPath, Unwritable> {
+        let reach = if components.first() == Some(&Component::ParentDir) {
+            Reach::OutsideBase
+        } else if skipped_here {
+            Reach::OutsideCurrentDir
+        } else {
+            Reach::Here
+        };
+        Ok(PatchPath {
+            path: slash_joined(components)?,
+            reach,
+        })
+    }
+}
+
 impl PatchBase {
     /// The base of a run in this process's current directory and environment.
     pub fn current() -> PatchBase {
@@ -102,11 +120,6 @@ impl PatchBase {
         }
     }
 
-    /// The directory patch paths start from: the work tree's root, else the current directory.
-    pub fn root(&self) -> Option<&Path> {
-        self.work_tree.as_deref().or(self.cwd.as_deref())
-    }
-
     /// The path the patch of the file at `path` (as the walk found it) names it by.
     pub fn locate(&self, path: &Path) -> Result<PatchPath, Unwritable> {
         let Some(cwd) = self.cwd.as_deref() else {
@@ -114,33 +127,16 @@ impl PatchBase {
             if path.has_root() {
                 return Err(Unwritable::NoCurrentDir);
             }
-            let lexical = lexical(path);
-            let components: Vec<Component<'_>> = lexical.components().collect();
-            let reach = if components.first() == Some(&Component::ParentDir) {
-                Reach::OutsideBase
-            } else {
-                Reach::Here
-            };
-            return Ok(PatchPath {
-                path: slash_joined(&components)?,
-                reach,
-            });
+            return PatchPath::of(&lexical(path).components().collect::<Vec<_>>(), false);
         };
         let file = resolved(&cwd.join(path));
         let base = self.work_tree.as_deref().unwrap_or(cwd);
         let components =
             relative_to(&file, base).ok_or_else(|| Unwritable::OtherRoot(base.to_path_buf()))?;
-        let reach = if components.first() == Some(&Component::ParentDir) {
-            Reach::OutsideBase
-        } else if self.work_tree.is_some() && !file.starts_with(cwd) {
-            Reach::OutsideCurrentDir
-        } else {
-            Reach::Here
-        };
-        Ok(PatchPath {
-            path: slash_joined(&components)?,
-            reach,
-        })
+        PatchPath::of(
+            &components,
+            self.work_tree.is_some() && !file.starts_with(cwd),
+        )
     }
 
     /// What to tell the user about applying a patch some of whose files `git apply`, run in
@@ -161,12 +157,13 @@ impl PatchBase {
             ));
         }
         if counts.outside_base > 0 {
-            let (outside, from) = match (&self.work_tree, self.root()) {
-                (Some(root), _) => (
-                    format!("the work tree of the current directory, {}", root.display()),
-                    format!(" from `{up}`"),
-                ),
-                _ => ("the current directory".to_owned(), String::new()),
+            let outside = match &self.work_tree {
+                Some(root) => format!("the work tree of the current directory, {}", root.display()),
+                None => "the current directory".to_owned(),
+            };
+            let from = match up.as_str() {
+                "." => String::new(),
+                up => format!(" from `{up}`"),
             };
             lines.push(format!(
                 "{} outside {outside}, so the patch names {} with a leading `..`, which \
@@ -370,6 +367,21 @@ mod tests {
             advice[1]
         );
         assert!(base.advice(ReachCounts::default()).is_empty());
+        let at_root = PatchBase::new("/r".into(), Some("/r".into()));
+        let advice = at_root.advice(ReachCounts {
+            outside_current_dir: 0,
+            outside_base: 2,
+        });
+        assert!(
+            advice[0].contains("names them with a leading `..`"),
+            "{}",
+            advice[0]
+        );
+        assert!(
+            advice[0].contains("`git apply --unsafe-paths`, or"),
+            "{}",
+            advice[0]
+        );
 
         let outside = PatchBase::new("/r".into(), None);
         let advice = outside.advice(ReachCounts {

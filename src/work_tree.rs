@@ -64,6 +64,8 @@ enum Found {
     Nothing,
 }
 
+/// What `dir` tells the search, looked at in git's order: a `.git` file, a `.git` directory,
+/// `dir` itself being a repository.
 fn look_at(dir: &Path) -> Found {
     let dot_git = dir.join(".git");
     match std::fs::metadata(&dot_git) {

@@ -27,6 +27,7 @@ use hardport::helm::chart::ChartCache;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::markdown::{self, counted};
 use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode};
+use hardport::patch_path::{PatchBase, ReachCounts};
 use hardport::pipeline;
 use hardport::report::{FileTotals, Mode, Report, Summary};
 use hardport::rules::Context;
@@ -300,6 +301,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let context = Context::new(&catalog);
     let scope = Scope::of(&args.paths);
     let charts = ChartCache::new(args.max_file_size);
+    let patch_base = PatchBase::current();
     let options = FileOptions {
         mode: if args.write {
             WriteMode::Write(&scope)
@@ -308,6 +310,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         },
         max_file_size: args.max_file_size,
         charts: &charts,
+        patch_base: &patch_base,
     };
     let mode = match (args.write, args.check) {
         (true, _) => Mode::Write,
@@ -344,6 +347,8 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let keeps_reports = args.format != Format::Diff;
     let prints_patches = args.format == Format::Diff && !args.write && (!args.check || args.diff);
     let mut summary = Summary::of(&[], &discovery.errors);
+    // Patched files `git apply` run here would skip or refuse, for the advice after the summary.
+    let mut reach = ReachCounts::default();
     let mut reports = Vec::new();
     let mut progress = Progress::new(discovery.files.len());
     let processed = pipeline::run(
@@ -359,6 +364,11 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             print_findings(&mut findings, &report, color_messages)?;
             progress.suspend(|| stderr.write_all(&findings))?;
             summary.add(&report);
+            if report.patch().is_some()
+                && let Ok(located) = patch_base.locate(&report.path)
+            {
+                reach.add(located.reach);
+            }
             if let Some(patch) = report.patch().filter(|_| prints_patches) {
                 if color_patch {
                     stdout.write_all(color::diff(patch).as_bytes())?;
@@ -375,6 +385,12 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     progress.finish();
 
     writeln!(stderr, "{}", summary_line(&summary, mode))?;
+    // Said whenever a patch goes out: printed, or inside a report.
+    if prints_patches || (keeps_reports && !args.write) {
+        for advice in patch_base.advice(reach) {
+            writeln!(stderr, "hardport: note: {advice}")?;
+        }
+    }
     let interrupted = processed < discovery.files.len();
     if interrupted {
         writeln!(

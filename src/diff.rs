@@ -1,11 +1,12 @@
 //! Patches in the form `git apply` takes.
 //!
 //! `similar` finds the hunks; this module writes them, with the `diff --git` header git wants
-//! and paths written the way git does: relative, `/`-separated, C-quoted when they hold
-//! characters git quotes. Lines end at `\n` only, as `git apply` reads them: `similar`'s own
-//! line splitting also ends a line at a lone `\r`, which makes the patch of a file holding one
-//! corrupt for git (a fuzz finding, docs/fuzzing.md). A CRLF line is a line whose text ends in
-//! `\r`, which `git apply` accepts.
+//! and paths written the way git does: `/`-separated and C-quoted when they hold bytes git
+//! quotes (octal escapes for bytes that are not printable ASCII, so a name that is not UTF-8
+//! survives). Which paths those are is [`crate::patch_path`]'s business. Lines end at `\n`
+//! only, as `git apply` reads them: `similar`'s own line splitting also ends a line at a lone
+//! `\r`, which makes the patch of a file holding one corrupt for git (a fuzz finding,
+//! docs/fuzzing.md). A CRLF line is a line whose text ends in `\r`, which `git apply` accepts.
 
 use std::fmt::Write as _;
 use std::path::{Component, Path};
@@ -15,10 +16,12 @@ use similar::{ChangeTag, TextDiff};
 /// Lines of context around each change, as `git diff` uses.
 const CONTEXT_LINES: usize = 3;
 
-/// A `diff --git` patch turning `old` into `new` for the file at `display_path`.
-pub fn unified_diff(display_path: &str, old: &str, new: &str) -> String {
-    let a = quote_path(&format!("a/{display_path}"));
-    let b = quote_path(&format!("b/{display_path}"));
+/// A `diff --git` patch turning `old` into `new` for the file at `path` (relative, with `/`
+/// separators, as bytes: see [`crate::patch_path`]).
+pub fn unified_diff(path: impl AsRef<[u8]>, old: &str, new: &str) -> String {
+    let path = path.as_ref();
+    let a = quote_path(&[b"a/", path].concat());
+    let b = quote_path(&[b"b/", path].concat());
     let mut patch = format!("diff --git {a} {b}\n");
     let old_lines = git_lines(old);
     let new_lines = git_lines(new);
@@ -56,8 +59,9 @@ fn write_line(patch: &mut String, tag: ChangeTag, line: &str) {
     }
 }
 
-/// The path as patches show it: relative to the current directory when it lies below it,
-/// without `./` components, with `/` separators.
+/// The path as messages and the JSON and SARIF reports show it: relative to the current
+/// directory when it lies below it, without `./` components, with `/` separators, and bytes
+/// that are not UTF-8 shown as U+FFFD. Patches name files by [`crate::patch_path`] instead.
 pub fn display_path(path: &Path) -> String {
     let cwd = || std::env::current_dir().ok();
     let relative = match path.is_absolute().then(cwd).flatten() {
@@ -76,17 +80,18 @@ pub fn display_path(path: &Path) -> String {
 }
 
 /// Quote a path the way git does (`core.quotePath`): wrap it in `"` and escape it when it holds
-/// a `"`, a `\`, a control character or a non-ASCII byte.
-fn quote_path(path: &str) -> String {
+/// a `"`, a `\`, a control character or a byte that is not ASCII (which is how a name that is
+/// not UTF-8 gets into a patch, a `String`, intact).
+fn quote_path(path: &[u8]) -> String {
     let needs_quotes = path
-        .bytes()
-        .any(|byte| byte == b'"' || byte == b'\\' || !(0x20..0x7f).contains(&byte));
+        .iter()
+        .any(|&byte| byte == b'"' || byte == b'\\' || !(0x20..0x7f).contains(&byte));
     if !needs_quotes {
-        return path.to_owned();
+        return path.iter().copied().map(char::from).collect();
     }
     let mut quoted = String::with_capacity(path.len() + 2);
     quoted.push('"');
-    for byte in path.bytes() {
+    for &byte in path {
         match byte {
             b'"' => quoted.push_str("\\\""),
             b'\\' => quoted.push_str("\\\\"),
@@ -155,11 +160,12 @@ mod tests {
     #[test]
     fn paths_are_quoted_like_git() {
         assert_eq!(
-            quote_path("a/plain dir/Dockerfile"),
+            quote_path(b"a/plain dir/Dockerfile"),
             "a/plain dir/Dockerfile"
         );
-        assert_eq!(quote_path("a/tab\there"), "\"a/tab\\there\"");
-        assert_eq!(quote_path("a/é"), "\"a/\\303\\251\"");
+        assert_eq!(quote_path(b"a/tab\there"), "\"a/tab\\there\"");
+        assert_eq!(quote_path("a/é".as_bytes()), "\"a/\\303\\251\"");
+        assert_eq!(quote_path(b"a/\xff/\"q\"\\"), "\"a/\\377/\\\"q\\\"\\\\\"");
     }
 
     #[test]

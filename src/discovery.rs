@@ -258,11 +258,13 @@ fn lock(found: &Mutex<Found>) -> MutexGuard<'_, Found> {
 }
 
 /// Record `path` if its name makes it one of ours; most files are rejected here, by name, without
-/// taking the lock.
+/// taking the lock. A name that is not UTF-8 is matched with its stray bytes as U+FFFD: the
+/// names matched against are ASCII, so it matches exactly when its bytes do.
 fn take_file(path: &Path, found: &Mutex<Found>) {
-    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+    let Some(name) = path.file_name().map(|name| name.to_string_lossy()) else {
         return;
     };
+    let name = name.as_ref();
     if is_dockerfile_name(name) {
         lock(found)
             .files
@@ -309,8 +311,9 @@ fn innermost(error: &std::io::Error) -> &std::io::Error {
 fn explicit_kind(path: &Path) -> FileKind {
     let name = path
         .file_name()
-        .and_then(|name| name.to_str())
+        .map(|name| name.to_string_lossy())
         .unwrap_or_default();
+    let name = name.as_ref();
     if is_dockerfile_name(name) {
         FileKind::Dockerfile
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {

@@ -4,7 +4,8 @@
 //! [`dockerfile`] parses them with byte spans, [`rules`] compare them with the [`catalog`] and
 //! return [`diagnostic::Diagnostic`]s with edits, [`fix`] applies the edits, [`migrate`] runs the
 //! fix loop per file, [`pipeline`] runs it over many files on all cores and [`diff`] renders the
-//! patch. [`report`] gathers a run into the model the JSON report is, which [`markdown`] and
+//! patch, naming each file as [`patch_path`] says (from the root of the [`work_tree`] hardport
+//! runs in). [`report`] gathers a run into the model the JSON report is, which [`markdown`] and
 //! [`sarif`] render; [`color`] colours the patch for a terminal. [`input`] reads files that may
 //! hold anything, and [`atomic_write`] replaces them whole or not at all. The library never
 //! prints; the `hardport` binary is a thin command line over it.
@@ -24,6 +25,7 @@ pub mod line_index;
 pub mod markdown;
 pub mod migrate;
 pub mod oci_config;
+pub mod patch_path;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
@@ -33,4 +35,5 @@ pub mod shell;
 pub mod spec_import;
 pub mod stages;
 pub mod unix_path;
+pub mod work_tree;
 pub mod yaml;

@@ -20,6 +20,7 @@ use crate::helm::{
 };
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
+use crate::patch_path::{PatchBase, Unwritable};
 use crate::rules::{self, Context, Rule};
 use crate::scope::Scope;
 use crate::yaml;
@@ -282,6 +283,8 @@ pub struct FileOptions<'a> {
     pub max_file_size: u64,
     /// The charts read so far in this run, shared by the values files of one chart.
     pub charts: &'a ChartCache,
+    /// Where the paths of the run's patches start from.
+    pub patch_base: &'a PatchBase,
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
@@ -289,7 +292,8 @@ pub struct FileOptions<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
     pub path: PathBuf,
-    /// The path as patches and messages show it: relative to the current directory, `/`-separated.
+    /// The path as messages and reports show it: relative to the current directory,
+    /// `/`-separated (the patch names the file as [`crate::patch_path`] says).
     pub display_path: String,
     pub kind: FileKind,
     pub outcome: Result<FileChanges, FileError>,
@@ -342,8 +346,9 @@ impl FileChanges {
 }
 
 /// Why a file was left alone without being an error: it is a template of a Dockerfile, not one
-/// Docker can build (see [`crate::discovery::template`]). The same rule holds for a file named
-/// on the command line.
+/// Docker can build (see [`crate::discovery::template`]), the same for a file named on the
+/// command line; or it would change but no patch can name it ([`Unwritable`]), which in every
+/// mode leaves it untouched, so the dry run still shows what `--write` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// The line that shows it, when one does.
@@ -384,6 +389,14 @@ impl Skipped {
             ),
         })
     }
+
+    /// A file that would change, whose path no patch can hold.
+    fn unwritable(why: &Unwritable) -> Skipped {
+        Skipped {
+            line: None,
+            reason: format!("{why}; it is left unchanged"),
+        }
+    }
 }
 
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
@@ -393,7 +406,7 @@ pub fn process_file(
     options: FileOptions<'_>,
 ) -> FileReport {
     let display_path = display_path(&file.path);
-    let outcome = migrate_file(file, &display_path, context, options);
+    let outcome = migrate_file(file, context, options);
     FileReport {
         path: file.path.clone(),
         display_path,
@@ -404,7 +417,6 @@ pub fn process_file(
 
 fn migrate_file(
     file: &SourceFile,
-    display_path: &str,
     context: Context<'_>,
     options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
@@ -457,12 +469,16 @@ fn migrate_file(
     if migration.text == original {
         return Ok(FileChanges::unchanged(migration.findings));
     }
+    let patch_path = match options.patch_base.locate(path) {
+        Ok(located) => located.path,
+        Err(why) => return Ok(FileChanges::skipped(Skipped::unwritable(&why))),
+    };
     if let WriteMode::Write(scope) = options.mode {
         atomic_write::write(path, original.as_bytes(), migration.text.as_bytes(), scope)
             .map_err(|error| FileError::Write(error.to_string()))?;
     }
     Ok(FileChanges {
-        patch: Some(unified_diff(display_path, &original, &migration.text)),
+        patch: Some(unified_diff(patch_path, &original, &migration.text)),
         findings: migration.findings,
         skipped: None,
     })

@@ -159,6 +159,7 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+    use std::sync::LazyLock;
     use std::time::Duration;
 
     use super::*;
@@ -167,14 +168,19 @@ mod tests {
     use crate::helm::chart::ChartCache;
     use crate::input::DEFAULT_MAX_FILE_SIZE;
     use crate::migrate::WriteMode;
+    use crate::patch_path::PatchBase;
 
-    const DRY_RUN: FileOptions<'static> = FileOptions {
-        mode: WriteMode::DryRun,
-        max_file_size: DEFAULT_MAX_FILE_SIZE,
-        charts: &CHARTS,
-    };
+    fn dry_run() -> FileOptions<'static> {
+        FileOptions {
+            mode: WriteMode::DryRun,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            charts: &CHARTS,
+            patch_base: &PATCH_BASE,
+        }
+    }
 
     static CHARTS: ChartCache = ChartCache::new(crate::input::DEFAULT_MAX_FILE_SIZE);
+    static PATCH_BASE: LazyLock<PatchBase> = LazyLock::new(PatchBase::current);
 
     /// `count` Dockerfiles, every third one changing (a public image) and every seventh one
     /// unparsable, in path order.
@@ -204,7 +210,7 @@ mod tests {
         let processed = run(
             files,
             Context::new(&catalog),
-            DRY_RUN,
+            dry_run(),
             threads(thread_count),
             stop,
             |report| -> Result<(), ()> {
@@ -249,7 +255,7 @@ mod tests {
         let outcome = run(
             &files,
             Context::new(&catalog),
-            DRY_RUN,
+            dry_run(),
             threads(2),
             &stop,
             |_| {

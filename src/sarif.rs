@@ -3,10 +3,11 @@
 //!
 //! One run; `tool.driver.rules` lists every rule hardport has, whether or not it fired, with its
 //! summary and its severity as default level; each finding is a result pointing at its file
-//! (a URI relative to the directory hardport ran in, as the patch paths are) and line. Files
-//! that could not be migrated are tool execution notifications, not results: they say nothing
-//! about the code, only that hardport could not read it; so are files skipped (templates of
-//! Dockerfiles), at level `note`, which do not make the execution unsuccessful.
+//! (a URI relative to the directory hardport ran in, like every path of the report but the
+//! patch's) and line. Files that could not be migrated are tool execution notifications, not
+//! results: they say nothing about the code, only that hardport could not read it; so are files
+//! skipped (templates of Dockerfiles), at level `note`, which do not make the execution
+//! unsuccessful.
 
 use std::fmt::Write as _;
 

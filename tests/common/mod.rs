@@ -46,14 +46,23 @@ pub fn case(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Run `hardport ARGS` in `dir`.
+/// Run `hardport ARGS` in `dir`. A fixture under `testdata/` is run as the repository it
+/// stands for, not as a subdirectory of hardport's own checkout (when the sources are one):
+/// `GIT_CEILING_DIRECTORIES` stops git's search for a work tree, and hardport's
+/// (`src/work_tree.rs`), before `testdata/`, so patch paths start at the fixture.
 pub fn hardport(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hardport"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("GIT_CEILING_DIRECTORIES", testdata())
         .output()
         .expect("hardport runs")
+}
+
+/// The fixtures' directory, `testdata/`.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -7,7 +7,7 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -25,6 +25,7 @@ use hardport::diff::display_path;
 use hardport::discovery::{Walk, discover};
 use hardport::helm::chart::ChartCache;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
+use hardport::lock::{self, Lock};
 use hardport::markdown::{self, counted};
 use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode};
 use hardport::patch_path::{PatchBase, ReachCounts};
@@ -151,6 +152,13 @@ struct CatalogArgs {
     /// the chainguard (cgr.dev/ORG) and dhi targets.
     #[arg(long, value_name = "HOST[/PATH]")]
     registry: Option<String>,
+    /// The lock file of image facts read from registries (default: the nearest hardport.lock
+    /// from the first path up to the git work tree's root).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_lock")]
+    lock: Option<PathBuf>,
+    /// Do not read a lock file.
+    #[arg(long)]
+    no_lock: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,7 +240,16 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
 }
 
-fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
+/// The catalog of a run, and what it was assembled from (for the reports).
+struct RunCatalog {
+    catalog: Catalog,
+    /// The catalogs in layer order, then the lock file.
+    names: Vec<String>,
+}
+
+/// The catalog `args` assemble, with the lock `--lock` names or the one [`lock::discover`]
+/// finds from `start` (the first path of a run).
+fn load_catalog(args: &CatalogArgs, start: &Path) -> anyhow::Result<RunCatalog> {
     if args.no_default_catalog && args.catalogs.is_empty() {
         bail!("--no-default-catalog needs at least one --catalog FILE");
     }
@@ -242,16 +259,28 @@ fn load_catalog(args: &CatalogArgs) -> anyhow::Result<Catalog> {
         files: args.catalogs.clone(),
         registry: args.registry.clone(),
     };
-    Ok(Catalog::load(&options)?)
-}
-
-fn catalog_names(args: &CatalogArgs) -> Vec<String> {
-    let embedded =
-        (!args.no_default_catalog).then(|| CatalogOrigin::Embedded(args.target).to_string());
-    embedded
+    let mut catalog = Catalog::load(&options)?;
+    let mut names: Vec<String> = (!args.no_default_catalog)
+        .then(|| CatalogOrigin::Embedded(args.target).to_string())
         .into_iter()
         .chain(args.catalogs.iter().map(|path| path.display().to_string()))
-        .collect()
+        .collect();
+    let lock_path = match (&args.lock, args.no_lock) {
+        (_, true) => None,
+        (Some(path), false) => Some(path.clone()),
+        (None, false) => lock::discover(start, Path::new(".")),
+    };
+    if let Some(path) = lock_path {
+        match Lock::read(&path)? {
+            Some(lock) => {
+                catalog = catalog.with_lock(&lock);
+                names.push(path.display().to_string());
+            }
+            None if args.lock.is_some() => bail!("{}: no such lock file", path.display()),
+            None => {}
+        }
+    }
+    Ok(RunCatalog { catalog, names })
 }
 
 /// The exit code of a run stopped by a signal: 128 + SIGINT, as shells report Ctrl-C.
@@ -297,7 +326,11 @@ fn stop_now() -> ! {
 }
 
 fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(&args.catalog)?;
+    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let RunCatalog {
+        catalog,
+        names: catalog_names,
+    } = load_catalog(&args.catalog, start)?;
     let context = Context::new(&catalog);
     let scope = Scope::of(&args.paths);
     let charts = ChartCache::new(args.max_file_size);
@@ -403,7 +436,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let report = || {
         Report::new(
             mode,
-            catalog_names(&args.catalog),
+            catalog_names.clone(),
             &catalog,
             &reports,
             &discovery.errors,
@@ -564,7 +597,7 @@ fn summary_line(summary: &Summary, mode: Mode) -> String {
 }
 
 fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(args)?;
+    let catalog = load_catalog(args, Path::new("."))?.catalog;
     let rows: Vec<[String; 4]> = catalog
         .entries()
         .iter()
@@ -627,13 +660,34 @@ fn catalog_targets() -> anyhow::Result<ExitCode> {
 }
 
 fn catalog_show(query: &str, args: &CatalogArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(args)?;
+    let catalog = load_catalog(args, Path::new("."))?.catalog;
     let entry: &Entry = catalog
         .find(query)
         .with_context(|| format!("no catalog entry is named {query:?} or maps that image"))?;
-    let yaml = serde_yaml_ng::to_string(entry)?;
-    io::stdout().lock().write_all(yaml.as_bytes())?;
+    let mut out = io::stdout().lock();
+    out.write_all(serde_yaml_ng::to_string(entry)?.as_bytes())?;
+    out.write_all(fact_sources(entry).as_bytes())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where each fact of `entry` comes from, as YAML comments after the entry: the lock (with the
+/// image and digest it was read from) or the catalog layer the entry is from (with its source).
+fn fact_sources(entry: &Entry) -> String {
+    let mut text = String::from("# Where each fact comes from:\n");
+    for (side, spec) in [("public", &entry.public), ("hardened", &entry.hardened)] {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(spec) else {
+            continue;
+        };
+        for field in fields.keys().filter(|field| *field != "config") {
+            let key = format!("{side}.{field}");
+            let origin = match entry.locked_facts.get(&key) {
+                Some(citation) => citation.clone(),
+                None => format!("{}: {}", entry.origin, entry.source),
+            };
+            text.push_str(&format!("#   {key}: {origin}\n"));
+        }
+    }
+    text
 }
 
 fn catalog_check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
@@ -660,7 +714,7 @@ fn catalog_check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 fn spec_import(args: &SpecImportArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(&args.catalog)?;
+    let catalog = load_catalog(&args.catalog, Path::new("."))?.catalog;
     let side = match args.side {
         SideArg::Hardened => Side::Hardened,
         SideArg::Public => Side::Public,

@@ -22,6 +22,7 @@ pub mod helm;
 pub mod image_ref;
 pub mod input;
 pub mod line_index;
+pub mod lock;
 pub mod markdown;
 pub mod migrate;
 pub mod oci_config;

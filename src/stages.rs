@@ -196,8 +196,9 @@ impl<'a, 'c> Resolver<'a, 'c> {
         image: ImageRef,
         repository: String,
     ) -> Reference<'a, 'c> {
-        let Some(entry) = self.catalog.lookup(&repository) else {
-            return match self.catalog.lookup_replacement(&repository) {
+        let tag = image.tag.as_deref();
+        let Some(entry) = self.catalog.lookup_image(&repository, tag) else {
+            return match self.catalog.lookup_replacement_image(&repository, tag) {
                 Some(entry) => Reference::Hardened {
                     token,
                     entry,
@@ -210,14 +211,7 @@ impl<'a, 'c> Resolver<'a, 'c> {
                 },
             };
         };
-        let tag = match &entry.tag {
-            Some(fixed) => ReplacementTag {
-                tag: fixed.clone(),
-                dropped: Vec::new(),
-                kept_variant: Vec::new(),
-            },
-            None => replacement_tag(image.tag.as_deref()),
-        };
+        let tag = entry.replacement_tag(image.tag.as_deref());
         if entry.tag.is_none()
             && let Some(message) = self.tag_variable_conflict(&image, &tag.tag)
         {

@@ -33,12 +33,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::image_ref::{ImageRef, normalize_repository};
+use crate::image_ref::{ImageRef, ReplacementTag, normalize_repository, replacement_tag};
 use crate::oci_config;
 
+mod locked;
 mod target;
+mod validate;
 
 pub use target::{Target, UnknownTarget};
+pub(crate) use validate::check_spec_strings;
 
 /// The catalog schema version this build reads.
 pub const CATALOG_VERSION: u32 = 1;
@@ -225,6 +228,26 @@ pub struct Entry {
     pub hardened: ImageSpec,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub paths: BTreeMap<String, String>,
+    /// The facts that came from `hardport.lock` rather than from the catalog, each with the
+    /// locked image it was read from: `public.user` → `docker.io/library/node:20 read …`.
+    /// Not serialized: `catalog show` prints it as the provenance of each fact.
+    #[serde(skip)]
+    pub locked_facts: BTreeMap<String, String>,
+}
+
+impl Entry {
+    /// The tag the replacement gets for the public `tag`: the entry's fixed tag, or the tag
+    /// policy's ([`replacement_tag`]).
+    pub fn replacement_tag(&self, tag: Option<&str>) -> ReplacementTag {
+        match &self.tag {
+            Some(fixed) => ReplacementTag {
+                tag: fixed.clone(),
+                dropped: Vec::new(),
+                kept_variant: Vec::new(),
+            },
+            None => replacement_tag(tag),
+        }
+    }
 }
 
 /// Why a catalog could not be loaded. Every message names the file.
@@ -345,6 +368,10 @@ pub struct Catalog {
     entries: Vec<Entry>,
     by_match: HashMap<String, usize>,
     by_replacement: HashMap<String, usize>,
+    /// Entries with a locked public image's facts, by (canonical repository, tag) ([`locked`]).
+    by_public_image: HashMap<(String, String), Entry>,
+    /// Entries with a locked replacement image's facts, by (canonical repository, tag).
+    by_replacement_image: HashMap<(String, String), Entry>,
 }
 
 impl Catalog {
@@ -408,6 +435,8 @@ impl Catalog {
             entries,
             by_match,
             by_replacement,
+            by_public_image: HashMap::new(),
+            by_replacement_image: HashMap::new(),
         }
     }
 
@@ -435,14 +464,17 @@ impl Catalog {
             .map(|&index| &self.entries[index])
     }
 
-    /// Find an entry by its name, a public image it matches, or its replacement image.
+    /// Find an entry by its name, a public image it matches, or its replacement image; with a
+    /// tag, the image's own facts when the lock holds them.
     pub fn find(&self, query: &str) -> Option<&Entry> {
         if let Some(entry) = self.entries.iter().find(|entry| entry.name == query) {
             return Some(entry);
         }
-        let repository = ImageRef::parse(query).ok()?.canonical_repository()?;
-        self.lookup(&repository)
-            .or_else(|| self.lookup_replacement(&repository))
+        let image = ImageRef::parse(query).ok()?;
+        let repository = image.canonical_repository()?;
+        let tag = image.tag.as_deref();
+        self.lookup_image(&repository, tag)
+            .or_else(|| self.lookup_replacement_image(&repository, tag))
     }
 }
 
@@ -644,7 +676,7 @@ fn build_entry(
     {
         return Err(format!("tag {tag:?} is not a valid tag"));
     }
-    check_written_strings(raw, &replacement)?;
+    validate::check_written_strings(raw, &replacement)?;
     let below_default_registry = match registry {
         Some(Registry::Default(registry)) => replacement
             .strip_prefix(registry)
@@ -679,89 +711,10 @@ fn build_entry(
             public,
             hardened,
             paths: raw.paths.clone(),
+            locked_facts: BTreeMap::new(),
         },
         below_default_registry,
     })
-}
-
-/// Every catalog string hardport writes into a Dockerfile or values file must be what it
-/// becomes there, and nothing more: a name with a line break would inject instructions
-/// (`RUN curl … | sh`), one with a space a stage name (`node AS evil`). So: the replacement (a
-/// written one, or `<registry>/<name>`) is a repository without tag, digest or variables; the
-/// `-dev` suffix extends a tag; `paths` and a `workdir` are absolute paths without blanks or
-/// control characters; user and group ids and names are `name[:group]` words.
-fn check_written_strings(raw: &EntryFile, replacement: &str) -> Result<(), String> {
-    let plain = |text: &str| !text.chars().any(|ch| ch.is_whitespace() || ch.is_control());
-    if !plain(&raw.name) {
-        return Err(format!(
-            "name {:?} must not hold blanks or control characters",
-            raw.name
-        ));
-    }
-    let parsed = ImageRef::parse(replacement)
-        .map_err(|error| format!("replacement {replacement:?}: {error}"))?;
-    if parsed.tag.is_some()
-        || parsed.digest.is_some()
-        || parsed.has_variables()
-        || !plain(replacement)
-    {
-        return Err(format!(
-            "replacement {replacement:?} must be a repository without tag, digest or variables"
-        ));
-    }
-    if let Some(suffix) = &raw.dev_tag_suffix {
-        let tag = format!("1{suffix}");
-        let extends_a_tag = ImageRef::parse(&format!("x:{tag}"))
-            .is_ok_and(|probe| probe.tag.as_deref() == Some(tag.as_str()));
-        if !extends_a_tag {
-            return Err(format!("dev_tag_suffix {suffix:?} does not extend a tag"));
-        }
-    }
-    let path = |what: &str, value: &str| match value.starts_with('/') && plain(value) {
-        true => Ok(()),
-        false => Err(format!(
-            "{what} {value:?} must be an absolute path without blanks or control characters"
-        )),
-    };
-    for (from, to) in &raw.paths {
-        path("paths", from)?;
-        path("paths", to)?;
-    }
-    let id = |what: &str, value: &str| {
-        let word = |part: &str| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
-        };
-        let valid = match value.split_once(':') {
-            Some((user, group)) => word(user) && word(group),
-            None => word(value),
-        };
-        match valid {
-            true => Ok(()),
-            false => Err(format!(
-                "{what} {value:?} is not a user or group id or name"
-            )),
-        }
-    };
-    for (side, spec) in [("public", &raw.public), ("hardened", &raw.hardened)] {
-        if let Some(workdir) = &spec.workdir {
-            path(&format!("{side}.workdir"), workdir)?;
-        }
-        for (field, value) in [("user", &spec.user), ("group", &spec.group)] {
-            if let Some(value) = value {
-                id(&format!("{side}.{field}"), &value.0)?;
-            }
-        }
-        for (field, names) in [("users", &spec.users), ("groups", &spec.groups)] {
-            for (name, value) in names.iter().flatten() {
-                id(&format!("{side}.{field}"), name)?;
-                id(&format!("{side}.{field}.{name}"), &value.0)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `spec` with the facts of its `config` file filled in where `spec` leaves them unknown; the

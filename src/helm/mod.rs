@@ -541,8 +541,9 @@ fn resolve_text<'c>(text: &str, catalog: &'c Catalog, tag_state: TagState) -> Re
     let Some(repository) = image.canonical_repository() else {
         return Resolution::Unresolved(format!("`{text}` has no repository hardport can read"));
     };
-    let Some(entry) = catalog.lookup(&repository) else {
-        return match catalog.lookup_replacement(&repository) {
+    let tag = image.tag.as_deref();
+    let Some(entry) = catalog.lookup_image(&repository, tag) else {
+        return match catalog.lookup_replacement_image(&repository, tag) {
             Some(entry) => Resolution::Hardened(entry),
             None => Resolution::Unmapped { repository },
         };

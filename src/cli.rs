@@ -268,7 +268,7 @@ fn load_catalog(args: &CatalogArgs, start: &Path) -> anyhow::Result<RunCatalog> 
     let lock_path = match (&args.lock, args.no_lock) {
         (_, true) => None,
         (Some(path), false) => Some(path.clone()),
-        (None, false) => lock::discover(start, Path::new(".")),
+        (None, false) => lock::discover(start, Path::new("."), &|name| std::env::var_os(name)),
     };
     if let Some(path) = lock_path {
         match Lock::read(&path)? {

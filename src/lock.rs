@@ -22,6 +22,7 @@
 //! those strings into Dockerfiles.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{ImageSpec, check_spec_strings};
 use crate::image_ref::ImageRef;
 use crate::input::{self, Links};
+use crate::work_tree;
 
 /// The lock file's name, at the root of the repository.
 pub const LOCK_FILE: &str = "hardport.lock";
@@ -199,31 +201,31 @@ fn is_date(date: &str) -> bool {
 /// work tree holding it (the directory with `.git`) or, outside a work tree, up to the current
 /// directory `cwd`. So `hardport migrate` finds the repository's lock from any subdirectory or
 /// for any file named, and a lock lying around above a repository is never picked up.
-pub fn discover(start: &Path, cwd: &Path) -> Option<PathBuf> {
+pub fn discover(
+    start: &Path,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Option<PathBuf> {
     let start = std::fs::canonicalize(start).ok()?;
     let start = if start.is_dir() {
         start
     } else {
         start.parent()?.to_path_buf()
     };
-    let cwd = std::fs::canonicalize(cwd).ok();
-    let in_work_tree = start.ancestors().any(|dir| dir.join(".git").exists());
-    for dir in start.ancestors() {
-        let lock = dir.join(LOCK_FILE);
-        if std::fs::symlink_metadata(&lock).is_ok() {
-            return Some(lock);
-        }
-        let last = match in_work_tree {
-            true => dir.join(".git").exists(),
-            false => cwd
-                .as_deref()
-                .is_none_or(|cwd| !dir.starts_with(cwd) || dir == cwd),
-        };
-        if last {
-            return None;
-        }
-    }
-    None
+    // The work tree git would use from `start`, so the same environment (GIT_DIR,
+    // GIT_CEILING_DIRECTORIES, …) decides both where patch paths start and which lock is used.
+    let top = match work_tree::enclosing(&start, env) {
+        Some(root) => root,
+        None => std::fs::canonicalize(cwd)
+            .ok()
+            .filter(|cwd| start.starts_with(cwd))
+            .unwrap_or_else(|| start.clone()),
+    };
+    start
+        .ancestors()
+        .take_while(|dir| dir.starts_with(&top))
+        .map(|dir| dir.join(LOCK_FILE))
+        .find(|lock| std::fs::symlink_metadata(lock).is_ok())
 }
 
 #[cfg(test)]
@@ -300,26 +302,33 @@ mod tests {
         }
     }
 
+    fn no_git_env(_: &str) -> Option<OsString> {
+        None
+    }
+
     #[test]
     fn the_nearest_lock_up_to_the_work_tree_root_is_found() {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = dir.path().join("repo");
         let deep = repo.join("services/api");
         std::fs::create_dir_all(&deep).expect("mkdir");
-        std::fs::create_dir(repo.join(".git")).expect("mkdir");
+        for git in [".git/objects", ".git/refs"] {
+            std::fs::create_dir_all(repo.join(git)).expect("mkdir");
+        }
+        std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main\n").expect("write");
         std::fs::write(dir.path().join(LOCK_FILE), "stray").expect("write");
         let cwd = dir.path();
         assert_eq!(
-            discover(&deep, cwd),
+            discover(&deep, cwd, &no_git_env),
             None,
             "above the work tree: never used"
         );
         std::fs::write(repo.join(LOCK_FILE), "root").expect("write");
-        let found = discover(&deep, cwd).expect("found");
+        let found = discover(&deep, cwd, &no_git_env).expect("found");
         assert_eq!(std::fs::read_to_string(found).expect("read"), "root");
         std::fs::write(deep.join(LOCK_FILE), "nearest").expect("write");
         std::fs::write(deep.join("Dockerfile"), "FROM x").expect("write");
-        let found = discover(&deep.join("Dockerfile"), cwd);
+        let found = discover(&deep.join("Dockerfile"), cwd, &no_git_env);
         assert_eq!(
             std::fs::read_to_string(found.expect("found")).expect("read"),
             "nearest"
@@ -332,16 +341,16 @@ mod tests {
         let deeper = sub.join("deeper");
         std::fs::create_dir(&deeper).expect("mkdir");
         assert_eq!(
-            discover(&deeper, &sub),
+            discover(&deeper, &sub, &no_git_env),
             None,
             "outside a work tree: not above the current directory"
         );
         assert!(
-            discover(&deeper, loose.path()).is_some(),
+            discover(&deeper, loose.path(), &no_git_env).is_some(),
             "up to the current directory"
         );
         assert!(
-            discover(loose.path(), &deeper).is_some(),
+            discover(loose.path(), &deeper, &no_git_env).is_some(),
             "the directory's own"
         );
     }

@@ -21,6 +21,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use crate::input::{self, Links};
+
 /// The root of the work tree that git, run in `cwd` (absolute, symbolic links resolved) with
 /// the environment `env`, would use; `None` when it would work outside any work tree.
 pub fn enclosing(cwd: &Path, env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
@@ -54,6 +56,9 @@ pub fn enclosing(cwd: &Path, env: &dyn Fn(&str) -> Option<OsString>) -> Option<P
     None
 }
 
+/// The most of a `.git` file read: it holds `gitdir: PATH`.
+const MAX_GITDIR_FILE: u64 = 64 * 1024;
+
 /// What one directory tells the search.
 enum Found {
     /// It is the root of a work tree.
@@ -70,11 +75,11 @@ fn look_at(dir: &Path) -> Found {
     let dot_git = dir.join(".git");
     match std::fs::metadata(&dot_git) {
         Ok(metadata) if metadata.is_file() => {
-            let mut start = [0; 7];
-            let read = std::fs::File::open(&dot_git)
-                .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut start));
+            // Read like any file of a repository: a `.git` linked to `/proc/kmsg` or a FIFO
+            // must not hang the run. A gitdir file is one short line.
+            let read = input::read_bytes(&dot_git, MAX_GITDIR_FILE, Links::Refuse);
             return match read {
-                Ok(()) if &start == b"gitdir:" => Found::WorkTree,
+                Ok(bytes) if bytes.starts_with(b"gitdir:") => Found::WorkTree,
                 _ => Found::NoWorkTree,
             };
         }
@@ -140,6 +145,23 @@ mod tests {
 
     fn no_env(_: &str) -> Option<OsString> {
         None
+    }
+
+    #[test]
+    fn a_dot_git_file_reached_through_a_link_is_not_read() {
+        // As root, a `.git` linked to `/proc/kmsg` (a regular file to `stat`) hung the search
+        // on its first read; a link is refused before anything is opened.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("elsewhere"), "gitdir: /x\n").expect("write");
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree).expect("mkdir");
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), tree.join(".git"))
+            .expect("symlink");
+        let tree = std::fs::canonicalize(&tree).expect("canonical");
+        assert_eq!(enclosing(&tree, &no_env), None);
+        std::fs::remove_file(tree.join(".git")).expect("remove");
+        std::fs::write(tree.join(".git"), "gitdir: /x\n").expect("write");
+        assert_eq!(enclosing(&tree, &no_env), Some(tree));
     }
 
     fn temp() -> (tempfile::TempDir, PathBuf) {

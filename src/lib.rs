@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod discovery;
 pub mod dockerfile;
+pub mod facts;
 pub mod fix;
 pub mod helm;
 pub mod image_ref;

@@ -144,26 +144,101 @@ impl Resolved {
             // The scope's root itself: a directory, never a file to replace.
             return Err(WriteError::Swapped { component: target });
         };
-        let directory = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let mut dir = rustix::fs::open(&root, directory, Mode::empty())
-            .map_err(io_error("opening the directory"))?;
-        let mut walked = root.clone();
-        for component in components {
-            walked.push(component);
-            dir = rustix::fs::openat(&dir, component, directory | OFlags::NOFOLLOW, Mode::empty())
-                .map_err(|errno| match errno {
-                    Errno::LOOP | Errno::MLINK | Errno::NOTDIR => WriteError::Swapped {
-                        component: walked.clone(),
-                    },
-                    other => io_error("opening the directory")(other),
-                })?;
-        }
+        let dir = open_directory(&root, &components)?;
         Ok(Place {
             dir,
             name: PathBuf::from(name),
             target,
         })
     }
+}
+
+/// The directory `components` below `root` (a resolved path), opened one component at a time
+/// without following a link: a component swapped for a link is [`WriteError::Swapped`].
+fn open_directory(root: &Path, components: &[&OsStr]) -> Result<OwnedFd, WriteError> {
+    let directory = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut dir = rustix::fs::open(root, directory, Mode::empty())
+        .map_err(io_error("opening the directory"))?;
+    let mut walked = root.to_path_buf();
+    for component in components {
+        walked.push(component);
+        dir = rustix::fs::openat(
+            &dir,
+            *component,
+            directory | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )
+        .map_err(|errno| match errno {
+            Errno::LOOP | Errno::MLINK | Errno::NOTDIR => WriteError::Swapped {
+                component: walked.clone(),
+            },
+            other => io_error("opening the directory")(other),
+        })?;
+    }
+    Ok(dir)
+}
+
+/// Create the file at `path`, which must not exist, with `contents`, whole or not at all: the
+/// contents go to a flushed temporary file, which is then linked to `path` (`linkat`, which
+/// fails rather than replace a file that appeared meanwhile) and removed. For files hardport
+/// makes rather than migrates (`hardport.lock`); its directory must lie within `scope`.
+pub fn create(path: &Path, contents: &[u8], scope: &Scope) -> Result<(), WriteError> {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let Some(name) = path.file_name() else {
+        return Err(WriteError::Swapped {
+            component: path.to_path_buf(),
+        });
+    };
+    let dir_target = std::fs::canonicalize(parent).map_err(|source| WriteError::Io {
+        action: "resolving the directory",
+        source,
+    })?;
+    let Some(root) = scope.root_of(&dir_target) else {
+        return Err(WriteError::OutsideScope { target: dir_target });
+    };
+    let components: Vec<&OsStr> = dir_target
+        .strip_prefix(root)
+        .unwrap_or(Path::new(""))
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    let place = Place {
+        dir: open_directory(root, &components)?,
+        name: PathBuf::from(name),
+        target: dir_target.join(name),
+    };
+    let _writing = WRITES.read().unwrap_or_else(PoisonError::into_inner);
+    let (temp_name, mut temp) = place.create_temporary(Mode::from_raw_mode(0o666))?;
+    let written = temp
+        .write_all(contents)
+        .and_then(|()| temp.sync_all())
+        .map_err(|source| WriteError::Io {
+            action: "writing the temporary file",
+            source,
+        })
+        .and_then(|()| {
+            rustix::fs::linkat(
+                &place.dir,
+                &temp_name,
+                &place.dir,
+                &place.name,
+                AtFlags::empty(),
+            )
+            .map_err(|errno| match errno {
+                Errno::EXIST => WriteError::Changed,
+                other => io_error("linking the new file into place")(other),
+            })
+        });
+    let _ = rustix::fs::unlinkat(&place.dir, &temp_name, AtFlags::empty());
+    written?;
+    let _ = rustix::fs::fsync(&place.dir);
+    Ok(())
 }
 
 impl Place {
@@ -214,7 +289,7 @@ impl Place {
         }
 
         let writing = WRITES.read().unwrap_or_else(PoisonError::into_inner);
-        let (temp_name, mut temp) = self.create_temporary()?;
+        let (temp_name, mut temp) = self.create_temporary(Mode::from_raw_mode(0o600))?;
         let staged = Staged {
             place: self,
             temp_name,
@@ -235,16 +310,16 @@ impl Place {
         Ok(staged)
     }
 
-    /// A new file `.hardport-*.tmp` beside the original, readable by this user alone until it
-    /// gets the original's mode.
-    fn create_temporary(&self) -> Result<(PathBuf, File), WriteError> {
+    /// A new file `.hardport-*.tmp` beside the original, with `mode` (less the umask): a
+    /// replacement is this user's alone until it gets the original's mode.
+    fn create_temporary(&self, mode: Mode) -> Result<(PathBuf, File), WriteError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         loop {
             let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
             let name = PathBuf::from(format!(".hardport-{}-{unique}.tmp", std::process::id()));
-            match rustix::fs::openat(&self.dir, &name, flags, Mode::from_raw_mode(0o600)) {
+            match rustix::fs::openat(&self.dir, &name, flags, mode) {
                 Ok(fd) => return Ok((name, File::from(fd))),
                 // Left by an earlier run of the same process id: take the next name.
                 Err(Errno::EXIST) => continue,
@@ -588,6 +663,25 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(outside.path().join("Dockerfile")).expect("read"),
             "old"
+        );
+    }
+
+    #[test]
+    fn create_makes_a_new_file_whole_and_never_replaces_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hardport.lock");
+        let scope = scope_of(dir.path());
+        create(&path, b"new", &scope).expect("created");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
+        let error = create(&path, b"other", &scope).expect_err("exists");
+        assert!(matches!(error, WriteError::Changed), "{error:?}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "new");
+        assert_eq!(names_in(dir.path()), ["hardport.lock"]);
+        let outside = tempfile::tempdir().expect("tempdir");
+        let error = create(&outside.path().join("x"), b"x", &scope).expect_err("outside");
+        assert!(
+            matches!(error, WriteError::OutsideScope { .. }),
+            "{error:?}"
         );
     }
 

@@ -127,10 +127,19 @@ impl Transport {
                 return Err(error);
             }
             Err(error) => {
+                // Only a registry's answer (200, or 401 asking for credentials) shows plain
+                // HTTP works: a TLS server answers plain HTTP with 400, which would hide the
+                // TLS error the user needs to see.
                 let plain = format!("http://{host}/v2/");
-                self.send(target, Method::Get, &plain, None, None)
-                    .map_err(|_| error)?;
-                "http"
+                match self.send(target, Method::Get, &plain, None, None) {
+                    Ok(response)
+                        if response.status().is_success()
+                            || response.status() == StatusCode::UNAUTHORIZED =>
+                    {
+                        "http"
+                    }
+                    _ => return Err(error),
+                }
             }
         };
         lock(&self.schemes).insert(host.clone(), scheme);

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use hardport::catalog::Id;
 use hardport::image_ref::ImageRef;
 use hardport::registry::{
-    Platform, Registry, RegistryError, RegistryOptions, ResolvedImage, nearest_tag,
+    Limits, Platform, Registry, RegistryError, RegistryOptions, ResolvedImage, nearest_tag,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -484,6 +484,24 @@ fn a_missing_tag_does_not_exist_and_tags_are_listed() {
     assert_eq!(nearest_tag("2.1-dev", &tags).as_deref(), Some("2-dev"));
     let error = registry.tags(&nowhere).unwrap_err();
     assert!(matches!(error, RegistryError::NotFound { .. }), "{error}");
+
+    // A manifest over the size limit is refused, not read whole.
+    let small = RegistryOptions {
+        limits: Limits {
+            manifest_bytes: 64,
+            ..Limits::default()
+        },
+        ..options()
+    };
+    let error = Registry::new(small).unwrap().resolve(&present).unwrap_err();
+    assert!(
+        matches!(error, RegistryError::BadResponse { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("larger than 64 bytes"),
+        "{error}"
+    );
 }
 
 #[test]

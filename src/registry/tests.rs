@@ -56,3 +56,10 @@ fn the_config_states_the_platform() {
     assert_eq!(config_platform(config).unwrap().to_string(), "linux/arm/v7");
     assert_eq!(config_platform(b"[]"), None);
 }
+
+#[test]
+fn a_registry_can_be_shared_by_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Registry>();
+    shareable::<RegistryError>();
+}

@@ -29,6 +29,7 @@ pub mod migrate;
 pub mod oci_config;
 pub mod patch_path;
 pub mod pipeline;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod sarif;

@@ -774,4 +774,6 @@ fn validate_registry_override(registry: &str) -> Result<&str, CatalogError> {
 }
 
 #[cfg(test)]
+mod embedded_tests;
+#[cfg(test)]
 mod tests;

@@ -37,6 +37,7 @@ use hardport::scope::Scope;
 use hardport::spec_import::{ImportRequest, Side, import};
 
 mod docs;
+mod facts;
 
 #[derive(Debug, Parser)]
 #[command(name = "hardport", version, about, long_about = None)]
@@ -56,6 +57,9 @@ enum Command {
     /// Read image facts from the images' own configs.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// Read image facts from the images' registries into hardport.lock.
+    #[command(subcommand)]
+    Facts(facts::FactsCommand),
     /// List every rule: id, severity, whether it changes files, what it does.
     Rules(docs::RulesArgs),
     /// Print a rule's documentation: what it does, why, an example, and how safe its fix is.
@@ -219,6 +223,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Catalog(CatalogCommand::Targets) => catalog_targets(),
         Command::Catalog(CatalogCommand::Check { files }) => catalog_check(&files),
         Command::Spec(SpecCommand::Import(args)) => spec_import(&args),
+        Command::Facts(command) => facts::run(&command),
         Command::Rules(args) => docs::rules(&args),
         Command::Explain(args) => docs::explain(&args),
         Command::Completions(args) => docs::completions(&args),
@@ -250,21 +255,10 @@ struct RunCatalog {
 /// The catalog `args` assemble, with the lock `--lock` names or the one [`lock::discover`]
 /// finds from `start` (the first path of a run).
 fn load_catalog(args: &CatalogArgs, start: &Path) -> anyhow::Result<RunCatalog> {
-    if args.no_default_catalog && args.catalogs.is_empty() {
-        bail!("--no-default-catalog needs at least one --catalog FILE");
-    }
-    let options = CatalogOptions {
-        target: args.target,
-        use_default: !args.no_default_catalog,
-        files: args.catalogs.clone(),
-        registry: args.registry.clone(),
-    };
-    let mut catalog = Catalog::load(&options)?;
-    let mut names: Vec<String> = (!args.no_default_catalog)
-        .then(|| CatalogOrigin::Embedded(args.target).to_string())
-        .into_iter()
-        .chain(args.catalogs.iter().map(|path| path.display().to_string()))
-        .collect();
+    let RunCatalog {
+        mut catalog,
+        mut names,
+    } = load_layers(args)?;
     let lock_path = match (&args.lock, args.no_lock) {
         (_, true) => None,
         (Some(path), false) => Some(path.clone()),
@@ -280,6 +274,26 @@ fn load_catalog(args: &CatalogArgs, start: &Path) -> anyhow::Result<RunCatalog> 
             None => {}
         }
     }
+    Ok(RunCatalog { catalog, names })
+}
+
+/// The catalog layers `args` name, without a lock.
+fn load_layers(args: &CatalogArgs) -> anyhow::Result<RunCatalog> {
+    if args.no_default_catalog && args.catalogs.is_empty() {
+        bail!("--no-default-catalog needs at least one --catalog FILE");
+    }
+    let options = CatalogOptions {
+        target: args.target,
+        use_default: !args.no_default_catalog,
+        files: args.catalogs.clone(),
+        registry: args.registry.clone(),
+    };
+    let catalog = Catalog::load(&options)?;
+    let names = (!args.no_default_catalog)
+        .then(|| CatalogOrigin::Embedded(args.target).to_string())
+        .into_iter()
+        .chain(args.catalogs.iter().map(|path| path.display().to_string()))
+        .collect();
     Ok(RunCatalog { catalog, names })
 }
 

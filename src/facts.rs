@@ -8,10 +8,18 @@
 //! the catalog does not map are not read: no rule uses their facts.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::catalog::Catalog;
 use crate::diagnostic::ImageRewrite;
 use crate::image_ref::ImageRef;
+use crate::lock::{Lock, LockedImage};
+use crate::registry::{Registry, RegistryError, ResolvedImage, nearest_tag};
+
+/// What reading one image gave.
+pub type Outcome = Result<ResolvedImage, RegistryError>;
 
 /// The canonical references (`docker.io/library/node:20`) to read for `rewrites`. A reference
 /// pinned by digest alone (no tag) is left out: a lock records tags.
@@ -47,6 +55,104 @@ pub fn canonical(text: &str) -> Option<String> {
     let tag = image.tag.as_deref()?;
     let repository = image.canonical_repository()?;
     Some(format!("{repository}:{tag}"))
+}
+
+/// Read every image of `wanted` (canonical references) from its registry, on up to `threads`
+/// threads; the outcomes in reference order. Images are independent, and most of the time goes
+/// to the network, so they are read side by side.
+pub fn resolve_all(
+    registry: &Registry,
+    wanted: &BTreeSet<String>,
+    threads: NonZeroUsize,
+) -> Vec<(String, Outcome)> {
+    let wanted: Vec<&String> = wanted.iter().collect();
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::with_capacity(wanted.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..threads.get().min(wanted.len()) {
+            scope.spawn(|| {
+                while let Some(reference) = wanted.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let outcome = resolve_one(registry, reference);
+                    outcomes
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(((*reference).clone(), outcome));
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    outcomes
+}
+
+fn resolve_one(registry: &Registry, reference: &str) -> Outcome {
+    let image = ImageRef::parse(reference).map_err(|error| RegistryError::Reference {
+        reference: reference.to_owned(),
+        message: error.to_string(),
+    })?;
+    registry.resolve(&image)
+}
+
+/// For a tag that does not exist: the nearest published tag of the same line, as advice
+/// ("nearest published tag: 3.12.8"), when the registry lists the repository's tags.
+pub fn missing_tag_advice(registry: &Registry, reference: &str) -> Option<String> {
+    let image = ImageRef::parse(reference).ok()?;
+    let tag = image.tag.clone()?;
+    let published = registry.tags(&image).ok()?;
+    let nearest = nearest_tag(&tag, &published)?;
+    Some(format!(
+        "the nearest published tag of that line is `{nearest}`"
+    ))
+}
+
+/// The lock after reading `outcomes` on `date` (`YYYY-MM-DD`): every image read (as `previous`
+/// held it when its manifest is unchanged), and, for an image that could not be read, what
+/// `previous` held for it (a registry being down must not
+/// lose facts read before). Images no longer wanted are dropped: the lock describes the
+/// repository as it is.
+pub fn updated_lock(previous: Option<&Lock>, outcomes: &[(String, Outcome)], date: &str) -> Lock {
+    let mut lock = Lock::default();
+    for (reference, outcome) in outcomes {
+        let before = previous.and_then(|previous| previous.images.get(reference));
+        let entry = match outcome {
+            // The same manifest holds the same facts: the entry, and the day they were first
+            // read, stay as they were, so resolving an unchanged repository changes nothing.
+            Ok(resolved)
+                if before.is_some_and(|before| {
+                    before.digest == resolved.digest
+                        && before.platform == resolved.platform.to_string()
+                }) =>
+            {
+                before.cloned()
+            }
+            Ok(resolved) => Some(locked(resolved, date)),
+            Err(_) => before.cloned(),
+        };
+        if let Some(entry) = entry {
+            lock.images.insert(reference.clone(), entry);
+        }
+    }
+    lock
+}
+
+/// The lock entry of an image read on `date`.
+pub fn locked(resolved: &ResolvedImage, date: &str) -> LockedImage {
+    LockedImage {
+        digest: resolved.digest.clone(),
+        index_digest: resolved.index_digest.clone(),
+        platform: resolved.platform.to_string(),
+        read: date.to_owned(),
+        facts: resolved.spec.clone(),
+    }
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`, as the lock records when facts were read.
+pub fn today() -> String {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    now.get(..10).unwrap_or(&now).to_owned()
 }
 
 #[cfg(test)]

@@ -673,3 +673,194 @@ fn htpasswd_auth_over_tls_takes_the_right_password_and_refuses_a_wrong_one() {
         "{error}"
     );
 }
+
+/// Run the real `hardport` in `dir`, with no Docker credentials of the machine's own.
+fn hardport_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hardport"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("DOCKER_CONFIG", "/nonexistent/hardport-test-docker-config")
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap())
+        .output()
+        .expect("hardport runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
+    let server = Server::start(None);
+    let host = server.host.clone();
+    let layout = Layout::new();
+    // The public image: root, an entrypoint script, a shell. The replacement: uid 1000, no
+    // shell, an exec entrypoint; its -dev variant: a shell and apk.
+    layout.build("public", &[&base()]);
+    layout.config(
+        "public",
+        &[
+            "--config.entrypoint",
+            "/docker-entrypoint.sh",
+            "--config.cmd",
+            "serve",
+        ],
+    );
+    layout.build(
+        "hardened",
+        &[&[
+            Put::File("etc/passwd", PASSWD),
+            Put::File("etc/group", GROUP),
+        ]],
+    );
+    layout.config(
+        "hardened",
+        &[
+            "--config.user",
+            "1000",
+            "--config.entrypoint",
+            "/usr/bin/app",
+            "--config.cmd",
+            "--help",
+        ],
+    );
+    layout.build("dev", &[&base()]);
+    layout.config(
+        "dev",
+        &[
+            "--config.user",
+            "1000",
+            "--config.entrypoint",
+            "/usr/bin/app",
+        ],
+    );
+    for tag in ["1.2", "1.2.7"] {
+        layout.push("public", &format!("{host}/public/app:{tag}"), None);
+    }
+    layout.push("hardened", &format!("{host}/hardened/app:1.2"), None);
+    layout.push("dev", &format!("{host}/hardened/app:1.2-dev"), None);
+
+    let repo = tempfile::tempdir().unwrap();
+    let repo = repo.path();
+    std::fs::write(
+        repo.join("Dockerfile"),
+        format!("FROM {host}/public/app:1.2\nRUN echo built > /built\nCMD [\"serve\", \"--port\", \"8080\"]\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("catalog.yaml"),
+        format!(
+            "version: 1\nimages:\n  - name: app\n    match: [{host}/public/app]\n    replacement: {host}/hardened/app\n    dev_tag_suffix: \"-dev\"\n    source: the test registry\n"
+        ),
+    )
+    .unwrap();
+    let with = |command: &[&'static str]| {
+        let mut args = command.to_vec();
+        args.extend(["--no-default-catalog", "--catalog", "catalog.yaml"]);
+        args
+    };
+
+    let before = hardport_in(repo, &with(&["migrate"]));
+    assert!(
+        text(&before.stderr).contains("warning[missing-fact]"),
+        "{}",
+        text(&before.stderr)
+    );
+
+    let resolved = hardport_in(repo, &with(&["facts", "resolve"]));
+    let err = text(&resolved.stderr);
+    assert_eq!(resolved.status.code(), Some(0), "{err}");
+    assert!(err.contains("read 3 of 3 images; wrote "), "{err}");
+    let lock_text = std::fs::read_to_string(repo.join("hardport.lock")).unwrap();
+    let lock = hardport::lock::Lock::parse(&lock_text).unwrap();
+    let keys: Vec<&String> = lock.images.keys().collect();
+    let expected = [
+        format!("{host}/hardened/app:1.2"),
+        format!("{host}/hardened/app:1.2-dev"),
+        format!("{host}/public/app:1.2"),
+    ];
+    assert_eq!(keys, expected.iter().collect::<Vec<_>>());
+    let hardened = &lock.images[&expected[0]].facts;
+    assert_eq!(hardened.uid(), Some(1000));
+    assert_eq!(hardened.shell, Some(false));
+    assert_eq!(
+        hardened.entrypoint.as_deref(),
+        Some(&["/usr/bin/app".to_owned()][..])
+    );
+    assert_eq!(
+        lock.images[&expected[1]].facts.package_manager.as_deref(),
+        Some("apk")
+    );
+    assert_eq!(lock.images[&expected[2]].facts.uid(), Some(0));
+    assert_eq!(
+        lock.images[&expected[2]].digest,
+        format!("sha256:{}", sha256_hex(&raw_manifest(&expected[2])))
+    );
+
+    // The lock answers what the catalog could not: no missing fact, the runtime user restored.
+    let after = hardport_in(repo, &with(&["migrate"]));
+    let (patch, err) = (text(&after.stdout), text(&after.stderr));
+    assert!(!err.contains("missing-fact"), "{err}");
+    assert!(
+        patch.contains(&format!("+FROM {host}/hardened/app:1.2-dev")),
+        "{patch}"
+    );
+    assert!(
+        patch.contains("+USER root") && patch.contains("+USER 1000"),
+        "{patch}"
+    );
+
+    // Resolving again changes nothing.
+    let again = hardport_in(repo, &with(&["facts", "resolve"]));
+    assert!(
+        text(&again.stderr).contains("unchanged:"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("hardport.lock")).unwrap(),
+        lock_text
+    );
+
+    // A replacement tag that does not exist: an error naming it and the nearest published tag
+    // of its line; what could be read is still locked.
+    let missing = repo.join("missing");
+    std::fs::create_dir(&missing).unwrap();
+    std::fs::write(
+        missing.join("Dockerfile"),
+        format!("FROM {host}/public/app:1.2.7\n"),
+    )
+    .unwrap();
+    let partial = hardport_in(
+        repo,
+        &with(&["facts", "resolve", "--lock", "missing.lock", "missing"]),
+    );
+    let err = text(&partial.stderr);
+    assert_eq!(partial.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{host}/hardened/app:1.2.7: error: {host}/hardened/app:1.2.7 does not exist"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("the nearest published tag of that line is `1.2`"),
+        "{err}"
+    );
+    let partial_lock = std::fs::read_to_string(repo.join("missing.lock")).unwrap();
+    assert!(
+        partial_lock.contains(&format!("{host}/public/app:1.2.7:")),
+        "{partial_lock}"
+    );
+
+    // With the registry gone, migrate gives the same result from the lock.
+    drop(server);
+    let offline = hardport_in(repo, &with(&["migrate", "Dockerfile"]));
+    let online_again = (patch, err_after(&after));
+    assert_eq!((text(&offline.stdout), text(&offline.stderr)), online_again);
+}
+
+fn err_after(output: &std::process::Output) -> String {
+    text(&output.stderr)
+}

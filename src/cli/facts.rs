@@ -1,0 +1,238 @@
+//! `hardport facts resolve`: read the facts of the images a repository uses from their
+//! registries into `hardport.lock`.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+
+use hardport::atomic_write;
+use hardport::discovery::{Walk, discover};
+use hardport::facts;
+use hardport::helm::chart::ChartCache;
+use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
+use hardport::lock::{self, LOCK_FILE, Lock};
+use hardport::migrate::{FileOptions, WriteMode};
+use hardport::patch_path::PatchBase;
+use hardport::pipeline;
+use hardport::registry::{Platform, Registry, RegistryError, RegistryOptions};
+use hardport::rules::Context;
+use hardport::scope::Scope;
+use hardport::work_tree;
+
+use super::{CatalogArgs, INTERRUPTED, RunCatalog, load_layers, stop_on_signals, thread_count};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum FactsCommand {
+    /// Read the facts of every image the repository uses, and of the replacements the catalog
+    /// picks, from their registries into hardport.lock.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ResolveArgs {
+    /// Files or directories whose images to read (as `migrate` would migrate them).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    catalog: CatalogArgs,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Walk and read on N threads (0: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Also walk vendored trees.
+    #[arg(long)]
+    include_vendored: bool,
+    /// Files larger than this are reported and not read.
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_FILE_SIZE, value_parser = parse_size)]
+    max_file_size: u64,
+}
+
+/// How to reach registries.
+#[derive(Debug, Args)]
+pub(super) struct RegistryArgs {
+    /// The platform to read from a multi-platform image (`os/arch[/variant]`).
+    #[arg(long, value_name = "OS/ARCH", default_value = "linux/amd64")]
+    platform: Platform,
+    /// A registry (`host[:port]`) that may be spoken to over plain HTTP (repeatable); loopback
+    /// registries always may.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    insecure: Vec<String>,
+    /// A PEM file of CA certificates to trust besides the usual roots (repeatable): a private
+    /// registry's CA.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// The directory holding Docker's config.json (default: $DOCKER_CONFIG, else ~/.docker).
+    #[arg(long, value_name = "DIR")]
+    docker_config: Option<PathBuf>,
+    /// Seconds each step of a request may take (connecting, each read, …).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+}
+
+impl RegistryArgs {
+    fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            platform: self.platform.clone(),
+            insecure: self.insecure.clone(),
+            docker_config: self.docker_config.clone(),
+            timeout: Duration::from_secs(self.timeout.max(1)),
+            extra_roots: self.ca_certs.clone(),
+            ..RegistryOptions::default()
+        }
+    }
+}
+
+pub(super) fn run(command: &FactsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        FactsCommand::Resolve(args) => resolve(args),
+    }
+}
+
+fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitCode> {
+    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    // Which images a repository uses does not depend on their facts, and `--lock` names the
+    // lock to write, which need not exist yet.
+    let RunCatalog { catalog, .. } = load_layers(&args.catalog)?;
+    stop_on_signals()?;
+    let threads = thread_count(args.threads);
+    let wanted = images_used(args, &catalog, threads)?;
+    let registry = Registry::new(args.registry.options())?;
+    let outcomes = facts::resolve_all(&registry, &wanted, threads);
+
+    let mut stderr = io::stderr();
+    let mut failed = 0;
+    for (reference, outcome) in &outcomes {
+        match outcome {
+            Ok(resolved) => writeln!(
+                stderr,
+                "{reference}: read ({}, {})",
+                resolved.platform, resolved.digest
+            )?,
+            Err(error) => {
+                failed += 1;
+                let advice = matches!(error, RegistryError::NotFound { .. })
+                    .then(|| facts::missing_tag_advice(&registry, reference))
+                    .flatten()
+                    .map(|advice| format!("; {advice}"))
+                    .unwrap_or_default();
+                writeln!(stderr, "{reference}: error: {error}{advice}")?;
+            }
+        }
+    }
+
+    let path = lock_path(args, start);
+    let previous = Lock::read(&path)?;
+    let lock = facts::updated_lock(previous.as_ref(), &outcomes, &facts::today());
+    let written = write_lock(&path, previous.as_ref(), &lock)?;
+    writeln!(
+        stderr,
+        "hardport: read {} of {} images; {} {} ({} images)",
+        outcomes.len() - failed,
+        outcomes.len(),
+        if written { "wrote" } else { "unchanged:" },
+        path.display(),
+        lock.images.len()
+    )?;
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The images a migration of `args.paths` touches: a dry run's image rewrites.
+fn images_used(
+    args: &ResolveArgs,
+    catalog: &hardport::catalog::Catalog,
+    threads: std::num::NonZeroUsize,
+) -> anyhow::Result<BTreeSet<String>> {
+    let walk = Walk {
+        threads,
+        include_vendored: args.include_vendored,
+        max_file_size: args.max_file_size,
+    };
+    let scope = Scope::of(&args.paths);
+    let discovery = discover(&args.paths, &scope, walk);
+    let charts = ChartCache::new(args.max_file_size);
+    let patch_base = PatchBase::current();
+    let options = FileOptions {
+        mode: WriteMode::DryRun,
+        max_file_size: args.max_file_size,
+        charts: &charts,
+        patch_base: &patch_base,
+    };
+    let mut rewrites = Vec::new();
+    pipeline::run(
+        &discovery.files,
+        Context::new(catalog),
+        options,
+        threads,
+        &INTERRUPTED,
+        |report| -> io::Result<()> {
+            if let Ok(changes) = &report.outcome {
+                rewrites.extend(
+                    changes
+                        .findings
+                        .iter()
+                        .filter_map(|finding| finding.image.clone()),
+                );
+            }
+            Ok(())
+        },
+    )?;
+    Ok(facts::wanted(&rewrites, catalog))
+}
+
+/// Where the lock goes: `--lock`, else the lock the repository already has, else
+/// `hardport.lock` at the root of the git work tree holding the first path (outside one, in
+/// the first path's directory).
+fn lock_path(args: &ResolveArgs, start: &Path) -> PathBuf {
+    if let Some(path) = &args.catalog.lock {
+        return path.clone();
+    }
+    let env = |name: &str| std::env::var_os(name);
+    if let Some(existing) = lock::discover(start, Path::new("."), &env) {
+        return existing;
+    }
+    let dir = std::fs::canonicalize(start).ok().map(|start| {
+        if start.is_dir() {
+            start
+        } else {
+            start.parent().map(Path::to_path_buf).unwrap_or(start)
+        }
+    });
+    let root = dir
+        .as_deref()
+        .and_then(|dir| work_tree::enclosing(dir, &env))
+        .or(dir);
+    root.unwrap_or_default().join(LOCK_FILE)
+}
+
+/// Write `lock` at `path` unless it already holds it: replaced atomically when it exists
+/// (refused if it changed since it was read), created whole when it does not.
+fn write_lock(path: &Path, previous: Option<&Lock>, lock: &Lock) -> anyhow::Result<bool> {
+    let text = lock.render();
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let scope = Scope::of(&[dir]);
+    let written = match previous {
+        Some(_) => {
+            let old = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+            if old == text.as_bytes() {
+                return Ok(false);
+            }
+            atomic_write::write(path, &old, text.as_bytes(), &scope)
+        }
+        None => atomic_write::create(path, text.as_bytes(), &scope),
+    };
+    written.with_context(|| format!("{}: cannot write the lock", path.display()))?;
+    Ok(true)
+}

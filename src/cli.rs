@@ -100,6 +100,12 @@ struct MigrateArgs {
     /// whatever the number.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     threads: usize,
+    /// First read the images' facts from their registries into the lock (as `hardport facts
+    /// resolve`), then migrate with them.
+    #[arg(long)]
+    resolve: bool,
+    #[command(flatten)]
+    registry: facts::RegistryArgs,
     /// Also walk vendored trees: directories named vendor, node_modules, third_party,
     /// third-party, .venv or site-packages, skipped by default. Paths named on the command
     /// line are walked either way.
@@ -340,6 +346,16 @@ fn stop_now() -> ! {
 }
 
 fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    stop_on_signals()?;
+    let walk = Walk {
+        threads: thread_count(args.threads),
+        include_vendored: args.include_vendored,
+        max_file_size: args.max_file_size,
+    };
+    let unresolved = match args.resolve {
+        true => facts::resolve_into_lock(&args.paths, &args.catalog, &args.registry, walk)?,
+        false => 0,
+    };
     let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
     let RunCatalog {
         catalog,
@@ -364,13 +380,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         (_, true) => Mode::Check,
         _ => Mode::DryRun,
     };
-    stop_on_signals()?;
-    let threads = thread_count(args.threads);
-    let walk = Walk {
-        threads,
-        include_vendored: args.include_vendored,
-        max_file_size: args.max_file_size,
-    };
+    let threads = walk.threads;
     let discovery = discover(&args.paths, &scope, walk);
 
     let var = |name: &str| std::env::var(name).ok();
@@ -472,7 +482,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
 
     Ok(if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
-    } else if summary.files_failed > 0 {
+    } else if summary.files_failed > 0 || unresolved > 0 {
         ExitCode::from(2)
     } else if args.check && summary.files_changed > 0 {
         ExitCode::from(1)

@@ -854,6 +854,16 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
         "{partial_lock}"
     );
 
+    // `migrate --resolve` does both in one run: the same lock, the same patch.
+    std::fs::remove_file(repo.join("hardport.lock")).unwrap();
+    let both = hardport_in(repo, &with(&["migrate", "--resolve", "Dockerfile"]));
+    assert_eq!(both.status.code(), Some(0), "{}", text(&both.stderr));
+    assert_eq!(text(&both.stdout), patch);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("hardport.lock")).unwrap(),
+        lock_text
+    );
+
     // With the registry gone, migrate gives the same result from the lock.
     drop(server);
     let offline = hardport_in(repo, &with(&["migrate", "Dockerfile"]));

@@ -95,15 +95,39 @@ pub(super) fn run(command: &FactsCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitCode> {
-    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    stop_on_signals()?;
+    let failed = resolve_into_lock(
+        &args.paths,
+        &args.catalog,
+        &args.registry,
+        Walk {
+            threads: thread_count(args.threads),
+            include_vendored: args.include_vendored,
+            max_file_size: args.max_file_size,
+        },
+    )?;
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Read the images a migration of `paths` touches into the lock, reporting each on stderr;
+/// the number that could not be read. Shared by `facts resolve` and `migrate --resolve`.
+pub(super) fn resolve_into_lock(
+    paths: &[PathBuf],
+    catalog_args: &CatalogArgs,
+    registry_args: &RegistryArgs,
+    walk: Walk,
+) -> anyhow::Result<usize> {
+    let start = paths.first().map_or(Path::new("."), PathBuf::as_path);
     // Which images a repository uses does not depend on their facts, and `--lock` names the
     // lock to write, which need not exist yet.
-    let RunCatalog { catalog, .. } = load_layers(&args.catalog)?;
-    stop_on_signals()?;
-    let threads = thread_count(args.threads);
-    let wanted = images_used(args, &catalog, threads)?;
-    let registry = Registry::new(args.registry.options())?;
-    let outcomes = facts::resolve_all(&registry, &wanted, threads);
+    let RunCatalog { catalog, .. } = load_layers(catalog_args)?;
+    let wanted = images_used(paths, &catalog, walk)?;
+    let registry = Registry::new(registry_args.options())?;
+    let outcomes = facts::resolve_all(&registry, &wanted, walk.threads);
 
     let mut stderr = io::stderr();
     let mut failed = 0;
@@ -126,7 +150,7 @@ fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let path = lock_path(args, start);
+    let path = lock_path(catalog_args, start);
     let previous = Lock::read(&path)?;
     let lock = facts::updated_lock(previous.as_ref(), &outcomes, &facts::today());
     let written = write_lock(&path, previous.as_ref(), &lock)?;
@@ -139,31 +163,23 @@ fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitCode> {
         path.display(),
         lock.images.len()
     )?;
-    Ok(if failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(failed)
 }
 
-/// The images a migration of `args.paths` touches: a dry run's image rewrites.
+/// The images a migration of `paths` touches: a dry run's image rewrites.
 fn images_used(
-    args: &ResolveArgs,
+    paths: &[PathBuf],
     catalog: &hardport::catalog::Catalog,
-    threads: std::num::NonZeroUsize,
+    walk: Walk,
 ) -> anyhow::Result<BTreeSet<String>> {
-    let walk = Walk {
-        threads,
-        include_vendored: args.include_vendored,
-        max_file_size: args.max_file_size,
-    };
-    let scope = Scope::of(&args.paths);
-    let discovery = discover(&args.paths, &scope, walk);
-    let charts = ChartCache::new(args.max_file_size);
+    let threads = walk.threads;
+    let scope = Scope::of(paths);
+    let discovery = discover(paths, &scope, walk);
+    let charts = ChartCache::new(walk.max_file_size);
     let patch_base = PatchBase::current();
     let options = FileOptions {
         mode: WriteMode::DryRun,
-        max_file_size: args.max_file_size,
+        max_file_size: walk.max_file_size,
         charts: &charts,
         patch_base: &patch_base,
     };
@@ -192,8 +208,8 @@ fn images_used(
 /// Where the lock goes: `--lock`, else the lock the repository already has, else
 /// `hardport.lock` at the root of the git work tree holding the first path (outside one, in
 /// the first path's directory).
-fn lock_path(args: &ResolveArgs, start: &Path) -> PathBuf {
-    if let Some(path) = &args.catalog.lock {
+fn lock_path(args: &CatalogArgs, start: &Path) -> PathBuf {
+    if let Some(path) = &args.lock {
         return path.clone();
     }
     let env = |name: &str| std::env::var_os(name);

@@ -663,6 +663,13 @@ fn build_entry(
     let mut citations = Vec::new();
     let public = with_config(&raw.public, "public", origin, &mut citations)?;
     let hardened = with_config(&raw.hardened, "hardened", origin, &mut citations)?;
+    // A config's facts are written into files as much as the catalog's own.
+    for (side, spec) in [("public", &public), ("hardened", &hardened)] {
+        if spec.config.is_some() {
+            check_spec_strings(side, spec)
+                .map_err(|message| format!("{message} (from its config)"))?;
+        }
+    }
     let source = std::iter::once(raw.source.trim().to_owned())
         .chain(citations)
         .collect::<Vec<_>>()
@@ -691,7 +698,6 @@ fn build_entry(
 /// `-dev` suffix extends a tag; `paths` and a `workdir` are absolute paths without blanks or
 /// control characters; user and group ids and names are `name[:group]` words.
 fn check_written_strings(raw: &EntryFile, replacement: &str) -> Result<(), String> {
-    let plain = |text: &str| !text.chars().any(|ch| ch.is_whitespace() || ch.is_control());
     if !plain(&raw.name) {
         return Err(format!(
             "name {:?} must not hold blanks or control characters",
@@ -717,16 +723,31 @@ fn check_written_strings(raw: &EntryFile, replacement: &str) -> Result<(), Strin
             return Err(format!("dev_tag_suffix {suffix:?} does not extend a tag"));
         }
     }
-    let path = |what: &str, value: &str| match value.starts_with('/') && plain(value) {
+    for (from, to) in &raw.paths {
+        absolute_path("paths", from)?;
+        absolute_path("paths", to)?;
+    }
+    check_spec_strings("public", &raw.public)?;
+    check_spec_strings("hardened", &raw.hardened)
+}
+
+/// Whether `text` holds no blank and no control character.
+fn plain(text: &str) -> bool {
+    !text.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+}
+
+fn absolute_path(what: &str, value: &str) -> Result<(), String> {
+    match value.starts_with('/') && plain(value) {
         true => Ok(()),
         false => Err(format!(
             "{what} {value:?} must be an absolute path without blanks or control characters"
         )),
-    };
-    for (from, to) in &raw.paths {
-        path("paths", from)?;
-        path("paths", to)?;
     }
+}
+
+/// The strings of one side's spec that rules write: `workdir`, and the user and group ids
+/// and names (checked again after a `config` file filled the spec in).
+fn check_spec_strings(side: &str, spec: &ImageSpec) -> Result<(), String> {
     let id = |what: &str, value: &str| {
         let word = |part: &str| {
             !part.is_empty()
@@ -745,20 +766,18 @@ fn check_written_strings(raw: &EntryFile, replacement: &str) -> Result<(), Strin
             )),
         }
     };
-    for (side, spec) in [("public", &raw.public), ("hardened", &raw.hardened)] {
-        if let Some(workdir) = &spec.workdir {
-            path(&format!("{side}.workdir"), workdir)?;
+    if let Some(workdir) = &spec.workdir {
+        absolute_path(&format!("{side}.workdir"), workdir)?;
+    }
+    for (field, value) in [("user", &spec.user), ("group", &spec.group)] {
+        if let Some(value) = value {
+            id(&format!("{side}.{field}"), &value.0)?;
         }
-        for (field, value) in [("user", &spec.user), ("group", &spec.group)] {
-            if let Some(value) = value {
-                id(&format!("{side}.{field}"), &value.0)?;
-            }
-        }
-        for (field, names) in [("users", &spec.users), ("groups", &spec.groups)] {
-            for (name, value) in names.iter().flatten() {
-                id(&format!("{side}.{field}"), name)?;
-                id(&format!("{side}.{field}.{name}"), &value.0)?;
-            }
+    }
+    for (field, names) in [("users", &spec.users), ("groups", &spec.groups)] {
+        for (name, value) in names.iter().flatten() {
+            id(&format!("{side}.{field}"), name)?;
+            id(&format!("{side}.{field}.{name}"), &value.0)?;
         }
     }
     Ok(())

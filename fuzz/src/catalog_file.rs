@@ -314,6 +314,10 @@ mod tests {
             include_str!("../../testdata/helm-create/catalog.yaml"),
             include_str!("../../testdata/helm-bitnami/catalog.yaml"),
             include_str!("../../src/catalog/minimus.yaml"),
+            include_str!("../../src/catalog/chainguard.yaml"),
+            include_str!("../../src/catalog/dhi.yaml"),
+            // The first finding (docs/fuzzing.md): refused since its fix.
+            include_str!("../corpus/catalog/seed-hostile-config.yaml"),
         ] {
             catalog(text.as_bytes());
         }

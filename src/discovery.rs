@@ -143,7 +143,38 @@ pub fn discover(roots: &[PathBuf], scope: &Scope, options: Walk) -> Discovery {
             }),
         }
     }
-    found.into_discovery()
+    let mut discovery = found.into_discovery();
+    if roots.len() > 1 {
+        discovery.files = once_each(discovery.files);
+    }
+    discovery
+}
+
+/// `files` with each file once: paths given on the command line may overlap (`. sub`, `.
+/// link-to-a-file-in-it`), and a file migrated twice would be patched twice, which `git apply`
+/// refuses. Files are the same when they are the same inode; the path kept is the first in
+/// path order that is not reached through a link.
+fn once_each(files: Vec<SourceFile>) -> Vec<SourceFile> {
+    use std::os::unix::fs::MetadataExt;
+    let identity = |file: &SourceFile| {
+        let metadata = match file.links {
+            Links::Refuse => std::fs::symlink_metadata(&file.path),
+            Links::Follow => std::fs::metadata(&file.path),
+        };
+        metadata
+            .ok()
+            .map(|metadata| (metadata.dev(), metadata.ino()))
+    };
+    let mut order: Vec<(usize, SourceFile)> = files.into_iter().enumerate().collect();
+    // Direct paths before links, then path order: the first of each inode is the one kept.
+    order.sort_by_key(|(index, file)| (file.links == Links::Follow, *index));
+    let mut seen = HashSet::new();
+    let mut kept: Vec<(usize, SourceFile)> = order
+        .into_iter()
+        .filter(|(_, file)| identity(file).is_none_or(|id| seen.insert(id)))
+        .collect();
+    kept.sort_by_key(|(index, _)| *index);
+    kept.into_iter().map(|(_, file)| file).collect()
 }
 
 /// How to open a file named on the command line: follow it when it is a link that stays within
@@ -503,6 +534,32 @@ mod tests {
                 message: "Permission denied (os error 13)".into()
             }]
         );
+    }
+
+    /// Open finding of the `tree` fuzz target (docs/fuzzing.md): a file named through a link
+    /// and also walked is found twice, so the patch holds it twice and `git apply` refuses the
+    /// second copy, and `--write` migrates it twice (as two kinds when the link's name says
+    /// another one). Each file should be processed once, under its first path.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_reached_twice_is_found_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        touch(&dir.path().join("Dockerfile"));
+        touch(&dir.path().join("sub/Dockerfile"));
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink("Dockerfile", &link).expect("symlink");
+        let found = discover_all(&[dir.path().to_path_buf(), link]);
+        let paths: Vec<&Path> = found.files.iter().map(|file| file.path.as_path()).collect();
+        assert_eq!(
+            paths,
+            [
+                dir.path().join("Dockerfile"),
+                dir.path().join("sub/Dockerfile")
+            ],
+            "the link's target, found by the walk, is kept once under its own path"
+        );
+        let overlapping = discover_all(&[dir.path().to_path_buf(), dir.path().join("sub")]);
+        assert_eq!(overlapping.files.len(), 2, "{:?}", overlapping.files);
     }
 
     #[cfg(unix)]

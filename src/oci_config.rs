@@ -30,6 +30,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Id, ImageSpec};
+use crate::input::{self, Links};
 
 /// Why an image config could not be read. Every message names the file (and line and column
 /// where the JSON says where).
@@ -82,12 +83,17 @@ impl ConfigFacts {
     }
 }
 
-/// Read the image config at `path`.
+/// Read the image config at `path`: a regular file (through links: the path is the user's or
+/// their catalog's) of at most [`input::DEFAULT_MAX_FILE_SIZE`] bytes, read without blocking,
+/// so a catalog naming `/dev/zero` or a FIFO fails instead of taking the memory or hanging.
 pub fn read(path: &Path) -> Result<ConfigFacts, OciConfigError> {
-    let bytes = std::fs::read(path).map_err(|error| OciConfigError::Read {
-        path: path.to_path_buf(),
-        error,
-    })?;
+    let bytes =
+        input::read_bytes(path, input::DEFAULT_MAX_FILE_SIZE, Links::Follow).map_err(|error| {
+            OciConfigError::Read {
+                path: path.to_path_buf(),
+                error: std::io::Error::other(error),
+            }
+        })?;
     parse(&bytes, path)
 }
 

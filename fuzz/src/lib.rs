@@ -22,6 +22,12 @@ use hardport::yaml::{self, Layout, NewValue, Node, NodeKind, ScalarStyle, Stream
 use hardport::{dockerfile, fix};
 use hardport::{markdown, sarif};
 
+mod catalog_file;
+mod tree;
+
+pub use catalog_file::catalog;
+pub use tree::tree;
+
 /// The fix loop's pass limit (`MAX_PASSES` in src/migrate.rs), for the loop `pipeline` replays.
 const MAX_PASSES: usize = 8;
 
@@ -29,7 +35,7 @@ const MAX_PASSES: usize = 8;
 /// the file, and a few per input are enough for the fuzzer to reach every kind of node.
 const EDITS_PER_INPUT: usize = 8;
 
-static MINIMUS: LazyLock<Catalog> =
+pub(crate) static MINIMUS: LazyLock<Catalog> =
     LazyLock::new(|| Catalog::embedded().expect("the embedded catalog loads"));
 
 /// The catalogs `pipeline` chooses from: every built-in target, and Minimus with the test
@@ -55,7 +61,7 @@ static CATALOGS: LazyLock<[Catalog; 4]> = LazyLock::new(|| {
 
 /// The charts a values file in `pipeline` belongs to: none, one whose `appVersion` has a
 /// distro suffix, a Bitnami chart, and one whose templates read the security contexts.
-static CHARTS: LazyLock<[Option<Chart>; 4]> = LazyLock::new(|| {
+pub(crate) static CHARTS: LazyLock<[Option<Chart>; 4]> = LazyLock::new(|| {
     let template = "{{ .Values.podSecurityContext }} {{ .Values.securityContext }} \
                     {{ .Values.containerSecurityContext }} {{ .Values.primary.podSecurityContext }}";
     [
@@ -225,7 +231,7 @@ fn render_reports(kind: FileKind, catalog: &Catalog, outcome: Result<FileChanges
 
 /// Migrates a text that parses and checks the result: no internal error, findings on lines of
 /// the input, output that parses, and a second run that changes nothing.
-fn assert_migrates(kind: FileKind, text: &str, context: Context<'_>) -> Migration {
+pub(crate) fn assert_migrates(kind: FileKind, text: &str, context: Context<'_>) -> Migration {
     let migration = migrate_text(kind, text, context)
         .unwrap_or_else(|error| panic!("a {kind:?} that parses did not migrate: {error}"));
     let lines = line_count(text);
@@ -694,7 +700,7 @@ fn subtree_len(node: &Node) -> usize {
 
 /// Applies a unified diff the way `git apply` reads it (lines end at `\n` only) and returns
 /// the new text; panics when a context or removed line does not match the old text.
-fn apply_patch(old: &str, patch: &str) -> String {
+pub(crate) fn apply_patch(old: &str, patch: &str) -> String {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let mut lines = patch.split_inclusive('\n').peekable();
     for header in ["diff --git ", "--- ", "+++ "] {

@@ -695,6 +695,13 @@ fn build_entry(
     let mut citations = Vec::new();
     let public = with_config(&raw.public, "public", origin, &mut citations)?;
     let hardened = with_config(&raw.hardened, "hardened", origin, &mut citations)?;
+    // A config's facts are written into files as much as the catalog's own.
+    for (side, spec) in [("public", &public), ("hardened", &hardened)] {
+        if spec.config.is_some() {
+            check_spec_strings(side, spec)
+                .map_err(|message| format!("{message} (from its config)"))?;
+        }
+    }
     let source = std::iter::once(raw.source.trim().to_owned())
         .chain(citations)
         .collect::<Vec<_>>()

@@ -622,6 +622,36 @@ fn a_written_user_or_group_keeps_the_config_from_pairing_its_own() {
     );
 }
 
+/// Found by the `catalog` fuzz target (docs/fuzzing.md): facts read from a config were not
+/// checked like written ones, so a config's `WorkingDir` or `User` holding a line break
+/// injected an instruction into every migrated Dockerfile.
+#[test]
+fn config_facts_cannot_inject_dockerfile_text() {
+    for (field, value, expected) in [
+        ("WorkingDir", "/srv\\nRUN touch /pwned", "hardened.workdir"),
+        ("User", "1000\\nRUN touch /pwned", "hardened.user"),
+        ("User", "app user:app", "hardened.user"),
+    ] {
+        let dir = catalog_dir(
+            "version: 1\nregistry: r.io\nimages:\n  - {name: a, match: [a], source: s, hardened: {config: configs/hostile.json}}\n",
+        );
+        std::fs::write(
+            dir.path().join("configs/hostile.json"),
+            format!(
+                r#"{{"architecture": "amd64", "os": "linux", "config": {{"{field}": "{value}"}}, "rootfs": {{"type": "layers", "diff_ids": []}}}}"#
+            ),
+        )
+        .expect("write");
+        let message = load(&[&dir.path().join("catalog.yaml")], false, None)
+            .expect_err("a hostile config")
+            .to_string();
+        assert!(
+            message.contains(expected) && message.contains("(from its config)"),
+            "{message}"
+        );
+    }
+}
+
 #[test]
 fn a_config_that_cannot_be_read_names_the_catalog_and_the_config() {
     for (config, expected) in [

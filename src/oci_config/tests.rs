@@ -255,6 +255,26 @@ fn an_unreadable_file_is_named() {
     );
 }
 
+/// A catalog names its configs; one naming a device or a FIFO is an error at once, never a
+/// read that takes all memory or waits for a writer.
+#[test]
+fn a_config_that_is_not_a_regular_file_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("config.json");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .expect("mkfifo");
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        let error = read(path).expect_err("not a regular file");
+        assert!(error.to_string().ends_with("not a regular file"), "{error}");
+    }
+}
+
 #[test]
 fn the_citation_names_the_kind_the_path_and_the_sha256_of_the_bytes() {
     // The SHA-256 of no bytes, a published test vector (FIPS 180-4 examples).

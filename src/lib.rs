@@ -28,6 +28,7 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod sarif;
+pub mod shared_stack;
 pub mod shell;
 pub mod spec_import;
 pub mod stages;

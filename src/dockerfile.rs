@@ -1028,6 +1028,18 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_more_stages_than_the_limit_is_refused_at_the_first_one_past_it() {
+        let text = |stages: usize| "FROM a\nRUN b\n".repeat(stages);
+        assert!(parse(&text(MAX_STAGES)).is_ok());
+        let error = parse(&text(MAX_STAGES + 1)).unwrap_err();
+        assert_eq!(error.line, Some(2 * MAX_STAGES + 1));
+        assert_eq!(
+            error.message,
+            "more than 5000 stages (hardport's per-file limit)"
+        );
+    }
+
+    #[test]
     fn could_expand_to_matches_literal_parts_in_order() {
         assert!(could_expand_to(
             "image-base-${TARGETARCH}",

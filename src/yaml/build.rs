@@ -28,9 +28,10 @@ pub(super) enum Failure {
     TooDeep {
         offset: usize,
     },
-    /// A node past the first [`MAX_NODES`].
+    /// A node past the first `max` ([`MAX_NODES`]).
     TooMany {
         offset: usize,
+        max: usize,
     },
 }
 
@@ -65,9 +66,9 @@ impl Failure {
                 line: Some(LineIndex::new(text).line(offset)),
                 message: format!("collections nested more than {MAX_DEPTH} levels deep"),
             },
-            Failure::TooMany { offset } => YamlError {
+            Failure::TooMany { offset, max } => YamlError {
                 line: Some(LineIndex::new(text).line(offset)),
-                message: format!("more than {MAX_NODES} nodes (hardport's per-file limit)"),
+                message: format!("more than {max} nodes (hardport's per-file limit)"),
             },
         }
     }
@@ -79,6 +80,7 @@ pub(super) fn build(
     text: &str,
     parsed: &str,
     inserted: &[usize],
+    max_nodes: usize,
 ) -> Result<Vec<Document>, Failure> {
     let offsets = Offsets::new(parsed, inserted);
     let mut builder = Builder {
@@ -92,6 +94,7 @@ pub(super) fn build(
         cursor: 0,
         flow_depth: 0,
         nodes: 0,
+        max_nodes,
     };
     for event in Parser::new_from_str(parsed) {
         let (event, span) = event.map_err(|error| builder.syntax_failure(&error))?;
@@ -116,8 +119,9 @@ struct Builder<'t, 'o> {
     cursor: usize,
     /// How many of the open collections are flow collections.
     flow_depth: usize,
-    /// How many nodes were read: at most [`MAX_NODES`].
+    /// How many nodes were read, and how many may be ([`MAX_NODES`]).
     nodes: usize,
+    max_nodes: usize,
 }
 
 /// A collection being filled.
@@ -182,8 +186,11 @@ impl Builder<'_, '_> {
                 | Event::SequenceStart(..)
         ) {
             self.nodes += 1;
-            if self.nodes > MAX_NODES {
-                return Err(Failure::TooMany { offset: span.start });
+            if self.nodes > self.max_nodes {
+                return Err(Failure::TooMany {
+                    offset: span.start,
+                    max: self.max_nodes,
+                });
             }
         }
         match event {

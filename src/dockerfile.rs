@@ -632,15 +632,8 @@ impl<'a> ArgScope<'a> {
     }
 }
 
-/// Whether `text` could expand to `candidate` for some values of its variables: its literal
-/// parts occur in `candidate` in order, anchored at both ends (`image-base-${TARGETARCH}`
-/// could be `image-base-amd64`). Lets a rule recognise a stage chosen by a platform variable.
-pub fn could_expand_to(text: &str, candidate: &str) -> bool {
-    ExpansionPattern::new(text).is_some_and(|pattern| pattern.matches(candidate))
-}
-
-/// A text with variables read once for matching against many candidates
-/// ([`could_expand_to`] reads it again for each).
+/// A text with variables (`image-base-${TARGETARCH}`), read once to be matched against many
+/// candidates. Lets a rule recognise a stage chosen by a platform variable.
 #[derive(Debug, Clone)]
 pub struct ExpansionPattern {
     /// The literal parts; more than one exactly when the text has a variable.
@@ -665,6 +658,9 @@ impl ExpansionPattern {
         self.literals.last().map_or("", String::as_str)
     }
 
+    /// Whether the text could expand to `candidate` for some values of its variables: its
+    /// literal parts occur in `candidate` in order, anchored at both ends
+    /// (`image-base-${TARGETARCH}` could be `image-base-amd64`).
     pub fn matches(&self, candidate: &str) -> bool {
         let (Some(first), Some(last)) = (self.literals.first(), self.literals.last()) else {
             return false;
@@ -1037,6 +1033,10 @@ mod tests {
             error.message,
             "more than 5000 stages (hardport's per-file limit)"
         );
+    }
+
+    fn could_expand_to(text: &str, candidate: &str) -> bool {
+        ExpansionPattern::new(text).is_some_and(|pattern| pattern.matches(candidate))
     }
 
     #[test]

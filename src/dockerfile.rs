@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::diagnostic::Edit;
+use crate::line_index::LineIndex;
 
 use parse_dockerfile::{
     ArgInstruction, Command, Flag, HealthcheckArguments, Instruction, JsonOrStringArray,
@@ -49,8 +50,29 @@ pub fn parse(text: &str) -> Result<Dockerfile<'_>, ParseError> {
             message: error.to_string(),
         },
     })?;
-    Ok(Dockerfile { text, bom_len, ast })
+    let file = Dockerfile { text, bom_len, ast };
+    let mut stages = file
+        .instructions()
+        .iter()
+        .filter(|instruction| matches!(instruction, Instruction::From(_)));
+    if let Some(from) = stages.nth(MAX_STAGES) {
+        return Err(ParseError {
+            line: file
+                .instruction_range(from)
+                .map(|range| LineIndex::new(text).line(range.start)),
+            message: format!("more than {MAX_STAGES} stages (hardport's per-file limit)"),
+        });
+    }
+    Ok(file)
 }
+
+/// How many stages (`FROM` lines) a Dockerfile may have: the per-file work budget of a
+/// Dockerfile. The rules follow every stage's `FROM` chain and the stages it copies from, so
+/// some questions cost the number of stages squared (a reference with variables, `FROM
+/// ${BASE}-x`, is compared with the earlier stage names; a stage family walks what it reaches).
+/// Real Dockerfiles have up to about 50 (the corpus's largest has 49); at this limit those
+/// costs stay within a second or two.
+pub const MAX_STAGES: usize = 5_000;
 
 /// Why a text holds no instruction at all, when it holds none: Docker refuses to build such a
 /// file, so it is an error, named plainly rather than as a missing `FROM`.
@@ -610,29 +632,53 @@ impl<'a> ArgScope<'a> {
     }
 }
 
-/// Whether `text` could expand to `candidate` for some values of its variables: its literal
-/// parts occur in `candidate` in order, anchored at both ends (`image-base-${TARGETARCH}`
-/// could be `image-base-amd64`). Lets a rule recognise a stage chosen by a platform variable.
-pub fn could_expand_to(text: &str, candidate: &str) -> bool {
-    let Some(literals) = literal_parts(text) else {
-        return false;
-    };
-    let (Some(first), Some(last)) = (literals.first(), literals.last()) else {
-        return false;
-    };
-    if literals.len() == 1 {
-        return text == candidate;
+/// A text with variables (`image-base-${TARGETARCH}`), read once to be matched against many
+/// candidates. Lets a rule recognise a stage chosen by a platform variable.
+#[derive(Debug, Clone)]
+pub struct ExpansionPattern {
+    /// The literal parts; more than one exactly when the text has a variable.
+    literals: Vec<String>,
+}
+
+impl ExpansionPattern {
+    /// `None` for an unterminated `${`, which expands to nothing.
+    pub fn new(text: &str) -> Option<ExpansionPattern> {
+        Some(ExpansionPattern {
+            literals: literal_parts(text)?,
+        })
     }
-    let Some(mut rest) = candidate.strip_prefix(first.as_str()) else {
-        return false;
-    };
-    for middle in &literals[1..literals.len() - 1] {
-        match rest.find(middle.as_str()) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
+
+    /// The text before the first variable.
+    pub fn prefix(&self) -> &str {
+        self.literals.first().map_or("", String::as_str)
+    }
+
+    /// The text after the last variable.
+    pub fn suffix(&self) -> &str {
+        self.literals.last().map_or("", String::as_str)
+    }
+
+    /// Whether the text could expand to `candidate` for some values of its variables: its
+    /// literal parts occur in `candidate` in order, anchored at both ends
+    /// (`image-base-${TARGETARCH}` could be `image-base-amd64`).
+    pub fn matches(&self, candidate: &str) -> bool {
+        let (Some(first), Some(last)) = (self.literals.first(), self.literals.last()) else {
+            return false;
+        };
+        if self.literals.len() == 1 {
+            return first == candidate;
         }
+        let Some(mut rest) = candidate.strip_prefix(first.as_str()) else {
+            return false;
+        };
+        for middle in &self.literals[1..self.literals.len() - 1] {
+            match rest.find(middle.as_str()) {
+                Some(at) => rest = &rest[at + middle.len()..],
+                None => return false,
+            }
+        }
+        rest.len() >= last.len() && rest.ends_with(last.as_str())
     }
-    rest.len() >= last.len() && rest.ends_with(last.as_str())
 }
 
 /// The literal text between variable references (`a${X}b$Y` → `["a", "b", ""]`); `None` for
@@ -975,6 +1021,22 @@ mod tests {
         let lf = parse("FROM a\nRUN x\n").expect("parses");
         assert_eq!(lf.line_break(), "\n");
         assert_eq!(lf.keyword("user"), "USER");
+    }
+
+    #[test]
+    fn a_file_of_more_stages_than_the_limit_is_refused_at_the_first_one_past_it() {
+        let text = |stages: usize| "FROM a\nRUN b\n".repeat(stages);
+        assert!(parse(&text(MAX_STAGES)).is_ok());
+        let error = parse(&text(MAX_STAGES + 1)).unwrap_err();
+        assert_eq!(error.line, Some(2 * MAX_STAGES + 1));
+        assert_eq!(
+            error.message,
+            "more than 5000 stages (hardport's per-file limit)"
+        );
+    }
+
+    fn could_expand_to(text: &str, candidate: &str) -> bool {
+        ExpansionPattern::new(text).is_some_and(|pattern| pattern.matches(candidate))
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod report;
 pub mod rules;
 pub mod sarif;
 pub mod scope;
+pub mod shared_stack;
 pub mod shell;
 pub mod spec_import;
 pub mod stages;

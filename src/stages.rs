@@ -10,15 +10,16 @@
 //! "hardened" acts only on stages whose base this run migrates ([`Base::Migrating`]); after the
 //! first pass those bases are [`Base::Hardened`], so a second run has nothing to compare.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use parse_dockerfile::{Command, Instruction};
 
 use crate::catalog::{Catalog, Entry, ImageSpec};
-use crate::dockerfile::{ArgScope, Dockerfile, Token, could_expand_to, whole_variable};
+use crate::dockerfile::{ArgScope, Dockerfile, ExpansionPattern, Token, whole_variable};
 use crate::image_ref::{ImageRef, ReplacementTag, replacement_tag};
+use crate::unix_path::within_path_max;
+use names::StageNames;
 
 /// How many `ARG` indirections (`FROM $A`, `ARG A=$B`, …) are followed before giving up.
 const MAX_ARG_DEPTH: usize = 8;
@@ -79,10 +80,8 @@ pub struct Migration<'a, 'c> {
 pub struct Resolver<'a, 'c> {
     catalog: &'c Catalog,
     args: ArgScope<'a>,
-    /// Lowercased names of the stages declared so far.
-    stage_names: Vec<Option<String>>,
-    /// Each lowercased name's first stage, so a lookup does not scan every stage.
-    first_stage: HashMap<String, usize>,
+    /// The stages declared so far.
+    stage_names: StageNames,
 }
 
 impl<'a, 'c> Resolver<'a, 'c> {
@@ -90,8 +89,7 @@ impl<'a, 'c> Resolver<'a, 'c> {
         Resolver {
             catalog,
             args: ArgScope::default(),
-            stage_names: Vec::new(),
-            first_stage: HashMap::new(),
+            stage_names: StageNames::default(),
         }
     }
 
@@ -108,17 +106,11 @@ impl<'a, 'c> Resolver<'a, 'c> {
     }
 
     pub fn push_stage(&mut self, name: Option<&str>) {
-        let lowered = name.map(|name| name.to_ascii_lowercase());
-        if let Some(lowered) = &lowered {
-            self.first_stage
-                .entry(lowered.clone())
-                .or_insert(self.stage_names.len());
-        }
-        self.stage_names.push(lowered);
+        self.stage_names.push(name);
     }
 
     fn stage_index(&self, text: &str, site: Site) -> Option<usize> {
-        if let Some(&index) = self.first_stage.get(&text.to_ascii_lowercase()) {
+        if let Some(index) = self.stage_names.get(text) {
             return Some(index);
         }
         match site {
@@ -245,11 +237,9 @@ impl<'a, 'c> Resolver<'a, 'c> {
     /// A reference whose repository contains variables: never rewritten, but classified.
     fn variable_repository(&self, token: Token<'a>) -> Reference<'a, 'c> {
         let text = token.text;
-        let lowered = text.to_ascii_lowercase();
-        if let Some(index) = self.stage_names.iter().position(|name| {
-            name.as_deref()
-                .is_some_and(|name| could_expand_to(&lowered, name))
-        }) {
+        if let Some(index) = ExpansionPattern::new(&text.to_ascii_lowercase())
+            .and_then(|pattern| self.stage_names.first_match(&pattern))
+        {
             return Reference::Stage(index);
         }
         let Some(expanded) = self.args.expand(text) else {
@@ -893,7 +883,8 @@ fn apply<'a>(
                     .workdir
                     .as_deref()
                     .map(|current| join_path(current, path))
-            };
+            }
+            .and_then(within_path_max);
         }
         Instruction::Entrypoint(entrypoint) => {
             config.entrypoint = command_line(&entrypoint.arguments);
@@ -969,5 +960,6 @@ pub fn join_path(dir: &str, path: &str) -> String {
     }
 }
 
+mod names;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,17 @@
 //! Text operations on absolute Unix paths inside an image, as Docker and Kubernetes read them:
 //! no filesystem is consulted, so `..` is resolved lexically and symbolic links are not seen.
 
+/// The longest path Linux accepts (`PATH_MAX`, with its terminating NUL). A working directory
+/// longer than this cannot be created, so the build fails there; hardport treats such a path as
+/// unknown rather than following it, which also keeps a chain of `WORKDIR a` lines linear (each
+/// step copies a path of at most this length, not one that grows with the file).
+pub const PATH_MAX: usize = 4096;
+
+/// `path`, when a container could have it: shorter than [`PATH_MAX`].
+pub fn within_path_max(path: String) -> Option<String> {
+    (path.len() < PATH_MAX).then_some(path)
+}
+
 /// An absolute path with `//`, `.` and `..` resolved and no trailing `/`; `None` if relative.
 pub fn clean_absolute(path: &str) -> Option<String> {
     if !path.starts_with('/') {

@@ -281,6 +281,119 @@ fn a_billion_laughs_values_file_migrates_in_bounded_memory() {
     assert!(after.len() < text.len() + 1024, "{after}");
 }
 
+/// `n` stages, each built on the one before and setting a working directory and a variable.
+fn stage_chain(n: usize) -> String {
+    let mut text = String::from("FROM node:20 AS s0\nWORKDIR /a\n");
+    for stage in 1..n {
+        let parent = stage - 1;
+        text.push_str(&format!(
+            "FROM s{parent} AS s{stage}\nWORKDIR /a\nENV V{stage}=$V{parent}\n"
+        ));
+    }
+    text
+}
+
+/// Run hardport in `dir` with at most 256 MiB of address space.
+#[cfg(unix)]
+fn hardport_in_256_mib(dir: &Path, args: &[&str]) -> Output {
+    run_within(
+        dir,
+        &[
+            "sh",
+            "-c",
+            "ulimit -v 262144 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_hardport"),
+        ],
+        args,
+    )
+}
+
+/// Issue 14 item 3: a file past the per-file work budget costs that file, not the run. The
+/// 20 000-stage chain (727 KB) made the process abort (it asked for gigabytes); the `Chart.yaml`
+/// of nested brackets ran for many minutes; the values file of nested brackets took 2 GB.
+#[cfg(unix)]
+#[test]
+fn files_past_the_per_file_budget_are_errors_and_the_other_files_are_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    put(root, "good/Dockerfile", GOOD);
+    let chain = stage_chain(20_000);
+    assert!(chain.len() > 700_000);
+    put(root, "chain/Dockerfile", &chain);
+    let brackets = format!(
+        "{CHART}annotations: {}{}\n",
+        "[".repeat(500_000),
+        "]".repeat(500_000)
+    );
+    put(root, "charts/deep/Chart.yaml", &brackets);
+    put(
+        root,
+        "charts/deep/values.yaml",
+        "image:\n  repository: nginx\n  tag: \"1.27\"\n",
+    );
+    let before = read_tree(root);
+
+    let output = hardport_in_256_mib(root, &["migrate", "--write", "."]);
+    let err = stderr(&output);
+    assert_eq!(code(&output), 2, "{err}");
+    // The 5 001st FROM is on line 2 + 3 × 4 999 + 1.
+    assert_has(
+        &err,
+        "chain/Dockerfile:15000: error: cannot parse as a Dockerfile: more than 5000 stages (hardport's per-file limit)",
+    );
+    assert_has(
+        &err,
+        "charts/deep/values.yaml:1: warning[chart-metadata]: cannot read the chart's charts/deep/Chart.yaml:4: flow collections nested deeper than 128 levels;",
+    );
+    assert_has(
+        &err,
+        "hardport: 3 files scanned, 2 changed (2 changes), 1 failed;",
+    );
+    let after = read_tree(root);
+    assert_eq!(
+        after[Path::new("chain/Dockerfile")],
+        before[Path::new("chain/Dockerfile")]
+    );
+    assert_eq!(
+        after[Path::new("good/Dockerfile")],
+        GOOD_MIGRATED.as_bytes()
+    );
+    assert_has(
+        &String::from_utf8_lossy(&after[Path::new("charts/deep/values.yaml")]),
+        "repository: reg.mini.dev/nginx",
+    );
+}
+
+/// Issue 14 item 3: the paths that were quadratic are linear below the budget. A chain of
+/// stages just under the stage limit, each with a `WORKDIR` and an `ENV`, needed about 700 MB
+/// (every stage copied its ancestors' state) and now migrates in 256 MiB; a stage of `WORKDIR x`
+/// and `RUN` pairs that another stage copies from, on an image whose working directory moves
+/// (openjdk: `/` → `/home/build`), was cubic (1 000 pairs took 18 s optimised; these 1 500 would
+/// take many minutes unoptimised, past the time limit).
+#[cfg(unix)]
+#[test]
+fn stage_chains_and_working_directory_chains_below_the_budget_cost_linear_time_and_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    put(root, "chain/Dockerfile", stage_chain(4_999));
+    let pairs = format!(
+        "FROM openjdk:21 AS build\n{}FROM node:20\nCOPY --from=build x /app/x\n",
+        "WORKDIR x\nRUN ls /x\n".repeat(1_500)
+    );
+    put(root, "pairs/Dockerfile", &pairs);
+
+    let output = hardport_in_256_mib(root, &["migrate", "."]);
+    let err = stderr(&output);
+    assert_eq!(code(&output), 0, "{err}");
+    assert_has(&err, "chain/Dockerfile: 1 change,");
+    // Every RUN names a directory the stage wrote relative to the working directory.
+    assert_has(
+        &err,
+        "pairs/Dockerfile:3: info[workdir]: RUN names /x, which stage `build` wrote relative to the working directory; on openjdk's replacement it is /home/build/x",
+    );
+    assert_eq!(err.matches("info[workdir]: RUN names /x,").count(), 1_500);
+}
+
 #[cfg(unix)]
 #[test]
 fn symlink_loops_and_special_files_do_not_stop_the_run() {

@@ -35,6 +35,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::image_ref::{ImageRef, ReplacementTag, normalize_repository, replacement_tag};
 use crate::oci_config;
+use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
 
 mod locked;
 mod target;
@@ -541,6 +542,11 @@ fn first_error(
 }
 
 fn parse_file(text: &str, origin: &CatalogOrigin) -> Result<CatalogFile, CatalogError> {
+    check_flow_nesting(text, MAX_FLOW_DEPTH).map_err(|error| CatalogError::Syntax {
+        origin: origin.clone(),
+        line: Some(error.line),
+        message: error.to_string(),
+    })?;
     let file: CatalogFile =
         serde_yaml_ng::from_str(text).map_err(|error| CatalogError::Syntax {
             origin: origin.clone(),

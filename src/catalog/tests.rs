@@ -769,3 +769,22 @@ fn check_file_reports_a_file_it_cannot_parse_once() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(matches!(errors[0], CatalogError::Syntax { .. }));
 }
+
+#[test]
+fn a_catalog_of_nested_brackets_is_refused_before_the_yaml_parser_reads_it() {
+    let text = format!(
+        "version: 1\nimages:\n  - name: x\n    match: {}\n",
+        "[".repeat(200_000)
+    );
+    let file = write_catalog(&text);
+    let error = load(&[file.path()], false, None).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, CatalogError::Syntax { line: Some(4), .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains("flow collections nested deeper than 128 levels"),
+        "{message}"
+    );
+}

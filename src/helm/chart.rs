@@ -15,6 +15,7 @@ use serde_yaml_ng::Value;
 
 use crate::diff::display_path;
 use crate::input::{self, InputError, Links};
+use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
 
 /// The file name Helm reads a chart's metadata from.
 pub const CHART_FILE: &str = "Chart.yaml";
@@ -136,6 +137,8 @@ impl Chart {
 
     /// Reads the metadata from the text of a `Chart.yaml` (without templates).
     pub fn parse(text: &str) -> Result<Chart, (Option<usize>, String)> {
+        check_flow_nesting(text, MAX_FLOW_DEPTH)
+            .map_err(|error| (Some(error.line), error.to_string()))?;
         let value: Value = serde_yaml_ng::from_str(text).map_err(|error| {
             (
                 error.location().map(|location| location.line()),
@@ -478,5 +481,22 @@ mod tests {
         let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
         assert!(error.message.contains("repetition limit"), "{error}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_chart_yaml_of_nested_brackets_is_refused_before_the_yaml_parser_reads_it() {
+        // The parser's scanner costs the nesting depth per token: a megabyte of this ran for
+        // many minutes before it reported its own recursion limit.
+        let text = format!(
+            "apiVersion: v2\nname: x\nannotations:\n  a: {}{}\n",
+            "[".repeat(500_000),
+            "]".repeat(500_000)
+        );
+        let (line, message) = Chart::parse(&text).unwrap_err();
+        assert_eq!(line, Some(4));
+        assert_eq!(message, "flow collections nested deeper than 128 levels");
+        // Up to the limit, the chart is read.
+        let nested = format!("name: x\na: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(Chart::parse(&nested).is_ok());
     }
 }

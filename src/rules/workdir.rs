@@ -97,6 +97,7 @@ use crate::diagnostic::{Diagnostic, Edit};
 use crate::dockerfile::{Dockerfile, Token, option_field};
 use crate::line_index::LineIndex;
 use crate::rules::Rule;
+use crate::shared_stack::SharedStack;
 use crate::stages::{Base, Lineage, StageModel, UserSwitch};
 
 mod family;
@@ -345,7 +346,7 @@ enum Reach {
     CopiesFrom {
         stage: usize,
         root: String,
-        exclude: Vec<String>,
+        exclude: SharedStack<String>,
         certain: bool,
     },
 }

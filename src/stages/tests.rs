@@ -195,3 +195,19 @@ fn users_at_gives_config_users_at_every_point_in_one_pass() {
     assert_eq!(hardened[5].as_deref(), Some("5"));
     assert_eq!(hardened[4].as_deref(), Some("0"));
 }
+
+#[test]
+fn a_working_directory_longer_than_path_max_is_unknown() {
+    let catalog = crate::catalog::Catalog::embedded().unwrap();
+    let workdir = |repeats: usize| {
+        let text = format!("FROM scratch\n{}", "WORKDIR a\n".repeat(repeats));
+        let file = crate::dockerfile::parse(&text).unwrap();
+        let model = StageModel::new(&file, &catalog);
+        model.config(0, View::Public, None).workdir
+    };
+    // `/a` per line: 2 047 lines make 4 094 bytes; 2 048 make 4 096, one past PATH_MAX's room.
+    assert_eq!(workdir(2_047).map(|path| path.len()), Some(4_094));
+    // Following every line copied a path as long as the file: quadratic in its length.
+    assert_eq!(workdir(2_048), None);
+    assert_eq!(workdir(50_000), None);
+}

@@ -28,6 +28,11 @@ pub(super) enum Failure {
     TooDeep {
         offset: usize,
     },
+    /// A node past the first `max` ([`MAX_NODES`]).
+    TooMany {
+        offset: usize,
+        max: usize,
+    },
 }
 
 /// How deeply collections may nest. The tree is walked recursively (by the rules, by `Drop`),
@@ -36,6 +41,13 @@ pub(super) enum Failure {
 /// the whole pipeline, unoptimised, overflows a 2 MiB thread stack between 6 000 and 12 000
 /// (measured), so 1 000 leaves it six times the room it needs.
 pub(super) const MAX_DEPTH: usize = 1000;
+
+/// How many nodes (scalars, collections, aliases; a key is one) a values file may have: the
+/// per-file work budget of a values file. Each node costs memory (about 100 bytes) and rule
+/// time, so this bounds both whatever `--max-file-size` allows. Real values files have a few
+/// thousand (the corpus's largest, kube-prometheus-stack's, has 3 404); a file of 8 MiB, the
+/// default size limit, written like one has about a million; `[[[]]]` has one node per 2 bytes.
+pub const MAX_NODES: usize = 2_000_000;
 
 impl Failure {
     pub(super) fn into_yaml_error(self, text: &str) -> YamlError {
@@ -54,6 +66,10 @@ impl Failure {
                 line: Some(LineIndex::new(text).line(offset)),
                 message: format!("collections nested more than {MAX_DEPTH} levels deep"),
             },
+            Failure::TooMany { offset, max } => YamlError {
+                line: Some(LineIndex::new(text).line(offset)),
+                message: format!("more than {max} nodes (hardport's per-file limit)"),
+            },
         }
     }
 }
@@ -64,6 +80,7 @@ pub(super) fn build(
     text: &str,
     parsed: &str,
     inserted: &[usize],
+    max_nodes: usize,
 ) -> Result<Vec<Document>, Failure> {
     let offsets = Offsets::new(parsed, inserted);
     let mut builder = Builder {
@@ -76,6 +93,8 @@ pub(super) fn build(
         explicit_entries: Vec::new(),
         cursor: 0,
         flow_depth: 0,
+        nodes: 0,
+        max_nodes,
     };
     for event in Parser::new_from_str(parsed) {
         let (event, span) = event.map_err(|error| builder.syntax_failure(&error))?;
@@ -100,6 +119,9 @@ struct Builder<'t, 'o> {
     cursor: usize,
     /// How many of the open collections are flow collections.
     flow_depth: usize,
+    /// How many nodes were read, and how many may be ([`MAX_NODES`]).
+    nodes: usize,
+    max_nodes: usize,
 }
 
 /// A collection being filled.
@@ -156,6 +178,21 @@ impl Builder<'_, '_> {
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Failure> {
         let span = self.span(span);
+        if matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        ) {
+            self.nodes += 1;
+            if self.nodes > self.max_nodes {
+                return Err(Failure::TooMany {
+                    offset: span.start,
+                    max: self.max_nodes,
+                });
+            }
+        }
         match event {
             // An implicit start's span covers the content already; `---` is a token to pass.
             Event::DocumentStart(explicit) => {
@@ -469,9 +506,17 @@ impl Builder<'_, '_> {
         } else {
             self.block_layout(&open, end)
         };
+        // A vector grows to at least 4 nodes, several hundred bytes: most collections hold
+        // fewer, and a file of nested `[[[…]]]` would cost 300 times its size.
         let kind = match open.children {
-            Children::Mapping { entries, .. } => NodeKind::Mapping(Mapping { layout, entries }),
-            Children::Sequence(items) => NodeKind::Sequence(Sequence { layout, items }),
+            Children::Mapping { mut entries, .. } => {
+                entries.shrink_to_fit();
+                NodeKind::Mapping(Mapping { layout, entries })
+            }
+            Children::Sequence(mut items) => {
+                items.shrink_to_fit();
+                NodeKind::Sequence(Sequence { layout, items })
+            }
         };
         self.attach(Node {
             range: open.start..end,

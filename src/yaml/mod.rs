@@ -44,6 +44,7 @@
 
 mod build;
 mod edit;
+pub mod nesting;
 mod render;
 mod scan;
 #[cfg(test)]
@@ -55,6 +56,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::OnceLock;
 
+pub use build::MAX_NODES;
 pub use edit::{EditError, NewValue};
 
 /// How many lines [`parse`] may re-indent to accept what Helm accepts (see the module doc);
@@ -199,10 +201,15 @@ pub struct Alias {
 /// Parses `text`, every document of it, into nodes whose ranges index `text` itself (a UTF-8
 /// byte-order mark and CRLF line ends included).
 pub fn parse(text: &str) -> Result<Stream<'_>, YamlError> {
+    parse_at_most(text, MAX_NODES)
+}
+
+/// [`parse`], refusing a text of more than `max_nodes` nodes.
+fn parse_at_most(text: &str, max_nodes: usize) -> Result<Stream<'_>, YamlError> {
     let mut inserted: Vec<usize> = Vec::new();
     loop {
         let parsed = with_spaces_at(text, &inserted);
-        let error = match build::build(text, &parsed, &inserted) {
+        let error = match build::build(text, &parsed, &inserted, max_nodes) {
             Ok(documents) => {
                 return Ok(Stream {
                     text,

@@ -824,6 +824,26 @@ fn nesting_is_read_to_the_depth_limit_and_refused_past_it() {
     assert_eq!(parse(&flow).unwrap_err().line, Some(1));
 }
 
+#[test]
+fn nodes_are_read_to_the_budget_and_refused_past_it() {
+    // Keys, values and collections each count: a mapping, two keys, a scalar, a sequence and
+    // its item are 6 nodes.
+    let text = "a: 1\nb: [2]\n";
+    assert!(parse_at_most(text, 6).is_ok());
+    let error = parse_at_most(text, 5).unwrap_err();
+    assert_eq!(error.line, Some(2));
+    assert_eq!(
+        error.message,
+        "more than 5 nodes (hardport's per-file limit)"
+    );
+    // Nested flow collections were the cheapest nodes to write, and the dearest to keep: each
+    // held room for four children (a 7 MB file took 2 GB).
+    let brackets = format!("a: [{}]\n", "[[]], ".repeat(10_000));
+    assert!(parse_at_most(&brackets, 20_003).is_ok());
+    assert!(parse_at_most(&brackets, 20_002).is_err());
+    assert_eq!(MAX_NODES, 2_000_000);
+}
+
 /// The anchored node an alias names, found the slow way: every node in document order.
 fn resolve_by_walking<'d>(document: &'d Document, alias: &Node) -> Option<&'d Node> {
     let NodeKind::Alias(Alias { name }) = &alias.kind else {

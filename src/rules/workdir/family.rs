@@ -1,11 +1,11 @@
 //! One stage family's check: which moves it needs, and the diagnostics and fixes they make.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use parse_dockerfile::Instruction;
 
-use super::paths::mention;
+use super::paths::PathSet;
 use super::walker::{SeenWorkdir, Walker};
 use super::{Family, Group, Move, Outcome, Reach, SYSTEM_LOCATIONS, StageRefs, TMP};
 use crate::diagnostic::{Diagnostic, Fix};
@@ -635,13 +635,23 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
             return;
         }
         let file = self.model.file;
-        let mut reported: Vec<usize> = Vec::new();
+        let mut reported: HashSet<usize> = HashSet::new();
         for &index in &self.family.members {
             let (Some(stage), Some(state)) =
                 (self.model.stages.get(index), survey.finals.get(&index))
             else {
                 continue;
             };
+            let mut paths: Vec<String> = Vec::new();
+            let mut distinct: HashSet<String> = HashSet::new();
+            for (root, _) in state.roots.to_vec() {
+                if let Some(path) = clean_absolute(&format!("{public}/{root}"))
+                    .filter(|_| !root.is_empty() && distinct.insert(root.clone()))
+                {
+                    paths.push(path);
+                }
+            }
+            let set = PathSet::new(paths.iter().map(String::as_str));
             for instruction in file.instructions().get(stage.body()).unwrap_or_default() {
                 if !matches!(
                     instruction,
@@ -655,19 +665,12 @@ impl<'m, 'f, 'a, 'c> FamilyCheck<'m, 'f, 'a, 'c> {
                 let Some(range) = file.instruction_range(instruction) else {
                     continue;
                 };
-                for (root, _) in state.roots.iter().filter(|(root, _)| !root.is_empty()) {
-                    let Some(path) = clean_absolute(&format!("{public}/{root}")) else {
-                        continue;
-                    };
-                    let Some(at) = mention(file.text(), range.clone(), &path, &[]) else {
-                        continue;
-                    };
-                    let line = self.lines.line(at);
-                    if reported.contains(&line) {
+                for (path, at) in set.mentions(file.text(), range) {
+                    let path = &paths[path];
+                    if !reported.insert(self.lines.line(at)) {
                         continue;
                     }
-                    reported.push(line);
-                    let moved = join_rest(hardened, under(&path, public).unwrap_or_default());
+                    let moved = join_rest(hardened, under(path, public).unwrap_or_default());
                     self.diagnostics.push(
                         Diagnostic::report(
                             Rule::Workdir,
@@ -695,15 +698,20 @@ pub(super) fn copies_from_moves(
     hardened: &str,
 ) -> Vec<Move> {
     let mut moves: Vec<Move> = Vec::new();
+    // Each stage's roots once: its `exclude` list is the same for all of them.
+    let mut seen: HashSet<(usize, String, bool)> = HashSet::new();
     for &(_, from, _) in copied {
         let Some(state) = survey.finals.get(&from) else {
             continue;
         };
-        for (root, certain) in &state.roots {
+        for (root, certain) in state.roots.to_vec() {
             let Some(root) = clean_absolute(&format!("{public}/{root}")) else {
                 continue;
             };
-            let change = Move {
+            if !seen.insert((from, root.clone(), *certain)) {
+                continue;
+            }
+            moves.push(Move {
                 from: public.to_owned(),
                 to: hardened.to_owned(),
                 group: Group::DefaultWorkdir,
@@ -713,10 +721,7 @@ pub(super) fn copies_from_moves(
                     exclude: state.absolutes.clone(),
                     certain: *certain,
                 },
-            };
-            if !moves.iter().any(|other| other.reach == change.reach) {
-                moves.push(change);
-            }
+            });
         }
     }
     moves

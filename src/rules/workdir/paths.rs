@@ -1,5 +1,6 @@
 //! Path text helpers: expanding variables, rewriting a prefix, finding a path in text.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::SYSTEM_DIRECTORIES;
@@ -109,13 +110,43 @@ pub(super) fn rewrite_literal(text: &str, from: &str, to: &str, rooted: bool) ->
     })
 }
 
+/// Byte ranges, asked whether one contains an offset in time logarithmic in their number.
+#[derive(Debug, Default)]
+pub(super) struct RangeSet {
+    /// Sorted by start.
+    ranges: Vec<Range<usize>>,
+    /// The greatest end among `ranges[..=i]`.
+    max_end: Vec<usize>,
+}
+
+impl RangeSet {
+    pub(super) fn new(mut ranges: Vec<Range<usize>>) -> RangeSet {
+        ranges.sort_unstable_by_key(|range| range.start);
+        let max_end = ranges
+            .iter()
+            .scan(0, |max, range| {
+                *max = range.end.max(*max);
+                Some(*max)
+            })
+            .collect();
+        RangeSet { ranges, max_end }
+    }
+
+    /// Whether a range contains `at`: among the ranges starting at or before it, the one
+    /// reaching furthest reaches past it.
+    pub(super) fn contains(&self, at: usize) -> bool {
+        let starting = self.ranges.partition_point(|range| range.start <= at);
+        starting > 0 && self.max_end[starting - 1] > at
+    }
+}
+
 /// The first place in `range` of `text` that names the path `prefix` as a whole path (not
 /// `/application` for `/app`, not `$HOME/app`), outside `masked`.
 pub(super) fn mention(
     text: &str,
     range: Range<usize>,
     prefix: &str,
-    masked: &[Range<usize>],
+    masked: &RangeSet,
 ) -> Option<usize> {
     let haystack = text.get(range.clone())?;
     let is_path_char = |ch: char| ch.is_alphanumeric() || "._-~/$@+{}".contains(ch);
@@ -130,7 +161,7 @@ pub(super) fn mention(
         let at = range.start + start;
         if before.is_none_or(|ch| !is_path_char(ch))
             && after.is_none_or(|ch| ch == '/' || !is_path_char(ch))
-            && !masked.iter().any(|masked| masked.contains(&at))
+            && !masked.contains(at)
         {
             return Some(at);
         }
@@ -164,4 +195,80 @@ pub(super) fn absolute_words(text: &str) -> Vec<String> {
         previous = Some(ch);
     }
     words
+}
+
+/// A set of clean absolute paths, for finding in a text every place that names one of them as
+/// [`mention`] would, in one pass over the text whatever the number of paths (asking
+/// [`mention`] for each path of a stage that wrote thousands costs their number times the text).
+#[derive(Debug, Default)]
+pub(super) struct PathSet {
+    /// `(parent node, component)` → node; node 0 is `/`.
+    children: HashMap<(usize, String), usize>,
+    /// For each node after the root, the index of the path that ends there, if one does.
+    ends: Vec<Option<usize>>,
+}
+
+impl PathSet {
+    /// The set of `paths` (clean and absolute); a path's index is its position in `paths`.
+    pub(super) fn new<'p>(paths: impl IntoIterator<Item = &'p str>) -> PathSet {
+        let mut set = PathSet {
+            children: HashMap::new(),
+            ends: vec![None],
+        };
+        for (index, path) in paths.into_iter().enumerate() {
+            let mut node = 0;
+            for component in path.split('/').filter(|part| !part.is_empty()) {
+                let next = set.ends.len();
+                node = *set
+                    .children
+                    .entry((node, component.to_owned()))
+                    .or_insert(next);
+                if node == next {
+                    set.ends.push(None);
+                }
+            }
+            if node != 0 {
+                set.ends[node].get_or_insert(index);
+            }
+        }
+        set
+    }
+
+    /// Each path of the set named in `range` of `text`, as `(path index, offset of its first
+    /// mention)`, in the order of the paths.
+    pub(super) fn mentions(&self, text: &str, range: Range<usize>) -> Vec<(usize, usize)> {
+        let Some(haystack) = text.get(range.clone()) else {
+            return Vec::new();
+        };
+        let is_path_char = |ch: char| ch.is_alphanumeric() || "._-~/$@+{}".contains(ch);
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        let mut previous: Option<char> = None;
+        for (offset, ch) in haystack.char_indices() {
+            let starts_word = ch == '/' && previous.is_none_or(|before| !is_path_char(before));
+            previous = Some(ch);
+            if !starts_word {
+                continue;
+            }
+            let rest = &haystack[offset..];
+            let word = &rest[..rest
+                .find(|ch: char| !is_path_char(ch))
+                .unwrap_or(rest.len())];
+            // Every `/`-separated prefix of the word is named here: `/app/x` names `/app`.
+            let mut node = 0;
+            for component in word.split('/').skip(1) {
+                let Some(&next) = self.children.get(&(node, component.to_owned())) else {
+                    break;
+                };
+                node = next;
+                if let Some(index) = self.ends[node]
+                    && seen.insert(index)
+                {
+                    found.push((index, range.start + offset));
+                }
+            }
+        }
+        found.sort_unstable();
+        found
+    }
 }

@@ -1,6 +1,6 @@
 use parse_dockerfile::{Instruction, Source};
 
-use super::paths::{absolute_words, expand, mention, rewrite_literal};
+use super::paths::{RangeSet, absolute_words, expand, mention, rewrite_literal};
 use super::walker::Scope;
 use crate::dockerfile;
 use crate::rules::test_support::{TEST_CATALOG, run};
@@ -639,12 +639,23 @@ fn path_helpers_respect_component_boundaries() {
         Some("/home/build/x.jar".into())
     );
     let text = "RUN cp /app/a /application $HOME/app ${X}/app x=/app";
-    assert_eq!(mention(text, 0..text.len(), "/app", &[]), Some(7));
     assert_eq!(
-        mention(text, 0..text.len(), "/app", &[7..11, 0..1]),
+        mention(text, 0..text.len(), "/app", &RangeSet::default()),
+        Some(7)
+    );
+    assert_eq!(
+        mention(
+            text,
+            0..text.len(),
+            "/app",
+            &RangeSet::new(vec![7..11, 0..1])
+        ),
         Some(text.len() - 4)
     );
-    assert_eq!(mention(text, 8..text.len() - 1, "/app", &[]), None);
+    assert_eq!(
+        mention(text, 8..text.len() - 1, "/app", &RangeSet::default()),
+        None
+    );
     assert_eq!(
         absolute_words(
             "RUN pip install --prefix=\"/install\" && cd / && go build -o /out/app . >/dev/null x/y"

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 use parse_dockerfile::{
     ArgInstruction, EnvInstruction, Flag, Instruction, JsonOrStringArray, RunInstruction, Source,
@@ -11,14 +12,15 @@ use parse_dockerfile::{
 
 use super::family::FamilyCheck;
 use super::paths::{
-    absolute_words, env_values, expand, is_system_path, mention, rewrite_literal, unquote,
+    RangeSet, absolute_words, env_values, expand, is_system_path, mention, rewrite_literal, unquote,
 };
 use super::{Family, Group, Move, Outcome, Reach, StageRefs, mount_options};
 use crate::diagnostic::Edit;
 use crate::dockerfile::{Token, option_field};
 use crate::line_index::LineIndex;
+use crate::shared_stack::SharedStack;
 use crate::stages::{Base, StageModel};
-use crate::unix_path::{clean_absolute, clean_relative, join_rest, under};
+use crate::unix_path::{clean_absolute, clean_relative, join_rest, under, within_path_max};
 
 /// Where a path is written; decides how a relative value is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,35 +60,82 @@ pub(super) enum Cwd {
 }
 
 /// Variables in scope: `ENV` (inherited by later stages) and `ARG` (not), values expanded.
+///
+/// Looked up by name: a stage of many `ENV` lines that each expand a variable would otherwise
+/// cost their number squared. The `ENV` values of finished stages are frozen into frames that
+/// the stages built on them share ([`Scope::freeze`]), so a chain of stages copies nothing.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Scope {
-    pub(super) vars: Vec<(String, Option<String>, bool)>,
+    /// This stage's `ENV` values (the last one set wins).
+    env: HashMap<String, Option<String>>,
+    /// The `ENV` values of the stages this one is built on, nearest first.
+    below: Option<Rc<Frame>>,
+    args: HashMap<String, Option<String>>,
+}
+
+/// The `ENV` values one finished stage set.
+#[derive(Debug)]
+struct Frame {
+    env: HashMap<String, Option<String>>,
+    below: Option<Rc<Frame>>,
 }
 
 impl Scope {
     pub(super) fn set(&mut self, name: &str, value: Option<String>, env: bool) {
-        self.vars.push((name.to_owned(), value, env));
+        match env {
+            true => self.env.insert(name.to_owned(), value),
+            false => self.args.insert(name.to_owned(), value),
+        };
     }
 
     /// `ENV` wins over an `ARG` of the same name, whatever their order.
     pub(super) fn get(&self, name: &str) -> Option<&str> {
+        let mut frames =
+            std::iter::successors(self.below.as_deref(), |frame| frame.below.as_deref());
         let env = self
-            .vars
-            .iter()
-            .rev()
-            .find(|(var, _, env)| *env && var == name);
-        env.or_else(|| self.vars.iter().rev().find(|(var, _, _)| var == name))
-            .and_then(|(_, value, _)| value.as_deref())
+            .env
+            .get(name)
+            .or_else(|| frames.find_map(|frame| frame.env.get(name)));
+        env.or_else(|| self.args.get(name))?.as_deref()
     }
 
+    /// Makes this stage's `ENV` values a frame that stages built on it share.
+    fn freeze(&mut self) {
+        if !self.env.is_empty() {
+            self.below = Some(Rc::new(Frame {
+                env: std::mem::take(&mut self.env),
+                below: self.below.take(),
+            }));
+        }
+    }
+
+    /// The scope a stage built on this (frozen) one starts with.
     pub(super) fn inherited(&self) -> Scope {
         Scope {
-            vars: self.vars.iter().filter(|var| var.2).cloned().collect(),
+            env: HashMap::new(),
+            below: self.below.clone(),
+            args: HashMap::new(),
+        }
+    }
+}
+
+/// Dropping frame by frame: the default drop of a long chain of stages recurses once per frame.
+impl Drop for Frame {
+    fn drop(&mut self) {
+        let mut next = self.below.take();
+        while let Some(frame) = next {
+            match Rc::try_unwrap(frame) {
+                Ok(mut frame) => next = frame.below.take(),
+                Err(_) => break,
+            }
         }
     }
 }
 
 /// What is known at one point of a stage; `post` is `pre` with the planned `ENV` edits.
+///
+/// A stage starts from its parent's state; the lists that grow along a `FROM` chain are
+/// [`SharedStack`]s, so that starting from the parent copies nothing.
 #[derive(Debug, Clone, Default)]
 pub(super) struct State {
     pub(super) pre: Scope,
@@ -94,12 +143,12 @@ pub(super) struct State {
     pub(super) cwd: Cwd,
     /// Relative paths (clean, relative to the default working directory) the chain wrote while
     /// relying on it, and whether each is certain (no unknown variable in its destination).
-    pub(super) roots: Vec<(String, bool)>,
+    pub(super) roots: SharedStack<(String, bool)>,
     /// The first place the chain relied on the default working directory.
     pub(super) relied_at: Option<usize>,
     /// Absolute destinations and `WORKDIR`s the chain wrote, and absolute paths its `RUN`
     /// commands name.
-    pub(super) absolutes: Vec<String>,
+    pub(super) absolutes: SharedStack<String>,
 }
 
 impl State {
@@ -107,7 +156,10 @@ impl State {
         State {
             pre: self.pre.inherited(),
             post: self.post.inherited(),
-            ..self.clone()
+            cwd: self.cwd.clone(),
+            roots: self.roots.clone(),
+            relied_at: self.relied_at,
+            absolutes: self.absolutes.clone(),
         }
     }
 }
@@ -131,6 +183,8 @@ pub(super) struct Walker<'w, 'f, 'a, 'c> {
     pub(super) refs: &'w StageRefs,
     pub(super) public_workdir: Option<&'w str>,
     pub(super) moves: &'w [Move],
+    /// The moves of [`Reach::Family`]: every site is looked up in them, and there are few.
+    family_moves: Vec<&'w Move>,
     pub(super) outcomes: Vec<Outcome>,
     /// Byte ranges whose paths the walker handled; the mention scan skips them.
     pub(super) masked: Vec<Range<usize>>,
@@ -156,6 +210,10 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
             refs: check.refs,
             public_workdir,
             moves,
+            family_moves: moves
+                .iter()
+                .filter(|change| change.reach == Reach::Family)
+                .collect(),
             outcomes: Vec::new(),
             masked: Vec::new(),
             workdirs: Vec::new(),
@@ -190,6 +248,8 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
                     walker.visit(index, position, instruction, in_family, &mut state);
                 }
             }
+            state.pre.freeze();
+            state.post.freeze();
             walker.finals.insert(index, state);
         }
         walker.scan_mentions();
@@ -256,7 +316,9 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
                         .instruction_range(instruction)
                         .and_then(|range| file.text().get(range))
                         .unwrap_or_default();
-                    state.absolutes.extend(absolute_words(text));
+                    for word in absolute_words(text) {
+                        state.absolutes.push(word);
+                    }
                 }
                 self.mounts(stage, run, in_family, state);
             }
@@ -305,14 +367,15 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
         let site = self.site(Kind::Workdir, &workdir.arguments, None);
         let value = expand(&site.text, &state.pre);
         let next = match (&value, &state.cwd) {
-            (Some(path), _) if path.starts_with('/') => {
-                clean_absolute(path).map_or(Cwd::Unknown, Cwd::Absolute)
-            }
-            (Some(path), Cwd::Absolute(dir)) => {
-                clean_absolute(&format!("{dir}/{path}")).map_or(Cwd::Unknown, Cwd::Absolute)
-            }
+            (Some(path), _) if path.starts_with('/') => clean_absolute(path)
+                .and_then(within_path_max)
+                .map_or(Cwd::Unknown, Cwd::Absolute),
+            (Some(path), Cwd::Absolute(dir)) => clean_absolute(&format!("{dir}/{path}"))
+                .and_then(within_path_max)
+                .map_or(Cwd::Unknown, Cwd::Absolute),
             (Some(path), Cwd::Default(dir)) => {
-                Cwd::Default(clean_relative(&format!("{dir}/{path}")))
+                within_path_max(clean_relative(&format!("{dir}/{path}")))
+                    .map_or(Cwd::Unknown, Cwd::Default)
             }
             _ => Cwd::Unknown,
         };
@@ -703,9 +766,10 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
     /// move for sources taken from the stage that wrote there.
     pub(super) fn map(&self, site: &Site<'a>, path: &str) -> Option<&'w Move> {
         let family = self
-            .moves
+            .family_moves
             .iter()
-            .filter(|change| change.reach == Reach::Family && under(path, &change.from).is_some())
+            .copied()
+            .filter(|change| under(path, &change.from).is_some())
             .max_by_key(|change| change.from.len());
         if family.is_some() || site.kind != Kind::Source {
             return family;
@@ -754,6 +818,7 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
     pub(super) fn scan_mentions(&mut self) {
         let file = self.model.file;
         let lines = self.lines;
+        let masked = RangeSet::new(self.masked.clone());
         for &stage in &self.family.members {
             let Some(stage) = self.model.stages.get(stage) else {
                 continue;
@@ -762,14 +827,8 @@ impl<'w, 'f, 'a, 'c> Walker<'w, 'f, 'a, 'c> {
                 let Some(range) = file.instruction_range(instruction) else {
                     continue;
                 };
-                for change in self
-                    .moves
-                    .iter()
-                    .filter(|change| change.reach == Reach::Family)
-                {
-                    if let Some(at) =
-                        mention(file.text(), range.clone(), &change.from, &self.masked)
-                    {
+                for change in &self.family_moves {
+                    if let Some(at) = mention(file.text(), range.clone(), &change.from, &masked) {
                         self.outcomes.push(Outcome::Block {
                             group: change.group,
                             at,

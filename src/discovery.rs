@@ -152,26 +152,18 @@ pub fn discover(roots: &[PathBuf], scope: &Scope, options: Walk) -> Discovery {
 
 /// `files` with each file once: paths given on the command line may overlap (`. sub`, `.
 /// link-to-a-file-in-it`), and a file migrated twice would be patched twice, which `git apply`
-/// refuses. Files are the same when they are the same inode; the path kept is the first in
-/// path order that is not reached through a link.
+/// refuses. Files are the same when their paths resolve to the same path (not merely the same
+/// inode: hard links are distinct files in a repository, and each is migrated); the path kept
+/// is the first in path order that is not reached through a link.
 fn once_each(files: Vec<SourceFile>) -> Vec<SourceFile> {
-    use std::os::unix::fs::MetadataExt;
-    let identity = |file: &SourceFile| {
-        let metadata = match file.links {
-            Links::Refuse => std::fs::symlink_metadata(&file.path),
-            Links::Follow => std::fs::metadata(&file.path),
-        };
-        metadata
-            .ok()
-            .map(|metadata| (metadata.dev(), metadata.ino()))
-    };
+    let identity = |file: &SourceFile| std::fs::canonicalize(&file.path).ok();
     let mut order: Vec<(usize, SourceFile)> = files.into_iter().enumerate().collect();
-    // Direct paths before links, then path order: the first of each inode is the one kept.
+    // Direct paths before links, then path order: the first of each file is the one kept.
     order.sort_by_key(|(index, file)| (file.links == Links::Follow, *index));
     let mut seen = HashSet::new();
     let mut kept: Vec<(usize, SourceFile)> = order
         .into_iter()
-        .filter(|(_, file)| identity(file).is_none_or(|id| seen.insert(id)))
+        .filter(|(_, file)| identity(file).is_none_or(|path| seen.insert(path)))
         .collect();
     kept.sort_by_key(|(index, _)| *index);
     kept.into_iter().map(|(_, file)| file).collect()
@@ -560,6 +552,16 @@ mod tests {
         );
         let overlapping = discover_all(&[dir.path().to_path_buf(), dir.path().join("sub")]);
         assert_eq!(overlapping.files.len(), 2, "{:?}", overlapping.files);
+        // Hard links are two files of the repository: each is migrated.
+        touch(&dir.path().join("a/Dockerfile"));
+        std::fs::create_dir(dir.path().join("b")).expect("mkdir");
+        std::fs::hard_link(
+            dir.path().join("a/Dockerfile"),
+            dir.path().join("b/Dockerfile"),
+        )
+        .expect("hard link");
+        let linked = discover_all(&[dir.path().join("a"), dir.path().join("b")]);
+        assert_eq!(linked.files.len(), 2, "{:?}", linked.files);
     }
 
     #[cfg(unix)]

@@ -49,10 +49,11 @@ pub fn wanted<'a>(
     wanted
 }
 
-/// `text` as a canonical reference with its tag, when it has one and no variables.
+/// `text` as a canonical reference with its tag, when it has one and no variables (in the
+/// repository or the tag: `node:${V}` names no image a registry has).
 pub fn canonical(text: &str) -> Option<String> {
     let image = ImageRef::parse(text).ok()?;
-    let tag = image.tag.as_deref()?;
+    let tag = image.tag.as_deref().filter(|tag| !tag.contains('$'))?;
     let repository = image.canonical_repository()?;
     Some(format!("{repository}:{tag}"))
 }
@@ -108,13 +109,31 @@ pub fn missing_tag_advice(registry: &Registry, reference: &str) -> Option<String
     ))
 }
 
+/// Whether a lock update may drop the images a run did not want.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prune {
+    /// The run read the whole tree the lock describes, every file cleanly: images it did not
+    /// want are no longer used and are dropped.
+    Unused,
+    /// The run saw part of the tree (a subdirectory, a file that failed, an interruption):
+    /// every image of the lock is kept.
+    Nothing,
+}
+
 /// The lock after reading `outcomes` on `date` (`YYYY-MM-DD`): every image read (as `previous`
 /// held it when its manifest is unchanged), and, for an image that could not be read, what
-/// `previous` held for it (a registry being down must not
-/// lose facts read before). Images no longer wanted are dropped: the lock describes the
-/// repository as it is.
-pub fn updated_lock(previous: Option<&Lock>, outcomes: &[(String, Outcome)], date: &str) -> Lock {
-    let mut lock = Lock::default();
+/// `previous` held for it (a registry being down must not lose facts read before). The other
+/// images of `previous` are dropped with [`Prune::Unused`] and kept otherwise.
+pub fn updated_lock(
+    previous: Option<&Lock>,
+    outcomes: &[(String, Outcome)],
+    date: &str,
+    prune: Prune,
+) -> Lock {
+    let mut lock = match (previous, prune) {
+        (Some(previous), Prune::Nothing) => previous.clone(),
+        _ => Lock::default(),
+    };
     for (reference, outcome) in outcomes {
         let before = previous.and_then(|previous| previous.images.get(reference));
         let entry = match outcome {
@@ -202,5 +221,18 @@ mod tests {
                 "reg.mini.dev/python:3.12-dev",
             ]
         );
+    }
+
+    #[test]
+    fn a_partial_run_keeps_the_images_it_did_not_see_and_a_whole_one_drops_them() {
+        let digest = format!("sha256:{}", "0".repeat(64));
+        let previous = Lock::parse(&format!(
+            "version: 1\nimages:\n  docker.io/library/node:20:\n    digest: {digest}\n    platform: linux/amd64\n    read: 2026-12-01\n    facts: {{}}\n"
+        ))
+        .expect("valid");
+        let kept = updated_lock(Some(&previous), &[], "2026-12-04", Prune::Nothing);
+        assert_eq!(kept, previous);
+        let pruned = updated_lock(Some(&previous), &[], "2026-12-04", Prune::Unused);
+        assert!(pruned.images.is_empty());
     }
 }

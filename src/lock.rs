@@ -31,6 +31,7 @@ use crate::catalog::{ImageSpec, check_spec_strings};
 use crate::image_ref::ImageRef;
 use crate::input::{self, Links};
 use crate::work_tree;
+use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
 
 /// The lock file's name, at the root of the repository.
 pub const LOCK_FILE: &str = "hardport.lock";
@@ -119,6 +120,9 @@ impl Lock {
     /// The lock in `text`, validated: version, references, digests, dates, and every fact
     /// string checked as a catalog's are.
     pub fn parse(text: &str) -> Result<Lock, String> {
+        // Before the YAML parser, whose time grows faster than deep flow nesting.
+        check_flow_nesting(text, MAX_FLOW_DEPTH)
+            .map_err(|error| format!("line {}: {error}", error.line))?;
         let lock: Lock = serde_yaml_ng::from_str(text).map_err(|error| match error.location() {
             Some(location) => format!("line {}: {error}", location.line()),
             None => error.to_string(),
@@ -212,15 +216,17 @@ pub fn discover(
     } else {
         start.parent()?.to_path_buf()
     };
-    // The work tree git would use from `start`, so the same environment (GIT_DIR,
-    // GIT_CEILING_DIRECTORIES, …) decides both where patch paths start and which lock is used.
-    let top = match work_tree::enclosing(&start, env) {
-        Some(root) => root,
-        None => std::fs::canonicalize(cwd)
-            .ok()
-            .filter(|cwd| start.starts_with(cwd))
-            .unwrap_or_else(|| start.clone()),
-    };
+    // The work tree git would use here (from the current directory, with the same
+    // environment: GIT_DIR, GIT_CEILING_DIRECTORIES, …), so one rule decides both where patch
+    // paths start and which lock is used; else the work tree holding `start`.
+    let cwd = std::fs::canonicalize(cwd).ok();
+    let top = cwd
+        .as_deref()
+        .and_then(|cwd| work_tree::enclosing(cwd, env))
+        .filter(|root| start.starts_with(root))
+        .or_else(|| work_tree::enclosing(&start, env))
+        .or_else(|| cwd.filter(|cwd| start.starts_with(cwd)))
+        .unwrap_or_else(|| start.clone());
     start
         .ancestors()
         .take_while(|dir| dir.starts_with(&top))
@@ -294,6 +300,10 @@ mod tests {
             (
                 lock_with("docker.io/library/node:20", "{}").replace("platform", "plat"),
                 "unknown field",
+            ),
+            (
+                format!("version: 1\nimages: {}", "[".repeat(200)),
+                "nested deeper than 128 levels",
             ),
         ];
         for (text, expected) in cases {

@@ -37,11 +37,17 @@ impl Scope {
         Scope { roots }
     }
 
-    /// The root that holds the resolved path `target`: the deepest, when roots nest.
+    /// The root that holds the resolved path `target`: the deepest, when roots nest. Nothing
+    /// inside a `.git` directory below a root is in scope: a link named on the command line
+    /// (`Dockerfile -> .git/config`) must not make hardport quote a repository's credentials.
     pub fn root_of(&self, target: &Path) -> Option<&Path> {
         self.roots
             .iter()
             .filter(|root| target.starts_with(root))
+            .filter(|root| {
+                let below = target.strip_prefix(root).unwrap_or(target);
+                !below.components().any(|part| part.as_os_str() == ".git")
+            })
             .max_by_key(|root| root.components().count())
             .map(PathBuf::as_path)
     }
@@ -67,5 +73,10 @@ mod tests {
         let sub = std::fs::canonicalize(&sub).expect("canonical");
         assert_eq!(scope.root_of(&resolved), Some(sub.as_path()));
         assert!(!scope.contains(Path::new("/etc/passwd")));
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        assert!(
+            !scope.contains(&root.join(".git/config")),
+            "never inside .git"
+        );
     }
 }

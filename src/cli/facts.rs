@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,7 +13,7 @@ use clap::{Args, Subcommand};
 
 use hardport::atomic_write;
 use hardport::discovery::{Walk, discover};
-use hardport::facts;
+use hardport::facts::{self, Prune};
 use hardport::helm::chart::ChartCache;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::lock::{self, LOCK_FILE, Lock};
@@ -125,7 +126,7 @@ pub(super) fn resolve_into_lock(
     // Which images a repository uses does not depend on their facts, and `--lock` names the
     // lock to write, which need not exist yet.
     let RunCatalog { catalog, .. } = load_layers(catalog_args)?;
-    let wanted = images_used(paths, &catalog, walk)?;
+    let (wanted, complete) = images_used(paths, &catalog, walk)?;
     let registry = Registry::new(registry_args.options())?;
     let outcomes = facts::resolve_all(&registry, &wanted, walk.threads);
 
@@ -150,9 +151,24 @@ pub(super) fn resolve_into_lock(
         }
     }
 
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        anyhow::bail!("interrupted; the lock was not written");
+    }
     let path = lock_path(catalog_args, start);
     let previous = Lock::read(&path)?;
-    let lock = facts::updated_lock(previous.as_ref(), &outcomes, &facts::today());
+    // Only a run over the lock's whole directory, with every file read, knows which images
+    // the repository no longer uses.
+    let lock_dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let whole_tree = paths.len() == 1
+        && std::fs::canonicalize(start).ok() == std::fs::canonicalize(lock_dir).ok();
+    let prune = match complete && whole_tree {
+        true => Prune::Unused,
+        false => Prune::Nothing,
+    };
+    let lock = facts::updated_lock(previous.as_ref(), &outcomes, &facts::today(), prune);
     let written = write_lock(&path, previous.as_ref(), &lock)?;
     writeln!(
         stderr,
@@ -166,12 +182,13 @@ pub(super) fn resolve_into_lock(
     Ok(failed)
 }
 
-/// The images a migration of `paths` touches: a dry run's image rewrites.
+/// The images a migration of `paths` touches (a dry run's image rewrites), and whether every
+/// file was found and read (no walk error, no file error, not interrupted).
 fn images_used(
     paths: &[PathBuf],
     catalog: &hardport::catalog::Catalog,
     walk: Walk,
-) -> anyhow::Result<BTreeSet<String>> {
+) -> anyhow::Result<(BTreeSet<String>, bool)> {
     let threads = walk.threads;
     let scope = Scope::of(paths);
     let discovery = discover(paths, &scope, walk);
@@ -184,25 +201,28 @@ fn images_used(
         patch_base: &patch_base,
     };
     let mut rewrites = Vec::new();
-    pipeline::run(
+    let mut failed = !discovery.errors.is_empty();
+    let processed = pipeline::run(
         &discovery.files,
         Context::new(catalog),
         options,
         threads,
         &INTERRUPTED,
         |report| -> io::Result<()> {
-            if let Ok(changes) = &report.outcome {
-                rewrites.extend(
+            match &report.outcome {
+                Ok(changes) => rewrites.extend(
                     changes
                         .findings
                         .iter()
                         .filter_map(|finding| finding.image.clone()),
-                );
+                ),
+                Err(_) => failed = true,
             }
             Ok(())
         },
     )?;
-    Ok(facts::wanted(&rewrites, catalog))
+    let complete = !failed && processed == discovery.files.len();
+    Ok((facts::wanted(&rewrites, catalog), complete))
 }
 
 /// Where the lock goes: `--lock`, else the lock the repository already has, else

@@ -133,16 +133,22 @@ impl IgnoreRules {
             return Arc::clone(level);
         }
         let parent = dir.parent().map(|parent| self.level(parent));
-        let level = Arc::new(self.read_level(dir, parent));
+        let above_root = dir != self.resolved_root && self.resolved_root.starts_with(dir);
+        let level = Arc::new(self.read_level(dir, parent, above_root));
         let mut levels = self.levels.write().unwrap_or_else(PoisonError::into_inner);
         // Another thread may have read it meanwhile: keep the first, so an error is reported once.
         Arc::clone(levels.entry(dir.to_path_buf()).or_insert(level))
     }
 
-    fn read_level(&self, dir: &Path, parent: Option<Arc<Level>>) -> Level {
+    /// The rules of `dir`. Above the walk's root (`above_root`), an ignore file that cannot be
+    /// read safely is passed over: it is the user's own (`~/.gitignore` linked from a dotfiles
+    /// repository is common), outside what is migrated, and refusing it would refuse
+    /// everything below.
+    fn read_level(&self, dir: &Path, parent: Option<Arc<Level>>, above_root: bool) -> Level {
         let mut refused = parent.as_ref().is_some_and(|parent| parent.refused);
         let mut read = |files: &[PathBuf]| match self.rules(dir, files) {
             Ok(rules) => rules,
+            Err(_) if above_root => Gitignore::empty(),
             Err(error) => {
                 refused = true;
                 self.errors
@@ -279,6 +285,20 @@ mod tests {
                 "{path}"
             );
         }
+        assert!(rules.take_errors().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_ignore_file_above_the_root_is_passed_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(&dir.path().join("dotfiles/gitignore"), "*.Dockerfile\n");
+        std::os::unix::fs::symlink("dotfiles/gitignore", dir.path().join(".gitignore"))
+            .expect("symlink");
+        let root = dir.path().join("src/repo");
+        write(&root.join("api.Dockerfile"), "x");
+        let rules = IgnoreRules::new(&root, 1024);
+        assert_eq!(verdict(&rules, &root, "api.Dockerfile"), Verdict::Walk);
         assert!(rules.take_errors().is_empty());
     }
 

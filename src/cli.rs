@@ -102,7 +102,7 @@ struct MigrateArgs {
     threads: usize,
     /// First read the images' facts from their registries into the lock (as `hardport facts
     /// resolve`), then migrate with them.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_lock")]
     resolve: bool,
     #[command(flatten)]
     registry: facts::RegistryArgs,

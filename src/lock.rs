@@ -41,7 +41,7 @@ pub const LOCK_VERSION: u32 = 1;
 
 /// A lock file larger than this is refused: a repository using a thousand images has a lock of
 /// a few hundred KB.
-const MAX_LOCK_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_LOCK_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The first lines of every lock hardport writes.
 const HEADER: &str = "# hardport.lock: image facts read from registries by `hardport facts resolve`.\n\

@@ -15,7 +15,7 @@ use hardport::atomic_write;
 use hardport::discovery::{Walk, discover};
 use hardport::facts::{self, Prune};
 use hardport::helm::chart::ChartCache;
-use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
+use hardport::input::{self, DEFAULT_MAX_FILE_SIZE, Links, parse_size};
 use hardport::lock::{self, LOCK_FILE, Lock};
 use hardport::migrate::{FileOptions, WriteMode};
 use hardport::patch_path::PatchBase;
@@ -261,7 +261,8 @@ fn write_lock(path: &Path, previous: Option<&Lock>, lock: &Lock) -> anyhow::Resu
     let scope = Scope::of(&[dir]);
     let written = match previous {
         Some(_) => {
-            let old = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+            let old = input::read_bytes(path, lock::MAX_LOCK_BYTES, Links::Refuse)
+                .with_context(|| format!("{}", path.display()))?;
             if old == text.as_bytes() {
                 return Ok(false);
             }

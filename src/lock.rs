@@ -380,4 +380,14 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn a_lock_over_the_size_limit_is_refused_unread() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(LOCK_FILE);
+        let file = std::fs::File::create(&path).expect("create");
+        file.set_len(MAX_LOCK_BYTES + 1).expect("grow");
+        let error = Lock::read(&path).expect_err("too large");
+        assert!(error.message.contains("over the size limit"), "{error}");
+    }
 }

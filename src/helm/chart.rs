@@ -383,6 +383,34 @@ mod tests {
     }
 
     #[test]
+    fn templates_of_more_files_than_the_limit_are_not_read_and_the_chart_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CHART_FILE), "name: web\n").unwrap();
+        let templates = dir.path().join("templates");
+        std::fs::create_dir(&templates).unwrap();
+        for number in 0..=MAX_TEMPLATE_FILES {
+            std::fs::write(templates.join(format!("{number}.yaml")), "").unwrap();
+        }
+        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
+        assert!(error.message.contains("more than 10000 files"), "{error}");
+        std::fs::remove_file(templates.join("0.yaml")).unwrap();
+        assert!(
+            Chart::load(dir.path(), u64::MAX).unwrap().is_some(),
+            "at the limit"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_templates_directory_is_not_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CHART_FILE), "name: web\n").unwrap();
+        std::os::unix::fs::symlink("/proc", dir.path().join("templates")).unwrap();
+        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
+        assert!(error.message.contains("a symbolic link"), "{error}");
+    }
+
+    #[test]
     fn load_reads_chart_yaml_and_templates_and_none_without_a_chart() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Chart::load(dir.path(), u64::MAX).unwrap(), None);

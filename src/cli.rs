@@ -31,7 +31,7 @@ use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode};
 use hardport::patch_path::{PatchBase, ReachCounts};
 use hardport::pipeline;
 use hardport::report::{FileTotals, Mode, Report, Summary};
-use hardport::rules::Context;
+use hardport::rules::{Context, Pin};
 use hardport::sarif;
 use hardport::scope::Scope;
 use hardport::spec_import::{ImportRequest, Side, import};
@@ -104,6 +104,10 @@ struct MigrateArgs {
     /// resolve`), then migrate with them.
     #[arg(long, conflicts_with = "no_lock")]
     resolve: bool,
+    /// Pin every replacement reference by the digest hardport.lock holds for it
+    /// (`image:tag@sha256:…`); images the lock does not hold are reported.
+    #[arg(long, conflicts_with = "no_lock")]
+    pin: bool,
     #[command(flatten)]
     registry: facts::RegistryArgs,
     /// Also walk vendored trees: directories named vendor, node_modules, third_party,
@@ -361,7 +365,11 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         catalog,
         names: catalog_names,
     } = load_catalog(&args.catalog, start)?;
-    let context = Context::new(&catalog);
+    let pin = match args.pin {
+        true => Pin::FromLock,
+        false => Pin::Off,
+    };
+    let context = Context::new(&catalog).pinning(pin);
     let scope = Scope::of(&args.paths);
     let charts = ChartCache::new(args.max_file_size);
     let patch_base = PatchBase::current();

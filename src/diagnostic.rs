@@ -149,6 +149,9 @@ pub struct Diagnostic {
     /// The image reference the fix rewrites, so reports can list what was migrated without
     /// parsing messages.
     pub image: Option<ImageRewrite>,
+    /// Images (canonical, with their tags) whose facts would settle this finding: what
+    /// `hardport facts resolve` reads for it although no rewrite names them as such.
+    pub unread_images: Vec<String>,
 }
 
 /// One image reference rewritten by a fix: the text before and after, and the catalog entry
@@ -171,6 +174,7 @@ impl Diagnostic {
             fix: None,
             suggestion: None,
             image: None,
+            unread_images: Vec::new(),
         }
     }
 
@@ -183,6 +187,7 @@ impl Diagnostic {
             fix: Some(fix),
             suggestion: None,
             image: None,
+            unread_images: Vec::new(),
         }
     }
 
@@ -198,6 +203,14 @@ impl Diagnostic {
     pub fn rewrites_image(self, image: ImageRewrite) -> Self {
         Diagnostic {
             image: Some(image),
+            ..self
+        }
+    }
+
+    /// This diagnostic, naming the images (canonical) whose facts would settle it.
+    pub fn settled_by_reading(self, images: impl IntoIterator<Item = String>) -> Self {
+        Diagnostic {
+            unread_images: images.into_iter().collect(),
             ..self
         }
     }

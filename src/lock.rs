@@ -74,6 +74,12 @@ pub struct LockedImage {
 }
 
 impl LockedImage {
+    /// The digest a reference pins this image by: the multi-platform index's when the tag
+    /// pointed to one (every platform keeps working), else the manifest's.
+    pub fn pin(&self) -> &str {
+        self.index_digest.as_deref().unwrap_or(&self.digest)
+    }
+
     /// Where these facts come from, for an entry's `source` and `catalog show`.
     pub fn citation(&self, reference: &str) -> String {
         format!(

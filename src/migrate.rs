@@ -45,6 +45,8 @@ pub struct Finding {
     pub change: Option<Change>,
     /// The image reference the fix rewrote, for rules that rewrite one.
     pub image: Option<ImageRewrite>,
+    /// Images (canonical, with their tags) whose facts would settle this finding.
+    pub unread_images: Vec<String>,
 }
 
 impl Finding {
@@ -198,6 +200,7 @@ fn fix_loop(
                     fixed: is_fixed,
                     change,
                     image: diagnostic.image.filter(|_| is_fixed),
+                    unread_images: diagnostic.unread_images,
                 });
             }
         }
@@ -463,6 +466,7 @@ fn migrate_file(
                 suggestion: None,
                 change: None,
                 image: None,
+                unread_images: Vec::new(),
             },
         );
     }

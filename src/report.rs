@@ -356,6 +356,7 @@ mod tests {
                 to: to.into(),
                 entry: "node".into(),
             }),
+            unread_images: Vec::new(),
         }
     }
 

@@ -188,7 +188,14 @@ impl<'a, 'c> Resolver<'a, 'c> {
         image: ImageRef,
         repository: String,
     ) -> Reference<'a, 'c> {
-        let tag = image.tag.as_deref();
+        // A tag built from ARGs with defaults names the image its defaults build: its locked
+        // facts are that image's.
+        let expanded = image
+            .tag
+            .as_deref()
+            .filter(|tag| tag.contains('$'))
+            .and_then(|tag| self.args.expand(tag));
+        let tag = expanded.as_deref().or(image.tag.as_deref());
         let Some(entry) = self.catalog.lookup_image(&repository, tag) else {
             return match self.catalog.lookup_replacement_image(&repository, tag) {
                 Some(entry) => Reference::Hardened {

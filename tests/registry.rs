@@ -258,6 +258,20 @@ fn raw_manifest(reference: &str) -> Vec<u8> {
     )
 }
 
+/// `skopeo inspect --config`: the image config as the registry serves it, as text.
+fn run_inspect(reference: &str) -> String {
+    let config = run(
+        "skopeo",
+        &[
+            "inspect",
+            "--config",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ],
+    );
+    String::from_utf8(config).expect("a config is JSON")
+}
+
 fn options() -> RegistryOptions {
     RegistryOptions {
         timeout: Duration::from_secs(10),
@@ -690,10 +704,10 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[test]
-fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
-    let server = Server::start(None);
-    let host = server.host.clone();
+/// Push the test's app images to the registry at `host`: `public/app:1.2` and `:1.2.7` (root,
+/// an entrypoint script, a shell), `hardened/app:1.2` (uid 1000, no shell, an exec
+/// entrypoint) and its `-dev` variant `hardened/app:1.2-dev` (a shell and apk).
+fn push_app_images(host: &str) {
     let layout = Layout::new();
     // The public image: root, an entrypoint script, a shell. The replacement: uid 1000, no
     // shell, an exec entrypoint; its -dev variant: a shell and apk.
@@ -740,6 +754,13 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
     }
     layout.push("hardened", &format!("{host}/hardened/app:1.2"), None);
     layout.push("dev", &format!("{host}/hardened/app:1.2-dev"), None);
+}
+
+#[test]
+fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
+    let server = Server::start(None);
+    let host = server.host.clone();
+    push_app_images(&host);
 
     let repo = tempfile::tempdir().unwrap();
     let repo = repo.path();
@@ -873,4 +894,102 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
 
 fn err_after(output: &std::process::Output) -> String {
     text(&output.stderr)
+}
+
+/// The digest the test registry serves for `reference`'s manifest.
+fn served_digest(reference: &str) -> String {
+    format!("sha256:{}", sha256_hex(&raw_manifest(reference)))
+}
+
+#[test]
+fn migrate_resolve_pin_pins_each_reference_by_the_digest_its_registry_serves() {
+    let server = Server::start(None);
+    let host = server.host.clone();
+    push_app_images(&host);
+    let repo = tempfile::tempdir().unwrap();
+    let repo = repo.path();
+    let public_digest = served_digest(&format!("{host}/public/app:1.2"));
+    // A build stage on the pinned public image, and a file already migrated by hand.
+    std::fs::write(
+        repo.join("Dockerfile"),
+        format!("FROM {host}/public/app:1.2@{public_digest} AS build\nRUN echo built > /built\nFROM {host}/public/app:1.2\nCOPY --from=build /built /built\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(repo.join("done")).unwrap();
+    std::fs::write(
+        repo.join("done/Dockerfile"),
+        format!("FROM {host}/hardened/app:1.2\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("catalog.yaml"),
+        format!(
+            "version: 1\nimages:\n  - name: app\n    match: [{host}/public/app]\n    replacement: {host}/hardened/app\n    dev_tag_suffix: \"-dev\"\n    source: the test registry\n"
+        ),
+    )
+    .unwrap();
+    let args = [
+        "migrate",
+        "--resolve",
+        "--pin",
+        "--write",
+        "--no-default-catalog",
+        "--catalog",
+        "catalog.yaml",
+    ];
+    let run = hardport_in(repo, &args);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let err = text(&run.stderr);
+    assert!(
+        !err.contains("missing-fact") && !err.contains("digest-dropped"),
+        "{err}"
+    );
+
+    // The build stage runs a command: it is pinned on the -dev image, by the digest the
+    // registry serves for that tag; the final stage and the hand-migrated file on production.
+    let dev = served_digest(&format!("{host}/hardened/app:1.2-dev"));
+    let production = served_digest(&format!("{host}/hardened/app:1.2"));
+    assert_ne!(dev, production);
+    let migrated = std::fs::read_to_string(repo.join("Dockerfile")).unwrap();
+    assert!(
+        migrated.starts_with(&format!(
+            "FROM {host}/hardened/app:1.2-dev@{dev} AS build\n"
+        )),
+        "{migrated}"
+    );
+    assert!(
+        migrated.contains(&format!("\nFROM {host}/hardened/app:1.2@{production}\n")),
+        "{migrated}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("done/Dockerfile")).unwrap(),
+        format!("FROM {host}/hardened/app:1.2@{production}\n")
+    );
+
+    // A pinned reference resolves to the image it was pinned on: the -dev digest is the
+    // image with the package manager, as the registry serves it.
+    let pinned_config = run_inspect(&format!("{host}/hardened/app@{dev}"));
+    assert_eq!(
+        pinned_config,
+        run_inspect(&format!("{host}/hardened/app:1.2-dev"))
+    );
+    assert_ne!(
+        pinned_config,
+        run_inspect(&format!("{host}/hardened/app:1.2"))
+    );
+
+    // Pinned, the repository has nothing left to change, also offline.
+    drop(server);
+    let check = hardport_in(
+        repo,
+        &[
+            "migrate",
+            "--pin",
+            "--check",
+            "--no-default-catalog",
+            "--catalog",
+            "catalog.yaml",
+        ],
+    );
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 }

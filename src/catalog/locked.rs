@@ -27,6 +27,8 @@ impl Catalog {
             let (Some(repository), Some(tag)) = (image.canonical_repository(), image.tag) else {
                 continue;
             };
+            self.pins
+                .insert((repository.clone(), tag.clone()), locked.pin().to_owned());
             if let Some(entry) = self.lookup(&repository) {
                 let derived = with_public_image(entry, reference, locked, lock, &tag);
                 self.by_public_image.insert((repository, tag), derived);
@@ -48,6 +50,14 @@ impl Catalog {
                 .get(&(repository.to_owned(), tag.to_owned()))
         })
         .or_else(|| self.lookup(repository))
+    }
+
+    /// The digest that pins the image `repository` (canonical) at `tag`, when the lock holds
+    /// that image: what `--pin` writes after the tag.
+    pub fn locked_digest(&self, repository: &str, tag: &str) -> Option<&str> {
+        self.pins
+            .get(&(repository.to_owned(), tag.to_owned()))
+            .map(String::as_str)
     }
 
     /// The entry whose replacement is `repository` (canonical), for the image at `tag`.

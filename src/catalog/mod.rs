@@ -373,6 +373,8 @@ pub struct Catalog {
     by_public_image: HashMap<(String, String), Entry>,
     /// Entries with a locked replacement image's facts, by (canonical repository, tag).
     by_replacement_image: HashMap<(String, String), Entry>,
+    /// The digest `--pin` writes for each locked image, by (canonical repository, tag).
+    pins: HashMap<(String, String), String>,
 }
 
 impl Catalog {
@@ -438,6 +440,7 @@ impl Catalog {
             by_replacement,
             by_public_image: HashMap::new(),
             by_replacement_image: HashMap::new(),
+            pins: HashMap::new(),
         }
     }
 

@@ -21,7 +21,7 @@ use hardport::migrate::{FileOptions, WriteMode};
 use hardport::patch_path::PatchBase;
 use hardport::pipeline;
 use hardport::registry::{Platform, Registry, RegistryError, RegistryOptions};
-use hardport::rules::Context;
+use hardport::rules::{Context, Pin};
 use hardport::scope::Scope;
 use hardport::work_tree;
 
@@ -182,8 +182,9 @@ pub(super) fn resolve_into_lock(
     Ok(failed)
 }
 
-/// The images a migration of `paths` touches (a dry run's image rewrites), and whether every
-/// file was found and read (no walk error, no file error, not interrupted).
+/// The images a migration of `paths` touches (a dry run's image rewrites, and the replacement
+/// references `--pin` would pin), and whether every file was found and read (no walk error, no
+/// file error, not interrupted).
 fn images_used(
     paths: &[PathBuf],
     catalog: &hardport::catalog::Catalog,
@@ -201,28 +202,33 @@ fn images_used(
         patch_base: &patch_base,
     };
     let mut rewrites = Vec::new();
+    let mut unread = Vec::new();
     let mut failed = !discovery.errors.is_empty();
     let processed = pipeline::run(
         &discovery.files,
-        Context::new(catalog),
+        // A dry run as `--pin` would do it names every replacement reference, also those
+        // already migrated, so that the lock holds their digests.
+        Context::new(catalog).pinning(Pin::FromLock),
         options,
         threads,
         &INTERRUPTED,
         |report| -> io::Result<()> {
             match &report.outcome {
-                Ok(changes) => rewrites.extend(
-                    changes
-                        .findings
-                        .iter()
-                        .filter_map(|finding| finding.image.clone()),
-                ),
+                Ok(changes) => {
+                    for finding in &changes.findings {
+                        rewrites.extend(finding.image.clone());
+                        unread.extend(finding.unread_images.iter().cloned());
+                    }
+                }
                 Err(_) => failed = true,
             }
             Ok(())
         },
     )?;
     let complete = !failed && processed == discovery.files.len();
-    Ok((facts::wanted(&rewrites, catalog), complete))
+    let mut wanted = facts::wanted(&rewrites, catalog);
+    wanted.extend(unread);
+    Ok((wanted, complete))
 }
 
 /// Where the lock goes: `--lock`, else the lock the repository already has, else

@@ -85,8 +85,8 @@ pub struct Fields<'d> {
 pub enum Resolution<'c> {
     /// A public image the catalog maps.
     Migrating(Box<Mapped<'c>>),
-    /// Already the replacement of a catalog entry.
-    Hardened(&'c Entry),
+    /// Already the replacement of a catalog entry: `image` as the chart renders it.
+    Hardened { entry: &'c Entry, image: ImageRef },
     /// An empty repository: the chart renders `global.image`, which this entry maps or is
     /// the replacement of. Only `global.image` itself is edited.
     Inherited(&'c Entry),
@@ -117,7 +117,7 @@ impl<'c> Resolution<'c> {
     pub fn entry(&self) -> Option<&'c Entry> {
         match self {
             Resolution::Migrating(mapped) => Some(mapped.entry),
-            Resolution::Hardened(entry) | Resolution::Inherited(entry) => Some(entry),
+            Resolution::Hardened { entry, .. } | Resolution::Inherited(entry) => Some(entry),
             _ => None,
         }
     }
@@ -125,7 +125,7 @@ impl<'c> Resolution<'c> {
     /// Whether the chart will run the replacement once hardport is done: the image is
     /// migrated here or already is the replacement.
     pub fn is_substituted(&self) -> bool {
-        matches!(self, Resolution::Migrating(_) | Resolution::Hardened(_))
+        matches!(self, Resolution::Migrating(_) | Resolution::Hardened { .. })
     }
 }
 
@@ -544,7 +544,7 @@ fn resolve_text<'c>(text: &str, catalog: &'c Catalog, tag_state: TagState) -> Re
     let tag = image.tag.as_deref();
     let Some(entry) = catalog.lookup_image(&repository, tag) else {
         return match catalog.lookup_replacement_image(&repository, tag) {
-            Some(entry) => Resolution::Hardened(entry),
+            Some(entry) => Resolution::Hardened { entry, image },
             None => Resolution::Unmapped { repository },
         };
     };

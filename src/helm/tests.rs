@@ -16,7 +16,7 @@ fn resolutions(text: &str) -> Vec<(String, String)> {
                     mapped.entry.name,
                     mapped.tag.as_ref().map(|tag| tag.tag.clone())
                 ),
-                Resolution::Hardened(entry) => format!("hardened {}", entry.name),
+                Resolution::Hardened { entry, .. } => format!("hardened {}", entry.name),
                 Resolution::Inherited(entry) => format!("inherited {}", entry.name),
                 Resolution::Unmapped { repository } => format!("unmapped {repository}"),
                 Resolution::Unresolved(_) => "unresolved".into(),

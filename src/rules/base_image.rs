@@ -22,8 +22,9 @@
 //! ```
 //!
 //! ## Fix safety
-//! Safe: only the reference's bytes change. A dropped digest is reported (`digest-dropped`), and
-//! so is a tag variant that was kept (`tag-variant`).
+//! Safe: only the reference's bytes change. A dropped digest is reported (`digest-dropped`;
+//! under `--pin`, `pin-digest` pins the replacement by its own digest instead), and so is a tag
+//! variant that was kept (`tag-variant`).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -31,13 +32,17 @@ use std::ops::Range;
 use parse_dockerfile::Instruction;
 
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
-use crate::dockerfile::{Dockerfile, Token};
-use crate::rules::{Context, Rule};
+use crate::dockerfile::{ArgScope, Dockerfile, Token};
+use crate::image_ref::normalize_repository;
+use crate::rules::{Context, Pin, Rule};
 use crate::stages::{Migration, Reference, Resolver, Site};
 
 pub fn check(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     let mut resolver = Resolver::new(context.catalog);
-    let mut reporter = Reporter::default();
+    let mut reporter = Reporter {
+        pin: context.pin,
+        ..Reporter::default()
+    };
     let mut in_stage = false;
     for instruction in file.instructions() {
         match instruction {
@@ -49,18 +54,26 @@ pub fn check(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             Instruction::From(from) => {
                 in_stage = true;
                 if let Some(image) = file.token(&from.image) {
-                    reporter.report(image, resolver.resolve(image, Site::From));
+                    reporter.report(image, resolver.resolve(image, Site::From), resolver.args());
                 }
                 resolver.push_stage(from.as_.as_ref().map(|(_, name)| name.value.as_ref()));
             }
             Instruction::Copy(copy) => {
                 if let Some(source) = file.flag_value(&copy.options, "from") {
-                    reporter.report(source, resolver.resolve(source, Site::CopySource));
+                    reporter.report(
+                        source,
+                        resolver.resolve(source, Site::CopySource),
+                        resolver.args(),
+                    );
                 }
             }
             Instruction::Run(run) => {
                 for source in file.mount_sources(run) {
-                    reporter.report(source, resolver.resolve(source, Site::CopySource));
+                    reporter.report(
+                        source,
+                        resolver.resolve(source, Site::CopySource),
+                        resolver.args(),
+                    );
                 }
             }
             _ => {}
@@ -74,14 +87,18 @@ struct Reporter {
     /// Ranges already reported, so an `ARG` used by several `FROM`s is reported once.
     seen: HashSet<Range<usize>>,
     diagnostics: Vec<Diagnostic>,
+    /// Under `--pin` a dropped digest is not news: `pin-digest` re-pins the replacement or says
+    /// why it cannot.
+    pin: Pin,
 }
 
 impl Reporter {
-    fn report(&mut self, written: Token<'_>, reference: Reference<'_, '_>) {
+    fn report(&mut self, written: Token<'_>, reference: Reference<'_, '_>, args: &ArgScope<'_>) {
         match reference {
             Reference::Migrating(migration) => {
                 if self.seen.insert(migration.token.range()) {
-                    self.migrate(&migration);
+                    let built = built_images(&migration, args);
+                    self.migrate(&migration, built);
                 }
             }
             Reference::Unmapped {
@@ -113,7 +130,7 @@ impl Reporter {
         }
     }
 
-    fn migrate(&mut self, migration: &Migration<'_, '_>) {
+    fn migrate(&mut self, migration: &Migration<'_, '_>, built: Vec<String>) {
         let Migration {
             token,
             entry,
@@ -135,7 +152,7 @@ impl Reporter {
                 .suggest("check that the replacement publishes it"),
             );
         }
-        if let Some(digest) = &image.digest {
+        if let Some(digest) = image.digest.as_ref().filter(|_| self.pin == Pin::Off) {
             self.diagnostics.push(
                 Diagnostic::report(
                     Rule::DigestDropped,
@@ -167,13 +184,13 @@ impl Reporter {
             );
             let fix = Fix::single(Edit::replace(token.range(), new_text.clone()));
             self.diagnostics.push(
-                Diagnostic::fixed(Rule::BaseImage, token.range(), message, fix).rewrites_image(
-                    ImageRewrite {
+                Diagnostic::fixed(Rule::BaseImage, token.range(), message, fix)
+                    .rewrites_image(ImageRewrite {
                         from: token.text.to_owned(),
                         to: new_text.clone(),
                         entry: entry.name.clone(),
-                    },
-                ),
+                    })
+                    .settled_by_reading(built),
             );
         }
     }
@@ -182,6 +199,40 @@ impl Reporter {
         self.diagnostics
             .push(Diagnostic::report(rule, token.range(), message));
     }
+}
+
+/// For a tag built from ARG defaults (`node:${V}`): the images those defaults build, public
+/// and replacement (production and `-dev`), canonical. Their facts are the ones the rules use
+/// (see [`Resolver`]), so `hardport facts resolve` reads them; a reference written out names
+/// them in its rewrite already.
+fn built_images(migration: &Migration<'_, '_>, args: &ArgScope<'_>) -> Vec<String> {
+    let Migration { entry, image, .. } = migration;
+    let Some(tag) = image
+        .tag
+        .as_deref()
+        .filter(|tag| tag.contains('$'))
+        .and_then(|tag| args.expand(tag))
+    else {
+        return Vec::new();
+    };
+    let (Some(public), Ok(replacement)) = (
+        image.canonical_repository(),
+        normalize_repository(&entry.replacement),
+    ) else {
+        return Vec::new();
+    };
+    let new_tag = entry.replacement_tag(Some(&tag)).tag;
+    let mut built = vec![
+        format!("{public}:{tag}"),
+        format!("{replacement}:{new_tag}"),
+    ];
+    built.extend(
+        entry
+            .dev_tag_suffix
+            .as_ref()
+            .map(|suffix| format!("{replacement}:{new_tag}{suffix}")),
+    );
+    built
 }
 
 #[cfg(test)]

@@ -22,8 +22,9 @@
 //! Safe: only the tag changes. It acts on references that already name the replacement (the
 //! second pass after `base-image`, or a file migrated by hand), so it is idempotent. It
 //! reports instead of editing when the catalog entry names no `-dev` variant (`missing-fact`
-//! for `dev_tag_suffix`) or a digest pins the production image (`unresolved-image`: the `-dev`
-//! image needs its own digest).
+//! for `dev_tag_suffix`). A digest pinning the production image is replaced by the `-dev`
+//! image's digest from `hardport.lock`; when the lock does not hold it, the reference is
+//! reported (`unresolved-image`: the `-dev` image needs its own digest) and left alone.
 
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::image_ref::ImageRef;
@@ -53,7 +54,11 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                 if tag.ends_with(suffix) {
                     continue;
                 }
-                if image.digest.is_some() {
+                let dev_tag = format!("{tag}{suffix}");
+                let dev_digest = image
+                    .canonical_repository()
+                    .and_then(|repository| model.catalog.locked_digest(&repository, &dev_tag));
+                if image.digest.is_some() && dev_digest.is_none() {
                     diagnostics.push(
                         Diagnostic::report(
                             Rule::UnresolvedImage,
@@ -63,12 +68,15 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                                 token.text
                             ),
                         )
-                        .suggest(format!("pin the {suffix} image's digest instead")),
+                        .suggest(format!(
+                            "pin the {suffix} image's digest instead (`hardport facts resolve` reads it into hardport.lock)"
+                        )),
                     );
                     continue;
                 }
                 let dev = ImageRef {
-                    tag: Some(format!("{tag}{suffix}")),
+                    tag: Some(dev_tag),
+                    digest: image.digest.as_ref().and(dev_digest.map(str::to_owned)),
                     ..image.clone()
                 }
                 .to_string();

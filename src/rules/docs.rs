@@ -93,6 +93,7 @@ const HELM_IMAGES: ModuleDoc = module_doc!("helm_images.rs");
 const HELM_PATHS: ModuleDoc = module_doc!("helm_paths.rs");
 const HELM_PROBES: ModuleDoc = module_doc!("helm_probes.rs");
 const HELM_SECURITY: ModuleDoc = module_doc!("helm_security.rs");
+const PIN_DIGEST: ModuleDoc = module_doc!("pin_digest.rs");
 const RULES: ModuleDoc = module_doc!("mod.rs");
 const USER: ModuleDoc = module_doc!("user.rs");
 const WORKDIR: ModuleDoc = module_doc!("workdir.rs");
@@ -142,6 +143,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
     use DocSource as D;
     match rule {
         Rule::BaseImage => &const { [D::module(BASE_IMAGE)] },
+        Rule::PinDigest => &const { [D::module(PIN_DIGEST)] },
         Rule::UnmappedImage | Rule::DigestDropped | Rule::TagVariant => {
             &const { [D::module(BASE_IMAGE), D::module(HELM_IMAGES)] }
         }
@@ -151,6 +153,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
                     D::module(BASE_IMAGE),
                     D::module(DEV_VARIANT),
                     D::module(HELM_IMAGES),
+                    D::module(PIN_DIGEST),
                 ]
             }
         }

@@ -5,7 +5,8 @@
 //! For an image mapping, the registry goes into `registry` (when the mapping has that key;
 //! otherwise the whole replacement repository goes into `repository`), the path into
 //! `repository`, the tag follows the tag policy for Dockerfiles (distro suffixes dropped), and a
-//! non-empty `digest` is cleared (`digest-dropped`). A string image is rewritten as a whole.
+//! non-empty `digest` is cleared (`digest-dropped`; under `--pin`, `pin-digest` sets the
+//! replacement's own). A string image is rewritten as a whole.
 //! A tag variant the policy keeps (`-fpm`, `-perl`) is reported (`tag-variant`): the
 //! replacement may not publish it.
 //! Runtime images get the production tag, never `-dev`: a chart runs them, nothing builds on
@@ -44,7 +45,7 @@ use std::ops::Range;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::{Fields, Mapped, Resolution, Shape, Values, ValuesImage};
 use crate::image_ref::replacement_tag;
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Pin, Rule};
 use crate::yaml::{NewValue, Node, Stream};
 
 pub fn check(
@@ -66,10 +67,10 @@ pub fn check(
         }
         match &image.resolution {
             Resolution::Migrating(mapped) => {
-                diagnostics.extend(migrate(stream, image, mapped));
+                diagnostics.extend(migrate(stream, image, mapped, context.pin));
                 diagnostics.extend(app_version(image, context));
             }
-            Resolution::Hardened(_) => diagnostics.extend(app_version(image, context)),
+            Resolution::Hardened { .. } => diagnostics.extend(app_version(image, context)),
             Resolution::Unmapped { repository } => diagnostics.push(Diagnostic::report(
                 Rule::UnmappedImage,
                 image.key_range.clone(),
@@ -91,7 +92,7 @@ pub fn check(
 }
 
 /// The bytes an image's rewrite would touch, to know the same image when an alias repeats it.
-fn value_range(image: &ValuesImage<'_, '_>) -> Range<usize> {
+pub(crate) fn value_range(image: &ValuesImage<'_, '_>) -> Range<usize> {
     match &image.shape {
         Shape::Reference(node) => node.range.clone(),
         Shape::Fields(fields) => fields.repository.range.clone(),
@@ -102,6 +103,7 @@ fn migrate(
     stream: &Stream<'_>,
     image: &ValuesImage<'_, '_>,
     mapped: &Mapped<'_>,
+    pin: Pin,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let tag = mapped.tag.as_ref().map(|tag| tag.tag.as_str());
@@ -129,7 +131,7 @@ fn migrate(
             .suggest("check that the replacement publishes it"),
         );
     }
-    if let Some(digest) = &mapped.image.digest {
+    if let Some(digest) = mapped.image.digest.as_ref().filter(|_| pin == Pin::Off) {
         diagnostics.push(
             Diagnostic::report(
                 Rule::DigestDropped,

@@ -119,6 +119,7 @@ pub mod helm_images;
 pub mod helm_paths;
 pub mod helm_probes;
 pub mod helm_security;
+pub mod pin_digest;
 pub mod user;
 pub mod workdir;
 
@@ -146,6 +147,8 @@ pub enum Rule {
     UnmappedImage,
     /// A digest pinned the public image; it was dropped with the rewrite.
     DigestDropped,
+    /// A replacement reference was pinned by the digest of `hardport.lock` (`--pin`).
+    PinDigest,
     /// The tag names a variant (`-fpm`, `-perl`) the replacement may not publish.
     TagVariant,
     /// An image reference built from variables that hardport cannot rewrite safely.
@@ -201,10 +204,11 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 29] = [
+    pub const ALL: [Rule; 30] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
+        Rule::PinDigest,
         Rule::TagVariant,
         Rule::UnresolvedImage,
         Rule::DevVariant,
@@ -239,6 +243,7 @@ impl Rule {
             Rule::BaseImage => "base-image",
             Rule::UnmappedImage => "unmapped-image",
             Rule::DigestDropped => "digest-dropped",
+            Rule::PinDigest => "pin-digest",
             Rule::TagVariant => "tag-variant",
             Rule::UnresolvedImage => "unresolved-image",
             Rule::DevVariant => "dev-variant",
@@ -272,6 +277,7 @@ impl Rule {
         match self {
             Rule::BaseImage
             | Rule::UnmappedImage
+            | Rule::PinDigest
             | Rule::DevVariant
             | Rule::UserMapping
             | Rule::UserRoot
@@ -306,6 +312,7 @@ impl Rule {
     pub fn fixes(self) -> bool {
         match self {
             Rule::BaseImage
+            | Rule::PinDigest
             | Rule::DevVariant
             | Rule::UserMapping
             | Rule::UserRoot
@@ -345,6 +352,7 @@ impl Rule {
             }
             Rule::UnmappedImage => "notes an image the catalog has no replacement for",
             Rule::DigestDropped => "warns that a digest pinning the public image was dropped",
+            Rule::PinDigest => "pins replacement references by the digest of hardport.lock (--pin)",
             Rule::TagVariant => {
                 "warns that a tag variant was kept that the replacement may not publish"
             }
@@ -445,6 +453,18 @@ pub(crate) fn basename(path: &str) -> &str {
 pub struct Context<'a> {
     pub catalog: &'a Catalog,
     chart: ChartSource<'a>,
+    /// Whether replacement references are pinned by the digests of the lock (`--pin`).
+    pub pin: Pin,
+}
+
+/// Whether replacement references get a digest (`--pin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pin {
+    /// References keep the tag alone; a digest of the public image is dropped and reported.
+    #[default]
+    Off,
+    /// Every replacement reference is pinned by the digest `hardport.lock` holds for it.
+    FromLock,
 }
 
 /// Where a values file's chart comes from.
@@ -462,7 +482,13 @@ impl<'a> Context<'a> {
         Context {
             catalog,
             chart: ChartSource::Known(None),
+            pin: Pin::Off,
         }
+    }
+
+    /// This context with the pinning policy `pin`.
+    pub fn pinning(self, pin: Pin) -> Self {
+        Context { pin, ..self }
     }
 
     /// This context for a values file of `chart`.
@@ -502,6 +528,7 @@ pub fn check_dockerfile(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diag
     // write anywhere.
     diagnostics.extend(workdir::check(&model, &users.switches));
     diagnostics.extend(findings::check(&model));
+    diagnostics.extend(pin_digest::check_dockerfile(&model, context));
     diagnostics
 }
 
@@ -514,6 +541,7 @@ pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagn
     };
     let values = crate::helm::values(first, context.catalog);
     diagnostics.extend(helm_images::check(stream, &values, context));
+    diagnostics.extend(pin_digest::check_helm(stream, &values, context));
     diagnostics.extend(helm_security::check(stream, &values, context));
     diagnostics.extend(helm_paths::check(stream, &values));
     diagnostics.extend(helm_probes::check(&values));

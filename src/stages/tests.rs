@@ -211,3 +211,37 @@ fn a_working_directory_longer_than_path_max_is_unknown() {
     assert_eq!(workdir(2_048), None);
     assert_eq!(workdir(50_000), None);
 }
+
+#[test]
+fn a_tag_built_from_arg_defaults_gets_the_locked_facts_of_the_image_they_build() {
+    let locked = |user: &str| crate::lock::LockedImage {
+        digest: format!("sha256:{}", "1".repeat(64)),
+        index_digest: None,
+        platform: "linux/amd64".into(),
+        read: "2026-12-04".into(),
+        facts: crate::catalog::ImageSpec {
+            user: Some(crate::catalog::Id(user.to_owned())),
+            ..Default::default()
+        },
+    };
+    let mut lock = crate::lock::Lock::default();
+    lock.images
+        .insert("docker.io/library/nginx:1.27".into(), locked("0"));
+    lock.images
+        .insert("reg.example.dev/nginx:1.27".into(), locked("101"));
+    let catalog = catalog().with_lock(&lock);
+    let file = dockerfile::parse("ARG V=1.27\nFROM nginx:${V}\n").expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let Base::Migrating(migration) = &model.stages[0].base else {
+        panic!("{:?}", model.stages[0].base);
+    };
+    assert_eq!(
+        migration
+            .entry
+            .hardened
+            .user
+            .as_ref()
+            .map(ToString::to_string),
+        Some("101".to_owned())
+    );
+}

@@ -253,3 +253,27 @@ fn a_replacement_that_is_not_one_word_is_never_written() {
         migration.findings
     );
 }
+
+#[test]
+fn a_tag_built_from_arg_defaults_names_the_images_they_build_for_facts_resolve() {
+    let catalog = catalog();
+    let text = "ARG V=20\nFROM node:${V}-alpine\nFROM node:20\n";
+    let file = dockerfile::parse(text).expect("parses");
+    let diagnostics = check(&file, Context::new(&catalog));
+    let unread: Vec<&[String]> = diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.unread_images.as_slice())
+        .collect();
+    assert_eq!(
+        unread,
+        [
+            &[
+                "docker.io/library/node:20-alpine".to_owned(),
+                "reg.example.dev/node:20".to_owned(),
+                "reg.example.dev/node:20-dev".to_owned(),
+            ][..],
+            // A literal tag is named by its rewrite already.
+            &[][..],
+        ]
+    );
+}

@@ -393,6 +393,17 @@ impl Skipped {
         })
     }
 
+    /// A values file of a remote dependency's copy under a parent chart's `charts/`.
+    fn vendored(parent: &Path) -> Skipped {
+        Skipped {
+            line: None,
+            reason: format!(
+                "a dependency of {} as `helm dependency build` vendored it (the next build replaces it): its images are migrated through that chart's values",
+                display_path(&parent.join(crate::helm::chart::CHART_FILE))
+            ),
+        }
+    }
+
     /// A file that would change, whose path no patch can hold.
     fn unwritable(why: &Unwritable) -> Skipped {
         Skipped {
@@ -400,6 +411,27 @@ impl Skipped {
             reason: format!("{why}; it is left unchanged"),
         }
     }
+}
+
+/// Why the values file `path` is left alone when it belongs to the copy of a remote dependency
+/// vendored under a parent chart (`<parent>/charts/<name>/values.yaml`): the parent's values
+/// migrate it (`subchart-image`), and migrating the copy too would make the parent's changes
+/// depend on which file was written first.
+fn vendored_copy(path: &Path, charts: &ChartCache) -> Option<Skipped> {
+    let subchart = chart_dir(path);
+    let name = subchart.file_name()?.to_str()?;
+    let charts_dir = subchart.parent()?;
+    if charts_dir.file_name()? != "charts" {
+        return None;
+    }
+    let parent = charts_dir.parent()?;
+    let parent_chart = charts.chart(parent);
+    let parent_chart = parent_chart.get()?;
+    parent_chart
+        .dependencies
+        .iter()
+        .any(|dependency| dependency.name == name && dependency.is_remote())
+        .then(|| Skipped::vendored(parent))
 }
 
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
@@ -434,6 +466,11 @@ fn migrate_file(
     }
     if kind == FileKind::HelmValues && !helm::may_name_an_image(&original) {
         return Ok(FileChanges::unchanged(Vec::new()));
+    }
+    if kind == FileKind::HelmValues
+        && let Some(skipped) = vendored_copy(path, options.charts)
+    {
+        return Ok(FileChanges::skipped(skipped));
     }
     let chart = match kind {
         FileKind::HelmValues => Some(options.charts.chart(&chart_dir(path))),

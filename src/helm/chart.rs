@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_yaml_ng::Value;
 
+use super::subchart::{self, Dependency};
 use crate::diff::display_path;
 use crate::input::{self, InputError, Links};
 use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
@@ -46,6 +47,8 @@ pub struct Chart {
     pub uses_bitnami_common: bool,
     /// The values keys the files below `templates/` read, for [`Chart::templates_read`].
     pub values_read: ValuesRead,
+    /// `dependencies`, each with its vendored copy under `charts/` when there is one.
+    pub dependencies: Vec<Dependency>,
 }
 
 /// The values keys a chart's templates read: every `.Values.a.b.c` reference, kept as `a.b.c`.
@@ -131,6 +134,7 @@ impl Chart {
                 line: None,
                 message,
             })?;
+        subchart::find_vendored(dir, &mut chart.dependencies, max_file_size);
         chart.path = path;
         Ok(Some(chart))
     }
@@ -159,6 +163,7 @@ impl Chart {
             uses_bitnami_common: dependencies
                 .is_some_and(|dependencies| dependencies.iter().any(is_bitnami_common)),
             values_read: ValuesRead::default(),
+            dependencies: subchart::listed(&value),
         })
     }
 

@@ -16,6 +16,7 @@
 //! `global.image` (Argo CD).
 
 pub mod chart;
+pub mod subchart;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -97,6 +98,9 @@ pub enum Resolution<'c> {
     /// Nothing to map: an empty or non-string value, or an empty repository with no
     /// `global.image` to take.
     Empty,
+    /// An override of a vendored subchart's image: what it renders depends on the subchart's
+    /// defaults too, so the `helm-subchart` rule reads and migrates it.
+    InSubchart,
 }
 
 /// A mapped public image and what it becomes.
@@ -130,6 +134,15 @@ impl<'c> Resolution<'c> {
 }
 
 impl<'d> Values<'d, '_> {
+    /// Hand the images at `paths` to the `helm-subchart` rule: the other rules leave them.
+    pub fn hand_over_to_subcharts(&mut self, paths: &HashSet<String>) {
+        for image in &mut self.images {
+            if paths.contains(&image.path) {
+                image.resolution = Resolution::InSubchart;
+            }
+        }
+    }
+
     /// The main images of the component `component` (compared by identity).
     pub fn main_images_of(&self, component: &Node) -> impl Iterator<Item = &ValuesImage<'d, '_>> {
         self.by_component
@@ -522,6 +535,20 @@ impl<'c> Globals<'c> {
 enum TagState {
     Written,
     Empty,
+}
+
+/// How `text`, rendered with its tag written (`tag_written`) or the chart's `appVersion`,
+/// resolves against `catalog`.
+pub fn resolve_reference<'c>(
+    text: &str,
+    catalog: &'c Catalog,
+    tag_written: bool,
+) -> Resolution<'c> {
+    let state = match tag_written {
+        true => TagState::Written,
+        false => TagState::Empty,
+    };
+    resolve_text(text, catalog, state)
 }
 
 fn resolve_text<'c>(text: &str, catalog: &'c Catalog, tag_state: TagState) -> Resolution<'c> {

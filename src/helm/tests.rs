@@ -21,6 +21,7 @@ fn resolutions(text: &str) -> Vec<(String, String)> {
                 Resolution::Unmapped { repository } => format!("unmapped {repository}"),
                 Resolution::Unresolved(_) => "unresolved".into(),
                 Resolution::Empty => "empty".into(),
+                Resolution::InSubchart => "in subchart".into(),
             };
             (image.path.clone(), what)
         })

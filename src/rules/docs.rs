@@ -93,6 +93,7 @@ const HELM_IMAGES: ModuleDoc = module_doc!("helm_images.rs");
 const HELM_PATHS: ModuleDoc = module_doc!("helm_paths.rs");
 const HELM_PROBES: ModuleDoc = module_doc!("helm_probes.rs");
 const HELM_SECURITY: ModuleDoc = module_doc!("helm_security.rs");
+const HELM_SUBCHARTS: ModuleDoc = module_doc!("helm_subcharts.rs");
 const PIN_DIGEST: ModuleDoc = module_doc!("pin_digest.rs");
 const RULES: ModuleDoc = module_doc!("mod.rs");
 const USER: ModuleDoc = module_doc!("user.rs");
@@ -154,6 +155,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
                     D::module(DEV_VARIANT),
                     D::module(HELM_IMAGES),
                     D::module(PIN_DIGEST),
+                    D::module(HELM_SUBCHARTS),
                 ]
             }
         }
@@ -173,6 +175,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::ChartMetadata => &const { [D::shared(Rule::ChartMetadata)] },
         Rule::NotEditable => &const { [D::shared(Rule::NotEditable)] },
         Rule::IgnoredDocument => &const { [D::shared(Rule::IgnoredDocument)] },
+        Rule::SubchartImage | Rule::SubchartNotVendored => &const { [D::module(HELM_SUBCHARTS)] },
     }
 }
 

@@ -46,12 +46,15 @@ pub fn check(
     stream: &Stream<'_>,
     values: &Values<'_, '_>,
     context: Context<'_>,
+    bitnami_subchart_runs_replacement: bool,
 ) -> Option<Diagnostic> {
     let substituted = values
         .images
         .iter()
         .any(|image| image.resolution.is_substituted());
-    if !substituted || !is_bitnami(values, context) {
+    let runs_replacement =
+        bitnami_subchart_runs_replacement || substituted && is_bitnami(values, context);
+    if !runs_replacement {
         return None;
     }
     let root = &values.document.root;

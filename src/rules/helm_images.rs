@@ -85,7 +85,7 @@ pub fn check(
                 image.key_range.clone(),
                 format!("`{}`: {reason}", image.path),
             )),
-            Resolution::Inherited(_) | Resolution::Empty => {}
+            Resolution::Inherited(_) | Resolution::Empty | Resolution::InSubchart => {}
         }
     }
     diagnostics

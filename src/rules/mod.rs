@@ -119,6 +119,7 @@ pub mod helm_images;
 pub mod helm_paths;
 pub mod helm_probes;
 pub mod helm_security;
+pub mod helm_subcharts;
 pub mod pin_digest;
 pub mod user;
 pub mod workdir;
@@ -201,10 +202,14 @@ pub enum Rule {
     NotEditable,
     /// A later document of a values file, which Helm ignores, was left alone.
     IgnoredDocument,
+    /// A vendored subchart's image was moved through the parent's values.
+    SubchartImage,
+    /// A chart dependency is not vendored, so the images it runs are unknown.
+    SubchartNotVendored,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 30] = [
+    pub const ALL: [Rule; 32] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -235,6 +240,8 @@ impl Rule {
         Rule::ChartMetadata,
         Rule::NotEditable,
         Rule::IgnoredDocument,
+        Rule::SubchartImage,
+        Rule::SubchartNotVendored,
     ];
 
     /// The id shown in messages: `path:line: severity[id]: message`.
@@ -270,6 +277,8 @@ impl Rule {
             Rule::ChartMetadata => "chart-metadata",
             Rule::NotEditable => "not-editable",
             Rule::IgnoredDocument => "ignored-document",
+            Rule::SubchartImage => "subchart-image",
+            Rule::SubchartNotVendored => "subchart-not-vendored",
         }
     }
 
@@ -288,7 +297,8 @@ impl Rule {
             | Rule::HelmImage
             | Rule::SecurityContext
             | Rule::AllowInsecureImages
-            | Rule::IgnoredDocument => Severity::Info,
+            | Rule::IgnoredDocument
+            | Rule::SubchartImage => Severity::Info,
             Rule::DigestDropped
             | Rule::TagVariant
             | Rule::UnresolvedImage
@@ -303,7 +313,8 @@ impl Rule {
             | Rule::SecurityContextUnset
             | Rule::ExecProbe
             | Rule::ChartMetadata
-            | Rule::NotEditable => Severity::Warning,
+            | Rule::NotEditable
+            | Rule::SubchartNotVendored => Severity::Warning,
             Rule::NeedsShell => Severity::Error,
         }
     }
@@ -322,7 +333,8 @@ impl Rule {
             | Rule::DataPath
             | Rule::HelmImage
             | Rule::SecurityContext
-            | Rule::AllowInsecureImages => true,
+            | Rule::AllowInsecureImages
+            | Rule::SubchartImage => true,
             Rule::UnmappedImage
             | Rule::DigestDropped
             | Rule::TagVariant
@@ -340,7 +352,8 @@ impl Rule {
             | Rule::ExecProbe
             | Rule::ChartMetadata
             | Rule::NotEditable
-            | Rule::IgnoredDocument => false,
+            | Rule::IgnoredDocument
+            | Rule::SubchartNotVendored => false,
         }
     }
 
@@ -404,6 +417,12 @@ impl Rule {
             }
             Rule::IgnoredDocument => {
                 "notes a later YAML document of a values file, which Helm ignores and hardport leaves"
+            }
+            Rule::SubchartImage => {
+                "moves a vendored subchart's images through the parent chart's values"
+            }
+            Rule::SubchartNotVendored => {
+                "warns that a chart dependency is not vendored, so its images are unknown"
             }
         }
     }
@@ -539,13 +558,21 @@ pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagn
     let Some((first, later)) = stream.documents.split_first() else {
         return diagnostics;
     };
-    let values = crate::helm::values(first, context.catalog);
+    let mut values = crate::helm::values(first, context.catalog);
+    let subcharts = helm_subcharts::check(stream, &values, context);
+    values.hand_over_to_subcharts(&subcharts.owned);
+    diagnostics.extend(subcharts.diagnostics);
     diagnostics.extend(helm_images::check(stream, &values, context));
     diagnostics.extend(pin_digest::check_helm(stream, &values, context));
     diagnostics.extend(helm_security::check(stream, &values, context));
     diagnostics.extend(helm_paths::check(stream, &values));
     diagnostics.extend(helm_probes::check(&values));
-    diagnostics.extend(helm_bitnami::check(stream, &values, context));
+    diagnostics.extend(helm_bitnami::check(
+        stream,
+        &values,
+        context,
+        subcharts.bitnami_runs_replacement,
+    ));
     for (index, document) in later.iter().enumerate() {
         // An empty document (a trailing `---`) holds nothing Helm would miss.
         if document.root.full_range().is_empty() {
@@ -607,7 +634,7 @@ mod tests {
         let message = error.to_string();
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
         assert!(
-            message.ends_with(", chart-metadata, not-editable, ignored-document"),
+            message.ends_with(", ignored-document, subchart-image, subchart-not-vendored"),
             "{message}"
         );
     }

@@ -1,0 +1,178 @@
+//! A chart's dependencies (`Chart.yaml` `dependencies`) and the default values of those vendored
+//! under `charts/`, as a directory or as the `.tgz` `helm dependency build` leaves there.
+//!
+//! A subchart renders its images from its own `values.yaml` merged under the parent's values
+//! at its key (`alias`, else `name`): the parent's `postgresql.image.repository` replaces the
+//! subchart's `image.repository` and leaves its `image.registry` and `image.tag` as they are.
+//! So the rules need the subchart's defaults to know what a pod runs, and to know which keys the
+//! parent must set to move it.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_yaml_ng::Value;
+
+use crate::input::{self, Links};
+
+/// One entry of `Chart.yaml` `dependencies`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dependency {
+    pub name: String,
+    pub alias: Option<String>,
+    /// Comma-separated values paths; the first that is a boolean enables or disables it.
+    pub condition: Option<String>,
+    pub repository: String,
+    /// The subchart as vendored under `charts/`; `None` when it is not there (or unreadable).
+    pub vendored: Option<Vendored>,
+}
+
+/// What a vendored subchart says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vendored {
+    /// Where it was read, for messages: `charts/postgresql` or `charts/postgresql-16.0.0.tgz`.
+    pub location: String,
+    /// Its `values.yaml` (empty when it has none).
+    pub values: String,
+    /// Whether it is a Bitnami chart (it verifies its images against `annotations.images`).
+    pub bitnami: bool,
+}
+
+impl Dependency {
+    /// The key of the parent's values the subchart reads its values under.
+    pub fn key(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Whether the chart comes from a chart repository or registry (`https://`, `oci://`, a
+    /// `@repo` alias), as opposed to a local directory (`file://`, or no repository): a remote
+    /// dependency's copy under `charts/` is what `helm dependency build` downloaded, and is
+    /// replaced by it; a local one is the repository's own source.
+    pub fn is_remote(&self) -> bool {
+        !(self.repository.is_empty() || self.repository.starts_with("file://"))
+    }
+
+    /// Whether the dependency is a library chart of Bitnami's (`common`): it renders no pod.
+    pub fn is_bitnami_common(&self) -> bool {
+        self.name == "common" && self.repository.contains("bitnami")
+    }
+
+    /// Whether a Bitnami registry serves it (charts.bitnami.com, `oci://…/bitnamicharts`), or
+    /// the vendored copy is a Bitnami chart.
+    pub fn is_bitnami(&self) -> bool {
+        self.repository.contains("bitnami") || self.vendored.as_ref().is_some_and(|v| v.bitnami)
+    }
+}
+
+/// The dependencies listed in a parsed `Chart.yaml`, not yet looked up under `charts/`.
+pub(super) fn listed(chart: &Value) -> Vec<Dependency> {
+    let Some(dependencies) = chart.get("dependencies").and_then(Value::as_sequence) else {
+        return Vec::new();
+    };
+    dependencies
+        .iter()
+        .filter_map(|dependency| {
+            let text = |key: &str| {
+                dependency
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            Some(Dependency {
+                name: text("name")?,
+                alias: text("alias").filter(|alias| !alias.is_empty()),
+                condition: text("condition").filter(|condition| !condition.is_empty()),
+                repository: text("repository").unwrap_or_default(),
+                vendored: None,
+            })
+        })
+        .collect()
+}
+
+/// Find each dependency under `dir/charts/`: a directory named after it, else a
+/// `<name>-<version>.tgz`. Nothing is read through a link or beyond `limit` bytes (compressed
+/// or not).
+pub(super) fn find_vendored(dir: &Path, dependencies: &mut [Dependency], limit: u64) {
+    let charts = dir.join("charts");
+    let archives = archives(&charts);
+    for dependency in dependencies {
+        let unpacked = charts.join(&dependency.name);
+        dependency.vendored = from_directory(&unpacked, &dependency.name, limit).or_else(|| {
+            archives
+                .iter()
+                .filter(|(file, _)| is_archive_of(file, &dependency.name))
+                .find_map(|(file, path)| from_archive(path, file, &dependency.name, limit))
+        });
+    }
+}
+
+/// The `.tgz` files directly in `charts`, by file name, in name order.
+fn archives(charts: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(charts) else {
+        return Vec::new();
+    };
+    let mut archives: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.ends_with(".tgz").then(|| (name, entry.path()))
+        })
+        .collect();
+    archives.sort();
+    archives
+}
+
+/// Whether `file` is `<name>-<version>.tgz` (a version starts with a digit or `v`).
+fn is_archive_of(file: &str, name: &str) -> bool {
+    file.strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|rest| rest.strip_suffix(".tgz"))
+        .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit() || c == 'v'))
+}
+
+fn from_directory(dir: &Path, name: &str, limit: u64) -> Option<Vendored> {
+    let chart = input::read_text(&dir.join(super::chart::CHART_FILE), limit, Links::Refuse).ok()?;
+    let values = match input::read_text(&dir.join("values.yaml"), limit, Links::Refuse) {
+        Ok(values) => values,
+        Err(_) if std::fs::symlink_metadata(dir.join("values.yaml")).is_err() => String::new(),
+        Err(_) => return None,
+    };
+    Some(Vendored {
+        location: format!("charts/{name}"),
+        values,
+        bitnami: is_bitnami_chart(&chart),
+    })
+}
+
+/// The `Chart.yaml` and `values.yaml` at `<name>/` in the archive `path`.
+fn from_archive(path: &Path, file: &str, name: &str, limit: u64) -> Option<Vendored> {
+    let bytes = input::read_bytes(path, limit, Links::Refuse).ok()?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+    let (mut chart, mut values) = (None, None);
+    for entry in archive.entries().ok()? {
+        let entry = entry.ok()?;
+        let entry_path = entry.path().ok()?.to_string_lossy().into_owned();
+        let slot = match entry_path
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            Some("Chart.yaml") => &mut chart,
+            Some("values.yaml") => &mut values,
+            _ => continue,
+        };
+        let mut text = String::new();
+        entry.take(limit).read_to_string(&mut text).ok()?;
+        *slot = Some(text);
+        if chart.is_some() && values.is_some() {
+            break;
+        }
+    }
+    Some(Vendored {
+        location: format!("charts/{file}"),
+        bitnami: is_bitnami_chart(&chart?),
+        values: values.unwrap_or_default(),
+    })
+}
+
+fn is_bitnami_chart(text: &str) -> bool {
+    super::chart::Chart::parse(text).is_ok_and(|chart| chart.is_bitnami())
+}

@@ -1,0 +1,159 @@
+use std::path::Path;
+
+use crate::discovery::FileKind;
+use crate::helm::chart::Chart;
+use crate::migrate::migrate_text;
+use crate::rules::Context;
+use crate::rules::test_support::{HELM_CATALOG, catalog_from_yaml, has};
+
+/// A chart in a temporary directory: `Chart.yaml` from `dependencies` (YAML list items) and
+/// each vendored subchart as `charts/<name>/` with its `values.yaml`.
+fn chart(dependencies: &str, vendored: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |path: &Path, text: &str| {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        &dir.path().join("Chart.yaml"),
+        &format!("apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n{dependencies}"),
+    );
+    for (name, values) in vendored {
+        let sub = dir.path().join("charts").join(name);
+        write(
+            &sub.join("Chart.yaml"),
+            &format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n"),
+        );
+        write(&sub.join("values.yaml"), values);
+    }
+    dir
+}
+
+/// Migrate `values` as the chart's values file: the result and `rule: message` per finding.
+fn run(dir: &tempfile::TempDir, values: &str) -> (String, Vec<String>) {
+    let catalog = catalog_from_yaml(HELM_CATALOG);
+    let chart = Chart::load(dir.path(), u64::MAX)
+        .expect("reads")
+        .expect("chart");
+    let context = Context::new(&catalog).with_chart(Some(&chart));
+    let migration = migrate_text(FileKind::HelmValues, values, context).expect("migrates");
+    let again = migrate_text(FileKind::HelmValues, &migration.text, context).expect("again");
+    assert_eq!(again.text, migration.text, "a second run changes nothing");
+    let messages = migration
+        .findings
+        .iter()
+        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
+        .collect();
+    (migration.text, messages)
+}
+
+const NGINX_SUBCHART: &str =
+    "image:\n  registry: docker.io\n  repository: nginx\n  tag: 1.27-alpine\n";
+
+#[test]
+fn an_override_without_registry_gets_the_registry_its_subchart_would_render() {
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[("web", NGINX_SUBCHART)],
+    );
+    let (fixed, messages) = run(&dir, "web:\n  image:\n    repository: nginx\n");
+    assert_eq!(
+        fixed,
+        "web:\n  image:\n    repository: nginx\n    registry: reg.example.dev\n    tag: \"1.27\"\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "subchart-image: `web.image` (subchart `web`, charts/web)"
+        ),
+        "{messages:?}"
+    );
+    // The parent's own rule leaves the override to this one: no whole replacement in
+    // `repository` (which the subchart's registry would prefix).
+    assert!(!has(&messages, "helm-image"), "{messages:?}");
+}
+
+#[test]
+fn an_alias_is_the_key_and_missing_mappings_are_created() {
+    let dir = chart(
+        "  - {name: web, alias: front, repository: https://example.com}\n",
+        &[("web", NGINX_SUBCHART)],
+    );
+    let (fixed, _) = run(&dir, "# values\nreplicas: 1\n");
+    assert_eq!(
+        fixed,
+        "# values\nreplicas: 1\nfront:\n  image:\n    registry: reg.example.dev\n    tag: \"1.27\"\n"
+    );
+}
+
+#[test]
+fn a_disabled_dependency_is_left_alone() {
+    let dir = chart(
+        "  - {name: web, repository: https://example.com, condition: web.enabled}\n",
+        &[("web", NGINX_SUBCHART)],
+    );
+    let values = "web:\n  enabled: false\n";
+    let (fixed, messages) = run(&dir, values);
+    assert_eq!(fixed, values);
+    assert!(messages.is_empty(), "{messages:?}");
+}
+
+#[test]
+fn a_dependency_that_is_not_vendored_is_a_warning_naming_its_values() {
+    let dir = chart(
+        "  - {name: cache, repository: oci://registry-1.docker.io/bitnamicharts}\n  - {name: common, repository: oci://registry-1.docker.io/bitnamicharts}\n",
+        &[],
+    );
+    let (_, messages) = run(&dir, "cache:\n  auth: {}\n");
+    assert_eq!(
+        messages,
+        [
+            "subchart-not-vendored: dependency `cache` (oci://registry-1.docker.io/bitnamicharts) is not vendored under charts/, so hardport cannot see which images it runs: run `helm dependency build` and hardport again, or set its images under `cache` (e.g. `cache.image.registry`, `.repository`, `.tag`) to their replacements yourself"
+        ]
+    );
+}
+
+#[test]
+fn images_an_override_cannot_reach_are_reported() {
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[(
+            "web",
+            "sidecars:\n  - image: nginx:1.27\nimage:\n  registry: docker.io\n  repository: nginx\n  tag: \"1.27\"\n",
+        )],
+    );
+    let values = "web:\n  image: nginx:1.27\n";
+    let (fixed, messages) = run(&dir, values);
+    assert_eq!(fixed, values);
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `web.sidecars[0].image` (subchart `web`, charts/web): an image in a list"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `web.image` (subchart `web`, charts/web): this file sets a string where the subchart has an image mapping"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_bitnami_subchart_running_a_replacement_gets_the_switch_in_the_parent() {
+    let dir = chart(
+        "  - {name: postgresql, repository: oci://registry-1.docker.io/bitnamicharts}\n",
+        &[(
+            "postgresql",
+            "image:\n  registry: docker.io\n  repository: bitnami/postgresql\n  tag: 17.6.0-debian-12-r4\n  digest: \"\"\n",
+        )],
+    );
+    let (fixed, messages) = run(&dir, "postgresql:\n  auth: {database: app}\n");
+    assert_eq!(
+        fixed,
+        "postgresql:\n  auth: {database: app}\n  image:\n    registry: reg.example.dev\n    repository: postgresql-bitnami\n    tag: 17.6.0\nglobal:\n  security:\n    allowInsecureImages: true\n"
+    );
+    assert!(has(&messages, "allow-insecure-images"), "{messages:?}");
+}

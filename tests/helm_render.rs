@@ -1,0 +1,127 @@
+//! Charts rendered by a real Helm engine before and after `hardport migrate --write`: what the
+//! pods run is the test, not the text of the values.
+//!
+//! The engine is PyPI `helm-python-sdk` (the Helm v4 Go SDK), driven by `tests/helm/render.py`,
+//! which prints every container of the rendered manifests. `.ci/run` installs it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::{case, copy_to_temp, hardport, stderr};
+use hardport::catalog::Catalog;
+use hardport::image_ref::ImageRef;
+
+const INSTALL: &str = "python3 -m pip install helm-python-sdk pyyaml";
+
+/// A rendered container, by (template, workload, container name): its image.
+type Containers = BTreeMap<(String, String, String), String>;
+
+fn render(chart: &Path) -> Containers {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm/render.py");
+    let output = Command::new("python3")
+        .arg(&script)
+        .arg(chart)
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run python3 ({error}); install: {INSTALL}"));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !err.contains("No module named"),
+        "the Helm engine is missing ({err}); install: {INSTALL}"
+    );
+    assert!(output.status.success(), "the chart does not render: {err}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let container: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            let text = |key: &str| container[key].as_str().unwrap_or_default().to_owned();
+            (
+                (text("template"), text("name"), text("container")),
+                text("image"),
+            )
+        })
+        .collect()
+}
+
+/// Whether the built-in catalog maps the image `reference` a pod ran before the migration.
+fn is_mapped(catalog: &Catalog, reference: &str) -> bool {
+    ImageRef::parse(reference)
+        .ok()
+        .and_then(|image| image.canonical_repository())
+        .is_some_and(|repository| catalog.lookup(&repository).is_some())
+}
+
+/// Every container still runs, every image the catalog maps now runs from the replacement
+/// registry, and every other image is the one it was.
+fn assert_moved(before: &Containers, after: &Containers) {
+    let catalog = Catalog::embedded().expect("catalog");
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "the same containers render"
+    );
+    let mut moved = 0;
+    for (container, image) in before {
+        let now = &after[container];
+        if is_mapped(&catalog, image) {
+            assert!(
+                now.starts_with("reg.mini.dev/"),
+                "{container:?} ran {image}, still runs {now}"
+            );
+            moved += 1;
+        } else {
+            assert_eq!(now, image, "{container:?}: an unmapped image changed");
+        }
+    }
+    assert!(moved > 0, "the chart runs mapped images: {before:?}");
+}
+
+#[test]
+fn the_vendored_archive_is_built_from_its_source() {
+    let archive = case("helm-umbrella").join("charts/postgresql-16.0.0.tgz");
+    let bytes = std::fs::read(&archive).expect("archive");
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm");
+    let mut files = 0;
+    for entry in tar.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry.path().expect("path").into_owned();
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut text).expect("read");
+        assert_eq!(
+            text,
+            std::fs::read(source.join(&path)).expect("source file"),
+            "{}: rebuild the archive from tests/helm/postgresql (see tests/helm/README.md)",
+            path.display()
+        );
+        files += 1;
+    }
+    assert_eq!(files, 4);
+}
+
+#[test]
+fn an_umbrella_chart_runs_its_subcharts_replacements_after_migrating_the_chart() {
+    let chart = copy_to_temp(&case("helm-umbrella"));
+    let before = render(chart.path());
+    let run = hardport(chart.path(), &["migrate", "--write", "."]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_moved(&before, &render(chart.path()));
+}
+
+#[test]
+fn the_parent_values_alone_move_every_subchart_image() {
+    // The vendored copies are left as they are (`helm dependency build` would replace them):
+    // the overrides in the umbrella's values.yaml must do it all, registry and tag included.
+    let chart = copy_to_temp(&case("helm-umbrella"));
+    let before = render(chart.path());
+    let run = hardport(chart.path(), &["migrate", "--write", "values.yaml"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_moved(&before, &render(chart.path()));
+    let again = hardport(chart.path(), &["migrate", "--check", "values.yaml"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+}

@@ -125,3 +125,28 @@ fn the_parent_values_alone_move_every_subchart_image() {
     let again = hardport(chart.path(), &["migrate", "--check", "values.yaml"]);
     assert!(again.status.success(), "{}", stderr(&again));
 }
+
+#[test]
+fn a_numeric_tag_warning_names_the_tag_the_engine_renders() {
+    let chart = tempfile::tempdir().expect("tempdir");
+    let write = |path: &str, text: &str| {
+        let path = chart.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n");
+    write("values.yaml", "image:\n  repository: nginx\n  tag: 1.20\n");
+    write(
+        "templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n",
+    );
+    let rendered = render(chart.path());
+    let image = rendered.values().next().expect("one container");
+    let tag = image.rsplit(':').next().expect("a tag");
+    let run = hardport(chart.path(), &["migrate", "values.yaml"]);
+    let err = stderr(&run);
+    assert!(
+        err.contains(&format!("which Helm renders as `{tag}`")),
+        "rendered {image}; {err}"
+    );
+}

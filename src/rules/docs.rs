@@ -167,7 +167,9 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::PrivilegedPort | Rule::PackageManager | Rule::EntrypointFeature | Rule::Onbuild => {
             &const { [D::module(FINDINGS)] }
         }
-        Rule::HelmImage | Rule::AppVersionTag => &const { [D::module(HELM_IMAGES)] },
+        Rule::HelmImage | Rule::AppVersionTag | Rule::NumericTag => {
+            &const { [D::module(HELM_IMAGES)] }
+        }
         Rule::SecurityContext | Rule::SecurityContextUnset => &const { [D::module(HELM_SECURITY)] },
         Rule::AllowInsecureImages => &const { [D::module(HELM_BITNAMI)] },
         Rule::ExecProbe => &const { [D::module(HELM_PROBES), D::module(ENTRYPOINT)] },

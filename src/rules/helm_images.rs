@@ -17,6 +17,10 @@
 //! templates expect each key in its own shape (a registry in `registry`, a bare tag in `tag`),
 //! so the replacement is written into the keys the values already have instead of one string.
 //!
+//! A tag written as a plain number that Helm renders differently (`tag: 1.20` is the number
+//! 1.2, and the pod pulls `:1.2`) is reported (`numeric-tag`), not quoted: quoting changes the
+//! image the chart runs today, which is for a person to decide.
+//!
 //! ## What it leaves alone, and says so
 //! An empty `tag` stays empty (the chart renders its `appVersion`); when `Chart.yaml`'s
 //! `appVersion` is not a tag the replacement publishes, `app-version-tag` says which one it is.
@@ -69,8 +73,12 @@ pub fn check(
             Resolution::Migrating(mapped) => {
                 diagnostics.extend(migrate(stream, image, mapped, context.pin));
                 diagnostics.extend(app_version(image, context));
+                diagnostics.extend(numeric_tag(image));
             }
-            Resolution::Hardened { .. } => diagnostics.extend(app_version(image, context)),
+            Resolution::Hardened { .. } => {
+                diagnostics.extend(app_version(image, context));
+                diagnostics.extend(numeric_tag(image));
+            }
             Resolution::Unmapped { repository } => diagnostics.push(Diagnostic::report(
                 Rule::UnmappedImage,
                 image.key_range.clone(),
@@ -229,6 +237,32 @@ fn replace_if_changed(
     stream
         .replace_scalar(node, &NewValue::string(value))
         .map(Some)
+}
+
+/// `numeric-tag`: a tag written as a plain number is a number to Helm, and a template prints
+/// the number, not the text: `tag: 1.20` renders `1.2`, `tag: 2.0` renders `2`.
+fn numeric_tag(image: &ValuesImage<'_, '_>) -> Option<Diagnostic> {
+    let Shape::Fields(fields) = &image.shape else {
+        return None;
+    };
+    let scalar = fields
+        .tag?
+        .as_scalar()
+        .filter(|scalar| !scalar.is_string())?;
+    let written = scalar.value.as_str();
+    let number: f64 = written.parse().ok().filter(|_| written.contains('.'))?;
+    let rendered = number.to_string();
+    (rendered != written).then(|| {
+        Diagnostic::report(
+            Rule::NumericTag,
+            image.key_range.clone(),
+            format!(
+                "`{}` has the tag {written} written as a number, which Helm renders as `{rendered}`: the pod pulls the tag `{rendered}`",
+                image.path
+            ),
+        )
+        .suggest(format!("quote it (`\"{written}\"`) if `{written}` is the tag meant"))
+    })
 }
 
 /// `app-version-tag`: an empty tag renders the chart's `appVersion`; say so when the

@@ -202,6 +202,8 @@ pub enum Rule {
     NotEditable,
     /// A later document of a values file, which Helm ignores, was left alone.
     IgnoredDocument,
+    /// An image tag written as a number that Helm renders differently (`1.20` → `1.2`).
+    NumericTag,
     /// A vendored subchart's image was moved through the parent's values.
     SubchartImage,
     /// A chart dependency is not vendored, so the images it runs are unknown.
@@ -209,7 +211,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 32] = [
+    pub const ALL: [Rule; 33] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -240,6 +242,7 @@ impl Rule {
         Rule::ChartMetadata,
         Rule::NotEditable,
         Rule::IgnoredDocument,
+        Rule::NumericTag,
         Rule::SubchartImage,
         Rule::SubchartNotVendored,
     ];
@@ -277,6 +280,7 @@ impl Rule {
             Rule::ChartMetadata => "chart-metadata",
             Rule::NotEditable => "not-editable",
             Rule::IgnoredDocument => "ignored-document",
+            Rule::NumericTag => "numeric-tag",
             Rule::SubchartImage => "subchart-image",
             Rule::SubchartNotVendored => "subchart-not-vendored",
         }
@@ -314,6 +318,7 @@ impl Rule {
             | Rule::ExecProbe
             | Rule::ChartMetadata
             | Rule::NotEditable
+            | Rule::NumericTag
             | Rule::SubchartNotVendored => Severity::Warning,
             Rule::NeedsShell => Severity::Error,
         }
@@ -353,6 +358,7 @@ impl Rule {
             | Rule::ChartMetadata
             | Rule::NotEditable
             | Rule::IgnoredDocument
+            | Rule::NumericTag
             | Rule::SubchartNotVendored => false,
         }
     }
@@ -417,6 +423,9 @@ impl Rule {
             }
             Rule::IgnoredDocument => {
                 "notes a later YAML document of a values file, which Helm ignores and hardport leaves"
+            }
+            Rule::NumericTag => {
+                "warns about an image tag Helm renders as another number (1.20 → 1.2)"
             }
             Rule::SubchartImage => {
                 "moves a vendored subchart's images through the parent chart's values"
@@ -634,7 +643,7 @@ mod tests {
         let message = error.to_string();
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
         assert!(
-            message.ends_with(", ignored-document, subchart-image, subchart-not-vendored"),
+            message.ends_with(", numeric-tag, subchart-image, subchart-not-vendored"),
             "{message}"
         );
     }

@@ -108,23 +108,7 @@ impl Stream<'_> {
             }
             return self.fill_empty(node, text);
         }
-        if self.needs_space_after_tab(node.range.start, &text) {
-            // `saphyr-parser` rejects `key:<tab>value` when the value starts like a word (a
-            // letter, digit, `_` or `-`) and no space stands between: a space after the tab
-            // keeps the file readable without touching the tab or the value's type.
-            return Ok(Edit::replace(node.range.clone(), format!(" {text}")));
-        }
         Ok(Edit::replace(node.range.clone(), text))
-    }
-
-    /// Whether `text`, written at `at`, would follow `:` and tabs only and start like a word:
-    /// the case the parser refuses (a fuzz finding, docs/fuzzing.md).
-    fn needs_space_after_tab(&self, at: usize, text: &str) -> bool {
-        let before = &self.text[..at];
-        let separator = before.len() - before.trim_end_matches('\t').len();
-        separator > 0
-            && before[..at - separator].ends_with(':')
-            && text.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
     }
 
     /// Refuses `node` when its text overlaps or touches an entry with an explicit key, whose

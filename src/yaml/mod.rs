@@ -38,8 +38,10 @@
 //! same layout). So on exactly that error ("invalid indentation", raised only at the first
 //! token of a line inside a flow collection), [`parse`] reads the text again with one more
 //! space at the start of that line, and maps every position back to the original text. Inside a
-//! flow collection indentation carries no meaning, so the tree is the one Helm sees; every
-//! other error is reported as it is. That is the whole fallback: no second parser, a few
+//! flow collection indentation carries no meaning, so the tree is the one Helm sees. The same
+//! goes for `key:<TAB>value`, which YAML 1.2 and Helm accept and `saphyr-parser` refuses when
+//! the value starts like a word: those tabs are read as spaces. Every other error is reported
+//! as it is. That is the whole fallback: no second parser, a few
 //! lines, and no cost for the files that parse the first time.
 
 mod build;
@@ -207,8 +209,9 @@ pub fn parse(text: &str) -> Result<Stream<'_>, YamlError> {
 /// [`parse`], refusing a text of more than `max_nodes` nodes.
 fn parse_at_most(text: &str, max_nodes: usize) -> Result<Stream<'_>, YamlError> {
     let mut inserted: Vec<usize> = Vec::new();
+    let mut spaced_tabs: Vec<usize> = Vec::new();
     loop {
-        let parsed = with_spaces_at(text, &inserted);
+        let parsed = shadow(text, &inserted, &spaced_tabs);
         let error = match build::build(text, &parsed, &inserted, max_nodes) {
             Ok(documents) => {
                 return Ok(Stream {
@@ -219,14 +222,41 @@ fn parse_at_most(text: &str, max_nodes: usize) -> Result<Stream<'_>, YamlError> 
             }
             Err(error) => error,
         };
-        match lenient_line(text, &error) {
-            Some(line) if inserted.len() < MAX_LENIENT_LINES => {
-                let at = inserted.partition_point(|&offset| offset <= line);
-                inserted.insert(at, line);
-            }
-            _ => return Err(error.into_yaml_error(text)),
+        let budget_left = inserted.len() + spaced_tabs.len() < MAX_LENIENT_LINES;
+        if let Some(line) = lenient_line(text, &error).filter(|_| budget_left) {
+            let at = inserted.partition_point(|&offset| offset <= line);
+            inserted.insert(at, line);
+        } else if let Some(tabs) = tabs_after_colon(text, &error).filter(|_| budget_left) {
+            spaced_tabs.extend(tabs);
+            spaced_tabs.sort_unstable();
+            spaced_tabs.dedup();
+        } else {
+            return Err(error.into_yaml_error(text));
         }
     }
+}
+
+/// The tabs between a `:` and its value when `error` is `saphyr-parser`'s refusal of them:
+/// YAML 1.2 separates a value from its `:` by spaces or tabs (`s-white`), and the Go parser
+/// Helm uses accepts `key:<TAB>value`, so [`parse`] reads such a value again with spaces in
+/// place of those tabs (one byte each: no position moves).
+fn tabs_after_colon(text: &str, error: &build::Failure) -> Option<Vec<usize>> {
+    let build::Failure::Syntax {
+        offset, message, ..
+    } = error
+    else {
+        return None;
+    };
+    if message != "':' must be followed by a valid YAML whitespace" {
+        return None;
+    }
+    let before = text.get(..*offset)?;
+    let blanks = before.len() - before.trim_end_matches([' ', '\t']).len();
+    let colon = offset - blanks;
+    let tabs: Vec<usize> = (colon..*offset)
+        .filter(|&at| text.as_bytes()[at] == b'\t')
+        .collect();
+    (colon > 0 && text.as_bytes()[colon - 1] == b':' && !tabs.is_empty()).then_some(tabs)
 }
 
 /// The start of the line to indent by one space when `error` is the flow-indentation check
@@ -243,18 +273,24 @@ fn lenient_line(text: &str, error: &build::Failure) -> Option<usize> {
 }
 
 /// `text` with one space inserted at each offset of `inserted` (sorted; repeats allowed).
-fn with_spaces_at<'t>(text: &'t str, inserted: &[usize]) -> Cow<'t, str> {
-    if inserted.is_empty() {
+fn shadow<'t>(text: &'t str, inserted: &[usize], spaced_tabs: &[usize]) -> Cow<'t, str> {
+    if inserted.is_empty() && spaced_tabs.is_empty() {
         return Cow::Borrowed(text);
     }
+    let mut bytes = text.as_bytes().to_vec();
+    for &tab in spaced_tabs {
+        bytes[tab] = b' ';
+    }
+    // Only ASCII tabs became ASCII spaces: still UTF-8.
+    let spaced = String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned());
     let mut shadow = String::with_capacity(text.len() + inserted.len());
     let mut copied = 0;
     for &offset in inserted {
-        shadow.push_str(&text[copied..offset]);
+        shadow.push_str(&spaced[copied..offset]);
         shadow.push(' ');
         copied = offset;
     }
-    shadow.push_str(&text[copied..]);
+    shadow.push_str(&spaced[copied..]);
     Cow::Owned(shadow)
 }
 

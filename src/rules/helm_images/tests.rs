@@ -149,3 +149,27 @@ fn an_image_string_with_a_tag_key_beside_it_gets_no_tag_of_its_own() {
         "{text}"
     );
 }
+
+#[test]
+fn a_tag_helm_renders_as_another_number_is_reported_and_left_as_written() {
+    let (fixed, messages) = run_values("image:\n  repository: nginx\n  tag: 1.20\n", None);
+    assert_eq!(
+        fixed,
+        "image:\n  repository: reg.example.dev/nginx\n  tag: 1.20\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "numeric-tag: `image` has the tag 1.20 written as a number, which Helm renders as `1.2`"
+        ),
+        "{messages:?}"
+    );
+    // A number that prints as written, and a quoted tag, are what they say.
+    for values in [
+        "image:\n  repository: nginx\n  tag: 1.27\n",
+        "image:\n  repository: nginx\n  tag: \"1.20\"\n",
+    ] {
+        let (_, messages) = run_values(values, None);
+        assert!(!has(&messages, "numeric-tag"), "{messages:?}");
+    }
+}

@@ -24,6 +24,7 @@ use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
 use hardport::discovery::{Walk, discover};
 use hardport::helm::chart::ChartCache;
+use hardport::helm::verify::Verifier;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::lock::{self, Lock};
 use hardport::markdown::{self, counted};
@@ -104,6 +105,10 @@ struct MigrateArgs {
     /// resolve`), then migrate with them.
     #[arg(long, conflicts_with = "no_lock")]
     resolve: bool,
+    /// Render each chart with its values.yaml by `helm template`, before and after, and report
+    /// every container that does not run what the migration should give it.
+    #[arg(long)]
+    verify: bool,
     /// Pin every replacement reference by the digest hardport.lock holds for it
     /// (`image:tag@sha256:…`); images the lock does not hold are reported.
     #[arg(long, conflicts_with = "no_lock")]
@@ -356,6 +361,10 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         include_vendored: args.include_vendored,
         max_file_size: args.max_file_size,
     };
+    let verifier = match args.verify {
+        true => Some(Verifier::find(std::env::var_os("PATH"))?),
+        false => None,
+    };
     let unresolved = match args.resolve {
         true => facts::resolve_into_lock(&args.paths, &args.catalog, &args.registry, walk)?,
         false => 0,
@@ -382,6 +391,7 @@ fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         max_file_size: args.max_file_size,
         charts: &charts,
         patch_base: &patch_base,
+        verify: verifier.as_ref(),
     };
     let mode = match (args.write, args.check) {
         (true, _) => Mode::Write,

@@ -17,6 +17,7 @@ use crate::fix::{Trace, apply_fixes, splice};
 use crate::helm::{
     self,
     chart::{ChartCache, LazyChart},
+    verify::{Difference, Verifier},
 };
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
@@ -288,6 +289,8 @@ pub struct FileOptions<'a> {
     pub charts: &'a ChartCache,
     /// Where the paths of the run's patches start from.
     pub patch_base: &'a PatchBase,
+    /// With `--verify`: renders each chart whose `values.yaml` changes, before and after.
+    pub verify: Option<&'a Verifier>,
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
@@ -434,6 +437,44 @@ fn vendored_copy(path: &Path, charts: &ChartCache) -> Option<Skipped> {
         .then(|| Skipped::vendored(parent))
 }
 
+/// Whether `path` is a chart's own values file, the one `--verify` renders the chart with.
+fn is_chart_values(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name == "values.yaml" || name == "values.yml")
+}
+
+/// A `--verify` difference as a finding of the values file.
+fn verify_finding(difference: Difference) -> Finding {
+    let (rule, message, suggestion) = match difference {
+        Difference::NoLongerRenders(why) => (
+            Rule::VerifyRender,
+            format!("the chart no longer renders after the migration: {why}"),
+            None,
+        ),
+        Difference::DoesNotRender(why) => (
+            Rule::Verify,
+            format!("cannot verify: the chart does not render before the migration: {why}"),
+            None,
+        ),
+        Difference::Container(what) => (
+            Rule::Verify,
+            what,
+            Some("check the values the chart reads for this container".to_owned()),
+        ),
+    };
+    Finding {
+        rule,
+        severity: rule.severity(),
+        line: 1,
+        message,
+        suggestion,
+        fixed: false,
+        change: None,
+        image: None,
+        unread_images: Vec::new(),
+    }
+}
+
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
 pub fn process_file(
     file: &SourceFile,
@@ -464,7 +505,10 @@ fn migrate_file(
     if let Some(skipped) = Skipped::template_text(&original, None).filter(|_| is_dockerfile) {
         return Ok(FileChanges::skipped(skipped));
     }
-    if kind == FileKind::HelmValues && !helm::may_name_an_image(&original) {
+    let verify = options
+        .verify
+        .filter(|_| kind == FileKind::HelmValues && is_chart_values(path));
+    if kind == FileKind::HelmValues && verify.is_none() && !helm::may_name_an_image(&original) {
         return Ok(FileChanges::unchanged(Vec::new()));
     }
     if kind == FileKind::HelmValues
@@ -506,6 +550,19 @@ fn migrate_file(
                 unread_images: Vec::new(),
             },
         );
+    }
+    if let Some(verifier) = verify
+        && chart.as_ref().and_then(LazyChart::get).is_some()
+    {
+        let differences = verifier.verify(
+            &chart_dir(path),
+            &original,
+            &migration.text,
+            context.catalog,
+        );
+        migration
+            .findings
+            .extend(differences.into_iter().map(verify_finding));
     }
     if migration.text == original {
         return Ok(FileChanges::unchanged(migration.findings));

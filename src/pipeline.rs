@@ -176,6 +176,7 @@ mod tests {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             charts: &CHARTS,
             patch_base: &PATCH_BASE,
+            verify: None,
         }
     }
 

@@ -150,3 +150,100 @@ fn a_numeric_tag_warning_names_the_tag_the_engine_renders() {
         "rendered {image}; {err}"
     );
 }
+
+/// `hardport ARGS` in `dir` with `tests/helm/helm` (`helm template` over the same engine) first
+/// on `PATH`, or with no `helm` at all.
+fn hardport_verify(dir: &Path, args: &[&str], with_helm: bool) -> std::process::Output {
+    let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm");
+    let path = match with_helm {
+        true => std::env::join_paths(std::iter::once(wrapper).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .expect("PATH"),
+        false => std::ffi::OsString::from("/nonexistent"),
+    };
+    Command::new(env!("CARGO_BIN_EXE_hardport"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .output()
+        .expect("hardport runs")
+}
+
+/// A one-template chart in a temporary directory.
+fn small_chart(values: &str, template: &str) -> tempfile::TempDir {
+    let chart = tempfile::tempdir().expect("tempdir");
+    let write = |path: &str, text: &str| {
+        let path = chart.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n");
+    write("values.yaml", values);
+    write(
+        "templates/pod.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: {template}\n"
+        ),
+    );
+    chart
+}
+
+#[test]
+fn verify_passes_a_chart_whose_pods_all_run_their_replacements() {
+    let chart = copy_to_temp(&case("helm-umbrella"));
+    let run = hardport_verify(chart.path(), &["migrate", "--verify", "."], true);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(!err.contains("[verify"), "{err}");
+}
+
+#[test]
+fn verify_reports_an_image_the_migration_left_public() {
+    // The repository is a template default (traefik's layout): no values key names it, so
+    // nothing changes, and only rendering shows the pod still runs the public image.
+    let chart = small_chart(
+        "image:\n  tag: v3.1.2\n",
+        "docker.io/{{ .Values.image.repository | default \"traefik\" }}:{{ .Values.image.tag }}",
+    );
+    let run = hardport_verify(chart.path(), &["migrate", "--verify", "."], true);
+    let err = stderr(&run);
+    assert!(
+        err.contains("values.yaml:1: warning[verify]: container `web` of Pod web ran docker.io/traefik:v3.1.2, which catalog entry `traefik` replaces with reg.mini.dev/traefik, and runs docker.io/traefik:v3.1.2 after the migration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn verify_reports_a_chart_that_no_longer_renders() {
+    let chart = small_chart(
+        "image: nginx:1.27-alpine\n",
+        "{{ if not (hasPrefix \"nginx:\" .Values.image) }}{{ fail \"only nginx images\" }}{{ end }}{{ .Values.image }}",
+    );
+    let run = hardport_verify(chart.path(), &["migrate", "--verify", "."], true);
+    let err = stderr(&run);
+    assert!(
+        err.contains("values.yaml:1: error[verify-render]: the chart no longer renders after the migration: helm template: Error:")
+            && err.contains("only nginx images"),
+        "{err}"
+    );
+}
+
+#[test]
+fn verify_without_helm_is_a_clear_error_before_anything_runs() {
+    let chart = small_chart("image: nginx:1.27\n", "{{ .Values.image }}");
+    let run = hardport_verify(
+        chart.path(),
+        &["migrate", "--verify", "--write", "."],
+        false,
+    );
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        stderr(&run).contains("--verify renders charts with `helm`, which is not on PATH"),
+        "{}",
+        stderr(&run)
+    );
+    let values = std::fs::read_to_string(chart.path().join("values.yaml")).expect("values");
+    assert_eq!(values, "image: nginx:1.27\n", "nothing was written");
+}

@@ -325,6 +325,7 @@ fn run(
         max_file_size: invocation.max_file_size,
         charts: &charts,
         patch_base: &patch_base,
+        verify: None,
     };
     let reports = discovery
         .files

@@ -200,6 +200,7 @@ fn images_used(
         max_file_size: walk.max_file_size,
         charts: &charts,
         patch_base: &patch_base,
+        verify: None,
     };
     let mut rewrites = Vec::new();
     let mut unread = Vec::new();

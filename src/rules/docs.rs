@@ -177,6 +177,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::ChartMetadata => &const { [D::shared(Rule::ChartMetadata)] },
         Rule::NotEditable => &const { [D::shared(Rule::NotEditable)] },
         Rule::IgnoredDocument => &const { [D::shared(Rule::IgnoredDocument)] },
+        Rule::Verify | Rule::VerifyRender => &const { [D::shared(Rule::Verify)] },
         Rule::SubchartImage | Rule::SubchartNotVendored => &const { [D::module(HELM_SUBCHARTS)] },
     }
 }

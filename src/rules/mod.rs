@@ -108,6 +108,36 @@
 //! ### Fix safety
 //! Reports only. Move what the later document holds into the first one if the chart is meant
 //! to read it, then run hardport again.
+//!
+//! ## `verify`
+//!
+//! ### What it reports
+//! With `hardport migrate --verify`, each chart is rendered with its own `values.yaml` by the
+//! user's `helm template`, before and after the migration (once when nothing changes), from a
+//! private copy of the chart.
+//! `verify` (warning) names each container that does not run what the migration should give
+//! it: an image the catalog maps that still runs from elsewhere (`docker.io/reg.mini.dev/...`
+//! included), an unmapped image that changed, a `runAsUser`/`runAsGroup` that is not the
+//! replacement's uid/gid, a container that appears or disappears; and a chart that did not
+//! render before the migration (nothing to compare). `verify-render` (error) is a chart that
+//! rendered before and does not after.
+//!
+//! ### Why
+//! A values file is read by templates hardport does not run: only rendering shows that the
+//! pods run the replacements, with ids that match them, and nothing else changed.
+//!
+//! ### Example
+//! ```text
+//! charts/shop/values.yaml:1: warning[verify]: container `redis` of StatefulSet
+//!   hardport-verify-redis ran docker.io/bitnami/redis:7.4.1-debian-12-r0, which catalog entry
+//!   `bitnami/redis` replaces with reg.mini.dev/bitnami/redis, and runs
+//!   docker.io/reg.mini.dev/bitnami/redis:7.4.1 after the migration
+//! ```
+//!
+//! ### Fix safety
+//! Reports only; `--verify` changes nothing. Other values files (`values-prod.yaml`) are not
+//! rendered: the chart is rendered with its own `values.yaml`, so the result never depends on
+//! which files were written first.
 
 pub mod base_image;
 pub mod dev_variant;
@@ -208,10 +238,14 @@ pub enum Rule {
     SubchartImage,
     /// A chart dependency is not vendored, so the images it runs are unknown.
     SubchartNotVendored,
+    /// `--verify`: a rendered container does not run what the migration should give it.
+    Verify,
+    /// `--verify`: the chart no longer renders after the migration.
+    VerifyRender,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 33] = [
+    pub const ALL: [Rule; 35] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -245,6 +279,8 @@ impl Rule {
         Rule::NumericTag,
         Rule::SubchartImage,
         Rule::SubchartNotVendored,
+        Rule::Verify,
+        Rule::VerifyRender,
     ];
 
     /// The id shown in messages: `path:line: severity[id]: message`.
@@ -283,6 +319,8 @@ impl Rule {
             Rule::NumericTag => "numeric-tag",
             Rule::SubchartImage => "subchart-image",
             Rule::SubchartNotVendored => "subchart-not-vendored",
+            Rule::Verify => "verify",
+            Rule::VerifyRender => "verify-render",
         }
     }
 
@@ -319,8 +357,9 @@ impl Rule {
             | Rule::ChartMetadata
             | Rule::NotEditable
             | Rule::NumericTag
-            | Rule::SubchartNotVendored => Severity::Warning,
-            Rule::NeedsShell => Severity::Error,
+            | Rule::SubchartNotVendored
+            | Rule::Verify => Severity::Warning,
+            Rule::NeedsShell | Rule::VerifyRender => Severity::Error,
         }
     }
 
@@ -359,7 +398,9 @@ impl Rule {
             | Rule::NotEditable
             | Rule::IgnoredDocument
             | Rule::NumericTag
-            | Rule::SubchartNotVendored => false,
+            | Rule::SubchartNotVendored
+            | Rule::Verify
+            | Rule::VerifyRender => false,
         }
     }
 
@@ -433,6 +474,10 @@ impl Rule {
             Rule::SubchartNotVendored => {
                 "warns that a chart dependency is not vendored, so its images are unknown"
             }
+            Rule::Verify => {
+                "with --verify: a rendered container does not run what the migration should give it"
+            }
+            Rule::VerifyRender => "with --verify: the chart no longer renders after the migration",
         }
     }
 }
@@ -643,7 +688,7 @@ mod tests {
         let message = error.to_string();
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
         assert!(
-            message.ends_with(", numeric-tag, subchart-image, subchart-not-vendored"),
+            message.ends_with(", subchart-image, subchart-not-vendored, verify, verify-render"),
             "{message}"
         );
     }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde_yaml_ng::Value;
 
 use super::subchart::{self, Dependency};
+use super::templates::{ShellScan, ShellSite};
 use crate::diff::display_path;
 use crate::input::{self, InputError, Links};
 use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
@@ -49,6 +50,8 @@ pub struct Chart {
     pub values_read: ValuesRead,
     /// `dependencies`, each with its vendored copy under `charts/` when there is one.
     pub dependencies: Vec<Dependency>,
+    /// Where the templates run a shell in a container, and which values image it runs.
+    pub shell_sites: Vec<ShellSite>,
 }
 
 /// The values keys a chart's templates read: every `.Values.a.b.c` reference, kept as `a.b.c`.
@@ -128,12 +131,14 @@ impl Chart {
             message,
         })?;
         let templates = dir.join("templates");
-        chart.values_read = read_templates(&templates, MAX_TEMPLATE_BYTES.min(max_file_size))
-            .map_err(|message| ChartError {
-                path: display_path(&templates),
-                line: None,
-                message,
-            })?;
+        (chart.values_read, chart.shell_sites) =
+            read_templates(&templates, MAX_TEMPLATE_BYTES.min(max_file_size)).map_err(
+                |message| ChartError {
+                    path: display_path(&templates),
+                    line: None,
+                    message,
+                },
+            )?;
         subchart::find_vendored(dir, &mut chart.dependencies, max_file_size);
         chart.path = path;
         Ok(Some(chart))
@@ -164,6 +169,7 @@ impl Chart {
                 .is_some_and(|dependencies| dependencies.iter().any(is_bitnami_common)),
             values_read: ValuesRead::default(),
             dependencies: subchart::listed(&value),
+            shell_sites: Vec::new(),
         })
     }
 
@@ -293,17 +299,18 @@ fn is_bitnami_common(dependency: &Value) -> bool {
     field("name") == "common" && field("repository").contains("bitnami")
 }
 
-/// The values keys the files below `dir` read. A template that cannot be read as text of at
-/// most `limit` bytes is passed over (they only decide whether a block is inserted or
+/// What the files below `dir` (the chart's `templates/`) say: the values keys they read and
+/// where they run a shell. A template that cannot be read as text of at most `limit` bytes is
+/// passed over (they only decide whether a block is inserted or reported, and what is
 /// reported, never what an edit writes); `dir` itself must be a directory, not a link to one,
 /// and hold at most [`MAX_TEMPLATE_FILES`] files.
-fn read_templates(dir: &Path, limit: u64) -> Result<ValuesRead, String> {
+fn read_templates(dir: &Path, limit: u64) -> Result<(ValuesRead, Vec<ShellSite>), String> {
     match std::fs::symlink_metadata(dir) {
-        Err(_) => return Ok(ValuesRead::default()),
+        Err(_) => return Ok(Default::default()),
         Ok(metadata) if metadata.is_symlink() => {
             return Err(InputError::SymbolicLink.to_string());
         }
-        Ok(metadata) if !metadata.is_dir() => return Ok(ValuesRead::default()),
+        Ok(metadata) if !metadata.is_dir() => return Ok(Default::default()),
         Ok(_) => {}
     }
     let mut paths = Vec::new();
@@ -323,13 +330,17 @@ fn read_templates(dir: &Path, limit: u64) -> Result<ValuesRead, String> {
     }
     paths.sort();
     let mut read = ValuesRead::default();
-    for text in paths
-        .iter()
-        .filter_map(|path| input::read_text(path, limit, Links::Refuse).ok())
-    {
+    let mut shells = ShellScan::default();
+    let chart = dir.parent().unwrap_or(dir);
+    for path in &paths {
+        let Ok(text) = input::read_text(path, limit, Links::Refuse) else {
+            continue;
+        };
         read.add(&text);
+        let relative = path.strip_prefix(chart).unwrap_or(path);
+        shells.add(&relative.to_string_lossy(), &text);
     }
-    Ok(read)
+    Ok((read, shells.finish()))
 }
 
 #[cfg(test)]

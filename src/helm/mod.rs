@@ -17,6 +17,7 @@
 
 pub mod chart;
 pub mod subchart;
+pub mod templates;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};

@@ -161,7 +161,8 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         }
         Rule::DevVariant | Rule::RuntimeSplit => &const { [D::module(DEV_VARIANT)] },
         Rule::UserMapping | Rule::UserRoot | Rule::FinalRoot => &const { [D::module(USER)] },
-        Rule::Entrypoint | Rule::ExecForm | Rule::NeedsShell => &const { [D::module(ENTRYPOINT)] },
+        Rule::Entrypoint | Rule::ExecForm => &const { [D::module(ENTRYPOINT)] },
+        Rule::NeedsShell => &const { [D::module(ENTRYPOINT), D::module(HELM_PROBES)] },
         Rule::Workdir => &const { [D::module(WORKDIR)] },
         Rule::DataPath => &const { [D::module(WORKDIR), D::module(HELM_PATHS)] },
         Rule::PrivilegedPort | Rule::PackageManager | Rule::EntrypointFeature | Rule::Onbuild => {

@@ -8,6 +8,13 @@
 //! the catalog does not say; an `httpGet`, `tcpSocket` or `grpc` probe needs neither. When the
 //! catalog does not say whether there is a shell, a shell probe is a `missing-fact`.
 //!
+//! The chart's templates are read too (see [`crate::helm::templates`]): a probe, `command`,
+//! `args` or lifecycle hook written in a template that starts `sh` or `bash` in the container
+//! of a values image that moves to a shell-less replacement is reported with the template's
+//! path and line — `exec-probe` for a probe (with the values key that overrides it, such as
+//! Bitnami's `customLivenessProbe`), `needs-shell` (error) for a command or hook, which cannot
+//! start at all.
+//!
 //! ## Why
 //! Kubernetes runs an exec probe inside the container. On a replacement without a shell,
 //! `sh -c 'redis-cli ping'` cannot start, the probe fails, and the kubelet restarts a healthy
@@ -26,18 +33,92 @@
 
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
-use crate::helm::{Setting, Values};
-use crate::rules::{Rule, SHELLS, basename};
+use crate::helm::templates::ShellSite;
+use crate::helm::{Setting, Values, ValuesImage};
+use crate::rules::{Context, Rule, SHELLS, basename};
 use crate::yaml::Node;
 
-pub fn check(values: &Values<'_, '_>) -> Vec<Diagnostic> {
+pub fn check(values: &Values<'_, '_>, context: Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for (image, entry) in values.mapped_components() {
         values.walk_component(image.component, &image.component_path, &mut |setting| {
             diagnostics.extend(probe(setting, entry));
         });
     }
+    if let Some(chart) = context.chart() {
+        diagnostics.extend(template_shells(values, &chart.shell_sites));
+    }
     diagnostics
+}
+
+/// The template sites that start a shell in the container of a values image that moves to a
+/// replacement without one (or of which the catalog does not say).
+fn template_shells(values: &Values<'_, '_>, sites: &[ShellSite]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    if sites.is_empty() {
+        return diagnostics;
+    }
+    for image in &values.images {
+        let Some(entry) = image
+            .resolution
+            .entry()
+            .filter(|_| image.resolution.is_substituted())
+        else {
+            continue;
+        };
+        for site in sites
+            .iter()
+            .filter(|site| site.images.contains(&image.path))
+        {
+            diagnostics.extend(template_shell(image, entry, site));
+        }
+    }
+    diagnostics
+}
+
+fn template_shell(
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+    site: &ShellSite,
+) -> Option<Diagnostic> {
+    let place = format!(
+        "{}:{} runs `{}` in the {} of the container running `{}`",
+        site.template, site.line, site.shell, site.runs_in, image.path
+    );
+    let range = image.key_range.clone();
+    match entry.hardened.shell {
+        Some(true) => None,
+        None => Some(Diagnostic::report(
+            Rule::MissingFact,
+            range,
+            format!(
+                "{place}; the catalog does not say whether {} has a shell (entry `{}`)",
+                entry.replacement, entry.name
+            ),
+        )),
+        Some(false) if site.runs_in.ends_with("Probe") => {
+            let remedy = match &site.override_key {
+                Some(key) => format!("set `{key}` to an httpGet, tcpSocket or grpc probe"),
+                None => "override the probe with an httpGet, tcpSocket or grpc one".to_owned(),
+            };
+            Some(
+                Diagnostic::report(
+                    Rule::ExecProbe,
+                    range,
+                    format!("{place}, but {} has no shell", entry.replacement),
+                )
+                .suggest(remedy),
+            )
+        }
+        Some(false) => Some(
+            Diagnostic::report(
+                Rule::NeedsShell,
+                range,
+                format!("{place}, but {} has no shell, so it cannot start", entry.replacement),
+            )
+            .suggest("run the program directly (exec form), or give this container an image with a shell"),
+        ),
+    }
 }
 
 fn probe(setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
@@ -142,6 +223,51 @@ mod tests {
         assert!(
             messages[0].contains("`metrics.livenessProbe` runs `/bin/sh`"),
             "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn shells_the_templates_start_are_reported_with_their_template_line() {
+        let template = "spec:\n  containers:\n    - name: db\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      command: [\"/bin/bash\", \"-c\", \"run\"]\n      {{- if .Values.customLivenessProbe }}\n      livenessProbe: {{ toYaml .Values.customLivenessProbe }}\n      {{- else }}\n      livenessProbe:\n        exec:\n          command:\n            - sh\n            - -c\n            - redis-cli ping\n      {{- end }}\n";
+        let chart = crate::helm::chart::Chart {
+            shell_sites: crate::helm::templates::shell_sites([(
+                "templates/db.yaml".to_owned(),
+                template,
+            )]),
+            ..Default::default()
+        };
+        let catalog =
+            crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+        let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+        let values = "image:\n  repository: redis\n  tag: \"7\"\n";
+        let migration =
+            crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
+                .expect("migrates");
+        let messages: Vec<String> = migration
+            .findings
+            .iter()
+            .map(|finding| format!("{}: {}", finding.rule, finding.text()))
+            .collect();
+        assert!(
+            messages.contains(&"needs-shell: templates/db.yaml:5 runs `/bin/bash` in the command of the container running `image`, but reg.example.dev/redis has no shell, so it cannot start: run the program directly (exec form), or give this container an image with a shell".to_owned()),
+            "{messages:#?}"
+        );
+        assert!(
+            messages.contains(&"exec-probe: templates/db.yaml:12 runs `sh` in the livenessProbe of the container running `image`, but reg.example.dev/redis has no shell: set `customLivenessProbe` to an httpGet, tcpSocket or grpc probe".to_owned()),
+            "{messages:#?}"
+        );
+        // A replacement with a shell runs them as before.
+        let values = "image:\n  repository: node\n  tag: \"20\"\n";
+        let migration =
+            crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
+                .expect("migrates");
+        assert!(
+            !migration
+                .findings
+                .iter()
+                .any(|finding| finding.message.contains("templates/db.yaml")),
+            "{:#?}",
+            migration.findings
         );
     }
 }

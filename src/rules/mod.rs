@@ -620,7 +620,7 @@ pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagn
     diagnostics.extend(pin_digest::check_helm(stream, &values, context));
     diagnostics.extend(helm_security::check(stream, &values, context));
     diagnostics.extend(helm_paths::check(stream, &values));
-    diagnostics.extend(helm_probes::check(&values));
+    diagnostics.extend(helm_probes::check(&values, context));
     diagnostics.extend(helm_bitnami::check(
         stream,
         &values,

@@ -81,7 +81,10 @@ impl ShellScan {
                             .filter_map(|path| image_path(path)),
                     );
                 }
-                (!images.is_empty()).then(|| ShellSite {
+                if images.is_empty() {
+                    return None;
+                }
+                Some(ShellSite {
                     template: site.template,
                     line: site.line,
                     shell: site.shell,

@@ -114,7 +114,7 @@ fn corpus_table(dir: &Path, catalog: &Catalog, runs: usize) {
         for file in &values {
             if let Ok(stream) = yaml::parse(black_box(&file.text)) {
                 for document in &stream.documents {
-                    black_box(helm::values(document, catalog));
+                    black_box(helm::values(document, catalog, None));
                 }
             }
         }

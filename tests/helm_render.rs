@@ -54,8 +54,8 @@ fn is_mapped(catalog: &Catalog, reference: &str) -> bool {
 }
 
 /// Every container still runs, every image the catalog maps now runs from the replacement
-/// registry, and every other image is the one it was.
-fn assert_moved(before: &Containers, after: &Containers) {
+/// registry, and every other image is the one it was; how many moved.
+fn assert_moved(before: &Containers, after: &Containers) -> usize {
     let catalog = Catalog::embedded().expect("catalog");
     assert_eq!(
         before.keys().collect::<Vec<_>>(),
@@ -76,6 +76,7 @@ fn assert_moved(before: &Containers, after: &Containers) {
         }
     }
     assert!(moved > 0, "the chart runs mapped images: {before:?}");
+    moved
 }
 
 #[test]
@@ -246,4 +247,62 @@ fn verify_without_helm_is_a_clear_error_before_anything_runs() {
     );
     let values = std::fs::read_to_string(chart.path().join("values.yaml")).expect("values");
     assert_eq!(values, "image: nginx:1.27\n", "nothing was written");
+}
+
+#[test]
+fn image_layouts_of_real_charts_move_what_their_templates_render() {
+    // Each container reads its image the way a real chart does: ingress-nginx (`image.image`
+    // behind `global.image.registry`, with a digest), nextcloud (a `registry` key the template
+    // never reads), Airflow (`images.<name>`), JupyterHub (`image.name`), ClickHouse (a
+    // repository string with `imageVersion` beside it).
+    let chart = tempfile::tempdir().expect("tempdir");
+    let write = |path: &str, text: &str| {
+        let path = chart.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "Chart.yaml",
+        "apiVersion: v2\nname: layouts\nversion: 1.0.0\nappVersion: \"1.27.3\"\n",
+    );
+    write(
+        "values.yaml",
+        "global:\n  image:\n    registry: quay.io\ncontroller:\n  image:\n    image: prometheus/prometheus\n    tag: v3.1.0\n    digest: sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1\nnginx:\n  image:\n    registry: docker.io\n    repository: library/nginx\n    tag: 1.27-alpine\nimages:\n  redis:\n    repository: redis\n    tag: 7.2-bookworm\nhub:\n  image:\n    name: docker.io/library/node\n    tag: \"20\"\nclickhouse:\n  image: caddy\n  imageVersion: ~\n",
+    );
+    let container =
+        |name: &str, image: &str| format!("        - name: {name}\n          image: {image}\n");
+    let containers = [
+        container(
+            "controller",
+            "{{ with (merge .Values.controller.image .Values.global.image) }}{{ .registry }}/{{ .image }}:{{ .tag }}{{ if .digest }}@{{ .digest }}{{ end }}{{ end }}",
+        ),
+        container(
+            "nginx",
+            "\"{{ .Values.nginx.image.repository }}:{{ .Values.nginx.image.tag }}\"",
+        ),
+        container(
+            "redis",
+            "\"{{ .Values.images.redis.repository }}:{{ .Values.images.redis.tag }}\"",
+        ),
+        container(
+            "hub",
+            "\"{{ .Values.hub.image.name }}:{{ .Values.hub.image.tag }}\"",
+        ),
+        container(
+            "clickhouse",
+            "\"{{ .Values.clickhouse.image }}:{{ .Values.clickhouse.imageVersion | default .Chart.AppVersion }}\"",
+        ),
+    ];
+    write(
+        "templates/deployment.yaml",
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: layouts\nspec:\n  template:\n    spec:\n      containers:\n{}",
+            containers.concat()
+        ),
+    );
+    let before = render(chart.path());
+    let run = hardport(chart.path(), &["migrate", "--write", "."]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let after = render(chart.path());
+    assert_eq!(assert_moved(&before, &after), 5, "{after:#?}");
 }

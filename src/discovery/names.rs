@@ -117,14 +117,32 @@ pub fn is_vendored_dir(name: &str) -> bool {
     VENDORED_DIRS.contains(&name)
 }
 
-/// `values*.yaml` or `values*.yml`.
+/// `values*.yaml` or `values*.yml`, but not a JSON schema written in YAML
+/// (`values.schema.yaml`, JupyterHub's): it describes values, Helm never reads it as values.
 pub fn is_values_name(name: &str) -> bool {
-    name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    let is_schema = name.starts_with("values.schema.");
+    name.starts_with("values") && is_yaml && !is_schema
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_files_are_values_but_a_values_schema_is_not() {
+        for name in ["values.yaml", "values-prod.yml", "values.dev.yaml"] {
+            assert!(is_values_name(name), "{name}");
+        }
+        for name in [
+            "values.schema.yaml",
+            "values.schema.yml",
+            "values.json",
+            "myvalues.yaml",
+        ] {
+            assert!(!is_values_name(name), "{name}");
+        }
+    }
 
     #[test]
     fn dockerfile_names_are_renovates() {

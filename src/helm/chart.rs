@@ -5,7 +5,7 @@
 //! Bitnami's `common` library), and whether the templates read a given values key (so a
 //! missing `securityContext` block is inserted only where the chart will use it).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde_yaml_ng::Value;
 
 use super::subchart::{self, Dependency};
-use super::templates::{ShellScan, ShellSite};
+use super::templates::{ShellScan, ShellSite, repository_defaults};
 use crate::diff::display_path;
 use crate::input::{self, InputError, Links};
 use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
@@ -52,6 +52,9 @@ pub struct Chart {
     pub dependencies: Vec<Dependency>,
     /// Where the templates run a shell in a container, and which values image it runs.
     pub shell_sites: Vec<ShellSite>,
+    /// The repositories the templates write when a values key leaves them empty, by the key's
+    /// path (`image.repository` → `traefik`; `None` when the default is an expression).
+    pub repository_defaults: BTreeMap<String, Option<String>>,
 }
 
 /// The values keys a chart's templates read: every `.Values.a.b.c` reference, kept as `a.b.c`.
@@ -85,6 +88,21 @@ impl ValuesRead {
                 self.paths.insert(rest[..end].to_owned());
             }
         }
+    }
+
+    /// Whether a template can see the key at `path`: a reference reads it (or a key below it),
+    /// or reads a mapping above it whole (`.Values.image` handed to a helper reads
+    /// `image.registry` too).
+    pub fn reaches(&self, path: &str) -> bool {
+        self.contains(path)
+            || path
+                .match_indices('.')
+                .any(|(at, _)| self.paths.contains(&path[..at]))
+    }
+
+    /// Whether no template reads anything (the chart has no templates hardport could read).
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
     }
 
     /// Whether a reference reads the key at `path` as a whole key: `path` itself, or a key
@@ -131,14 +149,16 @@ impl Chart {
             message,
         })?;
         let templates = dir.join("templates");
-        (chart.values_read, chart.shell_sites) =
-            read_templates(&templates, MAX_TEMPLATE_BYTES.min(max_file_size)).map_err(
-                |message| ChartError {
-                    path: display_path(&templates),
-                    line: None,
-                    message,
-                },
-            )?;
+        let read = read_templates(&templates, MAX_TEMPLATE_BYTES.min(max_file_size)).map_err(
+            |message| ChartError {
+                path: display_path(&templates),
+                line: None,
+                message,
+            },
+        )?;
+        chart.values_read = read.values_read;
+        chart.shell_sites = read.shell_sites;
+        chart.repository_defaults = read.repository_defaults;
         subchart::find_vendored(dir, &mut chart.dependencies, max_file_size);
         chart.path = path;
         Ok(Some(chart))
@@ -170,6 +190,7 @@ impl Chart {
             values_read: ValuesRead::default(),
             dependencies: subchart::listed(&value),
             shell_sites: Vec::new(),
+            repository_defaults: BTreeMap::new(),
         })
     }
 
@@ -184,6 +205,12 @@ impl Chart {
     /// cannot continue a key. Always false for a chart without templates.
     pub fn templates_read(&self, path: &str) -> bool {
         self.values_read.contains(path)
+    }
+
+    /// Whether the chart's templates are known and none can see the key at `path`: a value
+    /// there changes nothing that is rendered (nextcloud's `nginx.image.registry`).
+    pub fn templates_ignore(&self, path: &str) -> bool {
+        !self.values_read.is_empty() && !self.values_read.reaches(path)
     }
 }
 
@@ -304,7 +331,7 @@ fn is_bitnami_common(dependency: &Value) -> bool {
 /// passed over (they only decide whether a block is inserted or reported, and what is
 /// reported, never what an edit writes); `dir` itself must be a directory, not a link to one,
 /// and hold at most [`MAX_TEMPLATE_FILES`] files.
-fn read_templates(dir: &Path, limit: u64) -> Result<(ValuesRead, Vec<ShellSite>), String> {
+fn read_templates(dir: &Path, limit: u64) -> Result<Templates, String> {
     match std::fs::symlink_metadata(dir) {
         Err(_) => return Ok(Default::default()),
         Ok(metadata) if metadata.is_symlink() => {
@@ -329,18 +356,30 @@ fn read_templates(dir: &Path, limit: u64) -> Result<(ValuesRead, Vec<ShellSite>)
         paths.push(entry.into_path());
     }
     paths.sort();
-    let mut read = ValuesRead::default();
+    let mut templates = Templates::default();
     let mut shells = ShellScan::default();
     let chart = dir.parent().unwrap_or(dir);
     for path in &paths {
         let Ok(text) = input::read_text(path, limit, Links::Refuse) else {
             continue;
         };
-        read.add(&text);
+        templates.values_read.add(&text);
+        templates
+            .repository_defaults
+            .extend(repository_defaults(&text));
         let relative = path.strip_prefix(chart).unwrap_or(path);
         shells.add(&relative.to_string_lossy(), &text);
     }
-    Ok((read, shells.finish()))
+    templates.shell_sites = shells.finish();
+    Ok(templates)
+}
+
+/// What [`read_templates`] learns from a chart's templates.
+#[derive(Debug, Default)]
+struct Templates {
+    values_read: ValuesRead,
+    shell_sites: Vec<ShellSite>,
+    repository_defaults: BTreeMap<String, Option<String>>,
 }
 
 #[cfg(test)]

@@ -77,10 +77,21 @@ pub enum Shape<'d> {
 #[derive(Debug)]
 pub struct Fields<'d> {
     pub registry: Option<&'d Node>,
+    /// `repository`; `name` in a mapping without one (JupyterHub); `image` in a mapping that
+    /// holds the repository there (ingress-nginx: `{registry, image, tag, digest}`).
     pub repository: &'d Node,
     /// `tag`, or `version` where a chart names it so.
     pub tag: Option<&'d Node>,
     pub digest: Option<&'d Node>,
+    /// The image mapping the fields are entries of (`None` for a string with its tag beside
+    /// it): where a missing `registry` is added.
+    pub mapping: Option<&'d Node>,
+    /// The registry the templates put in front of the repository when the mapping has none:
+    /// `global.image.registry`, which ingress-nginx merges into every image.
+    pub registry_default: Option<&'d Node>,
+    /// A `name` beside an empty `repository` (cert-manager): the templates build the reference
+    /// from values hardport does not place (`imageRegistry`, `imageNamespace`).
+    pub name_beside_empty_repository: Option<&'d Node>,
 }
 
 /// What an image turns out to be.
@@ -248,28 +259,94 @@ impl<'d> Values<'d, '_> {
 }
 
 /// Reads the images of `document`.
-pub fn values<'d, 'c>(document: &'d Document, catalog: &'c Catalog) -> Values<'d, 'c> {
+///
+/// A `registry` key the chart's templates never read (`chart` known, with templates) is not
+/// part of the image: nextcloud renders `nginx.image` as `repository:tag` whatever `registry`
+/// says, so the image is what `repository` names, and the replacement goes whole into it.
+pub fn values<'d, 'c>(
+    document: &'d Document,
+    catalog: &'c Catalog,
+    chart: Option<&chart::Chart>,
+) -> Values<'d, 'c> {
+    let read_registry = |path: &str| {
+        !chart.is_some_and(|chart| chart.templates_ignore(&join_key(path, "registry")))
+    };
     let globals = Globals::of(document, catalog);
+    let registry_default = global_image_registry(document);
     let mut images = Vec::new();
+    // Image mappings read through their `image` key: that key is their repository, not an
+    // image of its own.
+    let mut claimed: HashSet<usize> = HashSet::new();
     document.visit(&mut |path, node| {
+        let is_claimed = claimed.contains(&address(node));
         for entry in node.entries() {
-            let Some(key) = entry.key.value().filter(|key| is_image_key(key)) else {
+            let Some(key) = entry.key.value() else {
                 continue;
             };
+            if is_images_key(key) {
+                let component_path = path.to_string();
+                for nested in deref(document, &entry.value).entries() {
+                    let value = deref(document, &nested.value);
+                    let fields = match fields(document, value) {
+                        Some(fields) => fields,
+                        None => match image_fields(document, value, registry_default) {
+                            Some(fields) => {
+                                claimed.insert(address(value));
+                                fields
+                            }
+                            None => continue,
+                        },
+                    };
+                    let shape = Shape::Fields(fields);
+                    images.push(ValuesImage {
+                        resolution: globals.resolve(&shape, catalog),
+                        path: join_key(
+                            &join_key(&component_path, key),
+                            nested.key.value().unwrap_or("?"),
+                        ),
+                        key_range: nested.key.range.clone(),
+                        shape,
+                        component: node,
+                        component_path: component_path.clone(),
+                        is_main: false,
+                    });
+                }
+                continue;
+            }
+            if !is_image_key(key) || (is_claimed && key == "image") {
+                continue;
+            }
             let component_path = path.to_string();
             let child_path = join_key(&component_path, key);
             let value = deref(document, &entry.value);
-            let found = |path: String, key: &Node, shape: Shape<'d>, is_main: bool| ValuesImage {
-                resolution: globals.resolve(&shape, catalog),
-                path,
-                key_range: key.range.clone(),
-                shape,
-                component: node,
-                component_path: component_path.clone(),
-                is_main,
+            let found = |path: String, key: &Node, shape: Shape<'d>, is_main: bool| {
+                let shape = match shape {
+                    Shape::Fields(fields) if !read_registry(&path) => Shape::Fields(Fields {
+                        registry: None,
+                        ..fields
+                    }),
+                    shape => shape,
+                };
+                ValuesImage {
+                    resolution: globals.resolve(&shape, catalog),
+                    path,
+                    key_range: key.range.clone(),
+                    shape,
+                    component: node,
+                    component_path: component_path.clone(),
+                    is_main,
+                }
             };
             let is_main = key.eq_ignore_ascii_case("image");
             if let Some(fields) = fields(document, value) {
+                images.push(found(
+                    child_path,
+                    &entry.key,
+                    Shape::Fields(fields),
+                    is_main,
+                ));
+            } else if let Some(fields) = image_fields(document, value, registry_default) {
+                claimed.insert(address(value));
                 images.push(found(
                     child_path,
                     &entry.key,
@@ -339,6 +416,25 @@ pub fn may_name_an_image(text: &str) -> bool {
             .any(|window| window.eq_ignore_ascii_case(b"image"))
 }
 
+/// Whether a key holds a map of images by name: it ends in `images`, in any case (Airflow's
+/// and Sentry's `images.<name>: {repository, tag}`).
+fn is_images_key(key: &str) -> bool {
+    key.len() >= 6
+        && key.is_char_boundary(key.len() - 6)
+        && key[key.len() - 6..].eq_ignore_ascii_case("images")
+}
+
+/// `global.image.registry`, the registry ingress-nginx merges into every image mapping that
+/// has none.
+fn global_image_registry(document: &Document) -> Option<&Node> {
+    let global = deref(document, document.root.get("global")?);
+    let image = deref(document, global.get("image")?);
+    image
+        .get("registry")
+        .map(|registry| deref(document, registry))
+        .filter(|registry| registry.as_scalar().is_some())
+}
+
 /// Whether a key names an image: it ends in `image`, in any case.
 fn is_image_key(key: &str) -> bool {
     key.len() >= 5
@@ -371,11 +467,56 @@ fn fields<'d>(document: &'d Document, node: &'d Node) -> Option<Fields<'d>> {
             .map(|value| deref(document, value))
             .filter(|value| value.as_scalar().is_some())
     };
+    let name = get("name");
+    let (repository, name_beside_empty_repository) = match get("repository") {
+        Some(repository) if text_of(Some(repository)).is_none() => (repository, name),
+        Some(repository) => (repository, None),
+        None => (name?, None),
+    };
     Some(Fields {
-        repository: get("repository")?,
+        repository,
         registry: get("registry"),
         tag: get("tag").or_else(|| get("version")),
         digest: get("digest"),
+        mapping: Some(node),
+        registry_default: None,
+        name_beside_empty_repository,
+    })
+}
+
+/// The fields of a mapping that holds its repository under `image` (ingress-nginx:
+/// `controller.image: {image: ingress-nginx/controller, tag, digest}`, with the registry in
+/// `registry` or, when that is missing, in `global.image.registry`).
+fn image_fields<'d>(
+    document: &'d Document,
+    node: &'d Node,
+    registry_default: Option<&'d Node>,
+) -> Option<Fields<'d>> {
+    if node.get("repository").is_some() || node.get("name").is_some() {
+        return None;
+    }
+    let get = |key: &str| {
+        merged_get(document, node, key)
+            .map(|value| deref(document, value))
+            .filter(|value| value.as_scalar().is_some())
+    };
+    let repository = get("image")?;
+    let is_bare = repository.value().is_some_and(|text| {
+        let last = text.rsplit('/').next().unwrap_or(text);
+        !text.is_empty() && !text.contains('@') && !last.contains(':')
+    });
+    if !is_bare {
+        // `image: {image: nginx:1.27}` is a whole reference under an image key: read as one.
+        return None;
+    }
+    Some(Fields {
+        repository,
+        registry: get("registry"),
+        tag: get("tag"),
+        digest: get("digest"),
+        mapping: Some(node),
+        registry_default,
+        name_beside_empty_repository: None,
     })
 }
 
@@ -399,8 +540,8 @@ fn merged_get<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&
 
 /// The fields of a string image whose tag sits beside it under `<key>Tag` (Elastic's charts:
 /// `image: docker.elastic.co/kibana/kibana` and `imageTag: 8.5.1`, rendered as
-/// `{{ .Values.image }}:{{ .Values.imageTag }}`), or under `tag` beside an `image` key (Argo
-/// CD's redis-ha exporter): the string is the repository.
+/// `{{ .Values.image }}:{{ .Values.imageTag }}`) or `<key>Version` (ClickHouse's), or under
+/// `tag` beside an `image` key (Argo CD's redis-ha exporter): the string is the repository.
 fn split_fields<'d>(
     document: &'d Document,
     mapping: &'d Node,
@@ -408,9 +549,11 @@ fn split_fields<'d>(
     value: &'d Node,
 ) -> Option<Fields<'d>> {
     value.as_scalar()?;
-    let tag_key = format!("{key}tag");
+    let tag_keys = [format!("{key}tag"), format!("{key}version")];
     let is_tag_key = |candidate: &str| {
-        candidate.eq_ignore_ascii_case(&tag_key)
+        tag_keys
+            .iter()
+            .any(|tag_key| candidate.eq_ignore_ascii_case(tag_key))
             || (key.eq_ignore_ascii_case("image") && candidate == "tag")
     };
     let tag = mapping
@@ -425,6 +568,9 @@ fn split_fields<'d>(
         repository: value,
         tag: Some(tag),
         digest: None,
+        mapping: None,
+        registry_default: None,
+        name_beside_empty_repository: None,
     })
 }
 
@@ -490,6 +636,14 @@ impl<'c> Globals<'c> {
     }
 
     fn resolve_fields(&self, fields: &Fields<'_>, catalog: &'c Catalog) -> Resolution<'c> {
+        if let Some(name) = fields
+            .name_beside_empty_repository
+            .and_then(|name| name.value())
+        {
+            return Resolution::Unresolved(format!(
+                "the image is named `{name}` with an empty `repository`: the templates build its reference from other values (such as a top-level imageRegistry and imageNamespace), which hardport does not place; set `repository` to the replacement yourself if the catalog maps it"
+            ));
+        }
         let Some(repository) = text_of(Some(fields.repository)) else {
             return match self.image {
                 Some(entry) if rendered_text(Some(fields.repository)).is_none() => {
@@ -509,7 +663,9 @@ impl<'c> Globals<'c> {
                     "global.imageRegistry `{global}` overrides the registry of every image; hardport does not rewrite a registry that all images share: set the images' registries and clear global.imageRegistry, then run again"
                 ));
             }
-            (_, registry) => rendered_text(registry),
+            (_, registry) => {
+                rendered_text(registry).or_else(|| rendered_text(fields.registry_default))
+            }
         };
         let tag = rendered_text(fields.tag);
         let digest = text_of(fields.digest);

@@ -2,8 +2,9 @@
 //! lifecycle hooks that start `sh` or `bash`, and which values image that container runs.
 //!
 //! A template is Go template text around YAML; hardport does not run it. It reads it line by
-//! line, the way the rendered YAML is laid out: a container is a list item (`- name:` or
-//! `- image:`) and everything indented below it; its image is the `image:` line of that item,
+//! line, the way the rendered YAML is laid out: a container is a list item (`- name:`,
+//! `- image:`, any `- key:`) under `containers:`/`initContainers:` and everything indented
+//! below it; its image is the `image:` line of that item,
 //! whose `.Values.<path>` references (directly, or in the body of the `define` it calls with
 //! `include`/`template`, followed a few levels deep) name the values image it runs. A shell
 //! site is a `sh`/`bash` word written as a command in the item: a list entry (`- /bin/sh`),
@@ -232,8 +233,13 @@ fn sites_in(path: &str, text: &str) -> Vec<RawSite> {
     let lines = lines(text);
     let mut sites = Vec::new();
     for (start, line) in lines.iter().enumerate() {
-        let starts_container =
-            line.text.starts_with("- name:") || line.text.starts_with("- image:");
+        // Any `- key:` item directly under `containers:` starts one (Argo CD writes `- command:`
+        // first).
+        let starts_container = line.text.strip_prefix("- ").is_some_and(|rest| {
+            rest.split_once(':').is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        });
         if !starts_container || !is_in_container_list(&lines[..start], line.indent) {
             continue;
         }
@@ -358,6 +364,48 @@ fn override_key(lines: &[Line<'_>], line: usize, runs_in: &str) -> Option<String
             let last = reference.rsplit('.').next().unwrap_or_default();
             last.starts_with("custom") || last == runs_in
         })
+}
+
+/// The repositories the templates write when a values key leaves them empty, as
+/// (`<path>.repository`, the default): `default "X" .Values.<path>.repository` and
+/// `.Values.<path>.repository | default "X"` give `Some("X")`; a default that is an expression
+/// (`| default (ternary …)`, `default $name …`) gives `None`. Traefik and Sentry name their
+/// images only this way.
+pub fn repository_defaults(text: &str) -> Vec<(String, Option<String>)> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("default ") {
+        let before = text[..at].trim_end();
+        let after = &text[at + "default ".len()..];
+        let default = after
+            .strip_prefix('"')
+            .and_then(|rest| Some(rest[..rest.find('"')?].to_owned()));
+        let path = match before.strip_suffix('|') {
+            // `.Values.P | default …`
+            Some(piped) => piped
+                .trim_end()
+                .rsplit(|c: char| c.is_whitespace() || c == '(')
+                .next()
+                .and_then(|token| values_refs(token).into_iter().next()),
+            // `default "X" .Values.P` or `default $x .Values.P`
+            None => {
+                let argument_end = match &default {
+                    Some(literal) => literal.len() + 2,
+                    None if after.starts_with('$') => {
+                        after.find(char::is_whitespace).unwrap_or(after.len())
+                    }
+                    None => continue,
+                };
+                after[argument_end..]
+                    .split_whitespace()
+                    .next()
+                    .and_then(|token| values_refs(token).into_iter().next())
+            }
+        };
+        if let Some(path) = path.filter(|path| path.ends_with(".repository")) {
+            found.push((path, default.filter(|default| !default.is_empty())));
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::yaml::parse;
 fn resolutions(text: &str) -> Vec<(String, String)> {
     let catalog = catalog_from_yaml(TEST_CATALOG);
     let stream = parse(text).expect("parses");
-    let values = values(&stream.documents[0], &catalog);
+    let values = values(&stream.documents[0], &catalog, None);
     values
         .images
         .iter()
@@ -122,7 +122,7 @@ fn merge_keys_are_read_where_the_fields_are_written() {
     let catalog = catalog_from_yaml(TEST_CATALOG);
     let text = "base: &base\n  repository: nginx\n  tag: \"1.27\"\nweb:\n  image:\n    <<: *base\n    tag: \"1.26-alpine\"\n";
     let stream = parse(text).expect("parses");
-    let values = values(&stream.documents[0], &catalog);
+    let values = values(&stream.documents[0], &catalog, None);
     let [image] = values.images.as_slice() else {
         panic!("one image: {:?}", values.images);
     };
@@ -173,7 +173,7 @@ fn every_corpus_like_image_key_is_seen_by_the_cheap_check() {
         let found = stream
             .documents
             .iter()
-            .any(|document| !values(document, &catalog).images.is_empty());
+            .any(|document| !values(document, &catalog, None).images.is_empty());
         assert!(found, "the model finds an image in {text:?}");
         assert!(may_name_an_image(text), "{text:?}");
     }

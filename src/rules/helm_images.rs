@@ -47,7 +47,9 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
-use crate::helm::{Fields, Mapped, Resolution, Shape, Values, ValuesImage};
+use crate::helm::{
+    Fields, Mapped, Resolution, Shape, Values, ValuesImage, deref, resolve_reference,
+};
 use crate::image_ref::replacement_tag;
 use crate::rules::{Context, Pin, Rule};
 use crate::yaml::{NewValue, Node, Stream};
@@ -63,7 +65,7 @@ pub fn check(
         .filter(|image| matches!(image.resolution, Resolution::Unmapped { .. }))
         .count();
     let mut seen: HashSet<Range<usize>> = HashSet::new();
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = template_defaults(values, context);
     for image in &values.images {
         // An image reached twice through an alias is one image: report and edit it once.
         if !seen.insert(value_range(image)) {
@@ -71,7 +73,7 @@ pub fn check(
         }
         match &image.resolution {
             Resolution::Migrating(mapped) => {
-                diagnostics.extend(migrate(stream, image, mapped, context.pin));
+                diagnostics.extend(migrate(stream, image, mapped, context));
                 diagnostics.extend(app_version(image, context));
                 diagnostics.extend(numeric_tag(image));
             }
@@ -111,8 +113,9 @@ fn migrate(
     stream: &Stream<'_>,
     image: &ValuesImage<'_, '_>,
     mapped: &Mapped<'_>,
-    pin: Pin,
+    context: Context<'_>,
 ) -> Vec<Diagnostic> {
+    let pin = context.pin;
     let mut diagnostics = Vec::new();
     let tag = mapped.tag.as_ref().map(|tag| tag.tag.as_str());
     let new_reference = match tag {
@@ -210,11 +213,33 @@ fn field_edits(
                 &mapped.replacement.path,
             )?);
         }
-        None => edits.extend(replace_if_changed(
-            stream,
-            fields.repository,
-            &mapped.entry.replacement,
-        )?),
+        None => {
+            match (fields.registry_default, fields.mapping) {
+                // The templates put a registry from elsewhere in front of the repository: this
+                // image gets its own.
+                (Some(_), Some(mapping)) => {
+                    let host = mapped
+                        .replacement
+                        .registry
+                        .as_deref()
+                        .unwrap_or("docker.io");
+                    edits.extend(stream.insert_entries(
+                        mapping,
+                        &[("registry".to_owned(), NewValue::string(host))],
+                    )?);
+                    edits.extend(replace_if_changed(
+                        stream,
+                        fields.repository,
+                        &mapped.replacement.path,
+                    )?);
+                }
+                _ => edits.extend(replace_if_changed(
+                    stream,
+                    fields.repository,
+                    &mapped.entry.replacement,
+                )?),
+            }
+        }
     }
     if let (Some(tag), Some(node)) = (&mapped.tag, fields.tag) {
         edits.extend(replace_if_changed(stream, node, &tag.tag)?);
@@ -237,6 +262,67 @@ fn replace_if_changed(
     stream
         .replace_scalar(node, &NewValue::string(value))
         .map(Some)
+}
+
+/// Images whose repository the values leave empty (or unset) and the templates default: the
+/// pod runs the template's image, which no values key names. When the catalog maps it, say so
+/// (`unresolved-image`): the keys to set depend on how the templates assemble the reference
+/// (Traefik puts a templated registry in front), which hardport does not run.
+fn template_defaults(values: &Values<'_, '_>, context: Context<'_>) -> Vec<Diagnostic> {
+    let Some(chart) = context.chart() else {
+        return Vec::new();
+    };
+    let document = values.document;
+    let mut diagnostics = Vec::new();
+    for (path, default) in &chart.repository_defaults {
+        let keys: Vec<&str> = path.split('.').collect();
+        let mut node = deref(document, &document.root);
+        let mut depth = 0;
+        for key in &keys {
+            match node.get(key) {
+                Some(child) => {
+                    node = deref(document, child);
+                    depth += 1;
+                }
+                None => break,
+            }
+        }
+        let set = depth == keys.len()
+            && node
+                .value()
+                .is_some_and(|value| !value.is_empty() && value != "null" && value != "~");
+        if set {
+            continue;
+        }
+        let image = path.trim_end_matches(".repository");
+        let message = match default {
+            Some(default) => {
+                let Resolution::Migrating(mapped) =
+                    resolve_reference(default, context.catalog, false)
+                else {
+                    continue;
+                };
+                format!(
+                    "`{image}` leaves `repository` unset, so the chart's templates render their default `{default}`, which catalog entry `{}` replaces with {}",
+                    mapped.entry.name, mapped.entry.replacement
+                )
+            }
+            None => format!(
+                "`{image}` leaves `repository` unset, so the chart's templates render a default they compute, which hardport cannot read"
+            ),
+        };
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::UnresolvedImage,
+                node.range.start..node.range.start,
+                message,
+            )
+            .suggest(format!(
+                "check which image it is (`hardport migrate --verify` renders it); to move it, set `{path}` (and the registry the templates put in front of it, if any) to the replacement"
+            )),
+        );
+    }
+    diagnostics
 }
 
 /// `numeric-tag`: a tag written as a plain number is a number to Helm, and a template prints

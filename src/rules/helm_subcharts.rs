@@ -62,7 +62,7 @@ use std::collections::{BTreeMap, HashSet};
 use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::subchart::{Dependency, Vendored};
-use crate::helm::{Mapped, Resolution, Values, deref, resolve_reference};
+use crate::helm::{Mapped, Resolution, Shape, Values, deref, resolve_reference};
 use crate::rules::{Context, Rule};
 use crate::yaml::{self, Document, NewValue, Node, Stream};
 
@@ -201,7 +201,7 @@ fn migrate(
     let Some(sub_document) = sub_stream.documents.first() else {
         return;
     };
-    let sub_values = crate::helm::values(sub_document, catalog);
+    let sub_values = crate::helm::values(sub_document, catalog, None);
     let mut plan = Plan::default();
     let mut seen = HashSet::new();
     for image in &sub_values.images {
@@ -233,7 +233,14 @@ fn migrate(
         let Some(sub_node) = at_path(sub_document, &keys(&image.path)) else {
             continue;
         };
-        let merged = match merged_image(document, sub_node, at) {
+        let split = matches!(&image.shape, Shape::Fields(fields) if fields.mapping.is_none());
+        let merged = match split {
+            // `image: repo` with its tag beside it (`imageVersion`): an override of the string
+            // alone would need the tag key too, in the subchart's component.
+            true => Err("its tag is a key beside the image string; hardport overrides image mappings and whole strings only".to_owned()),
+            false => merged_image(document, sub_node, at),
+        };
+        let merged = match merged {
             Ok(merged) => merged,
             Err(why) => {
                 // What this file sets there is not an image the subchart reads as one: the

@@ -612,7 +612,7 @@ pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagn
     let Some((first, later)) = stream.documents.split_first() else {
         return diagnostics;
     };
-    let mut values = crate::helm::values(first, context.catalog);
+    let mut values = crate::helm::values(first, context.catalog, context.chart());
     let subcharts = helm_subcharts::check(stream, &values, context);
     values.hand_over_to_subcharts(&subcharts.owned);
     diagnostics.extend(subcharts.diagnostics);

@@ -31,6 +31,8 @@ def main():
         print(f"render failed: {error}", file=sys.stderr)
         sys.exit(1)
     for template, text in sorted(manifests.items()):
+        if template.endswith("NOTES.txt"):  # shown to the user, not applied
+            continue
         for document in yaml.safe_load_all(text):
             if not isinstance(document, dict):
                 continue

@@ -121,3 +121,25 @@ fn words_that_merely_contain_a_shell_are_not_one() {
     assert_eq!(shell_word("command: sh").as_deref(), Some("sh"));
     assert_eq!(shell_word("- 'bash'").as_deref(), Some("bash"));
 }
+
+#[test]
+fn repositories_the_templates_default_are_found_in_either_spelling() {
+    let text = r#"{{- define "sentry.image" -}}
+{{- default "getsentry/sentry" .Values.images.sentry.repository -}}:{{- default .Chart.AppVersion .Values.images.sentry.tag -}}
+{{- end -}}
+{{- define "traefik.imageRepository" -}}
+{{- .Values.image.repository | default "traefik" -}}
+{{- end -}}
+{{ .Values.image.tag | default "v1" }}
+{{- .Values.hub.image.repository | default (ternary "a" "b" .Values.hub.on) -}}
+"#;
+    let owned = |path: &str, default: Option<&str>| (path.to_owned(), default.map(str::to_owned));
+    assert_eq!(
+        repository_defaults(text),
+        [
+            owned("images.sentry.repository", Some("getsentry/sentry")),
+            owned("image.repository", Some("traefik")),
+            owned("hub.image.repository", None),
+        ]
+    );
+}

@@ -173,3 +173,132 @@ fn a_tag_helm_renders_as_another_number_is_reported_and_left_as_written() {
         assert!(!has(&messages, "numeric-tag"), "{messages:?}");
     }
 }
+
+#[test]
+fn an_image_key_holding_the_repository_gets_its_own_registry_over_the_global_one() {
+    // ingress-nginx: `{image, tag, digest}` rendered as `<registry>/<image>:<tag>@<digest>`
+    // with the registry of `global.image` merged in.
+    let (text, messages) = run_values(
+        "global:\n  image:\n    registry: ghcr.io\ncontroller:\n  image:\n    image: acme/tool\n    tag: \"1.0\"\n    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+        None,
+    );
+    assert_eq!(
+        text,
+        "global:\n  image:\n    registry: ghcr.io\ncontroller:\n  image:\n    image: tool\n    tag: \"1.0\"\n    digest: \"\"\n    registry: reg.example.dev\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "helm-image: `controller.image`: `ghcr.io/acme/tool:1.0@sha256:"
+        ),
+        "{messages:?}"
+    );
+    assert!(has(&messages, "digest-dropped"), "{messages:?}");
+    // A whole reference under `image.image` is still one string.
+    let (text, _) = run_values("image:\n  image: nginx:1.27\n", None);
+    assert_eq!(text, "image:\n  image: reg.example.dev/nginx:1.27\n");
+}
+
+#[test]
+fn a_map_of_images_by_name_and_a_name_keyed_image_are_images() {
+    // Airflow's `images.<name>`, JupyterHub's `image.name`.
+    let (text, _) = run_values(
+        "images:\n  redis:\n    repository: redis\n    tag: 7-bullseye\n  statsd:\n    repository: quay.io/prometheus/statsd-exporter\nhub:\n  image:\n    name: docker.io/library/node\n    tag: \"20\"\n",
+        None,
+    );
+    assert_eq!(
+        text,
+        "images:\n  redis:\n    repository: reg.example.dev/redis\n    tag: \"7\"\n  statsd:\n    repository: quay.io/prometheus/statsd-exporter\nhub:\n  image:\n    name: reg.example.dev/node\n    tag: \"20\"\n"
+    );
+    // cert-manager: `name` beside an empty `repository` is built from other values.
+    let (_, messages) = run_values(
+        "imageRegistry: quay.io\nimageNamespace: jetstack\nimage:\n  repository: \"\"\n  name: cert-manager-controller\n",
+        None,
+    );
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `image`: the image is named `cert-manager-controller` with an empty `repository`"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_repository_string_with_its_version_beside_it_gets_no_tag_of_its_own() {
+    let (text, _) = run_values("clickhouse:\n  image: nginx\n  imageVersion: ~\n", None);
+    assert_eq!(
+        text,
+        "clickhouse:\n  image: reg.example.dev/nginx\n  imageVersion: ~\n"
+    );
+}
+
+fn values_with_templates(values: &str, templates: &[&str]) -> (String, Vec<String>) {
+    let catalog =
+        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+    let mut chart = crate::helm::chart::Chart {
+        values_read: crate::helm::chart::ValuesRead::from_templates(templates.iter().copied()),
+        ..Default::default()
+    };
+    for template in templates {
+        chart
+            .repository_defaults
+            .extend(crate::helm::templates::repository_defaults(template));
+    }
+    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+    let migration =
+        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
+            .expect("migrates");
+    let again = crate::migrate::migrate_text(
+        crate::discovery::FileKind::HelmValues,
+        &migration.text,
+        context,
+    )
+    .expect("again");
+    assert_eq!(again.text, migration.text, "a second run changes nothing");
+    let messages = migration
+        .findings
+        .iter()
+        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
+        .collect();
+    (migration.text, messages)
+}
+
+#[test]
+fn a_registry_no_template_reads_is_left_and_the_repository_takes_the_replacement() {
+    // nextcloud renders `nginx.image` as `repository:tag`: its `registry` changes nothing.
+    let values = "nginx:\n  image:\n    registry: docker.io\n    repository: library/nginx\n    tag: 1.27-alpine\n";
+    let (text, _) = values_with_templates(
+        values,
+        &["image: \"{{ .Values.nginx.image.repository }}:{{ .Values.nginx.image.tag }}\""],
+    );
+    assert_eq!(
+        text,
+        "nginx:\n  image:\n    registry: docker.io\n    repository: reg.example.dev/nginx\n    tag: \"1.27\"\n"
+    );
+    // A template that reads the mapping whole (Bitnami's helpers) reads its registry too.
+    let (text, _) = values_with_templates(
+        values,
+        &["image: {{ include \"common.images.image\" (dict \"imageRoot\" .Values.nginx.image) }}"],
+    );
+    assert!(
+        text.contains("registry: reg.example.dev\n    repository: nginx\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_repository_the_templates_default_is_reported_with_the_default() {
+    let (text, messages) = values_with_templates(
+        "image:\n  repository:\n  tag: \"1.27\"\n",
+        &["{{ .Values.image.repository | default \"nginx\" }}:{{ .Values.image.tag }}"],
+    );
+    assert_eq!(text, "image:\n  repository:\n  tag: \"1.27\"\n");
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `image` leaves `repository` unset, so the chart's templates render their default `nginx`, which catalog entry `nginx` replaces with reg.example.dev/nginx"
+        ),
+        "{messages:?}"
+    );
+}

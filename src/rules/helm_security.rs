@@ -19,6 +19,10 @@
 //! when a `containerSecurityContext` does, and otherwise the pod's only when it holds a
 //! pod-only field (`fsGroup`, `sysctls`, …).
 //!
+//! Ids written in the image mapping itself (`runAsUser`, `uid`, `runAsGroup`, `gid`,
+//! `runAsNonRoot`: ingress-nginx renders `controller.image.runAsUser` into the container's
+//! context) are the image's own and are set the same way.
+//!
 //! When a component's values have no such block, the chart's templates decide: a block the
 //! templates read (`.Values.<component>.podSecurityContext`) is added; otherwise the chart
 //! does not expose one and `security-context-unset` says so.
@@ -59,7 +63,7 @@ use std::ops::Range;
 
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::helm::{SECURITY_CONTEXT_KEYS, Values, ValuesImage, join_key};
+use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{NewValue, Node, NodeKind, ScalarStyle, Stream};
 
@@ -122,7 +126,13 @@ pub fn check(
     values: &Values<'_, '_>,
     context: Context<'_>,
 ) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = values
+        .images
+        .iter()
+        .filter(|image| image.resolution.is_substituted())
+        .filter_map(|image| Some((image, image.resolution.entry()?)))
+        .flat_map(|(image, entry)| ids_beside_image(stream, image, entry))
+        .collect();
     for (image, entry) in values.mapped_components() {
         let mains: Vec<&ValuesImage<'_, '_>> = values.main_images_of(image.component).collect();
         if mains
@@ -182,6 +192,92 @@ pub fn check(
             }
             diagnostics.extend(set_pod(stream, &blocks, container_level, entry, ids));
         }
+    }
+    diagnostics
+}
+
+/// The ids written in the image mapping itself (ingress-nginx renders
+/// `controller.image.runAsUser` into the container's security context): the replacement's,
+/// like any security context of the image's own container.
+fn ids_beside_image(
+    stream: &Stream<'_>,
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+) -> Vec<Diagnostic> {
+    let Shape::Fields(Fields {
+        mapping: Some(mapping),
+        ..
+    }) = &image.shape
+    else {
+        return Vec::new();
+    };
+    let uid = entry.hardened.uid();
+    let wanted = [
+        ("runAsUser", uid, "user"),
+        ("uid", uid, "user"),
+        ("runAsGroup", entry.hardened.gid(), "group"),
+        ("gid", entry.hardened.gid(), "group"),
+    ];
+    let mut diagnostics = Vec::new();
+    let mut edits = Vec::new();
+    let mut described = Vec::new();
+    for (key, wanted, what) in wanted {
+        let Some(node) = mapping.get(key).filter(|node| node.as_scalar().is_some()) else {
+            continue;
+        };
+        let written = node.value().unwrap_or_default();
+        let Some(wanted) = wanted else {
+            diagnostics.push(Diagnostic::report(
+                Rule::MissingFact,
+                node.range.clone(),
+                format!(
+                    "`{}.{key}` stays `{written}`: the catalog does not state the {what} of {} (entry `{}`)",
+                    image.path, entry.replacement, entry.name
+                ),
+            ));
+            continue;
+        };
+        if written.parse::<i64>().ok() == Some(i64::from(wanted)) {
+            continue;
+        }
+        match stream.replace_scalar(node, &NewValue::int(wanted.into())) {
+            Ok(edit) => {
+                edits.push(edit);
+                described.push(format!("{key} {written} → {wanted}"));
+            }
+            Err(error) => diagnostics.push(Diagnostic::report(
+                Rule::SecurityContextUnset,
+                node.range.clone(),
+                format!(
+                    "`{}.{key}` cannot be set to {wanted} in place ({error})",
+                    image.path
+                ),
+            )),
+        }
+    }
+    if let (Some(uid), Some(node)) = (uid, mapping.get("runAsNonRoot")) {
+        let non_root = uid != 0;
+        let written = node.value().unwrap_or_default();
+        if matches!(written, "true" | "false")
+            && written != non_root.to_string()
+            && let Ok(edit) = stream.replace_scalar(node, &NewValue::bool(non_root))
+        {
+            edits.push(edit);
+            described.push(format!("runAsNonRoot {written} → {non_root}"));
+        }
+    }
+    if let Some(fix) = Fix::new(edits) {
+        diagnostics.push(Diagnostic::fixed(
+            Rule::SecurityContext,
+            image.key_range.clone(),
+            format!(
+                "`{}`: {} (ids beside the image, which the chart renders into its container's security context; catalog entry `{}`)",
+                image.path,
+                described.join(", "),
+                entry.name
+            ),
+            fix,
+        ));
     }
     diagnostics
 }

@@ -201,3 +201,34 @@ fn a_block_disabled_in_any_yaml_spelling_stays_disabled() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn ids_written_beside_the_image_become_the_replacements() {
+    // ingress-nginx keeps the controller's ids in `controller.image` and renders them into the
+    // container's security context.
+    let (text, messages) = run_values(
+        "controller:\n  image:\n    repository: node\n    tag: \"20\"\n    runAsNonRoot: false\n    runAsUser: 101\n    runAsGroup: \"82\"\n  containerSecurityContext:\n    allowPrivilegeEscalation: false\n",
+        None,
+    );
+    assert!(
+        text.starts_with("controller:\n  image:\n    repository: reg.example.dev/node\n    tag: \"20\"\n    runAsNonRoot: true\n    runAsUser: 1000\n    runAsGroup: \"1000\"\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context: `controller.image`: runAsUser 101 → 1000, runAsGroup 82 → 1000, runAsNonRoot false → true"
+        ),
+        "{messages:?}"
+    );
+    // Without a gid in the catalog the group stays, and says why.
+    let (text, messages) = run_values(
+        "image:\n  repository: nginx\n  tag: \"1.27\"\n  runAsUser: 101\n  runAsGroup: 101\n",
+        None,
+    );
+    assert!(text.contains("runAsUser: 1000\n  runAsGroup: 101\n"), "{text}");
+    assert!(
+        has(&messages, "missing-fact: `image.runAsGroup` stays `101`: the catalog does not state the group"),
+        "{messages:?}"
+    );
+}

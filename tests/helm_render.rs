@@ -254,7 +254,8 @@ fn image_layouts_of_real_charts_move_what_their_templates_render() {
     // Each container reads its image the way a real chart does: ingress-nginx (`image.image`
     // behind `global.image.registry`, with a digest), nextcloud (a `registry` key the template
     // never reads), Airflow (`images.<name>`), JupyterHub (`image.name`), ClickHouse (a
-    // repository string with `imageVersion` beside it).
+    // repository string with `imageVersion` beside it), and a container list given as a string
+    // the template renders with `tpl`.
     let chart = tempfile::tempdir().expect("tempdir");
     let write = |path: &str, text: &str| {
         let path = chart.path().join(path);
@@ -267,7 +268,7 @@ fn image_layouts_of_real_charts_move_what_their_templates_render() {
     );
     write(
         "values.yaml",
-        "global:\n  image:\n    registry: quay.io\ncontroller:\n  image:\n    image: prometheus/prometheus\n    tag: v3.1.0\n    digest: sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1\nnginx:\n  image:\n    registry: docker.io\n    repository: library/nginx\n    tag: 1.27-alpine\nimages:\n  redis:\n    repository: redis\n    tag: 7.2-bookworm\nhub:\n  image:\n    name: docker.io/library/node\n    tag: \"20\"\nclickhouse:\n  image: caddy\n  imageVersion: ~\n",
+        "global:\n  image:\n    registry: quay.io\ncontroller:\n  image:\n    image: prometheus/prometheus\n    tag: v3.1.0\n    digest: sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1\nnginx:\n  image:\n    registry: docker.io\n    repository: library/nginx\n    tag: 1.27-alpine\nimages:\n  redis:\n    repository: redis\n    tag: 7.2-bookworm\nhub:\n  image:\n    name: docker.io/library/node\n    tag: \"20\"\nclickhouse:\n  image: caddy\n  imageVersion: ~\nextraContainers: |\n  - name: sidecar\n    image: busybox:1.36\n",
     );
     let container =
         |name: &str, image: &str| format!("        - name: {name}\n          image: {image}\n");
@@ -296,7 +297,7 @@ fn image_layouts_of_real_charts_move_what_their_templates_render() {
     write(
         "templates/deployment.yaml",
         &format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: layouts\nspec:\n  template:\n    spec:\n      containers:\n{}",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: layouts\nspec:\n  template:\n    spec:\n      containers:\n{}        {{{{- tpl .Values.extraContainers . | nindent 8 }}}}\n",
             containers.concat()
         ),
     );
@@ -304,5 +305,5 @@ fn image_layouts_of_real_charts_move_what_their_templates_render() {
     let run = hardport(chart.path(), &["migrate", "--write", "."]);
     assert!(run.status.success(), "{}", stderr(&run));
     let after = render(chart.path());
-    assert_eq!(assert_moved(&before, &after), 5, "{after:#?}");
+    assert_eq!(assert_moved(&before, &after), 6, "{after:#?}");
 }

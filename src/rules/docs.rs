@@ -93,6 +93,7 @@ const HELM_IMAGES: ModuleDoc = module_doc!("helm_images.rs");
 const HELM_PATHS: ModuleDoc = module_doc!("helm_paths.rs");
 const HELM_PROBES: ModuleDoc = module_doc!("helm_probes.rs");
 const HELM_SECURITY: ModuleDoc = module_doc!("helm_security.rs");
+const HELM_STRINGS: ModuleDoc = module_doc!("helm_strings.rs");
 const HELM_SUBCHARTS: ModuleDoc = module_doc!("helm_subcharts.rs");
 const PIN_DIGEST: ModuleDoc = module_doc!("pin_digest.rs");
 const RULES: ModuleDoc = module_doc!("mod.rs");
@@ -156,6 +157,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
                     D::module(HELM_IMAGES),
                     D::module(PIN_DIGEST),
                     D::module(HELM_SUBCHARTS),
+                    D::module(HELM_STRINGS),
                 ]
             }
         }
@@ -168,9 +170,8 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::PrivilegedPort | Rule::PackageManager | Rule::EntrypointFeature | Rule::Onbuild => {
             &const { [D::module(FINDINGS)] }
         }
-        Rule::HelmImage | Rule::AppVersionTag | Rule::NumericTag => {
-            &const { [D::module(HELM_IMAGES)] }
-        }
+        Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },
+        Rule::AppVersionTag | Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },
         Rule::SecurityContext | Rule::SecurityContextUnset => &const { [D::module(HELM_SECURITY)] },
         Rule::AllowInsecureImages => &const { [D::module(HELM_BITNAMI)] },
         Rule::ExecProbe => &const { [D::module(HELM_PROBES), D::module(ENTRYPOINT)] },

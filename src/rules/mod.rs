@@ -149,6 +149,7 @@ pub mod helm_images;
 pub mod helm_paths;
 pub mod helm_probes;
 pub mod helm_security;
+pub mod helm_strings;
 pub mod helm_subcharts;
 pub mod pin_digest;
 pub mod user;
@@ -617,6 +618,7 @@ pub fn check_helm_values(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagn
     values.hand_over_to_subcharts(&subcharts.owned);
     diagnostics.extend(subcharts.diagnostics);
     diagnostics.extend(helm_images::check(stream, &values, context));
+    diagnostics.extend(helm_strings::check(stream, &values, context));
     diagnostics.extend(pin_digest::check_helm(stream, &values, context));
     diagnostics.extend(helm_security::check(stream, &values, context));
     diagnostics.extend(helm_paths::check(stream, &values));

@@ -226,9 +226,15 @@ fn ids_written_beside_the_image_become_the_replacements() {
         "image:\n  repository: nginx\n  tag: \"1.27\"\n  runAsUser: 101\n  runAsGroup: 101\n",
         None,
     );
-    assert!(text.contains("runAsUser: 1000\n  runAsGroup: 101\n"), "{text}");
     assert!(
-        has(&messages, "missing-fact: `image.runAsGroup` stays `101`: the catalog does not state the group"),
+        text.contains("runAsUser: 1000\n  runAsGroup: 101\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: `image.runAsGroup` stays `101`: the catalog does not state the group"
+        ),
         "{messages:?}"
     );
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use serde_yaml_ng::Value;
 
 use super::subchart::{self, Dependency};
-use super::templates::{ShellScan, ShellSite, repository_defaults};
+use super::templates::{ShellScan, ShellSite, TemplateContainer, repository_defaults};
 use crate::diff::display_path;
 use crate::input::{self, InputError, Links};
 use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
@@ -52,6 +52,8 @@ pub struct Chart {
     pub dependencies: Vec<Dependency>,
     /// Where the templates run a shell in a container, and which values image it runs.
     pub shell_sites: Vec<ShellSite>,
+    /// The containers the templates write: the image each runs and the values it reads.
+    pub containers: Vec<TemplateContainer>,
     /// The repositories the templates write when a values key leaves them empty, by the key's
     /// path (`image.repository` → `traefik`; `None` when the default is an expression).
     pub repository_defaults: BTreeMap<String, Option<String>>,
@@ -158,6 +160,7 @@ impl Chart {
         )?;
         chart.values_read = read.values_read;
         chart.shell_sites = read.shell_sites;
+        chart.containers = read.containers;
         chart.repository_defaults = read.repository_defaults;
         subchart::find_vendored(dir, &mut chart.dependencies, max_file_size);
         chart.path = path;
@@ -190,6 +193,7 @@ impl Chart {
             values_read: ValuesRead::default(),
             dependencies: subchart::listed(&value),
             shell_sites: Vec::new(),
+            containers: Vec::new(),
             repository_defaults: BTreeMap::new(),
         })
     }
@@ -370,7 +374,7 @@ fn read_templates(dir: &Path, limit: u64) -> Result<Templates, String> {
         let relative = path.strip_prefix(chart).unwrap_or(path);
         shells.add(&relative.to_string_lossy(), &text);
     }
-    templates.shell_sites = shells.finish();
+    (templates.shell_sites, templates.containers) = shells.finish();
     Ok(templates)
 }
 
@@ -379,6 +383,7 @@ fn read_templates(dir: &Path, limit: u64) -> Result<Templates, String> {
 struct Templates {
     values_read: ValuesRead,
     shell_sites: Vec<ShellSite>,
+    containers: Vec<TemplateContainer>,
     repository_defaults: BTreeMap<String, Option<String>>,
 }
 

@@ -41,13 +41,36 @@ pub struct ShellSite {
     pub override_key: Option<String>,
 }
 
+/// A container a template writes: the values images its `image:` line reads, and every values
+/// key the rest of its item reads (`nextcloud.mariaDbInitContainer` through a `with`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateContainer {
+    pub template: String,
+    /// 1-based line of the item's first line.
+    pub line: usize,
+    pub images: BTreeSet<String>,
+    pub reads: Vec<String>,
+}
+
+impl TemplateContainer {
+    /// Whether this container reads the values key at `path` (or a mapping above it whole).
+    pub fn reads_key(&self, path: &str) -> bool {
+        self.reads.iter().any(|read| {
+            path == read
+                || path
+                    .strip_prefix(read.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+}
+
 /// The shell sites of a chart's templates, given as (path relative to the chart, text).
 pub fn shell_sites<'t>(templates: impl IntoIterator<Item = (String, &'t str)>) -> Vec<ShellSite> {
     let mut scan = ShellScan::default();
     for (path, text) in templates {
         scan.add(&path, text);
     }
-    scan.finish()
+    scan.finish().0
 }
 
 /// [`shell_sites`] one template at a time, so that a chart's texts need not be held together:
@@ -57,31 +80,57 @@ pub fn shell_sites<'t>(templates: impl IntoIterator<Item = (String, &'t str)>) -
 pub struct ShellScan {
     helpers: BTreeMap<String, Helper>,
     raw: Vec<RawSite>,
+    containers: Vec<RawContainer>,
+}
+
+/// A container before its image's helpers are followed.
+#[derive(Debug)]
+struct RawContainer {
+    template: String,
+    line: usize,
+    refs: Vec<String>,
+    helpers: Vec<String>,
+    reads: Vec<String>,
 }
 
 impl ShellScan {
     pub fn add(&mut self, path: &str, text: &str) {
         self.helpers.extend(defines(text));
-        self.raw.extend(sites_in(path, text));
+        let (sites, containers) = sites_in(path, text);
+        self.raw.extend(sites);
+        self.containers.extend(containers);
     }
 
-    pub fn finish(self) -> Vec<ShellSite> {
+    /// The shell sites and the containers of every template added.
+    pub fn finish(self) -> (Vec<ShellSite>, Vec<TemplateContainer>) {
         let helpers = self.helpers;
-        self.raw
+        let images_of = |refs: &[String], calls: &[String]| {
+            let mut images: BTreeSet<String> =
+                refs.iter().filter_map(|path| image_path(path)).collect();
+            for helper in calls {
+                images.extend(
+                    helper_refs(&helpers, helper, 0)
+                        .iter()
+                        .filter_map(|path| image_path(path)),
+                );
+            }
+            images
+        };
+        let containers = self
+            .containers
+            .into_iter()
+            .map(|container| TemplateContainer {
+                images: images_of(&container.refs, &container.helpers),
+                template: container.template,
+                line: container.line,
+                reads: container.reads,
+            })
+            .collect();
+        let sites = self
+            .raw
             .into_iter()
             .filter_map(|site| {
-                let mut images: BTreeSet<String> = site
-                    .refs
-                    .iter()
-                    .filter_map(|path| image_path(path))
-                    .collect();
-                for helper in &site.helpers {
-                    images.extend(
-                        helper_refs(&helpers, helper, 0)
-                            .iter()
-                            .filter_map(|path| image_path(path)),
-                    );
-                }
+                let images = images_of(&site.refs, &site.helpers);
                 if images.is_empty() {
                     return None;
                 }
@@ -94,7 +143,8 @@ impl ShellScan {
                     override_key: site.override_key,
                 })
             })
-            .collect()
+            .collect();
+        (sites, containers)
     }
 }
 
@@ -228,10 +278,12 @@ fn lines(text: &str) -> Vec<Line<'_>> {
         .collect()
 }
 
-/// The shell sites of one template file, with the references of their container's image.
-fn sites_in(path: &str, text: &str) -> Vec<RawSite> {
+/// The shell sites and the containers of one template file, with the references of their
+/// container's image.
+fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
     let lines = lines(text);
     let mut sites = Vec::new();
+    let mut containers = Vec::new();
     for (start, line) in lines.iter().enumerate() {
         // Any `- key:` item directly under `containers:` starts one (Argo CD writes `- command:`
         // first).
@@ -252,6 +304,17 @@ fn sites_in(path: &str, text: &str) -> Vec<RawSite> {
         };
         let refs = values_refs(image.text);
         let helpers = helper_calls(image.text);
+        containers.push(RawContainer {
+            template: path.to_owned(),
+            line: line.number,
+            refs: refs.clone(),
+            helpers: helpers.clone(),
+            reads: item
+                .iter()
+                .filter(|line| !std::ptr::eq(*line, image))
+                .flat_map(|line| values_refs(line.text))
+                .collect(),
+        });
         for (index, candidate) in item.iter().enumerate() {
             let Some(shell) = shell_word(candidate.text) else {
                 continue;
@@ -271,7 +334,7 @@ fn sites_in(path: &str, text: &str) -> Vec<RawSite> {
             });
         }
     }
-    sites
+    (sites, containers)
 }
 
 /// Whether the list item at `indent` is in a `containers:`/`initContainers:` list.

@@ -19,6 +19,10 @@
 //! when a `containerSecurityContext` does, and otherwise the pod's only when it holds a
 //! pod-only field (`fsGroup`, `sysctls`, …).
 //!
+//! A block the chart's templates use only in containers that run another image is not the
+//! component's: nextcloud keeps `nextcloud.mariaDbInitContainer.securityContext` under its
+//! own settings, but renders it into the MariaDB init container. Such a block is left alone.
+//!
 //! Ids written in the image mapping itself (`runAsUser`, `uid`, `runAsGroup`, `gid`,
 //! `runAsNonRoot`: ingress-nginx renders `controller.image.runAsUser` into the container's
 //! context) are the image's own and are set the same way.
@@ -63,6 +67,7 @@ use std::ops::Range;
 
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::helm::chart::Chart;
 use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{NewValue, Node, NodeKind, ScalarStyle, Stream};
@@ -157,6 +162,12 @@ pub fn check(
         }
         let mut pods = Vec::new();
         collect_pods(values, image, &mut pods, &mut diagnostics);
+        if let Some(chart) = context.chart() {
+            for pod in &mut pods {
+                pod.retain(|block| !is_another_containers(chart, &block.path, &image.path));
+            }
+            pods.retain(|pod| !pod.is_empty());
+        }
         let Some(uid) = entry.hardened.uid() else {
             if !pods.is_empty() {
                 diagnostics.push(Diagnostic::report(
@@ -280,6 +291,21 @@ fn ids_beside_image(
         ));
     }
     diagnostics
+}
+
+/// Whether the templates use the block at `path` only in containers that run another image
+/// than the one at `image` (nextcloud's `nextcloud.mariaDbInitContainer.securityContext` is the
+/// MariaDB init container's, though it sits under the Nextcloud settings): the replacement's
+/// ids do not belong there. Unknown when no template container reads it.
+fn is_another_containers(chart: &Chart, path: &str, image: &str) -> bool {
+    let mut readers = chart
+        .containers
+        .iter()
+        .filter(|container| container.reads_key(path))
+        .peekable();
+    readers.peek().is_some()
+        && readers
+            .all(|container| !container.images.is_empty() && !container.images.contains(image))
 }
 
 /// "`primary`" or "the values' top level".

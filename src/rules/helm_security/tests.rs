@@ -238,3 +238,26 @@ fn ids_written_beside_the_image_become_the_replacements() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_context_the_templates_give_a_container_of_another_image_is_left_alone() {
+    let template = "spec:\n  initContainers:\n    - name: mariadb-isalive\n      image: {{ .Values.mariadb.image.repository }}:{{ .Values.mariadb.image.tag }}\n      {{- with .Values.app.dbInit }}\n      securityContext:\n        {{- toYaml .securityContext | nindent 12 }}\n      {{- end }}\n  containers:\n    - name: app\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      {{- with .Values.app.securityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n";
+    let mut chart = crate::helm::chart::Chart {
+        values_read: crate::helm::chart::ValuesRead::from_templates([template]),
+        ..Default::default()
+    };
+    let mut scan = crate::helm::templates::ShellScan::default();
+    scan.add("templates/deployment.yaml", template);
+    chart.containers = scan.finish().1;
+    let catalog =
+        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+    let values = "image:\n  repository: node\n  tag: \"20\"\napp:\n  securityContext: {}\n  dbInit:\n    securityContext: {}\n";
+    let migration =
+        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
+            .expect("migrates");
+    assert_eq!(
+        migration.text,
+        "image:\n  repository: reg.example.dev/node\n  tag: \"20\"\napp:\n  securityContext:\n    runAsUser: 1000\n    runAsGroup: 1000\n    runAsNonRoot: true\n  dbInit:\n    securityContext: {}\n"
+    );
+}

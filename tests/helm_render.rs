@@ -172,7 +172,8 @@ fn hardport_verify(dir: &Path, args: &[&str], with_helm: bool) -> std::process::
         .expect("hardport runs")
 }
 
-/// A one-template chart in a temporary directory.
+/// A one-template chart in a temporary directory: `values`, and one container whose image
+/// line is `template`.
 fn small_chart(values: &str, template: &str) -> tempfile::TempDir {
     let chart = tempfile::tempdir().expect("tempdir");
     let write = |path: &str, text: &str| {
@@ -306,4 +307,41 @@ fn image_layouts_of_real_charts_move_what_their_templates_render() {
     assert!(run.status.success(), "{}", stderr(&run));
     let after = render(chart.path());
     assert_eq!(assert_moved(&before, &after), 6, "{after:#?}");
+}
+
+#[test]
+fn images_hardport_cannot_move_are_reported_never_silent() {
+    // cert-manager builds its images from `imageRegistry`, `imageNamespace` and `image.name`;
+    // Traefik computes its repository in a template. Neither is moved; both are named.
+    let layouts = [
+        (
+            "cert-manager",
+            small_chart(
+                "imageRegistry: quay.io\nimageNamespace: prometheus\nimage:\n  repository: \"\"\n  name: prometheus\n  tag: v3.1.0\n",
+                "{{ if .Values.image.repository }}{{ .Values.image.repository }}{{ else }}{{ .Values.imageRegistry }}/{{ .Values.imageNamespace }}/{{ .Values.image.name }}{{ end }}:{{ .Values.image.tag }}",
+            ),
+        ),
+        (
+            "traefik",
+            small_chart(
+                "hub:\n  enabled: false\nimage:\n  registry:\n  repository:\n  tag: v3.1.2\n",
+                "{{ .Values.image.registry | default \"docker.io\" }}/{{ .Values.image.repository | default (ternary \"traefik/traefik-hub\" \"traefik\" .Values.hub.enabled) }}:{{ .Values.image.tag }}",
+            ),
+        ),
+    ];
+    let catalog = Catalog::embedded().expect("catalog");
+    for (name, chart) in layouts {
+        let before = render(chart.path());
+        let run = hardport(chart.path(), &["migrate", "--write", "."]);
+        let err = stderr(&run);
+        let after = render(chart.path());
+        for (container, image) in &before {
+            assert!(is_mapped(&catalog, image), "{name}: {image} is mapped");
+            assert_eq!(&after[container], image, "{name}: not moved");
+            assert!(
+                err.contains("warning[unresolved-image]: `image`"),
+                "{name}: {image} is reported: {err}"
+            );
+        }
+    }
 }

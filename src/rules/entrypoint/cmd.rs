@@ -301,9 +301,12 @@ pub(super) fn report_default_command(
         return;
     };
     let Some(hardened) = spec_argv(&context.entry.hardened) else {
-        // The public default went through an entrypoint script the replacement lacks: what
-        // the container starts with there is a fact hardport does not have.
-        if public.iter().any(|word| is_entrypoint_script(word)) {
+        // What the container starts with on the replacement is a fact hardport does not have:
+        // that matters for the image that ships (the final stage), and wherever the public
+        // default went through an entrypoint script the replacement lacks.
+        let runs_unknown = context.model.is_final(context.index)
+            || public.iter().any(|word| is_entrypoint_script(word));
+        if runs_unknown {
             findings.report(
                 context.index,
                 Rule::MissingFact,

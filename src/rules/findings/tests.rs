@@ -114,6 +114,7 @@ fn an_unknown_user_is_a_missing_fact() {
     assert_eq!(
         findings("FROM python:3.12\nEXPOSE 80\n"),
         [
+            "missing-fact: stage #0 sets no ENTRYPOINT or CMD, so it runs the image's default: [\"python3\"] on `python:3.12`, and an unknown command on `reg.example.dev/python:3.12`: add `hardened.entrypoint` and `hardened.cmd` to the catalog entry `python` (or supply an OCI image config), or set CMD explicitly",
             "missing-fact: stage #0 exposes port 80, below 1024, but the catalog entry `python` has no `hardened.user`, so hardport cannot tell whether the replacement runs as root and may bind it: add `hardened.user` (the `User` of the replacement's OCI image config) to the catalog entry"
         ]
     );

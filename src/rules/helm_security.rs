@@ -38,7 +38,8 @@
 //! writable.
 //!
 //! ## What it leaves alone, and says so (`security-context-unset`, `missing-fact`)
-//! A pod that states `runAsUser: 0` (it runs as root on purpose: Velero's node agent), a
+//! A block anchored (`&name`) where other settings use it through an alias (the ids would
+//! reach them too), a pod that states `runAsUser: 0` (it runs as root on purpose: Velero's node agent), a
 //! block with `enabled: false` (it is not enabled for you), a block that is an alias or not
 //! a plain security context (KEDA's per-container `securityContext.operator`), values that are
 //! templates, a component whose main images differ, and `volumePermissions` (it runs as root
@@ -70,7 +71,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::helm::chart::Chart;
 use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
-use crate::yaml::{NewValue, Node, NodeKind, ScalarStyle, Stream};
+use crate::yaml::{Document, NewValue, Node, NodeKind, ScalarStyle, Stream};
 
 /// The fields of a Kubernetes container `SecurityContext` (most of which a
 /// `PodSecurityContext` has too), and Bitnami's `enabled` switch. A block with a key that is
@@ -196,7 +197,7 @@ pub fn check(
             let container_level = pod.iter().any(|block| block.level == Level::Container);
             let mut blocks = Vec::new();
             for block in pod {
-                match usable(block) {
+                match usable(values.document, block) {
                     Ok(block) => blocks.push(block),
                     Err(diagnostic) => diagnostics.push(*diagnostic),
                 }
@@ -406,10 +407,21 @@ fn reads_false(node: &Node) -> bool {
 }
 
 /// The block, when the rule may edit it; otherwise why not.
-fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
+fn usable<'d>(document: &Document, block: Block<'d>) -> Result<Block<'d>, Box<Diagnostic>> {
     let unset = |message: String| {
         Diagnostic::report(Rule::SecurityContextUnset, block.key_range.clone(), message)
     };
+    if let Some(anchor) = &block.node.anchor
+        && is_aliased(document, &anchor.text)
+    {
+        return Err(Box::new(
+            unset(format!(
+                "`{}` is anchored `&{}`, and other settings use it through `*{}`: the replacement's ids would reach them too; hardport does not edit it",
+                block.path, anchor.text, anchor.text
+            ))
+            .suggest("give this component a block of its own, or set it by hand"),
+        ));
+    }
     let Some(mapping) = block.node.as_mapping() else {
         return Err(Box::new(
             unset(format!(
@@ -440,6 +452,15 @@ fn usable(block: Block<'_>) -> Result<Block<'_>, Box<Diagnostic>> {
         ));
     }
     Ok(block)
+}
+
+/// Whether an alias `*name` stands anywhere in `document`.
+fn is_aliased(document: &Document, name: &str) -> bool {
+    let mut found = false;
+    document.visit(&mut |_, node| {
+        found |= matches!(&node.kind, NodeKind::Alias(alias) if alias.name == name);
+    });
+    found
 }
 
 /// The edits for one pod's usable blocks: change what is written, add what is missing. The

@@ -261,3 +261,20 @@ fn a_context_the_templates_give_a_container_of_another_image_is_left_alone() {
         "image:\n  repository: reg.example.dev/node\n  tag: \"20\"\napp:\n  securityContext:\n    runAsUser: 1000\n    runAsGroup: 1000\n    runAsNonRoot: true\n  dbInit:\n    securityContext: {}\n"
     );
 }
+
+#[test]
+fn an_anchored_block_other_components_alias_is_reported_not_edited() {
+    let values = "image: node:20\nsecurityContext: &shared\n  runAsUser: 101\nworker:\n  image: redis:7\n  securityContext: *shared\n";
+    let (text, messages) = run_values(values, None);
+    assert!(
+        text.contains("securityContext: &shared\n  runAsUser: 101\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `securityContext` is anchored `&shared`, and other settings use it through `*shared`"
+        ),
+        "{messages:?}"
+    );
+}

@@ -196,6 +196,9 @@ impl<'a, 'c> Resolver<'a, 'c> {
             .filter(|tag| tag.contains('$'))
             .and_then(|tag| self.args.expand(tag));
         let tag = expanded.as_deref().or(image.tag.as_deref());
+        let tag = self
+            .catalog
+            .lock_tag(&repository, tag, image.digest.as_deref());
         let Some(entry) = self.catalog.lookup_image(&repository, tag) else {
             return match self.catalog.lookup_replacement_image(&repository, tag) {
                 Some(entry) => Reference::Hardened {

@@ -17,16 +17,26 @@ fn locked(reference: &str, facts: &str) -> String {
     )
 }
 
+/// The digest the demo's worker pins `python:3.12-slim-bookworm` by (a multi-platform index).
+const WORKER_INDEX: &str =
+    "sha256:a866731a6b71c4a194a845d86e06568725e430ed21821d0c52e4efb385cf6c6f";
+
 /// The demo's worker: `FROM python:3.12-slim-bookworm@…`, a RUN, `CMD ["python", "worker.py"]`;
-/// the built-in catalog does not know the replacement's user or entrypoint.
+/// the built-in catalog does not know the replacement's user or entrypoint. The lock read the
+/// public image at the index the worker pins.
 fn demo_with_lock() -> tempfile::TempDir {
     let dir = copy_to_temp(&common::case("demo"));
+    let public = locked(
+        "docker.io/library/python:3.12-slim-bookworm",
+        "{user: \"0\", cmd: [python3], shell: true}",
+    )
+    .replace(
+        "    platform:",
+        &format!("    index_digest: {WORKER_INDEX}\n    platform:"),
+    );
     let lock = format!(
         "version: 1\nimages:\n{}{}{}",
-        locked(
-            "docker.io/library/python:3.12-slim-bookworm",
-            "{user: \"0\", cmd: [python3], shell: true}"
-        ),
+        public,
         locked(
             "reg.mini.dev/python:3.12",
             "{user: \"1000\", entrypoint: [/usr/bin/python3], cmd: [], shell: false}"

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Catalog, CatalogOrigin, Entry, ImageSpec};
+use super::{Catalog, CatalogOrigin, Entry, ImageSpec, LockedDigests};
 use crate::image_ref::{ImageRef, normalize_repository};
 use crate::lock::{Lock, LockedImage};
 
@@ -27,8 +27,13 @@ impl Catalog {
             let (Some(repository), Some(tag)) = (image.canonical_repository(), image.tag) else {
                 continue;
             };
-            self.pins
-                .insert((repository.clone(), tag.clone()), locked.pin().to_owned());
+            self.pins.insert(
+                (repository.clone(), tag.clone()),
+                LockedDigests {
+                    pin: locked.pin().to_owned(),
+                    manifest: locked.digest.clone(),
+                },
+            );
             if let Some(entry) = self.lookup(&repository) {
                 let derived = with_public_image(entry, reference, locked, lock, &tag);
                 self.by_public_image.insert((repository, tag), derived);
@@ -57,7 +62,25 @@ impl Catalog {
     pub fn locked_digest(&self, repository: &str, tag: &str) -> Option<&str> {
         self.pins
             .get(&(repository.to_owned(), tag.to_owned()))
-            .map(String::as_str)
+            .map(|digests| digests.pin.as_str())
+    }
+
+    /// The tag to look an image up by, for its locked facts: `tag`, unless the reference pins
+    /// a digest the lock did not read for that tag (the tag has moved since, or the digest names
+    /// another build), in which case the lock's facts are not this image's: `None`.
+    pub fn lock_tag<'t>(
+        &self,
+        repository: &str,
+        tag: Option<&'t str>,
+        digest: Option<&str>,
+    ) -> Option<&'t str> {
+        let (Some(tag), Some(digest)) = (tag, digest) else {
+            return tag;
+        };
+        match self.pins.get(&(repository.to_owned(), tag.to_owned())) {
+            Some(read) if read.pin != digest && read.manifest != digest => None,
+            _ => Some(tag),
+        }
     }
 
     /// The entry whose replacement is `repository` (canonical), for the image at `tag`.

@@ -363,6 +363,15 @@ impl Default for CatalogOptions {
     }
 }
 
+/// The digests a locked image was read at.
+#[derive(Debug, Clone)]
+struct LockedDigests {
+    /// What `--pin` writes: the index's digest when the tag named one, else the manifest's.
+    pin: String,
+    /// The platform manifest's digest.
+    manifest: String,
+}
+
 /// The merged catalog a run uses.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -373,8 +382,8 @@ pub struct Catalog {
     by_public_image: HashMap<(String, String), Entry>,
     /// Entries with a locked replacement image's facts, by (canonical repository, tag).
     by_replacement_image: HashMap<(String, String), Entry>,
-    /// The digest `--pin` writes for each locked image, by (canonical repository, tag).
-    pins: HashMap<(String, String), String>,
+    /// The digests each locked image was read at, by (canonical repository, tag).
+    pins: HashMap<(String, String), LockedDigests>,
 }
 
 impl Catalog {

@@ -726,7 +726,7 @@ fn resolve_text<'c>(text: &str, catalog: &'c Catalog, tag_state: TagState) -> Re
     let Some(repository) = image.canonical_repository() else {
         return Resolution::Unresolved(format!("`{text}` has no repository hardport can read"));
     };
-    let tag = image.tag.as_deref();
+    let tag = catalog.lock_tag(&repository, image.tag.as_deref(), image.digest.as_deref());
     let Some(entry) = catalog.lookup_image(&repository, tag) else {
         return match catalog.lookup_replacement_image(&repository, tag) {
             Some(entry) => Resolution::Hardened { entry, image },

@@ -245,3 +245,41 @@ fn a_tag_built_from_arg_defaults_gets_the_locked_facts_of_the_image_they_build()
         Some("101".to_owned())
     );
 }
+
+#[test]
+fn a_digest_the_lock_did_not_read_gets_no_locked_facts_of_its_tag() {
+    let locked = |user: &str, digit: char| crate::lock::LockedImage {
+        digest: format!("sha256:{}", digit.to_string().repeat(64)),
+        index_digest: None,
+        platform: "linux/amd64".into(),
+        read: "2026-12-04".into(),
+        facts: crate::catalog::ImageSpec {
+            user: Some(crate::catalog::Id(user.to_owned())),
+            ..Default::default()
+        },
+    };
+    let mut lock = crate::lock::Lock::default();
+    lock.images
+        .insert("docker.io/library/nginx:1.27".into(), locked("0", '1'));
+    lock.images
+        .insert("reg.example.dev/nginx:1.27".into(), locked("101", '2'));
+    let catalog = catalog().with_lock(&lock);
+    let user_of = |text: &str| {
+        let file = dockerfile::parse(text).expect("parses");
+        let model = StageModel::new(&file, &catalog);
+        let Base::Migrating(migration) = &model.stages[0].base else {
+            panic!("{:?}", model.stages[0].base);
+        };
+        migration
+            .entry
+            .hardened
+            .user
+            .as_ref()
+            .map(ToString::to_string)
+    };
+    let read = format!("FROM nginx:1.27@sha256:{}\n", "1".repeat(64));
+    assert_eq!(user_of(&read), Some("101".to_owned()));
+    // Another build of the tag: the lock says nothing about it.
+    let other = format!("FROM nginx:1.27@sha256:{}\n", "9".repeat(64));
+    assert_eq!(user_of(&other), None);
+}

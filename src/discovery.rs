@@ -170,11 +170,16 @@ fn once_each(files: Vec<SourceFile>) -> Vec<SourceFile> {
 }
 
 /// How to open a file named on the command line: follow it when it is a link that stays within
-/// `scope`; refuse it, unread, when the link leads outside.
+/// `scope`; refuse it, unread, when the link leads outside, or when the file itself lies in a
+/// `.git` directory (or is a worktree's `.git` file), which hardport never writes.
 fn named_file_links(path: &Path, scope: &Scope) -> Result<Links, String> {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_symlink());
     if !is_link {
-        return Ok(Links::Refuse);
+        let in_git = std::fs::canonicalize(path).is_ok_and(|target| !scope.contains(&target));
+        return match in_git {
+            true => Err("it lies in a `.git` directory (or is a `.git` file), which hardport does not migrate; not read".to_owned()),
+            false => Ok(Links::Refuse),
+        };
     }
     let target = std::fs::canonicalize(path).map_err(|error| error.to_string())?;
     if scope.contains(&target) {

@@ -194,3 +194,22 @@ fn include_vendored_is_in_the_help_the_man_page_and_the_readme() {
         .expect("README");
     assert!(readme.contains("| `--include-vendored` |"), "options table");
 }
+
+#[test]
+fn a_file_named_in_a_git_directory_is_refused_unread_and_left_alone() {
+    // A worktree's `.git` file, or a file inside `.git`, named on the command line: hardport
+    // never writes there, so it does not read it either (found by the `tree` fuzz target).
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(".git"), "FROM node:20\n").expect("write");
+    let output = hardport(dir.path(), &["migrate", "--write", ".", ".git"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(".git: error: it lies in a `.git` directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".git")).expect("read"),
+        "FROM node:20\n"
+    );
+}

@@ -420,6 +420,9 @@ impl Skipped {
 /// vendored under a parent chart (`<parent>/charts/<name>/values.yaml`): the parent's values
 /// migrate it (`subchart-image`), and migrating the copy too would make the parent's changes
 /// depend on which file was written first.
+///
+/// Only when the parent's values are migrated: it has a `values.yaml`, and it is not itself a
+/// skipped vendored copy (a dependency's dependency is migrated in place).
 fn vendored_copy(path: &Path, charts: &ChartCache) -> Option<Skipped> {
     let subchart = chart_dir(path);
     let name = subchart.file_name()?.to_str()?;
@@ -428,6 +431,10 @@ fn vendored_copy(path: &Path, charts: &ChartCache) -> Option<Skipped> {
         return None;
     }
     let parent = charts_dir.parent()?;
+    let parent_values = parent.join("values.yaml");
+    if !parent_values.is_file() || vendored_copy(&parent_values, charts).is_some() {
+        return None;
+    }
     let parent_chart = charts.chart(parent);
     let parent_chart = parent_chart.get()?;
     parent_chart
@@ -435,6 +442,14 @@ fn vendored_copy(path: &Path, charts: &ChartCache) -> Option<Skipped> {
         .iter()
         .any(|dependency| dependency.name == name && dependency.is_remote())
         .then(|| Skipped::vendored(parent))
+}
+
+/// Whether the chart of the values file `path` lists dependencies.
+fn has_dependencies(path: &Path, charts: &ChartCache) -> bool {
+    let chart = charts.chart(&chart_dir(path));
+    chart
+        .get()
+        .is_some_and(|chart| !chart.dependencies.is_empty())
 }
 
 /// Whether `path` is a chart's own values file, the one `--verify` renders the chart with.
@@ -508,7 +523,13 @@ fn migrate_file(
     let verify = options
         .verify
         .filter(|_| kind == FileKind::HelmValues && is_chart_values(path));
-    if kind == FileKind::HelmValues && verify.is_none() && !helm::may_name_an_image(&original) {
+    // A values file that names no image needs no rule, unless its chart has dependencies:
+    // an umbrella's `postgresql: {auth: …}` is where the subchart's images move.
+    if kind == FileKind::HelmValues
+        && verify.is_none()
+        && !helm::may_name_an_image(&original)
+        && !has_dependencies(path, options.charts)
+    {
         return Ok(FileChanges::unchanged(Vec::new()));
     }
     if kind == FileKind::HelmValues

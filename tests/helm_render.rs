@@ -345,3 +345,34 @@ fn images_hardport_cannot_move_are_reported_never_silent() {
         }
     }
 }
+
+#[test]
+fn umbrella_values_that_name_no_image_still_move_the_subcharts() {
+    let chart = copy_to_temp(&case("helm-umbrella"));
+    std::fs::write(
+        chart.path().join("values.yaml"),
+        "postgresql:\n  auth:\n    database: shop\nredis:\n  enabled: true\n",
+    )
+    .expect("write");
+    let before = render(chart.path());
+    let run = hardport(chart.path(), &["migrate", "--write", "."]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("info[subchart-image]"),
+        "{}",
+        stderr(&run)
+    );
+    assert_eq!(assert_moved(&before, &render(chart.path())), 3);
+}
+
+#[test]
+fn a_vendored_copy_is_migrated_in_place_when_no_parent_values_would_move_it() {
+    let chart = copy_to_temp(&case("helm-umbrella"));
+    std::fs::remove_file(chart.path().join("values.yaml")).expect("remove");
+    let run = hardport(chart.path(), &["migrate", "--write", "."]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let redis =
+        std::fs::read_to_string(chart.path().join("charts/redis/values.yaml")).expect("read");
+    assert!(redis.contains("registry: reg.mini.dev"), "{redis}");
+    assert!(!stderr(&run).contains("skipped"), "{}", stderr(&run));
+}

@@ -212,9 +212,17 @@ impl Chart {
     }
 
     /// Whether the chart's templates are known and none can see the key at `path`: a value
-    /// there changes nothing that is rendered (nextcloud's `nginx.image.registry`).
+    /// there changes nothing that is rendered (nextcloud's `nginx.image.registry`). Values
+    /// under a dependency's key or `global` are read by subcharts' templates too, which are not
+    /// this chart's: never ignored.
     pub fn templates_ignore(&self, path: &str) -> bool {
-        !self.values_read.is_empty() && !self.values_read.reaches(path)
+        let first = path.split('.').next().unwrap_or(path);
+        let read_by_subcharts = first == "global"
+            || self
+                .dependencies
+                .iter()
+                .any(|dependency| dependency.key() == first);
+        !read_by_subcharts && !self.values_read.is_empty() && !self.values_read.reaches(path)
     }
 }
 

@@ -7,7 +7,8 @@
 //! too, once); one whose `values.yaml` changes is rendered twice with
 //! `helm template` from a private copy of the chart directory, once with the file as it was and
 //! once as migrated; every other file is the one on disk (no other values file is passed with
-//! `-f`, so the result does not depend on which files were written first). Then, per container
+//! `-f`, so the result does not depend on which of them were written first; a local subchart's
+//! values are rendered as they are on disk at that moment). Then, per container
 //! (workload kind and name, container name): an image the catalog maps must now run from its
 //! replacement, any other image must be unchanged, a `runAsUser`/`runAsGroup` the manifests set
 //! must be the replacement's uid/gid, and no container may appear or disappear. Each difference
@@ -231,6 +232,14 @@ fn image_difference(label: &str, was: &str, now: &str, catalog: &Catalog) -> Opt
                     "{label} ran {was}, which catalog entry `{}` replaces with {}, and runs {now} after the migration",
                     entry.name, entry.replacement
                 )
+            })
+        }
+        // A replacement already may get a digest (`--pin`): it must stay the same image.
+        None if repository(was)
+            .is_some_and(|repository| catalog.lookup_replacement(&repository).is_some()) =>
+        {
+            (repository(now) != repository(was)).then(|| {
+                format!("{label} ran {was}, a replacement already, and runs {now} after the migration")
             })
         }
         None => (was != now).then(|| {

@@ -64,7 +64,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::subchart::{Dependency, Vendored};
 use crate::helm::{Mapped, Resolution, Shape, Values, deref, resolve_reference};
 use crate::rules::{Context, Rule};
-use crate::yaml::{self, Document, NewValue, Node, Stream};
+use crate::yaml::{self, Document, NewValue, Node, NodeKind, Stream};
 
 /// What the subcharts of a values file's chart come to.
 #[derive(Debug, Default)]
@@ -170,6 +170,26 @@ fn at_path<'d>(document: &'d Document, keys: &[String]) -> Option<&'d Node> {
         .map(|node| deref(document, node))
 }
 
+/// Whether the path `keys` of this file goes through an alias, or ends at a mapping one of
+/// whose image fields is one.
+fn crosses_alias(document: &Document, keys: &[String]) -> bool {
+    let is_alias = |node: &Node| matches!(node.kind, NodeKind::Alias(_));
+    let mut node = &document.root;
+    for key in keys {
+        if is_alias(node) {
+            return true;
+        }
+        match node.get(key) {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    is_alias(node)
+        || FIELD_KEYS
+            .iter()
+            .any(|field| node.get(field).is_some_and(is_alias))
+}
+
 /// The node of the longest prefix of `keys` this file has (the root when it has none): where
 /// a finding about a key it lacks points.
 fn deepest<'d>(document: &'d Document, keys: &[String]) -> &'d Node {
@@ -233,6 +253,19 @@ fn migrate(
         let Some(sub_node) = at_path(sub_document, &keys(&image.path)) else {
             continue;
         };
+        if image.resolution.entry().is_some() && crosses_alias(document, &keys(&path)) {
+            // An edit there would change the anchor, and every other setting that uses it.
+            subcharts.owned.insert(path.clone());
+            subcharts.diagnostics.push(
+                Diagnostic::report(
+                    Rule::NotEditable,
+                    range,
+                    describe("this file reaches it through an alias; hardport does not edit an anchor other settings share".into()),
+                )
+                .suggest(format!("set `{path}` to the replacement by hand")),
+            );
+            continue;
+        }
         let split = matches!(&image.shape, Shape::Fields(fields) if fields.mapping.is_none());
         let merged = match split {
             // `image: repo` with its tag beside it (`imageVersion`): an override of the string

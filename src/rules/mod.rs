@@ -136,8 +136,9 @@
 //!
 //! ### Fix safety
 //! Reports only; `--verify` changes nothing. Other values files (`values-prod.yaml`) are not
-//! rendered: the chart is rendered with its own `values.yaml`, so the result never depends on
-//! which files were written first.
+//! rendered: the chart is rendered with its own `values.yaml`, so the result does not depend on
+//! which of them were written first (a local subchart's values are rendered as they are on
+//! disk at that moment).
 
 pub mod base_image;
 pub mod dev_variant;

@@ -65,6 +65,10 @@ pub use edit::{EditError, NewValue};
 /// each costs a new parse, so a file with more such lines is reported as the parser saw it.
 const MAX_LENIENT_LINES: usize = 32;
 
+/// How many `key:<TAB>value` places [`parse`] may read again with spaces (see the module doc);
+/// each costs a new parse. Files written with tabs have many; thousands would be quadratic.
+const MAX_SPACED_TABS: usize = 256;
+
 /// Why a text is not YAML that this module can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -222,11 +226,12 @@ fn parse_at_most(text: &str, max_nodes: usize) -> Result<Stream<'_>, YamlError> 
             }
             Err(error) => error,
         };
-        let budget_left = inserted.len() + spaced_tabs.len() < MAX_LENIENT_LINES;
-        if let Some(line) = lenient_line(text, &error).filter(|_| budget_left) {
+        let lines_left = inserted.len() < MAX_LENIENT_LINES;
+        let tabs_left = spaced_tabs.len() < MAX_SPACED_TABS;
+        if let Some(line) = lenient_line(text, &error).filter(|_| lines_left) {
             let at = inserted.partition_point(|&offset| offset <= line);
             inserted.insert(at, line);
-        } else if let Some(tabs) = tabs_after_colon(text, &error).filter(|_| budget_left) {
+        } else if let Some(tabs) = tabs_after_colon(text, &error).filter(|_| tabs_left) {
             spaced_tabs.extend(tabs);
             spaced_tabs.sort_unstable();
             spaced_tabs.dedup();

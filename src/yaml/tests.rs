@@ -1088,6 +1088,11 @@ fn a_tab_after_a_colon_separates_like_a_space() {
     assert_eq!(parse(&result).map(|_| ()), Ok(()), "{result:?}");
     // A tab as indentation is still an error, as it is for Helm.
     assert!(parse("a:\n\tb: 1\n").is_err());
+    // Files written with tabs have many such values.
+    let many: String = (0..100)
+        .map(|index| format!("key{index}:\tvalue\n"))
+        .collect();
+    assert_eq!(parse(&many).map(|stream| stream.documents.len()), Ok(1));
 }
 
 /// Found by the `yaml` fuzz target (docs/fuzzing.md): `saphyr-parser` 0.3.4 counts the

@@ -160,3 +160,18 @@ fn helm_is_looked_up_on_the_path_given() {
     let found = Verifier::find(Some(dir.path().as_os_str().to_owned())).expect("found");
     assert_eq!(found.helm, helm);
 }
+
+#[test]
+fn a_replacement_pinned_by_the_migration_is_still_the_same_image() {
+    let catalog = catalog_from_yaml(HELM_CATALOG);
+    let before: Containers = [(
+        key("Pod", "a", "web"),
+        container("reg.example.dev/nginx:1.27", None),
+    )]
+    .into();
+    let pinned = format!("reg.example.dev/nginx:1.27@sha256:{}", "1".repeat(64));
+    let after: Containers = [(key("Pod", "a", "web"), container(&pinned, None))].into();
+    assert!(compare(&before, &after, &catalog).is_empty());
+    let moved: Containers = [(key("Pod", "a", "web"), container("nginx:1.27", None))].into();
+    assert_eq!(compare(&before, &moved, &catalog).len(), 1);
+}

@@ -302,3 +302,28 @@ fn a_repository_the_templates_default_is_reported_with_the_default() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_registry_under_a_dependencys_key_is_the_subcharts_to_read() {
+    // The parent's templates never read `db.image.registry`, but the `db` subchart's do.
+    let catalog =
+        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+    let chart = crate::helm::chart::Chart {
+        values_read: crate::helm::chart::ValuesRead::from_templates(["{{ .Values.replicas }}"]),
+        dependencies: vec![crate::helm::subchart::Dependency {
+            name: "db".into(),
+            repository: "https://charts.example.com".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+    let values = "db:\n  image:\n    registry: docker.io\n    repository: library/nginx\n    tag: \"1.27\"\n";
+    let migration =
+        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
+            .expect("migrates");
+    assert_eq!(
+        migration.text,
+        "db:\n  image:\n    registry: reg.example.dev\n    repository: nginx\n    tag: \"1.27\"\n"
+    );
+}

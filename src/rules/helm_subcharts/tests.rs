@@ -157,3 +157,21 @@ fn a_bitnami_subchart_running_a_replacement_gets_the_switch_in_the_parent() {
     );
     assert!(has(&messages, "allow-insecure-images"), "{messages:?}");
 }
+
+#[test]
+fn an_override_reached_through_an_alias_is_reported_not_edited() {
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[("web", NGINX_SUBCHART)],
+    );
+    let values = "shared: &img\n  repository: nginx\nweb:\n  image: *img\n";
+    let (fixed, messages) = run(&dir, values);
+    assert_eq!(fixed, values);
+    assert!(
+        has(
+            &messages,
+            "not-editable: `web.image` (subchart `web`, charts/web): this file reaches it through an alias"
+        ),
+        "{messages:?}"
+    );
+}

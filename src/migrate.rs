@@ -452,10 +452,10 @@ fn has_dependencies(path: &Path, charts: &ChartCache) -> bool {
         .is_some_and(|chart| !chart.dependencies.is_empty())
 }
 
-/// Whether `path` is a chart's own values file, the one `--verify` renders the chart with.
+/// Whether `path` is a chart's own values file, the one `--verify` renders the chart with
+/// (Helm loads `values.yaml`, not `values.yml`).
 fn is_chart_values(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|name| name == "values.yaml" || name == "values.yml")
+    path.file_name().is_some_and(|name| name == "values.yaml")
 }
 
 /// A `--verify` difference as a finding of the values file.

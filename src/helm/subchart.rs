@@ -14,6 +14,10 @@ use serde_yaml_ng::Value;
 
 use crate::input::{self, Links};
 
+/// How much of a vendored `.tgz` is unpacked while looking for its `Chart.yaml` and
+/// `values.yaml`: a real chart archive unpacks to a few MB.
+const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+
 /// One entry of `Chart.yaml` `dependencies`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dependency {
@@ -146,7 +150,9 @@ fn from_directory(dir: &Path, name: &str, limit: u64) -> Option<Vendored> {
 /// The `Chart.yaml` and `values.yaml` at `<name>/` in the archive `path`.
 fn from_archive(path: &Path, file: &str, name: &str, limit: u64) -> Option<Vendored> {
     let bytes = input::read_bytes(path, limit, Links::Refuse).ok()?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
+    // A small archive can unpack to gigabytes: what is unpacked while looking is bounded too.
+    let unpacked = flate2::read::GzDecoder::new(bytes.as_slice()).take(MAX_UNPACKED_BYTES);
+    let mut archive = tar::Archive::new(unpacked);
     let (mut chart, mut values) = (None, None);
     for entry in archive.entries().ok()? {
         let entry = entry.ok()?;

@@ -190,10 +190,38 @@ fn image_path(reference: &str) -> Option<String> {
     }) {
         parts.pop();
     }
-    parts
-        .last()
-        .is_some_and(|last| last.to_ascii_lowercase().ends_with("image"))
-        .then(|| parts.join("."))
+    let ends_with = |part: &str, suffix: &str| part.to_ascii_lowercase().ends_with(suffix);
+    // ingress-nginx's `controller.image.image` is the repository of `controller.image`.
+    if parts.len() >= 2
+        && parts[parts.len() - 1] == "image"
+        && ends_with(parts[parts.len() - 2], "image")
+    {
+        parts.pop();
+    }
+    let is_image = parts.last().is_some_and(|last| ends_with(last, "image"))
+        // Airflow's `images.redis`
+        || (parts.len() >= 2 && ends_with(parts[parts.len() - 2], "images"));
+    is_image.then(|| parts.join("."))
+}
+
+/// Where the body of a `define` that starts `text` ends: at the `end` that closes it, counting
+/// the `if`, `with`, `range` and `block` actions opened inside it.
+fn body_end(text: &str) -> usize {
+    let mut depth = 0usize;
+    for (at, _) in text.match_indices("{{") {
+        let action = text[at + 2..].trim_start_matches(['-', ' ', '\t']);
+        let word = action
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default();
+        match word {
+            "if" | "with" | "range" | "block" | "define" => depth += 1,
+            "end" if depth == 0 => return at,
+            "end" => depth -= 1,
+            _ => {}
+        }
+    }
+    text.len()
 }
 
 /// The `define`s of one template text.
@@ -204,10 +232,7 @@ fn defines(text: &str) -> Vec<(String, Helper)> {
         let after = &rest[at + "define \"".len()..];
         let Some(end) = after.find('"') else { break };
         let name = after[..end].to_owned();
-        let body_end = after
-            .find("{{- end")
-            .or_else(|| after.find("{{ end"))
-            .unwrap_or(after.len());
+        let body_end = body_end(after);
         let body = &after[end..body_end];
         found.push((
             name,

@@ -302,14 +302,17 @@ impl Drop for ScratchDir {
     }
 }
 
-/// Copy the chart directory `from` to `to`: directories and regular files; links are not
-/// followed (a chart is as untrusted as the repository holding it).
+/// Copy the chart directory `from` to `to`: directories and regular files, not `.git`; links
+/// are not followed (a chart is as untrusted as the repository holding it).
 fn copy_chart(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         let target = to.join(entry.file_name());
+        if kind.is_dir() && entry.file_name() == ".git" {
+            continue;
+        }
         if kind.is_dir() {
             copy_chart(&entry.path(), &target)?;
         } else if kind.is_file() {

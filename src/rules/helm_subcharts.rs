@@ -618,6 +618,11 @@ impl<'d> Plan<'d> {
             }
         }
         let mut diagnostics = self.failures;
+        // Part of a subchart's images moved is a chart that runs what nobody chose: all of its
+        // edits, or none and the reasons.
+        if !diagnostics.is_empty() {
+            return diagnostics;
+        }
         let Some(fix) = Fix::new(self.edits) else {
             return diagnostics;
         };

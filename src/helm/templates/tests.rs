@@ -143,3 +143,17 @@ fn repositories_the_templates_default_are_found_in_either_spelling() {
         ]
     );
 }
+
+#[test]
+fn a_helper_is_read_to_its_own_end_and_image_maps_are_images() {
+    let text = "{{- define \"app.image\" -}}\n{{- if .Values.global.on }}x{{- end }}\n{{ .Values.images.redis.repository }}:{{ .Values.controller.image.image }}\n{{- end -}}\n";
+    let helpers = defines(text);
+    assert_eq!(helpers.len(), 1);
+    let refs: Vec<String> = helpers[0]
+        .1
+        .refs
+        .iter()
+        .filter_map(|reference| image_path(reference))
+        .collect();
+    assert_eq!(refs, ["images.redis", "controller.image"]);
+}

@@ -39,6 +39,8 @@ pub struct Vendored {
     pub values: String,
     /// Whether it is a Bitnami chart (it verifies its images against `annotations.images`).
     pub bitnami: bool,
+    /// Its `appVersion`: the tag its images render when their tag is empty.
+    pub app_version: Option<String>,
 }
 
 impl Dependency {
@@ -144,6 +146,7 @@ fn from_directory(dir: &Path, name: &str, limit: u64) -> Option<Vendored> {
         location: format!("charts/{name}"),
         values,
         bitnami: is_bitnami_chart(&chart),
+        app_version: app_version(&chart),
     })
 }
 
@@ -172,11 +175,17 @@ fn from_archive(path: &Path, file: &str, name: &str, limit: u64) -> Option<Vendo
             break;
         }
     }
+    let chart = chart?;
     Some(Vendored {
         location: format!("charts/{file}"),
-        bitnami: is_bitnami_chart(&chart?),
+        bitnami: is_bitnami_chart(&chart),
+        app_version: app_version(&chart),
         values: values.unwrap_or_default(),
     })
+}
+
+fn app_version(text: &str) -> Option<String> {
+    super::chart::Chart::parse(text).ok()?.app_version
 }
 
 fn is_bitnami_chart(text: &str) -> bool {

@@ -171,7 +171,8 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
             &const { [D::module(FINDINGS)] }
         }
         Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },
-        Rule::AppVersionTag | Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },
+        Rule::AppVersionTag => &const { [D::module(HELM_IMAGES), D::module(HELM_SUBCHARTS)] },
+        Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },
         Rule::SecurityContext | Rule::SecurityContextUnset => &const { [D::module(HELM_SECURITY)] },
         Rule::AllowInsecureImages => &const { [D::module(HELM_BITNAMI)] },
         Rule::ExecProbe => &const { [D::module(HELM_PROBES), D::module(ENTRYPOINT)] },

@@ -13,7 +13,9 @@
 //! default `docker.io` would otherwise still be rendered in front of the replacement), the tag
 //! policy applied to the subchart's default tag (`17.6.0-debian-12-r4` → `17.6.0`), and a
 //! non-empty digest cleared. Keys the file already has are edited in place; the others are
-//! added, under the dependency's key, creating the mappings on the way.
+//! added, under the dependency's key, creating the mappings on the way. An image whose tag is
+//! empty renders the subchart's `appVersion`; when the replacement does not publish that tag
+//! as such, `app-version-tag` names the tag to set.
 //!
 //! The vendored copy itself is left alone (`helm dependency build` replaces it; see
 //! `hardport migrate`'s skipped files), so what the parent's values say does not depend on the
@@ -63,6 +65,7 @@ use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::subchart::{Dependency, Vendored};
 use crate::helm::{Mapped, Resolution, Shape, Values, deref, resolve_reference};
+use crate::image_ref::replacement_tag;
 use crate::rules::{Context, Rule};
 use crate::yaml::{self, Document, NewValue, Node, NodeKind, Stream};
 
@@ -303,6 +306,12 @@ fn migrate(
             Resolution::Migrating(mapped) => {
                 subcharts.owned.insert(path.clone());
                 subcharts.bitnami_runs_replacement |= dependency.is_bitnami();
+                subcharts.diagnostics.extend(app_version_tag(
+                    &mapped,
+                    vendored,
+                    range.clone(),
+                    &describe,
+                ));
                 let writes = merged.writes(&mapped);
                 plan.add(stream, document, &path, &writes, range.clone());
                 plan.images.push((
@@ -328,6 +337,36 @@ fn migrate(
         }
     }
     subcharts.diagnostics.extend(plan.diagnostics(stream));
+}
+
+/// An image whose tag is empty renders the subchart's `appVersion`: say so when the
+/// replacement's tag for it differs (a distro suffix the replacement does not publish).
+fn app_version_tag(
+    mapped: &Mapped<'_>,
+    vendored: &Vendored,
+    range: std::ops::Range<usize>,
+    describe: &dyn Fn(String) -> String,
+) -> Option<Diagnostic> {
+    if mapped.tag.is_some() {
+        return None;
+    }
+    let app_version = vendored.app_version.as_deref()?;
+    let wanted = mapped
+        .entry
+        .tag
+        .clone()
+        .unwrap_or_else(|| replacement_tag(Some(app_version)).tag);
+    (wanted != app_version).then(|| {
+        Diagnostic::report(
+            Rule::AppVersionTag,
+            range,
+            describe(format!(
+                "no tag, so the subchart renders its appVersion `{app_version}`, which {} does not publish as such",
+                mapped.entry.replacement
+            )),
+        )
+        .suggest(format!("set the tag to `{wanted}`"))
+    })
 }
 
 fn new_reference(mapped: &Mapped<'_>) -> String {

@@ -175,3 +175,24 @@ fn an_override_reached_through_an_alias_is_reported_not_edited() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn an_empty_tag_renders_the_subcharts_app_version_which_is_checked() {
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[("web", "image:\n  repository: nginx\n  tag: \"\"\n")],
+    );
+    std::fs::write(
+        dir.path().join("charts/web/Chart.yaml"),
+        "apiVersion: v2\nname: web\nversion: 1.0.0\nappVersion: 1.27.3-alpine\n",
+    )
+    .expect("write");
+    let (_, messages) = run(&dir, "web: {}\n");
+    assert!(
+        has(
+            &messages,
+            "app-version-tag: `web.image` (subchart `web`, charts/web): no tag, so the subchart renders its appVersion `1.27.3-alpine`"
+        ),
+        "{messages:?}"
+    );
+}

@@ -67,7 +67,9 @@ impl TemplateContainer {
 /// The shell sites of a chart's templates, given as (path relative to the chart, text): the
 /// one-call form of [`ShellScan`] the tests use.
 #[cfg(test)]
-pub(crate) fn shell_sites<'t>(templates: impl IntoIterator<Item = (String, &'t str)>) -> Vec<ShellSite> {
+pub(crate) fn shell_sites<'t>(
+    templates: impl IntoIterator<Item = (String, &'t str)>,
+) -> Vec<ShellSite> {
     let mut scan = ShellScan::default();
     for (path, text) in templates {
         scan.add(&path, text);

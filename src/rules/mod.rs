@@ -39,8 +39,8 @@
 //!
 //! ### What it reports
 //! The `Chart.yaml` beside a Helm values file exists but cannot be read or parsed. The chart
-//! is read only when a rule needs it (the values file runs an image the catalog replaces), so
-//! only then is a broken one reported.
+//! is read for a values file that names an image (or, to find its dependencies, one that does
+//! not), so a broken one is reported on such a file.
 //!
 //! ### Why
 //! The chart tells which `appVersion` an empty image tag renders, whether the chart is a

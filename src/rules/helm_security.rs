@@ -223,73 +223,33 @@ fn ids_beside_image(
     else {
         return Vec::new();
     };
-    let uid = entry.hardened.uid();
-    let wanted = [
-        ("runAsUser", uid, "user"),
-        ("uid", uid, "user"),
-        ("runAsGroup", entry.hardened.gid(), "group"),
-        ("gid", entry.hardened.gid(), "group"),
-    ];
+    let block = Block {
+        path: image.path.clone(),
+        key_range: image.key_range.clone(),
+        node: mapping,
+        level: Level::Container,
+    };
+    let (uid, gid) = (entry.hardened.uid(), entry.hardened.gid());
     let mut diagnostics = Vec::new();
-    let mut edits = Vec::new();
-    let mut described = Vec::new();
-    for (key, wanted, what) in wanted {
-        let Some(node) = mapping.get(key).filter(|node| node.as_scalar().is_some()) else {
-            continue;
-        };
-        let written = node.value().unwrap_or_default();
-        let Some(wanted) = wanted else {
-            diagnostics.push(Diagnostic::report(
-                Rule::MissingFact,
-                node.range.clone(),
-                format!(
-                    "`{}.{key}` stays `{written}`: the catalog does not state the {what} of {} (entry `{}`)",
-                    image.path, entry.replacement, entry.name
-                ),
-            ));
-            continue;
-        };
-        if written.parse::<i64>().ok() == Some(i64::from(wanted)) {
-            continue;
-        }
-        match stream.replace_scalar(node, &NewValue::int(wanted.into())) {
-            Ok(edit) => {
-                edits.push(edit);
-                described.push(format!("{key} {written} → {wanted}"));
+    let mut changes = Changes::default();
+    for (key, wanted) in [
+        ("runAsUser", uid),
+        ("uid", uid),
+        ("runAsGroup", gid),
+        ("gid", gid),
+    ] {
+        if let Some(node) = mapping.get(key).filter(|node| node.as_scalar().is_some()) {
+            match wanted {
+                Some(wanted) => changes.set_id(stream, &block, key, node, wanted, &mut diagnostics),
+                None => diagnostics.push(missing_id(&block, key, node, entry)),
             }
-            Err(error) => diagnostics.push(Diagnostic::report(
-                Rule::SecurityContextUnset,
-                node.range.clone(),
-                format!(
-                    "`{}.{key}` cannot be set to {wanted} in place ({error})",
-                    image.path
-                ),
-            )),
         }
     }
-    if let (Some(uid), Some(node)) = (uid, mapping.get("runAsNonRoot")) {
-        let non_root = uid != 0;
-        let written = node.value().unwrap_or_default();
-        if matches!(written, "true" | "false")
-            && written != non_root.to_string()
-            && let Ok(edit) = stream.replace_scalar(node, &NewValue::bool(non_root))
-        {
-            edits.push(edit);
-            described.push(format!("runAsNonRoot {written} → {non_root}"));
+    if let Some(uid) = uid {
+        if let Some(node) = mapping.get("runAsNonRoot") {
+            changes.set_non_root(stream, node, uid != 0);
         }
-    }
-    if let Some(fix) = Fix::new(edits) {
-        diagnostics.push(Diagnostic::fixed(
-            Rule::SecurityContext,
-            image.key_range.clone(),
-            format!(
-                "`{}`: {} (ids beside the image, which the chart renders into its container's security context; catalog entry `{}`)",
-                image.path,
-                described.join(", "),
-                entry.name
-            ),
-            fix,
-        ));
+        diagnostics.extend(changes.into_diagnostic(&block, entry, Ids { uid, gid }));
     }
     diagnostics
 }
@@ -504,7 +464,12 @@ fn set_pod(
             ("fsGroup", ids.gid),
         ] {
             if let Some(node) = block.node.get(key) {
-                changes.set_id(stream, block, key, node, wanted, &mut diagnostics);
+                match wanted {
+                    Some(wanted) => {
+                        changes.set_id(stream, block, key, node, wanted, &mut diagnostics);
+                    }
+                    None => diagnostics.push(missing_id(block, key, node, entry)),
+                }
             }
         }
         if let Some(node) = block.node.get("runAsNonRoot") {
@@ -555,6 +520,25 @@ fn deliberate_root<'b, 'd>(blocks: &'b [Block<'d>]) -> Option<&'b Block<'d>> {
     })
 }
 
+/// The id `key` of `block` stays as written: the catalog does not state the replacement's.
+fn missing_id(block: &Block<'_>, key: &str, node: &Node, entry: &Entry) -> Diagnostic {
+    let id = match key {
+        "runAsUser" | "uid" => "user",
+        _ => "group",
+    };
+    Diagnostic::report(
+        Rule::MissingFact,
+        node.range.clone(),
+        format!(
+            "`{}.{key}` stays `{}`: the catalog does not state the {id} of {} (entry `{}`)",
+            block.path,
+            node.value().unwrap_or_default(),
+            entry.replacement,
+            entry.name
+        ),
+    )
+}
+
 /// What one block gets, collected into one fix.
 #[derive(Default)]
 struct Changes {
@@ -571,21 +555,10 @@ impl Changes {
         block: &Block<'_>,
         key: &str,
         node: &Node,
-        wanted: Option<u32>,
+        wanted: u32,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         let written = node.value().unwrap_or_default();
-        let Some(wanted) = wanted else {
-            diagnostics.push(Diagnostic::report(
-                Rule::MissingFact,
-                node.range.clone(),
-                format!(
-                    "`{}.{key}` stays `{written}`: the catalog does not state the replacement's group",
-                    block.path
-                ),
-            ));
-            return;
-        };
         match written.parse::<i64>() {
             Ok(number) if number == i64::from(wanted) => {}
             Ok(_) => self.replace(

@@ -140,9 +140,16 @@ pub fn run_values(text: &str, chart: Option<&str>) -> (String, Vec<String>) {
     let catalog = catalog_from_yaml(HELM_CATALOG);
     let chart = chart.map(|chart| crate::helm::chart::Chart::parse(chart).expect("chart"));
     let context = Context::new(&catalog).with_chart(chart.as_ref());
-    let migration = migrate_text(FileKind::HelmValues, text, context).expect("migrates");
-    let again = migrate_text(FileKind::HelmValues, &migration.text, context).expect("again");
+    let (migration, messages) = migrate_twice(FileKind::HelmValues, text, context);
+    (migration.text, messages)
+}
+
+/// Migrate `text` as `kind` in `context`, asserting that a second run changes nothing: the
+/// migration and `rule: message` for every finding.
+pub fn migrate_twice(kind: FileKind, text: &str, context: Context<'_>) -> (Migration, Vec<String>) {
+    let migration = migrate_text(kind, text, context).expect("migrates");
+    let again = migrate_text(kind, &migration.text, context).expect("again");
     assert_eq!(again.text, migration.text, "a second run changes nothing");
     let messages = messages(&migration);
-    (migration.text, messages)
+    (migration, messages)
 }

@@ -246,21 +246,11 @@ fn values_with_templates(values: &str, templates: &[&str]) -> (String, Vec<Strin
             .extend(crate::helm::templates::repository_defaults(template));
     }
     let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
-    let migration =
-        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
-            .expect("migrates");
-    let again = crate::migrate::migrate_text(
+    let (migration, messages) = crate::rules::test_support::migrate_twice(
         crate::discovery::FileKind::HelmValues,
-        &migration.text,
+        values,
         context,
-    )
-    .expect("again");
-    assert_eq!(again.text, migration.text, "a second run changes nothing");
-    let messages = migration
-        .findings
-        .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
-        .collect();
+    );
     (migration.text, messages)
 }
 

@@ -2,9 +2,9 @@ use std::path::Path;
 
 use crate::discovery::FileKind;
 use crate::helm::chart::Chart;
-use crate::migrate::migrate_text;
+
 use crate::rules::Context;
-use crate::rules::test_support::{HELM_CATALOG, catalog_from_yaml, has};
+use crate::rules::test_support::{HELM_CATALOG, catalog_from_yaml, has, migrate_twice};
 
 /// A chart in a temporary directory: `Chart.yaml` from `dependencies` (YAML list items) and
 /// each vendored subchart as `charts/<name>/` with its `values.yaml`.
@@ -36,14 +36,7 @@ fn run(dir: &tempfile::TempDir, values: &str) -> (String, Vec<String>) {
         .expect("reads")
         .expect("chart");
     let context = Context::new(&catalog).with_chart(Some(&chart));
-    let migration = migrate_text(FileKind::HelmValues, values, context).expect("migrates");
-    let again = migrate_text(FileKind::HelmValues, &migration.text, context).expect("again");
-    assert_eq!(again.text, migration.text, "a second run changes nothing");
-    let messages = migration
-        .findings
-        .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
-        .collect();
+    let (migration, messages) = migrate_twice(FileKind::HelmValues, values, context);
     (migration.text, messages)
 }
 

@@ -1,8 +1,10 @@
 use crate::catalog::{Catalog, ImageSpec};
 use crate::discovery::FileKind;
 use crate::lock::{Lock, LockedImage};
-use crate::migrate::{Migration, migrate_text};
-use crate::rules::test_support::{HELM_CATALOG, TEST_CATALOG, catalog_from_yaml, has};
+use crate::migrate::Migration;
+use crate::rules::test_support::{
+    HELM_CATALOG, TEST_CATALOG, catalog_from_yaml, has, migrate_twice,
+};
 use crate::rules::{Context, Pin};
 
 /// `sha256:` and 64 times `digit`: a digest that says which image it stands for.
@@ -29,16 +31,7 @@ fn lock(images: &[(&str, char, Option<char>)]) -> Lock {
 }
 
 fn migrate(kind: FileKind, catalog: &Catalog, pin: Pin, text: &str) -> (Migration, Vec<String>) {
-    let context = Context::new(catalog).pinning(pin);
-    let migration = migrate_text(kind, text, context).expect("migrates");
-    let again = migrate_text(kind, &migration.text, context).expect("again");
-    assert_eq!(again.text, migration.text, "a second run changes nothing");
-    let messages = migration
-        .findings
-        .iter()
-        .map(|finding| format!("{}: {}", finding.rule, finding.text()))
-        .collect();
-    (migration, messages)
+    migrate_twice(kind, text, Context::new(catalog).pinning(pin))
 }
 
 fn dockerfile(catalog: &Catalog, pin: Pin, text: &str) -> (String, Vec<String>) {

@@ -769,13 +769,7 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
         format!("FROM {host}/public/app:1.2\nRUN echo built > /built\nCMD [\"serve\", \"--port\", \"8080\"]\n"),
     )
     .unwrap();
-    std::fs::write(
-        repo.join("catalog.yaml"),
-        format!(
-            "version: 1\nimages:\n  - name: app\n    match: [{host}/public/app]\n    replacement: {host}/hardened/app\n    dev_tag_suffix: \"-dev\"\n    source: the test registry\n"
-        ),
-    )
-    .unwrap();
+    write_app_catalog(repo, &host);
     let with = |command: &[&'static str]| {
         let mut args = command.to_vec();
         args.extend(["--no-default-catalog", "--catalog", "catalog.yaml"]);
@@ -896,6 +890,18 @@ fn err_after(output: &std::process::Output) -> String {
     text(&output.stderr)
 }
 
+/// `catalog.yaml` in `repo`: the test's public app replaced by the hardened one, with a `-dev`
+/// variant.
+fn write_app_catalog(repo: &Path, host: &str) {
+    std::fs::write(
+        repo.join("catalog.yaml"),
+        format!(
+            "version: 1\nimages:\n  - name: app\n    match: [{host}/public/app]\n    replacement: {host}/hardened/app\n    dev_tag_suffix: \"-dev\"\n    source: the test registry\n"
+        ),
+    )
+    .unwrap();
+}
+
 /// The digest the test registry serves for `reference`'s manifest.
 fn served_digest(reference: &str) -> String {
     format!("sha256:{}", sha256_hex(&raw_manifest(reference)))
@@ -921,13 +927,7 @@ fn migrate_resolve_pin_pins_each_reference_by_the_digest_its_registry_serves() {
         format!("FROM {host}/hardened/app:1.2\n"),
     )
     .unwrap();
-    std::fs::write(
-        repo.join("catalog.yaml"),
-        format!(
-            "version: 1\nimages:\n  - name: app\n    match: [{host}/public/app]\n    replacement: {host}/hardened/app\n    dev_tag_suffix: \"-dev\"\n    source: the test registry\n"
-        ),
-    )
-    .unwrap();
+    write_app_catalog(repo, &host);
     let args = [
         "migrate",
         "--resolve",

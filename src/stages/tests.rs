@@ -212,10 +212,10 @@ fn a_working_directory_longer_than_path_max_is_unknown() {
     assert_eq!(workdir(50_000), None);
 }
 
-#[test]
-fn a_tag_built_from_arg_defaults_gets_the_locked_facts_of_the_image_they_build() {
-    let locked = |user: &str| crate::lock::LockedImage {
-        digest: format!("sha256:{}", "1".repeat(64)),
+/// A locked image read at the digest of 64 `digit`s, running as `user`.
+fn locked(user: &str, digit: char) -> crate::lock::LockedImage {
+    crate::lock::LockedImage {
+        digest: format!("sha256:{}", digit.to_string().repeat(64)),
         index_digest: None,
         platform: "linux/amd64".into(),
         read: "2026-12-04".into(),
@@ -223,12 +223,16 @@ fn a_tag_built_from_arg_defaults_gets_the_locked_facts_of_the_image_they_build()
             user: Some(crate::catalog::Id(user.to_owned())),
             ..Default::default()
         },
-    };
+    }
+}
+
+#[test]
+fn a_tag_built_from_arg_defaults_gets_the_locked_facts_of_the_image_they_build() {
     let mut lock = crate::lock::Lock::default();
     lock.images
-        .insert("docker.io/library/nginx:1.27".into(), locked("0"));
+        .insert("docker.io/library/nginx:1.27".into(), locked("0", '1'));
     lock.images
-        .insert("reg.example.dev/nginx:1.27".into(), locked("101"));
+        .insert("reg.example.dev/nginx:1.27".into(), locked("101", '1'));
     let catalog = catalog().with_lock(&lock);
     let file = dockerfile::parse("ARG V=1.27\nFROM nginx:${V}\n").expect("parses");
     let model = StageModel::new(&file, &catalog);
@@ -248,16 +252,6 @@ fn a_tag_built_from_arg_defaults_gets_the_locked_facts_of_the_image_they_build()
 
 #[test]
 fn a_digest_the_lock_did_not_read_gets_no_locked_facts_of_its_tag() {
-    let locked = |user: &str, digit: char| crate::lock::LockedImage {
-        digest: format!("sha256:{}", digit.to_string().repeat(64)),
-        index_digest: None,
-        platform: "linux/amd64".into(),
-        read: "2026-12-04".into(),
-        facts: crate::catalog::ImageSpec {
-            user: Some(crate::catalog::Id(user.to_owned())),
-            ..Default::default()
-        },
-    };
     let mut lock = crate::lock::Lock::default();
     lock.images
         .insert("docker.io/library/nginx:1.27".into(), locked("0", '1'));

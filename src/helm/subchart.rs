@@ -57,9 +57,11 @@ impl Dependency {
         !(self.repository.is_empty() || self.repository.starts_with("file://"))
     }
 
-    /// Whether the dependency is a library chart of Bitnami's (`common`): it renders no pod.
-    pub fn is_bitnami_common(&self) -> bool {
-        self.name == "common" && self.repository.contains("bitnami")
+    /// Whether the dependency is a `common` library chart (Bitnami's, bjw-s's): it renders
+    /// no pod of its own; the parent's templates call it with the parent's values. Chart.yaml
+    /// does not say a dependency's type, so the name the library charts share decides.
+    pub fn is_common_library(&self) -> bool {
+        self.name == "common"
     }
 
     /// Whether a Bitnami registry serves it (charts.bitnami.com, `oci://…/bitnamicharts`), or

@@ -24,8 +24,8 @@
 //! the parent for it.
 //!
 //! A dependency that is not vendored is `subchart-not-vendored`: hardport cannot see which
-//! images it runs, and says which values to set (Bitnami's `common` library chart, which runs
-//! nothing, is passed over). A Bitnami subchart that ends up running a replacement needs
+//! images it runs, and says which values to set (a `common` library chart, Bitnami's or
+//! bjw-s's, which runs nothing, is passed over). A Bitnami subchart that ends up running a replacement needs
 //! `global.security.allowInsecureImages: true` in this file (`allow-insecure-images`).
 //!
 //! ## Why
@@ -89,7 +89,7 @@ pub fn check(stream: &Stream<'_>, values: &Values<'_, '_>, context: Context<'_>)
         // A local subchart is the repository's own source: its values file is migrated
         // where it is, like any other.
         if !dependency.is_remote()
-            || dependency.is_bitnami_common()
+            || dependency.is_common_library()
             || !enabled(values.document, dependency)
         {
             continue;

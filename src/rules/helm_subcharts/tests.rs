@@ -94,7 +94,7 @@ fn a_disabled_dependency_is_left_alone() {
 #[test]
 fn a_dependency_that_is_not_vendored_is_a_warning_naming_its_values() {
     let dir = chart(
-        "  - {name: cache, repository: oci://registry-1.docker.io/bitnamicharts}\n  - {name: common, repository: oci://registry-1.docker.io/bitnamicharts}\n",
+        "  - {name: cache, repository: oci://registry-1.docker.io/bitnamicharts}\n  - {name: common, repository: oci://registry-1.docker.io/bitnamicharts}\n  - {name: common, repository: https://bjw-s-labs.github.io/helm-charts}\n",
         &[],
     );
     let (_, messages) = run(&dir, "cache:\n  auth: {}\n");

@@ -38,9 +38,11 @@ use crate::oci_config;
 use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
 
 mod locked;
+mod packages;
 mod target;
 mod validate;
 
+pub use packages::{PackageMap, PackageMapping, SourceFamily};
 pub use target::{Target, UnknownTarget};
 pub(crate) use validate::check_spec_strings;
 
@@ -98,6 +100,10 @@ pub struct ImageSpec {
     /// is the `-dev` variant's; its production image has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_manager: Option<String>,
+    /// The distribution whose packages that package manager installs: the `ID` of the image's
+    /// `/etc/os-release` (`wolfi`, `alpine`, `debian`), which says which names it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
     /// Named users the image defines: name → uid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users: Option<BTreeMap<String, Id>>,
@@ -150,6 +156,7 @@ impl ImageSpec {
             volumes,
             shell,
             package_manager,
+            distribution,
             users,
             groups,
             exposed_ports,
@@ -166,6 +173,7 @@ impl ImageSpec {
         fill(&mut self.volumes, volumes);
         fill(&mut self.shell, shell);
         fill(&mut self.package_manager, package_manager);
+        fill(&mut self.distribution, distribution);
         fill(&mut self.users, users);
         fill(&mut self.groups, groups);
         fill(&mut self.exposed_ports, exposed_ports);
@@ -310,6 +318,9 @@ struct CatalogFile {
     version: u32,
     registry: Option<String>,
     images: Vec<EntryFile>,
+    /// Package names over the embedded map ([`packages`]).
+    #[serde(default)]
+    packages: PackageMap,
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,6 +339,13 @@ struct EntryFile {
     hardened: ImageSpec,
     #[serde(default)]
     paths: BTreeMap<String, String>,
+}
+
+/// One catalog file as loaded, before the layers are merged.
+#[derive(Debug, Default)]
+struct Layer {
+    entries: Vec<LoadedEntry>,
+    packages: PackageMap,
 }
 
 /// An entry as loaded from one file, before the layers are merged.
@@ -384,6 +402,7 @@ pub struct Catalog {
     by_replacement_image: HashMap<(String, String), Entry>,
     /// The digests each locked image was read at, by (canonical repository, tag).
     pins: HashMap<(String, String), LockedDigests>,
+    packages: PackageMap,
 }
 
 impl Catalog {
@@ -423,9 +442,13 @@ impl Catalog {
         })
     }
 
-    fn merge(layers: Vec<Vec<LoadedEntry>>, registry: Option<&str>) -> Catalog {
+    fn merge(layers: Vec<Layer>, registry: Option<&str>) -> Catalog {
         let mut entries: Vec<Entry> = Vec::new();
-        for loaded in layers.into_iter().flatten() {
+        let mut packages = PackageMap::embedded();
+        for layer in &layers {
+            packages.overlay(&layer.packages);
+        }
+        for loaded in layers.into_iter().flat_map(|layer| layer.entries) {
             let mut entry = loaded.entry;
             if let (Some(registry), Some(path)) = (registry, &loaded.below_default_registry) {
                 entry.replacement = format!("{registry}/{path}");
@@ -450,7 +473,13 @@ impl Catalog {
             by_public_image: HashMap::new(),
             by_replacement_image: HashMap::new(),
             pins: HashMap::new(),
+            packages,
         }
+    }
+
+    /// The package-name map: the embedded one with every catalog file's `packages:` over it.
+    pub fn packages(&self) -> &PackageMap {
+        &self.packages
     }
 
     /// The entries, to change in tests what validation would never let through.
@@ -506,7 +535,7 @@ impl Target {
 /// valid, for use with `--registry`. `.invalid` is reserved, so it can never be a real one.
 const CHECK_REGISTRY: &str = "registry.invalid";
 
-fn read_layer(path: &Path, registry: Option<&str>) -> Result<Vec<LoadedEntry>, CatalogError> {
+fn read_layer(path: &Path, registry: Option<&str>) -> Result<Layer, CatalogError> {
     first_error(read_layer_checked(path, registry))
 }
 
@@ -518,20 +547,20 @@ fn read_layer(path: &Path, registry: Option<&str>) -> Result<Vec<LoadedEntry>, C
 pub fn check_file(path: &Path) -> Result<usize, Vec<CatalogError>> {
     let (loaded, errors) = read_layer_checked(path, Some(CHECK_REGISTRY));
     if errors.is_empty() {
-        Ok(loaded.len())
+        Ok(loaded.entries.len())
     } else {
         Err(errors)
     }
 }
 
-fn read_layer_checked(
-    path: &Path,
-    registry: Option<&str>,
-) -> (Vec<LoadedEntry>, Vec<CatalogError>) {
+fn read_layer_checked(path: &Path, registry: Option<&str>) -> (Layer, Vec<CatalogError>) {
     let origin = CatalogOrigin::File(path.to_path_buf());
     match std::fs::read_to_string(path) {
         Ok(text) => parse_layer_checked(&text, origin, registry),
-        Err(source) => (Vec::new(), vec![CatalogError::Read { origin, source }]),
+        Err(source) => (
+            Layer::default(),
+            vec![CatalogError::Read { origin, source }],
+        ),
     }
 }
 
@@ -540,13 +569,11 @@ fn parse_layer(
     text: &str,
     origin: CatalogOrigin,
     override_registry: Option<&str>,
-) -> Result<Vec<LoadedEntry>, CatalogError> {
+) -> Result<Layer, CatalogError> {
     first_error(parse_layer_checked(text, origin, override_registry))
 }
 
-fn first_error(
-    (loaded, errors): (Vec<LoadedEntry>, Vec<CatalogError>),
-) -> Result<Vec<LoadedEntry>, CatalogError> {
+fn first_error((loaded, errors): (Layer, Vec<CatalogError>)) -> Result<Layer, CatalogError> {
     match errors.into_iter().next() {
         Some(error) => Err(error),
         None => Ok(loaded),
@@ -581,11 +608,17 @@ fn parse_layer_checked(
     text: &str,
     origin: CatalogOrigin,
     override_registry: Option<&str>,
-) -> (Vec<LoadedEntry>, Vec<CatalogError>) {
+) -> (Layer, Vec<CatalogError>) {
     let file = match parse_file(text, &origin) {
         Ok(file) => file,
-        Err(error) => return (Vec::new(), vec![error]),
+        Err(error) => return (Layer::default(), vec![error]),
     };
+    if let Err(message) = file.packages.validate() {
+        return (
+            Layer::default(),
+            vec![CatalogError::Invalid { origin, message }],
+        );
+    }
     let registry = match &file.registry {
         Some(registry) => {
             let registry = registry.trim_end_matches('/');
@@ -594,7 +627,7 @@ fn parse_layer_checked(
                     origin,
                     message: format!("registry {registry:?}: {message}"),
                 };
-                return (Vec::new(), vec![error]);
+                return (Layer::default(), vec![error]);
             }
             Some(Registry::Default(registry))
         }
@@ -622,7 +655,9 @@ fn parse_layer_checked(
             (None, Some(Registry::Default(registry) | Registry::Override(registry))) => {
                 format!("{registry}/{}", raw.name)
             }
-            (None, None) => return (Vec::new(), vec![CatalogError::NoRegistry { origin }]),
+            (None, None) => {
+                return (Layer::default(), vec![CatalogError::NoRegistry { origin }]);
+            }
         };
         let entry = match build_entry(raw, replacement, registry, &origin) {
             Ok(entry) => entry,
@@ -651,7 +686,11 @@ fn parse_layer_checked(
             errors.extend(conflicts);
         }
     }
-    (loaded, errors)
+    let layer = Layer {
+        entries: loaded,
+        packages: file.packages,
+    };
+    (layer, errors)
 }
 
 /// Where a layer's entries without a `replacement` live.

@@ -494,11 +494,14 @@ fn public_facts_of_other_targets_are_the_ones_minimus_records_with_their_sources
 
 #[test]
 fn hardened_facts_of_other_targets_are_only_the_ones_their_vendors_state() {
-    // hardened-image-facts.md: Chainguard runtime images run as 65532 and `-dev` has apk; DHI
-    // runtime images run as 65532 and have no shell. Nothing else is stated for either.
+    // hardened-image-facts.md: Chainguard runtime images run as 65532 and `-dev` has apk, whose
+    // packages dfc names with Wolfi's names; DHI runtime images run as 65532 and have no shell.
+    // Nothing else is stated for either.
     let allowed = |target: Target| -> serde_json::Map<String, serde_json::Value> {
         let yaml = match target {
-            Target::Chainguard => "{user: \"65532\", package_manager: apk}",
+            Target::Chainguard => {
+                "{user: \"65532\", package_manager: apk, distribution: wolfi}"
+            }
             _ => "{user: \"65532\", shell: false}",
         };
         stated(&serde_yaml_ng::from_str(yaml).expect("spec"))

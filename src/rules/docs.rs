@@ -95,6 +95,7 @@ const HELM_PROBES: ModuleDoc = module_doc!("helm_probes.rs");
 const HELM_SECURITY: ModuleDoc = module_doc!("helm_security.rs");
 const HELM_STRINGS: ModuleDoc = module_doc!("helm_strings.rs");
 const HELM_SUBCHARTS: ModuleDoc = module_doc!("helm_subcharts.rs");
+const PACKAGE_INSTALL: ModuleDoc = module_doc!("package_install.rs");
 const PIN_DIGEST: ModuleDoc = module_doc!("pin_digest.rs");
 const RULES: ModuleDoc = module_doc!("mod.rs");
 const USER: ModuleDoc = module_doc!("user.rs");
@@ -167,9 +168,11 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::NeedsShell => &const { [D::module(ENTRYPOINT), D::module(HELM_PROBES)] },
         Rule::Workdir => &const { [D::module(WORKDIR)] },
         Rule::DataPath => &const { [D::module(WORKDIR), D::module(HELM_PATHS)] },
-        Rule::PrivilegedPort | Rule::PackageManager | Rule::EntrypointFeature | Rule::Onbuild => {
+        Rule::PrivilegedPort | Rule::EntrypointFeature | Rule::Onbuild => {
             &const { [D::module(FINDINGS)] }
         }
+        Rule::PackageManager => &const { [D::module(FINDINGS), D::module(PACKAGE_INSTALL)] },
+        Rule::PackageInstall => &const { [D::module(PACKAGE_INSTALL)] },
         Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },
         Rule::AppVersionTag => &const { [D::module(HELM_IMAGES), D::module(HELM_SUBCHARTS)] },
         Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },

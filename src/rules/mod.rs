@@ -152,6 +152,7 @@ pub mod helm_probes;
 pub mod helm_security;
 pub mod helm_strings;
 pub mod helm_subcharts;
+pub mod package_install;
 pub mod pin_digest;
 pub mod user;
 pub mod workdir;
@@ -210,6 +211,8 @@ pub enum Rule {
     PrivilegedPort,
     /// A package manager the replacement does not have, or may not have.
     PackageManager,
+    /// Package commands of another manager were rewritten into the replacement's apk.
+    PackageInstall,
     /// A feature of the public image's entrypoint script the replacement lacks.
     EntrypointFeature,
     /// ONBUILD triggers run later, in images built on this one.
@@ -247,7 +250,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 35] = [
+    pub const ALL: [Rule; 36] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -266,6 +269,7 @@ impl Rule {
         Rule::DataPath,
         Rule::PrivilegedPort,
         Rule::PackageManager,
+        Rule::PackageInstall,
         Rule::EntrypointFeature,
         Rule::Onbuild,
         Rule::MissingFact,
@@ -306,6 +310,7 @@ impl Rule {
             Rule::DataPath => "data-path",
             Rule::PrivilegedPort => "privileged-port",
             Rule::PackageManager => "package-manager",
+            Rule::PackageInstall => "package-install",
             Rule::EntrypointFeature => "entrypoint-feature",
             Rule::Onbuild => "onbuild",
             Rule::MissingFact => "missing-fact",
@@ -342,7 +347,8 @@ impl Rule {
             | Rule::SecurityContext
             | Rule::AllowInsecureImages
             | Rule::IgnoredDocument
-            | Rule::SubchartImage => Severity::Info,
+            | Rule::SubchartImage
+            | Rule::PackageInstall => Severity::Info,
             Rule::DigestDropped
             | Rule::TagVariant
             | Rule::UnresolvedImage
@@ -380,7 +386,8 @@ impl Rule {
             | Rule::HelmImage
             | Rule::SecurityContext
             | Rule::AllowInsecureImages
-            | Rule::SubchartImage => true,
+            | Rule::SubchartImage
+            | Rule::PackageInstall => true,
             Rule::UnmappedImage
             | Rule::DigestDropped
             | Rule::TagVariant
@@ -438,7 +445,12 @@ impl Rule {
             }
             Rule::DataPath => "rewrites paths the catalog says moved (Dockerfiles and Helm values)",
             Rule::PrivilegedPort => "warns about EXPOSE below 1024 with a non-root runtime user",
-            Rule::PackageManager => "warns about a package manager the replacement lacks",
+            Rule::PackageManager => {
+                "warns about a package manager the replacement lacks, or a RUN left unconverted"
+            }
+            Rule::PackageInstall => {
+                "rewrites apt-get/yum/dnf package commands into apk with the replacement's package names"
+            }
             Rule::EntrypointFeature => {
                 "warns about public entrypoint-script features the replacement lacks"
             }
@@ -602,6 +614,7 @@ pub fn check_dockerfile(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diag
     // Who runs each RUN once `user-root` has inserted its lines: a RUN it keeps as root can
     // write anywhere.
     diagnostics.extend(workdir::check(&model, &users.switches));
+    diagnostics.extend(package_install::check(&model));
     diagnostics.extend(findings::check(&model));
     diagnostics.extend(pin_digest::check_dockerfile(&model, context));
     diagnostics

@@ -11,6 +11,7 @@ use crate::dockerfile::Dockerfile;
 use crate::line_index::LineIndex;
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
+use crate::rules::package_install::apk_target;
 use crate::shell::{self, SimpleCommand, Word};
 use crate::stages::StageModel;
 
@@ -40,6 +41,10 @@ pub(super) fn package_managers(
     index: usize,
     entry: &Entry,
 ) -> Vec<Diagnostic> {
+    if apk_target(entry, model.catalog).is_some() {
+        // `package-install` converts these stages' package commands and reports the rest.
+        return Vec::new();
+    }
     let mut runs: Vec<(Range<usize>, Vec<Call>)> = Vec::new();
     for (_, instruction) in body(model, index) {
         let Instruction::Run(run) = instruction else {

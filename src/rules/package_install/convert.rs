@@ -1,0 +1,658 @@
+//! The plan for one `RUN`: which commands are package commands, what each becomes, and the
+//! edits on the file's bytes that make it so.
+
+use std::ops::Range;
+
+use super::ApkTarget;
+use crate::catalog::{Entry, SourceFamily};
+use crate::diagnostic::Edit;
+use crate::rules::basename;
+use crate::shell::{SimpleCommand, Word};
+
+/// What to do with one `RUN`.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    /// No command of another package manager: nothing to do.
+    Untouched,
+    Converted(Conversion),
+    /// Left as it is, for these reasons.
+    Kept(Vec<String>),
+}
+
+/// The edits of one converted `RUN` and what they did.
+#[derive(Debug, Default)]
+pub(super) struct Conversion {
+    pub edits: Vec<Edit>,
+    /// Every command of the `RUN` is dropped: the instruction goes.
+    pub runs_nothing: bool,
+    /// `` `apt-get install` → `apk add --no-cache` ``, one per rewritten command.
+    rewritten: Vec<String>,
+    /// `libpq5 → libpq`, for each package whose name changed.
+    renamed: Vec<String>,
+    /// The commands dropped, as written.
+    dropped: Vec<String>,
+}
+
+impl Conversion {
+    pub fn describe(&self, entry: &Entry, distribution: &str) -> String {
+        let mut parts = Vec::new();
+        if !self.rewritten.is_empty() {
+            parts.push(self.rewritten.join(", "));
+        }
+        if !self.renamed.is_empty() {
+            parts.push(format!(
+                "{distribution} package names: {}",
+                self.renamed.join(", ")
+            ));
+        }
+        if !self.dropped.is_empty() {
+            parts.push(format!("dropped {}", self.dropped.join(", ")));
+        }
+        if self.runs_nothing {
+            parts.push("the RUN ran nothing else and is removed".to_owned());
+        }
+        format!(
+            "{} (the -dev variant of {} installs with apk)",
+            parts.join("; "),
+            entry.replacement
+        )
+    }
+}
+
+/// What a package manager command does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Install,
+    Remove,
+    Upgrade,
+    /// Refreshes or cleans the old manager's own state: nothing to do on apk.
+    Housekeeping,
+}
+
+/// The fate of one command of the `RUN`.
+enum Step<'w> {
+    /// Not a package command: kept as it is.
+    Keep,
+    /// Removed with its separator.
+    Drop,
+    /// `rm` of the old manager's caches among other paths: these words go.
+    DropWords(Vec<&'w Word>),
+    /// Rewritten in place.
+    Rewrite(Vec<Edit>),
+}
+
+/// Programs of Debian's and RPM's tooling beside the package managers: a `RUN` that uses one
+/// sets up sources, keys or state apk knows nothing of.
+const DISTRIBUTION_TOOLS: &[&str] = &[
+    "dpkg",
+    "dpkg-architecture",
+    "dpkg-divert",
+    "dpkg-query",
+    "dpkg-reconfigure",
+    "apt-key",
+    "apt-cache",
+    "apt-mark",
+    "apt-config",
+    "add-apt-repository",
+    "apt-add-repository",
+    "debconf-set-selections",
+    "rpm",
+    "rpmkeys",
+    "yum-config-manager",
+];
+
+/// Directories that configure the old package manager.
+const SOURCE_DIRECTORIES: &[&str] = &["/etc/apt/", "/etc/yum.repos.d/", "/etc/dnf/"];
+
+/// The old package managers' caches: an `rm` of these served only them.
+const CACHES: &[&str] = &[
+    "/var/lib/apt/lists",
+    "/var/cache/apt",
+    "/var/cache/yum",
+    "/var/cache/dnf",
+    "/var/lib/dnf",
+];
+
+pub(super) fn plan_run(
+    text: &str,
+    commands: &[SimpleCommand],
+    exec_form: bool,
+    target: ApkTarget<'_>,
+) -> Outcome {
+    if !commands.iter().any(|command| family(command).is_some()) {
+        return Outcome::Untouched;
+    }
+    let mut reasons = Vec::new();
+    if exec_form {
+        reasons.push("it is in exec form, whose words are JSON strings".to_owned());
+    }
+    if !in_text_order(commands) {
+        reasons.push("it runs a nested shell script (`sh -c`)".to_owned());
+    }
+    if !reasons.is_empty() {
+        return Outcome::Kept(reasons);
+    }
+    let mut conversion = Conversion::default();
+    let mut steps = Vec::with_capacity(commands.len());
+    for command in commands {
+        match step(text, command, target, &mut conversion) {
+            Ok(step) => steps.push(step),
+            Err(reason) => {
+                reasons.push(reason);
+                steps.push(Step::Keep);
+            }
+        }
+    }
+    if let Err(reason) = drop_edits(text, commands, &steps, &mut conversion) {
+        reasons.push(reason);
+    }
+    if !reasons.is_empty() {
+        reasons.dedup();
+        return Outcome::Kept(reasons);
+    }
+    for step in steps {
+        match step {
+            Step::Rewrite(edits) => conversion.edits.extend(edits),
+            Step::DropWords(words) => {
+                for word in words {
+                    match delete_word(text, word) {
+                        Some(edit) => conversion.edits.push(edit),
+                        None => return Outcome::Kept(vec![not_editable(word)]),
+                    }
+                }
+            }
+            Step::Keep | Step::Drop => {}
+        }
+    }
+    Outcome::Converted(conversion)
+}
+
+/// The package family a command's program installs from, if it is an old package manager.
+fn family(command: &SimpleCommand) -> Option<SourceFamily> {
+    match command.program()? {
+        "apt-get" | "apt" => Some(SourceFamily::Debian),
+        "yum" | "dnf" | "microdnf" => Some(SourceFamily::Fedora),
+        _ => None,
+    }
+}
+
+/// Whether the commands follow each other in the file without overlapping, as they do unless
+/// a script nested in a word (`sh -c '…'`) is read after the command that runs it.
+fn in_text_order(commands: &[SimpleCommand]) -> bool {
+    let mut end = 0;
+    for command in commands {
+        match span(command) {
+            Some(range) if range.start >= end => end = range.end,
+            Some(_) => return false,
+            None => {}
+        }
+    }
+    true
+}
+
+/// The bytes a command's words (and the files it writes) cover.
+fn span(command: &SimpleCommand) -> Option<Range<usize>> {
+    let mut ranges = command
+        .words
+        .iter()
+        .chain(&command.writes)
+        .filter_map(|word| word.range.clone());
+    let first = ranges.next()?;
+    Some(ranges.fold(first, |all, range| {
+        all.start.min(range.start)..all.end.max(range.end)
+    }))
+}
+
+fn not_editable(word: &Word) -> String {
+    format!(
+        "`{}` is not where hardport can edit it in the file",
+        word.text
+    )
+}
+
+/// What one command becomes.
+fn step<'w>(
+    text: &str,
+    command: &'w SimpleCommand,
+    target: ApkTarget<'_>,
+    conversion: &mut Conversion,
+) -> Result<Step<'w>, String> {
+    if let Some(path) = command.writes.iter().find(|path| {
+        SOURCE_DIRECTORIES
+            .iter()
+            .any(|dir| path.text.starts_with(dir))
+    }) {
+        return Err(format!(
+            "it writes `{}`, a package source of the old package manager",
+            path.text
+        ));
+    }
+    let Some(program) = command.program() else {
+        return Ok(Step::Keep);
+    };
+    if DISTRIBUTION_TOOLS.contains(&program) {
+        return Err(format!(
+            "it runs `{program}`, which belongs to the old distribution's tooling"
+        ));
+    }
+    if program == "rm" {
+        let step = cache_removal(command);
+        match &step {
+            Step::Drop => conversion.dropped.push(format!("`{}`", shown(command))),
+            Step::DropWords(words) => conversion.dropped.extend(
+                words
+                    .iter()
+                    .map(|word| format!("`{}` from `rm`", word.text)),
+            ),
+            _ => {}
+        }
+        return Ok(step);
+    }
+    let Some(family) = family(command) else {
+        return Ok(Step::Keep);
+    };
+    let parsed = Parsed::read(command.argv(), family)?;
+    let shown = format!("`{program} {}`", parsed.verb_text);
+    match parsed.verb {
+        Verb::Housekeeping => {
+            conversion.dropped.push(shown);
+            Ok(Step::Drop)
+        }
+        Verb::Upgrade if parsed.operands.is_empty() => {
+            let edit = replace_head(text, &parsed, "apk upgrade --no-cache")?;
+            conversion
+                .rewritten
+                .push(format!("{shown} → `apk upgrade --no-cache`"));
+            Ok(Step::Rewrite(vec![edit]))
+        }
+        Verb::Upgrade => Err(format!(
+            "{shown} of single packages has no exact apk equivalent"
+        )),
+        Verb::Install | Verb::Remove => {
+            rewrite_packages(text, &parsed, family, target, &shown, conversion)
+        }
+    }
+}
+
+/// An `rm` of the old manager's caches: dropped whole when every path is one, else those
+/// paths go; any other `rm` is kept.
+fn cache_removal(command: &SimpleCommand) -> Step<'_> {
+    let paths: Vec<&Word> = command
+        .argv()
+        .iter()
+        .skip(1)
+        .filter(|word| !word.text.starts_with('-'))
+        .collect();
+    let caches: Vec<&Word> = paths
+        .iter()
+        .copied()
+        .filter(|word| is_cache(&word.text))
+        .collect();
+    match caches.len() {
+        0 => Step::Keep,
+        count if count == paths.len() => Step::Drop,
+        _ => Step::DropWords(caches),
+    }
+}
+
+fn is_cache(path: &str) -> bool {
+    CACHES.iter().any(|cache| {
+        path.strip_prefix(cache)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// A package manager call read word by word.
+struct Parsed<'w> {
+    /// The words from the program to the last option before the first operand.
+    head: &'w [Word],
+    verb: Verb,
+    verb_text: String,
+    /// Package operands, with the options written after the first of them.
+    operands: Vec<&'w Word>,
+    late_options: Vec<&'w Word>,
+}
+
+impl<'w> Parsed<'w> {
+    fn read(argv: &'w [Word], family: SourceFamily) -> Result<Parsed<'w>, String> {
+        let program = argv.first().map_or("", |word| basename(&word.text));
+        let mut verb: Option<(Verb, String)> = None;
+        let mut head_len = 1;
+        let mut operands = Vec::new();
+        let mut late_options = Vec::new();
+        for (index, word) in argv.iter().enumerate().skip(1) {
+            if word.text.starts_with('-') && !word.quoted {
+                if !known_option(family, &word.text) {
+                    return Err(format!(
+                        "option `{}` of `{program}` has no apk equivalent",
+                        word.text
+                    ));
+                }
+                if operands.is_empty() {
+                    head_len = index + 1;
+                } else {
+                    late_options.push(word);
+                }
+                continue;
+            }
+            match &verb {
+                None => {
+                    let found = verb_of(family, &word.text).ok_or_else(|| {
+                        format!(
+                            "`{program} {}` has no apk equivalent hardport writes",
+                            word.text
+                        )
+                    })?;
+                    verb = Some((found, word.text.clone()));
+                    head_len = index + 1;
+                }
+                Some(_) => operands.push(word),
+            }
+        }
+        let (verb, verb_text) = verb.ok_or_else(|| format!("`{program}` runs no subcommand"))?;
+        if matches!(verb, Verb::Install | Verb::Remove) && operands.is_empty() {
+            return Err(format!(
+                "`{program} {verb_text}` names no packages here (they come from elsewhere)"
+            ));
+        }
+        Ok(Parsed {
+            head: &argv[..head_len],
+            verb,
+            verb_text,
+            operands,
+            late_options,
+        })
+    }
+}
+
+fn verb_of(family: SourceFamily, verb: &str) -> Option<Verb> {
+    let verb = match (family, verb) {
+        (_, "install") => Verb::Install,
+        (SourceFamily::Debian, "remove" | "purge") | (SourceFamily::Fedora, "remove" | "erase") => {
+            Verb::Remove
+        }
+        (SourceFamily::Debian, "upgrade" | "dist-upgrade" | "full-upgrade")
+        | (SourceFamily::Fedora, "update" | "upgrade") => Verb::Upgrade,
+        (SourceFamily::Debian, "update" | "clean" | "autoclean" | "autoremove")
+        | (SourceFamily::Fedora, "clean" | "makecache") => Verb::Housekeeping,
+        _ => return None,
+    };
+    Some(verb)
+}
+
+/// Options that only shape how the old manager runs (answers, output, recommends, docs,
+/// plugins): apk needs none of them.
+fn known_option(family: SourceFamily, option: &str) -> bool {
+    let quiet_or_yes = option.len() > 1 && option[1..].chars().all(|ch| matches!(ch, 'y' | 'q'));
+    match family {
+        SourceFamily::Debian => {
+            quiet_or_yes
+                || matches!(
+                    option,
+                    "--yes"
+                        | "--assume-yes"
+                        | "--quiet"
+                        | "--no-install-recommends"
+                        | "--no-install-suggests"
+                        | "--auto-remove"
+                        | "--autoremove"
+                        | "--purge"
+                        | "--fix-missing"
+                )
+        }
+        SourceFamily::Fedora => {
+            quiet_or_yes
+                || option.starts_with("--disableplugin=")
+                || matches!(
+                    option,
+                    "--assumeyes"
+                        | "--quiet"
+                        | "--nodocs"
+                        | "--noplugins"
+                        | "--refresh"
+                        | "--best"
+                        | "--setopt=install_weak_deps=0"
+                        | "--setopt=install_weak_deps=False"
+                        | "--setopt=install_weak_deps=false"
+                        | "--setopt=tsflags=nodocs"
+                )
+        }
+    }
+}
+
+/// Replace the words from the program to the last option before the operands.
+fn replace_head(text: &str, parsed: &Parsed<'_>, replacement: &str) -> Result<Edit, String> {
+    let first = parsed.head.first().ok_or("no program")?;
+    let last = parsed.head.last().ok_or("no program")?;
+    let (Some(start), Some(end)) = (
+        first.range.as_ref().map(|range| range.start),
+        last.range.as_ref().map(|range| range.end),
+    ) else {
+        return Err(not_editable(first));
+    };
+    debug_assert!(start <= end && end <= text.len());
+    Ok(Edit::replace(start..end, replacement))
+}
+
+/// `apt-get install …` → `apk add --no-cache …`, `… remove …` → `apk del …`, each package
+/// renamed in place.
+fn rewrite_packages<'w>(
+    text: &str,
+    parsed: &Parsed<'w>,
+    family: SourceFamily,
+    target: ApkTarget<'_>,
+    shown: &str,
+    conversion: &mut Conversion,
+) -> Result<Step<'w>, String> {
+    let apk = match parsed.verb {
+        Verb::Install => "apk add --no-cache",
+        _ => "apk del",
+    };
+    let mut edits = vec![replace_head(text, parsed, apk)?];
+    for option in &parsed.late_options {
+        edits.push(delete_word(text, option).ok_or_else(|| not_editable(option))?);
+    }
+    let mut written: Vec<&str> = Vec::new();
+    let mut renamed = Vec::new();
+    for word in &parsed.operands {
+        let name = package_name(word, family)?;
+        let mapping = target
+            .packages
+            .lookup(target.distribution, family, name)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}` has no entry in hardport's {} package map",
+                    target.distribution
+                )
+            })?;
+        let names: Vec<&str> = mapping
+            .names
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !written.contains(name))
+            .collect();
+        if mapping.names.iter().map(String::as_str).ne([name]) {
+            renamed.push(format!(
+                "{name} → {}",
+                match mapping.names.as_slice() {
+                    [] => "(nothing)".to_owned(),
+                    names => names.join(" "),
+                }
+            ));
+        }
+        written.extend(names.iter().copied());
+        let edit = if names.is_empty() {
+            delete_word(text, word)
+        } else {
+            word.text_range(text)
+                .map(|range| Edit::replace(range, names.join(" ")))
+        };
+        edits.push(edit.ok_or_else(|| not_editable(word))?);
+    }
+    if written.is_empty() {
+        // Every package maps to nothing: the command has nothing left to do.
+        conversion.dropped.push(shown.to_owned());
+        return Ok(Step::Drop);
+    }
+    conversion.rewritten.push(format!("{shown} → `{apk}`"));
+    conversion.renamed.extend(renamed);
+    Ok(Step::Rewrite(edits))
+}
+
+/// The package an operand names, or why it is not one hardport can map.
+fn package_name(word: &Word, family: SourceFamily) -> Result<&str, String> {
+    let text = word.text.as_str();
+    if word.expands || word.pattern.is_some() || word.unterminated {
+        return Err(format!(
+            "`{text}` is not a package name hardport can read (a variable or a pattern)"
+        ));
+    }
+    let pinned = match family {
+        SourceFamily::Debian => text.contains('='),
+        SourceFamily::Fedora => fedora_version_pin(text),
+    };
+    if pinned {
+        return Err(format!(
+            "`{text}` pins a version, which hardport reports rather than translates (apk's versions differ)"
+        ));
+    }
+    if text.contains(['/', ':']) || text.ends_with(".deb") || text.ends_with(".rpm") {
+        return Err(format!(
+            "`{text}` names a release, an architecture or a file, not a package"
+        ));
+    }
+    if text.starts_with('@') {
+        return Err(format!("`{text}` names a package group"));
+    }
+    Ok(text)
+}
+
+/// `httpd-2.4.57` or `bash-5.1.8-6.el9`: a name, `-`, then a version that starts with a digit
+/// and has a dot. Names with numbers of their own (`gcc-toolset-12`, `java-17-openjdk`) have
+/// no dot after the digit.
+fn fedora_version_pin(text: &str) -> bool {
+    text.match_indices('-').any(|(index, _)| {
+        let rest = &text[index + 1..];
+        rest.starts_with(|ch: char| ch.is_ascii_digit()) && rest.contains('.')
+    })
+}
+
+/// Remove `word` with the blanks before it on its line (after a line continuation, the blank
+/// run up to the word).
+fn delete_word(text: &str, word: &Word) -> Option<Edit> {
+    let range = word.range.clone()?;
+    let before = &text[..range.start];
+    let blanks = before.len() - before.trim_end_matches([' ', '\t']).len();
+    Some(Edit::replace(range.start - blanks..range.end, ""))
+}
+
+/// How two commands are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Join {
+    /// `&&`, `;` or a line break: the next runs when the previous succeeded, or always.
+    Sequence,
+    /// Anything else (`||`, `|`, `&`, parentheses, a substitution).
+    Other,
+}
+
+/// What the text between two commands joins them with, past blanks, line continuations and
+/// comments (a `#` there always starts one: it cannot be inside a word).
+fn join(between: &str) -> Join {
+    let mut operators = String::new();
+    let mut line_break = false;
+    let mut rest = between;
+    while let Some(ch) = rest.chars().next() {
+        let continuation = ch == '\\'
+            && rest[1..]
+                .trim_start_matches([' ', '\t', '\r'])
+                .starts_with('\n');
+        if continuation {
+            rest = &rest[rest.find('\n').map_or(rest.len(), |newline| newline + 1)..];
+            continue;
+        }
+        match ch {
+            '#' => {
+                rest = &rest[rest.find('\n').unwrap_or(rest.len())..];
+                continue;
+            }
+            '\n' => line_break = true,
+            ' ' | '\t' | '\r' => {}
+            _ => operators.push(ch),
+        }
+        rest = &rest[ch.len_utf8()..];
+    }
+    match operators.as_str() {
+        "&&" | ";" => Join::Sequence,
+        "" if line_break => Join::Sequence,
+        _ => Join::Other,
+    }
+}
+
+/// The edits that remove each run of dropped commands with the joins around it; an error when
+/// a join is not a plain sequence (`apt-get update || true`).
+fn drop_edits(
+    text: &str,
+    commands: &[SimpleCommand],
+    steps: &[Step<'_>],
+    conversion: &mut Conversion,
+) -> Result<(), String> {
+    let spans: Vec<Option<Range<usize>>> = commands.iter().map(span).collect();
+    let dropped = |index: usize| matches!(steps[index], Step::Drop);
+    if (0..steps.len()).all(dropped) {
+        conversion.runs_nothing = true;
+        return Ok(());
+    }
+    let mut index = 0;
+    while index < steps.len() {
+        if !dropped(index) {
+            index += 1;
+            continue;
+        }
+        let first = index;
+        while index + 1 < steps.len() && dropped(index + 1) {
+            index += 1;
+        }
+        let last = index;
+        index += 1;
+        let span_of = |at: usize| {
+            spans[at].clone().ok_or_else(|| {
+                format!(
+                    "`{}` is not where hardport can edit it in the file",
+                    shown(&commands[at])
+                )
+            })
+        };
+        let joins_ok = |from: usize, to: usize| -> Result<(), String> {
+            for at in from..to {
+                let (left, right) = (span_of(at)?, span_of(at + 1)?);
+                if join(&text[left.end..right.start]) != Join::Sequence {
+                    return Err(format!(
+                        "`{}` cannot be taken out of its command list: it is not joined by `&&` or `;`",
+                        shown(&commands[if at < first { first } else { at }])
+                    ));
+                }
+            }
+            Ok(())
+        };
+        if last + 1 < steps.len() {
+            joins_ok(first.saturating_sub(usize::from(first > 0)), last + 1)?;
+            let (start, end) = (span_of(first)?.start, span_of(last + 1)?.start);
+            conversion.edits.push(Edit::replace(start..end, ""));
+        } else {
+            joins_ok(first - 1, last)?;
+            let (start, end) = (span_of(first - 1)?.end, span_of(last)?.end);
+            conversion.edits.push(Edit::replace(start..end, ""));
+        }
+    }
+    Ok(())
+}
+
+/// A command as its words read, for messages.
+fn shown(command: &SimpleCommand) -> String {
+    command
+        .words
+        .iter()
+        .map(|word| word.text.as_str())
+        .collect::<Vec<&str>>()
+        .join(" ")
+}

@@ -1,0 +1,292 @@
+use parse_dockerfile::Instruction;
+
+use crate::dockerfile;
+use crate::rules::test_support::{has, run_with_catalog};
+use crate::shell;
+
+/// A replacement whose -dev variant has apk with Wolfi names, and a package table of test
+/// data (not facts).
+const CATALOG: &str = r#"
+version: 1
+registry: reg.example.dev
+images:
+  - name: python
+    match: [python, fedora]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0"}
+    hardened: {user: "0", package_manager: apk, distribution: wolfi}
+  - name: node
+    match: [node]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0"}
+    hardened: {user: "1000", package_manager: apk, distribution: wolfi}
+  - name: ruby
+    match: [ruby]
+    dev_tag_suffix: "-dev"
+    source: test
+    public: {user: "0"}
+    hardened: {user: "0", package_manager: apk}
+packages:
+  wolfi:
+    debian:
+      curl: {names: [curl], source: test}
+      git: {names: [git], source: test}
+      libpq5: {names: [libpq], source: test}
+      libpq-dev: {names: [postgresql-dev], source: test}
+      g++: {names: [gcc], source: test}
+      gcc: {names: [gcc], source: test}
+      ssh: {names: [openssh-client, openssh-server], source: test}
+      software-properties-common: {names: [], source: test}
+      apt-transport-https: {names: [], source: test}
+    fedora:
+      httpd: {names: [apache2], source: test}
+      php: {names: [php], source: test}
+"#;
+
+fn run(text: &str) -> (String, Vec<String>) {
+    let (once, messages) = run_with_catalog(CATALOG, text);
+    let (twice, _) = run_with_catalog(CATALOG, &once);
+    assert_eq!(twice, once, "a second run changes nothing");
+    (once, messages)
+}
+
+/// What each `RUN` of `text` executes, one argv (words joined by spaces) per command: what the
+/// build runs, as the shell reader splits it.
+fn executed(text: &str) -> Vec<Vec<String>> {
+    let file = dockerfile::parse(text).expect("the result parses");
+    file.instructions()
+        .iter()
+        .filter_map(|instruction| match instruction {
+            Instruction::Run(run) => Some(
+                shell::run::commands(&file, run)
+                    .iter()
+                    .map(|command| {
+                        command
+                            .words
+                            .iter()
+                            .map(|word| word.text.as_str())
+                            .collect::<Vec<&str>>()
+                            .join(" ")
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_apt_chain_becomes_one_apk_add_with_the_mapped_names() {
+    let input = "FROM python:3.12\n\
+                 RUN apt-get update \\\n    \
+                 && apt-get install --assume-yes --no-install-recommends \\\n        \
+                 curl \\\n        libpq5 \\\n        git \\\n    \
+                 && rm -rf /var/lib/apt/lists/*\n";
+    let (output, messages) = run(input);
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\n\
+         RUN apk add --no-cache \\\n        curl \\\n        libpq \\\n        git\n"
+    );
+    assert_eq!(
+        executed(&output),
+        [["apk add --no-cache curl libpq git"]],
+        "the build runs one apk add of the mapped packages"
+    );
+    assert!(
+        messages.iter().any(|message| message
+            == "package-install: `apt-get install` → `apk add --no-cache`; wolfi package names: libpq5 → libpq; dropped `apt-get update`, `rm -rf /var/lib/apt/lists/*` (the -dev variant of reg.example.dev/python installs with apk)"),
+        "{messages:?}"
+    );
+    assert!(!has(&messages, "package-manager"), "{messages:?}");
+}
+
+#[test]
+fn other_commands_of_the_run_stay_in_their_order() {
+    let (output, _) = run(
+        "FROM python:3.12\nRUN echo one && apt-get update -qq && apt-get install -y curl && pip install -r req.txt && apt-get clean\n",
+    );
+    assert_eq!(
+        executed(&output),
+        [[
+            "echo one",
+            "apk add --no-cache curl",
+            "pip install -r req.txt"
+        ]]
+    );
+}
+
+#[test]
+fn removals_become_apk_del_and_duplicates_are_written_once() {
+    let (output, _) = run(
+        "FROM python:3.12\nRUN apt-get install -y g++ gcc libpq-dev && pip install psycopg && apt-get purge -y --auto-remove g++ gcc libpq-dev\n",
+    );
+    assert_eq!(
+        executed(&output),
+        [[
+            "apk add --no-cache gcc postgresql-dev",
+            "pip install psycopg",
+            "apk del gcc postgresql-dev"
+        ]]
+    );
+}
+
+#[test]
+fn yum_dnf_and_microdnf_with_flags_before_the_verb_convert() {
+    let (output, _) = run("FROM fedora:40\n\
+         RUN yum update -y && yum -y install httpd php && yum clean all && rm -rf /var/cache/yum/*\n\
+         RUN microdnf --setopt=install_weak_deps=0 --nodocs install -y php && microdnf clean all\n");
+    assert_eq!(
+        executed(&output),
+        [
+            vec!["apk upgrade --no-cache", "apk add --no-cache apache2 php"],
+            vec!["apk add --no-cache php"]
+        ]
+    );
+}
+
+#[test]
+fn a_package_that_maps_to_several_or_to_nothing_is_written_so() {
+    let (output, _) = run(
+        "FROM python:3.12\nRUN apt-get install -y apt-transport-https ssh git\nRUN apt-get update && apt-get install -y software-properties-common\n",
+    );
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN apk add --no-cache openssh-client openssh-server git\n"
+    );
+}
+
+#[test]
+fn a_mixed_rm_keeps_its_other_paths() {
+    let (output, _) = run(
+        "FROM python:3.12\nRUN apt-get install -y curl && rm -rf /var/lib/apt/lists/* /tmp/build\n",
+    );
+    assert_eq!(
+        executed(&output),
+        [["apk add --no-cache curl", "rm -rf /tmp/build"]]
+    );
+}
+
+#[test]
+fn an_unmapped_package_keeps_the_run_and_is_named() {
+    let input = "FROM python:3.12\nRUN apt-get update && apt-get install -y curl libfoo1\n";
+    let (output, messages) = run(input);
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN apt-get update && apt-get install -y curl libfoo1\n"
+    );
+    let warning = messages
+        .iter()
+        .find(|message| message.starts_with("package-manager"))
+        .expect("a warning");
+    assert!(
+        warning.contains("`libfoo1` has no entry in hardport's wolfi package map"),
+        "{warning}"
+    );
+    assert!(!has(&messages, "package-install"), "{messages:?}");
+}
+
+#[test]
+fn pins_variables_options_and_other_tooling_keep_the_run() {
+    let cases = [
+        ("apt-get install -y curl=7.88.1-10", "pins a version"),
+        ("yum install -y httpd-2.4.57", "pins a version"),
+        (
+            "apt-get install -y -t bookworm-backports curl",
+            "option `-t`",
+        ),
+        ("apt-get install -y $PACKAGES", "a variable or a pattern"),
+        (
+            "apt-get install -y curl/bookworm-backports",
+            "names a release",
+        ),
+        (
+            "apt-get update && apt-get install -y --no-install-recommends curl && apt-key add key.asc",
+            "`apt-key`",
+        ),
+        (
+            "echo deb http://x bookworm main > /etc/apt/sources.list.d/x.list && apt-get install -y curl",
+            "writes `/etc/apt/sources.list.d/x.list`",
+        ),
+        (
+            "apt-get update || true && apt-get install -y curl",
+            "cannot be taken out",
+        ),
+        (
+            "apt-get source curl",
+            "`apt-get source` has no apk equivalent",
+        ),
+        (
+            "echo curl | xargs apt-get install -y",
+            "names no packages here",
+        ),
+        ("sh -c 'apt-get install -y curl'", "nested shell script"),
+    ];
+    for (run_line, reason) in cases {
+        let input = format!("FROM python:3.12\nRUN {run_line}\n");
+        let (output, messages) = run(&input);
+        assert_eq!(
+            output,
+            format!("FROM reg.example.dev/python:3.12-dev\nRUN {run_line}\n"),
+            "{run_line}: the RUN is kept"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|message| message.starts_with("package-manager") && message.contains(reason)),
+            "{run_line}: {messages:?}"
+        );
+    }
+    let exec = "FROM python:3.12\nRUN [\"apt-get\", \"install\", \"-y\", \"curl\"]\n";
+    let (output, messages) = run(exec);
+    assert!(output.ends_with("RUN [\"apt-get\", \"install\", \"-y\", \"curl\"]\n"));
+    assert!(
+        messages.iter().any(|m| m.contains("exec form")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_heredoc_script_converts_line_by_line() {
+    let input = "FROM python:3.12\nRUN <<EOF\napt-get update\napt-get install -y curl\n# tidy\nrm -rf /var/lib/apt/lists/*\nEOF\n";
+    let (output, _) = run(input);
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN <<EOF\napk add --no-cache curl\nEOF\n"
+    );
+}
+
+#[test]
+fn assignments_and_sudo_before_the_manager_stay() {
+    let (output, _) =
+        run("FROM python:3.12\nRUN DEBIAN_FRONTEND=noninteractive sudo apt-get install -y curl\n");
+    assert_eq!(
+        executed(&output),
+        [["DEBIAN_FRONTEND=noninteractive sudo apk add --no-cache curl"]]
+    );
+}
+
+#[test]
+fn a_non_root_replacement_runs_the_converted_install_as_root() {
+    let (output, _) =
+        run("FROM node:20\nRUN apt-get update && apt-get install -y git\nCMD [\"app.js\"]\n");
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/node:20-dev\nUSER root\nRUN apk add --no-cache git\nUSER 1000\nCMD [\"app.js\"]\n"
+    );
+}
+
+#[test]
+fn without_a_known_distribution_nothing_is_converted_and_the_old_warning_stays() {
+    let (output, messages) = run("FROM ruby:3.3\nRUN apt-get install -y git\n");
+    assert!(output.ends_with("RUN apt-get install -y git\n"), "{output}");
+    assert!(
+        messages
+            .iter()
+            .any(|message| message.starts_with("package-manager")
+                && message.contains("has apk, not `apt-get`")),
+        "{messages:?}"
+    );
+}

@@ -125,3 +125,71 @@ fn the_chainguard_target_picks_dfcs_replacement_for_every_image_it_maps() {
     }
     assert!(rewritten >= 20, "only {rewritten} FROMs were rewritten");
 }
+
+/// The packages every `apk add` of a Dockerfile installs, as the shell reader splits its `RUN`s.
+fn apk_added(text: &str) -> std::collections::BTreeSet<String> {
+    let file = dockerfile::parse(text).expect("parses");
+    let mut packages = std::collections::BTreeSet::new();
+    for instruction in file.instructions() {
+        let Instruction::Run(run) = instruction else {
+            continue;
+        };
+        for command in hardport::shell::run::commands(&file, run) {
+            let words: Vec<&str> = command
+                .argv()
+                .iter()
+                .map(|word| word.text.as_str())
+                .collect();
+            if let ["apk", "add", rest @ ..] = words.as_slice() {
+                packages.extend(
+                    rest.iter()
+                        .filter(|word| !word.starts_with('-'))
+                        .map(|word| (*word).to_owned()),
+                );
+            }
+        }
+    }
+    packages
+}
+
+/// With `--target chainguard`, a Dockerfile whose package commands hardport converts installs
+/// exactly the packages dfc's after file installs; one it leaves (an unmapped name, a pin,
+/// `add-apt-repository`) says so, and whatever it did convert is among dfc's packages.
+#[test]
+fn the_chainguard_target_installs_dfcs_packages() {
+    let Some(dir) = dfc_testdata() else {
+        eprintln!("skipped: ../shared/corpus/chainguard-dev__dfc is not present");
+        return;
+    };
+    let catalog = Catalog::target(Target::Chainguard, Some("cgr.dev/ORG")).expect("catalog");
+    let context = Context::new(&catalog);
+    let mut same = Vec::new();
+    for before in befores(&dir) {
+        let name = before
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(&before).expect("read");
+        let dfc = std::fs::read_to_string(dir.join(name.replace(".before.", ".after.")))
+            .expect("dfc after");
+        let migration = migrate_text(FileKind::Dockerfile, &text, context).expect("migrates");
+        let (ours, theirs) = (apk_added(&migration.text), apk_added(&dfc));
+        let kept = migration
+            .findings
+            .iter()
+            .any(|finding| finding.rule.code() == "package-manager");
+        if kept {
+            assert!(
+                ours.is_subset(&theirs),
+                "{name}: {ours:?} is not among dfc's {theirs:?}"
+            );
+        } else {
+            assert_eq!(ours, theirs, "{name}: packages differ from dfc's");
+            if !ours.is_empty() {
+                same.push(name);
+            }
+        }
+    }
+    assert!(same.len() >= 9, "only {same:?} install dfc's packages");
+}

@@ -499,9 +499,7 @@ fn hardened_facts_of_other_targets_are_only_the_ones_their_vendors_state() {
     // Nothing else is stated for either.
     let allowed = |target: Target| -> serde_json::Map<String, serde_json::Value> {
         let yaml = match target {
-            Target::Chainguard => {
-                "{user: \"65532\", package_manager: apk, distribution: wolfi}"
-            }
+            Target::Chainguard => "{user: \"65532\", package_manager: apk, distribution: wolfi}",
             _ => "{user: \"65532\", shell: false}",
         };
         stated(&serde_yaml_ng::from_str(yaml).expect("spec"))

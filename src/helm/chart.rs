@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_yaml_ng::Value;
 
+use super::fallbacks::{self, Fallback};
 use super::subchart::{self, Dependency};
 use super::templates::{ShellScan, ShellSite, TemplateContainer, repository_defaults};
 use crate::diff::display_path;
@@ -57,6 +58,8 @@ pub struct Chart {
     /// The repositories the templates write when a values key leaves them empty, by the key's
     /// path (`image.repository` → `traefik`; `None` when the default is an expression).
     pub repository_defaults: BTreeMap<String, Option<String>>,
+    /// The values the templates test with an `else` of their own defaults.
+    pub fallbacks: Vec<Fallback>,
 }
 
 /// The values keys a chart's templates read: every `.Values.a.b.c` reference, kept as `a.b.c`.
@@ -162,6 +165,7 @@ impl Chart {
         chart.shell_sites = read.shell_sites;
         chart.containers = read.containers;
         chart.repository_defaults = read.repository_defaults;
+        chart.fallbacks = read.fallbacks;
         subchart::find_vendored(dir, &mut chart.dependencies, max_file_size);
         chart.path = path;
         Ok(Some(chart))
@@ -195,6 +199,7 @@ impl Chart {
             shell_sites: Vec::new(),
             containers: Vec::new(),
             repository_defaults: BTreeMap::new(),
+            fallbacks: Vec::new(),
         })
     }
 
@@ -209,6 +214,17 @@ impl Chart {
     /// cannot continue a key. Always false for a chart without templates.
     pub fn templates_read(&self, path: &str) -> bool {
         self.values_read.contains(path)
+    }
+
+    /// The first template test of the key at `path` that falls back to the chart's own
+    /// defaults while the key is empty ([`fallbacks`]).
+    pub fn fallback_for(&self, path: &str) -> Option<&Fallback> {
+        self.fallbacks.iter().find(|fallback| fallback.tests(path))
+    }
+
+    /// Whether the chart has templates at all: without them, nothing is known of what it reads.
+    pub fn has_templates(&self) -> bool {
+        !self.values_read.is_empty()
     }
 
     /// Whether the chart's templates are known and none can see the key at `path`: a value
@@ -368,22 +384,13 @@ fn read_templates(dir: &Path, limit: u64) -> Result<Templates, String> {
         paths.push(entry.into_path());
     }
     paths.sort();
-    let mut templates = Templates::default();
-    let mut shells = ShellScan::default();
     let chart = dir.parent().unwrap_or(dir);
-    for path in &paths {
-        let Ok(text) = input::read_text(path, limit, Links::Refuse) else {
-            continue;
-        };
-        templates.values_read.add(&text);
-        templates
-            .repository_defaults
-            .extend(repository_defaults(&text));
+    let texts = paths.iter().filter_map(|path| {
+        let text = input::read_text(path, limit, Links::Refuse).ok()?;
         let relative = path.strip_prefix(chart).unwrap_or(path);
-        shells.add(&relative.to_string_lossy(), &text);
-    }
-    (templates.shell_sites, templates.containers) = shells.finish();
-    Ok(templates)
+        Some((relative.to_string_lossy().into_owned(), text))
+    });
+    Ok(Templates::read(texts))
 }
 
 /// What [`read_templates`] learns from a chart's templates.
@@ -393,6 +400,48 @@ struct Templates {
     shell_sites: Vec<ShellSite>,
     containers: Vec<TemplateContainer>,
     repository_defaults: BTreeMap<String, Option<String>>,
+    fallbacks: Vec<Fallback>,
+}
+
+impl Templates {
+    /// What the templates say, given as (path relative to the chart, text), one at a time.
+    fn read(texts: impl IntoIterator<Item = (String, String)>) -> Templates {
+        let mut templates = Templates::default();
+        let mut shells = ShellScan::default();
+        for (path, text) in texts {
+            templates.values_read.add(&text);
+            templates
+                .repository_defaults
+                .extend(repository_defaults(&text));
+            shells.add(&path, &text);
+            templates
+                .fallbacks
+                .extend(fallbacks::in_template(&path, &text));
+        }
+        (templates.shell_sites, templates.containers) = shells.finish();
+        templates
+    }
+}
+
+impl Chart {
+    /// A chart with these templates (path relative to the chart, text) and nothing else, for
+    /// the rules' tests.
+    #[cfg(test)]
+    pub(crate) fn with_templates(templates: &[(&str, &str)]) -> Chart {
+        let read = Templates::read(
+            templates
+                .iter()
+                .map(|(path, text)| ((*path).to_owned(), (*text).to_owned())),
+        );
+        Chart {
+            values_read: read.values_read,
+            shell_sites: read.shell_sites,
+            containers: read.containers,
+            repository_defaults: read.repository_defaults,
+            fallbacks: read.fallbacks,
+            ..Chart::default()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! `global.image` (Argo CD).
 
 pub mod chart;
+pub mod fallbacks;
 pub mod subchart;
 pub mod templates;
 pub mod verify;

@@ -331,7 +331,10 @@ fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
         }) else {
             continue;
         };
-        let refs = values_refs(image.text);
+        let mut refs = values_refs(image.text);
+        if refs.is_empty() {
+            refs = enclosing_with_refs(item, image);
+        }
         let helpers = helper_calls(image.text);
         containers.push(RawContainer {
             template: path.to_owned(),
@@ -364,6 +367,23 @@ fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
         }
     }
     (sites, containers)
+}
+
+/// The `.Values` references of the nearest `{{ with … }}` above the image line within its item:
+/// ingress-nginx writes `{{- with (merge .Values.controller.admissionWebhooks.patch.image
+/// .Values.global.image) }}` and then `image: {{ .registry }}/{{ .image }}`.
+fn enclosing_with_refs(item: &[Line<'_>], image: &Line<'_>) -> Vec<String> {
+    item.iter()
+        .take_while(|line| !std::ptr::eq(*line, image))
+        .filter(|line| {
+            line.text.starts_with("{{")
+                && line.text[2..]
+                    .trim_start_matches(['-', ' '])
+                    .starts_with("with ")
+        })
+        .last()
+        .map(|line| values_refs(line.text))
+        .unwrap_or_default()
 }
 
 /// Whether the list item at `indent` is in a `containers:`/`initContainers:` list.

@@ -72,6 +72,7 @@ use crate::helm::chart::Chart;
 use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, NewValue, Node, NodeKind, ScalarStyle, Stream};
+use templates::{Owner, fallback, owner};
 
 /// The fields of a Kubernetes container `SecurityContext` (most of which a
 /// `PodSecurityContext` has too), and Bitnami's `enabled` switch. A block with a key that is
@@ -163,9 +164,18 @@ pub fn check(
         }
         let mut pods = Vec::new();
         collect_pods(values, image, &mut pods, &mut diagnostics);
+        // Blocks the component has but may not edit are not blocks it lacks.
+        let has_blocks = !pods.is_empty();
         if let Some(chart) = context.chart() {
             for pod in &mut pods {
-                pod.retain(|block| !is_another_containers(chart, &block.path, &image.path));
+                pod.retain(|block| match owner(chart, &block.path, &image.path) {
+                    Owner::Component => true,
+                    Owner::Others => false,
+                    Owner::Shared(others) => {
+                        diagnostics.push(shared(block, &image.path, &others));
+                        false
+                    }
+                });
             }
             pods.retain(|pod| !pod.is_empty());
         }
@@ -189,7 +199,9 @@ pub fn check(
             gid: entry.hardened.gid(),
         };
         if pods.is_empty() {
-            diagnostics.push(not_exposed(stream, image, entry, ids, context));
+            if !has_blocks {
+                diagnostics.push(not_exposed(stream, image, entry, ids, context));
+            }
             continue;
         }
         for pod in pods {
@@ -197,7 +209,7 @@ pub fn check(
             let container_level = pod.iter().any(|block| block.level == Level::Container);
             let mut blocks = Vec::new();
             for block in pod {
-                match usable(values.document, block) {
+                match usable(values.document, block, context) {
                     Ok(block) => blocks.push(block),
                     Err(diagnostic) => diagnostics.push(*diagnostic),
                 }
@@ -254,19 +266,18 @@ fn ids_beside_image(
     diagnostics
 }
 
-/// Whether the templates use the block at `path` only in containers that run another image
-/// than the one at `image` (nextcloud's `nextcloud.mariaDbInitContainer.securityContext` is the
-/// MariaDB init container's, though it sits under the Nextcloud settings): the replacement's
-/// ids do not belong there. Unknown when no template container reads it.
-fn is_another_containers(chart: &Chart, path: &str, image: &str) -> bool {
-    let mut readers = chart
-        .containers
-        .iter()
-        .filter(|container| container.reads_key(path))
-        .peekable();
-    readers.peek().is_some()
-        && readers
-            .all(|container| !container.images.is_empty() && !container.images.contains(image))
+/// A block the templates render into containers of the component's image and of others.
+fn shared(block: &Block<'_>, image: &str, others: &[String]) -> Diagnostic {
+    Diagnostic::report(
+        Rule::SecurityContextUnset,
+        block.key_range.clone(),
+        format!(
+            "`{}` goes into containers of `{image}` and of {}: one image's ids would be written for both; hardport does not edit it",
+            block.path,
+            others.join(", ")
+        ),
+    )
+    .suggest("give each container a block of its own, or set one that suits every image")
 }
 
 /// "`primary`" or "the values' top level".
@@ -367,10 +378,27 @@ fn reads_false(node: &Node) -> bool {
 }
 
 /// The block, when the rule may edit it; otherwise why not.
-fn usable<'d>(document: &Document, block: Block<'d>) -> Result<Block<'d>, Box<Diagnostic>> {
+fn usable<'d>(
+    document: &Document,
+    block: Block<'d>,
+    context: Context<'_>,
+) -> Result<Block<'d>, Box<Diagnostic>> {
     let unset = |message: String| {
         Diagnostic::report(Rule::SecurityContextUnset, block.key_range.clone(), message)
     };
+    let is_empty = block
+        .node
+        .as_mapping()
+        .is_some_and(|mapping| mapping.entries.is_empty());
+    if let Some(fallback) = fallback(context.chart(), &block.path).filter(|_| is_empty) {
+        return Err(Box::new(
+            unset(format!(
+                "`{}` is empty, and while it is the chart's templates write a security context of their own ({}:{}); filling it would switch that off, with whatever else it sets",
+                block.path, fallback.template, fallback.line
+            ))
+            .suggest("set the values that fallback reads (a uid or gid key), or fill this block by hand with everything the fallback set"),
+        ));
+    }
     if let Some(anchor) = &block.node.anchor
         && is_aliased(document, &anchor.text)
     {
@@ -687,6 +715,34 @@ fn not_exposed(
         .collect();
     let runs_as = runs_as(entry, ids);
     let component = component_name(&image.component_path);
+    let chart = context.chart();
+    if !chart.is_some_and(Chart::has_templates) {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext, and hardport found no templates for this chart, so it cannot tell which one they read; {runs_as}"
+            ),
+        )
+        .suggest("check the pod runs with it");
+    }
+    let candidates = SECURITY_CONTEXT_KEYS
+        .into_iter()
+        .chain(["securityContexts.pod", "securityContexts.container"]);
+    if let Some(fallback) = candidates
+        .filter_map(|key| fallback(chart, &join_key(&image.component_path, key)))
+        .next()
+    {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no security context, and the chart's templates then write one of their own ({}:{}); adding one would switch that off, with whatever else it sets; {runs_as}",
+                fallback.template, fallback.line
+            ),
+        )
+        .suggest("set the values that fallback reads (a uid or gid key), or add a complete security context by hand");
+    }
     if read.is_empty() {
         return Diagnostic::report(
             Rule::SecurityContextUnset,
@@ -742,6 +798,8 @@ fn not_exposed(
         .suggest("set it by hand"),
     }
 }
+
+mod templates;
 
 #[cfg(test)]
 mod tests;

@@ -278,3 +278,102 @@ fn an_anchored_block_other_components_alias_is_reported_not_edited() {
         "{messages:?}"
     );
 }
+
+/// Migrate `values` with [`HELM_CATALOG`](crate::rules::test_support::HELM_CATALOG) and a chart
+/// of these templates: the result and `rule: message` for every finding.
+fn run_with_templates(values: &str, templates: &[(&str, &str)]) -> (String, Vec<String>) {
+    let catalog =
+        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+    let chart = crate::helm::chart::Chart::with_templates(templates);
+    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+    let (migration, messages) = crate::rules::test_support::migrate_twice(
+        crate::discovery::FileKind::HelmValues,
+        values,
+        context,
+    );
+    (migration.text, messages)
+}
+
+#[test]
+fn an_empty_block_a_template_falls_back_from_is_reported_not_filled() {
+    // Airflow's helper: while the component's contexts are empty, the pod gets the chart's
+    // own `runAsUser: uid` and `fsGroup: gid` (fsGroup 0 on purpose). Filling the block would
+    // drop that fsGroup.
+    let helpers = "{{- define \"podSecurityContext\" -}}\n{{- $ := index . 0 -}}\n{{- with index . 1 }}\n{{- if .securityContexts.pod -}}\n{{ toYaml .securityContexts.pod }}\n{{- else if .securityContext -}}\n{{ toYaml .securityContext }}\n{{- else -}}\nrunAsUser: {{ $.Values.uid }}\nfsGroup: {{ $.Values.gid }}\n{{- end -}}\n{{- end -}}\n{{- end -}}\n";
+    let deployment = "spec:\n  template:\n    spec:\n      securityContext: {{ include \"podSecurityContext\" (list . .Values.scheduler) | nindent 8 }}\n      containers:\n        - name: scheduler\n          image: {{ .Values.scheduler.image }}\n";
+    let values = "uid: 50000\ngid: 0\nscheduler:\n  image: node:20\n  securityContext: {}\n  securityContexts:\n    pod: {}\n";
+    let (text, messages) = run_with_templates(
+        values,
+        &[
+            ("templates/_helpers.tpl", helpers),
+            ("templates/scheduler.yaml", deployment),
+        ],
+    );
+    assert_eq!(
+        text,
+        values.replace("node:20", "reg.example.dev/node:20"),
+        "the block stays empty"
+    );
+    assert!(
+        messages.iter().any(|message| message.starts_with(
+            "security-context-unset: `scheduler.securityContext` is empty, and while it is the chart's templates write a security context of their own (templates/_helpers.tpl:6)"
+        )),
+        "{messages:?}"
+    );
+    assert!(!has(&messages, "security-context:"), "{messages:?}");
+}
+
+#[test]
+fn a_block_shared_with_a_container_of_another_image_is_reported_not_edited() {
+    // Argo CD's dex pod: the copyutil init container runs another image with the same block.
+    let template = "spec:\n  initContainers:\n    - name: copyutil\n      image: {{ .Values.dex.initImage.repository }}:{{ .Values.dex.initImage.tag }}\n      {{- with .Values.dex.containerSecurityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n  containers:\n    - name: dex\n      image: {{ .Values.dex.image.repository }}:{{ .Values.dex.image.tag }}\n      {{- with .Values.dex.containerSecurityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n";
+    let values = "dex:\n  image:\n    repository: node\n    tag: \"20\"\n  initImage:\n    repository: ghcr.io/acme/tool\n    tag: \"1\"\n  containerSecurityContext:\n    runAsUser: 999\n";
+    let (text, messages) = run_with_templates(values, &[("templates/dex.yaml", template)]);
+    assert!(text.contains("runAsUser: 999\n"), "{text}");
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `dex.containerSecurityContext` goes into containers of `dex.image` and of dex.initImage (templates/dex.yaml:3)"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_image_read_through_an_enclosing_with_is_that_containers_image() {
+    // ingress-nginx's certgen jobs: `{{ with (merge .Values….patch.image …) }}` then
+    // `image: {{ .registry }}/{{ .image }}`. Their context is the patch image's, not the
+    // controller's.
+    let template = "spec:\n  containers:\n    - name: create\n      {{- with (merge .Values.controller.webhooks.patch.image .Values.global.image) }}\n      image: {{ .registry }}/{{ .image }}:{{ .tag }}\n      {{- end }}\n      {{- if .Values.controller.webhooks.createSecretJob.securityContext }}\n      securityContext: {{ toYaml .Values.controller.webhooks.createSecretJob.securityContext | nindent 8 }}\n      {{- end }}\n";
+    let values = "controller:\n  image:\n    repository: node\n    tag: \"20\"\n  webhooks:\n    createSecretJob:\n      securityContext:\n        runAsUser: 65532\n    patch:\n      image:\n        repository: ghcr.io/acme/certgen\n        tag: v1\n";
+    let (text, _) = run_with_templates(values, &[("templates/job.yaml", template)]);
+    assert!(
+        text.contains("        runAsUser: 65532\n"),
+        "the job keeps its own uid: {text}"
+    );
+}
+
+#[test]
+fn a_component_the_templates_give_a_fallback_context_gets_none_added() {
+    let helpers = "{{- define \"ctx\" -}}\n{{- if .securityContexts.pod -}}\n{{ toYaml .securityContexts.pod }}\n{{- else -}}\nrunAsUser: {{ .uid }}\n{{- end -}}\n{{- end -}}\n";
+    let deployment = "spec:\n  template:\n    spec:\n      securityContext: {{ include \"ctx\" .Values.web | nindent 8 }}\n      containers:\n        - name: web\n          image: {{ .Values.web.image }}\n      {{- with .Values.web.podSecurityContext }}\n      x: {{ . }}\n      {{- end }}\n";
+    let values = "web:\n  image: node:20\n  uid: 50000\n";
+    let (text, messages) = run_with_templates(
+        values,
+        &[
+            ("templates/_helpers.tpl", helpers),
+            ("templates/web.yaml", deployment),
+        ],
+    );
+    assert_eq!(
+        text,
+        "web:\n  image: reg.example.dev/node:20\n  uid: 50000\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `web` sets no security context, and the chart's templates then write one of their own (templates/_helpers.tpl:2)"
+        ),
+        "{messages:?}"
+    );
+}

@@ -70,14 +70,13 @@ enum Verb {
 }
 
 /// The fate of one command of the `RUN`.
-enum Step<'w> {
+enum Step {
     /// Not a package command: kept as it is.
     Keep,
     /// Removed with its separator.
     Drop,
-    /// `rm` of the old manager's caches among other paths: these words go.
-    DropWords(Vec<&'w Word>),
-    /// Rewritten in place.
+    /// Rewritten in place (or, for an `rm` of the old manager's caches among other paths,
+    /// those paths removed).
     Rewrite(Vec<Edit>),
 }
 
@@ -147,21 +146,17 @@ pub(super) fn plan_run(
         reasons.push(reason);
     }
     if !reasons.is_empty() {
-        reasons.dedup();
-        return Outcome::Kept(reasons);
+        let mut unique: Vec<String> = Vec::with_capacity(reasons.len());
+        for reason in reasons {
+            if !unique.contains(&reason) {
+                unique.push(reason);
+            }
+        }
+        return Outcome::Kept(unique);
     }
     for step in steps {
-        match step {
-            Step::Rewrite(edits) => conversion.edits.extend(edits),
-            Step::DropWords(words) => {
-                for word in words {
-                    match delete_word(text, word) {
-                        Some(edit) => conversion.edits.push(edit),
-                        None => return Outcome::Kept(vec![not_editable(word)]),
-                    }
-                }
-            }
-            Step::Keep | Step::Drop => {}
+        if let Step::Rewrite(edits) = step {
+            conversion.edits.extend(edits);
         }
     }
     Outcome::Converted(conversion)
@@ -211,12 +206,12 @@ fn not_editable(word: &Word) -> String {
 }
 
 /// What one command becomes.
-fn step<'w>(
+fn step(
     text: &str,
-    command: &'w SimpleCommand,
+    command: &SimpleCommand,
     target: ApkTarget<'_>,
     conversion: &mut Conversion,
-) -> Result<Step<'w>, String> {
+) -> Result<Step, String> {
     if let Some(path) = command.writes.iter().find(|path| {
         SOURCE_DIRECTORIES
             .iter()
@@ -236,17 +231,7 @@ fn step<'w>(
         ));
     }
     if program == "rm" {
-        let step = cache_removal(command);
-        match &step {
-            Step::Drop => conversion.dropped.push(format!("`{}`", shown(command))),
-            Step::DropWords(words) => conversion.dropped.extend(
-                words
-                    .iter()
-                    .map(|word| format!("`{}` from `rm`", word.text)),
-            ),
-            _ => {}
-        }
-        return Ok(step);
+        return cache_removal(text, command, conversion);
     }
     let Some(family) = family(command) else {
         return Ok(Step::Keep);
@@ -276,23 +261,35 @@ fn step<'w>(
 
 /// An `rm` of the old manager's caches: dropped whole when every path is one, else those
 /// paths go; any other `rm` is kept.
-fn cache_removal(command: &SimpleCommand) -> Step<'_> {
-    let paths: Vec<&Word> = command
-        .argv()
+fn cache_removal(
+    text: &str,
+    command: &SimpleCommand,
+    conversion: &mut Conversion,
+) -> Result<Step, String> {
+    let argv = command.argv();
+    let is_path = |word: &Word| !word.text.starts_with('-');
+    let paths = argv.iter().skip(1).filter(|word| is_path(word)).count();
+    let caches: Vec<bool> = argv
         .iter()
-        .skip(1)
-        .filter(|word| !word.text.starts_with('-'))
+        .enumerate()
+        .map(|(index, word)| index > 0 && is_path(word) && is_cache(&word.text))
         .collect();
-    let caches: Vec<&Word> = paths
-        .iter()
-        .copied()
-        .filter(|word| is_cache(&word.text))
-        .collect();
-    match caches.len() {
-        0 => Step::Keep,
-        count if count == paths.len() => Step::Drop,
-        _ => Step::DropWords(caches),
+    let count = caches.iter().filter(|cache| **cache).count();
+    if count == 0 {
+        return Ok(Step::Keep);
     }
+    if count == paths {
+        conversion.dropped.push(format!("`{}`", shown(command)));
+        return Ok(Step::Drop);
+    }
+    let edits = delete_words(text, argv, &caches)?;
+    conversion.dropped.extend(
+        argv.iter()
+            .zip(&caches)
+            .filter(|(_, cache)| **cache)
+            .map(|(word, _)| format!("`{}` from `rm`", word.text)),
+    );
+    Ok(Step::Rewrite(edits))
 }
 
 fn is_cache(path: &str) -> bool {
@@ -304,13 +301,16 @@ fn is_cache(path: &str) -> bool {
 
 /// A package manager call read word by word.
 struct Parsed<'w> {
-    /// The words from the program to the last option before the first operand.
-    head: &'w [Word],
+    argv: &'w [Word],
+    /// How many words, from the program on, run up to the last option before the first
+    /// operand: the part `apk add --no-cache` replaces.
+    head_len: usize,
     verb: Verb,
     verb_text: String,
-    /// Package operands, with the options written after the first of them.
-    operands: Vec<&'w Word>,
-    late_options: Vec<&'w Word>,
+    /// The positions in `argv` of the package operands, and of the options written after the
+    /// first of them.
+    operands: Vec<usize>,
+    late_options: Vec<usize>,
 }
 
 impl<'w> Parsed<'w> {
@@ -331,7 +331,7 @@ impl<'w> Parsed<'w> {
                 if operands.is_empty() {
                     head_len = index + 1;
                 } else {
-                    late_options.push(word);
+                    late_options.push(index);
                 }
                 continue;
             }
@@ -346,7 +346,7 @@ impl<'w> Parsed<'w> {
                     verb = Some((found, word.text.clone()));
                     head_len = index + 1;
                 }
-                Some(_) => operands.push(word),
+                Some(_) => operands.push(index),
             }
         }
         let (verb, verb_text) = verb.ok_or_else(|| format!("`{program}` runs no subcommand"))?;
@@ -356,7 +356,8 @@ impl<'w> Parsed<'w> {
             ));
         }
         Ok(Parsed {
-            head: &argv[..head_len],
+            argv,
+            head_len,
             verb,
             verb_text,
             operands,
@@ -422,8 +423,9 @@ fn known_option(family: SourceFamily, option: &str) -> bool {
 
 /// Replace the words from the program to the last option before the operands.
 fn replace_head(text: &str, parsed: &Parsed<'_>, replacement: &str) -> Result<Edit, String> {
-    let first = parsed.head.first().ok_or("no program")?;
-    let last = parsed.head.last().ok_or("no program")?;
+    let head = &parsed.argv[..parsed.head_len];
+    let first = head.first().ok_or("no program")?;
+    let last = head.last().ok_or("no program")?;
     let (Some(start), Some(end)) = (
         first.range.as_ref().map(|range| range.start),
         last.range.as_ref().map(|range| range.end),
@@ -436,25 +438,27 @@ fn replace_head(text: &str, parsed: &Parsed<'_>, replacement: &str) -> Result<Ed
 
 /// `apt-get install …` → `apk add --no-cache …`, `… remove …` → `apk del …`, each package
 /// renamed in place.
-fn rewrite_packages<'w>(
+fn rewrite_packages(
     text: &str,
-    parsed: &Parsed<'w>,
+    parsed: &Parsed<'_>,
     family: SourceFamily,
     target: ApkTarget<'_>,
     shown: &str,
     conversion: &mut Conversion,
-) -> Result<Step<'w>, String> {
+) -> Result<Step, String> {
     let apk = match parsed.verb {
         Verb::Install => "apk add --no-cache",
         _ => "apk del",
     };
     let mut edits = vec![replace_head(text, parsed, apk)?];
-    for option in &parsed.late_options {
-        edits.push(delete_word(text, option).ok_or_else(|| not_editable(option))?);
+    let mut deleted = vec![false; parsed.argv.len()];
+    for &option in &parsed.late_options {
+        deleted[option] = true;
     }
     let mut written: Vec<&str> = Vec::new();
     let mut renamed = Vec::new();
-    for word in &parsed.operands {
+    for &index in &parsed.operands {
+        let word = &parsed.argv[index];
         let name = package_name(word, family)?;
         let mapping = target
             .packages
@@ -481,21 +485,25 @@ fn rewrite_packages<'w>(
             ));
         }
         written.extend(names.iter().copied());
-        let edit = if names.is_empty() {
-            delete_word(text, word)
+        if names.is_empty() {
+            deleted[index] = true;
         } else {
-            word.text_range(text)
-                .map(|range| Edit::replace(range, names.join(" ")))
-        };
-        edits.push(edit.ok_or_else(|| not_editable(word))?);
+            let range = word.text_range(text).ok_or_else(|| not_editable(word))?;
+            edits.push(Edit::replace(range, names.join(" ")));
+        }
     }
+    edits.extend(delete_words(text, parsed.argv, &deleted)?);
     if written.is_empty() {
         // Every package maps to nothing: the command has nothing left to do.
         conversion.dropped.push(shown.to_owned());
         return Ok(Step::Drop);
     }
     conversion.rewritten.push(format!("{shown} → `{apk}`"));
-    conversion.renamed.extend(renamed);
+    for rename in renamed {
+        if !conversion.renamed.contains(&rename) {
+            conversion.renamed.push(rename);
+        }
+    }
     Ok(Step::Rewrite(edits))
 }
 
@@ -537,13 +545,64 @@ fn fedora_version_pin(text: &str) -> bool {
     })
 }
 
-/// Remove `word` with the blanks before it on its line (after a line continuation, the blank
-/// run up to the word).
-fn delete_word(text: &str, word: &Word) -> Option<Edit> {
-    let range = word.range.clone()?;
-    let before = &text[..range.start];
-    let blanks = before.len() - before.trim_end_matches([' ', '\t']).len();
-    Some(Edit::replace(range.start - blanks..range.end, ""))
+/// The edits that remove the words of `argv` marked in `deleted` (never the program), each run
+/// of them with what separates it from the word after it, or, at the end of the command, from
+/// the word before it: so no line continuation is left dangling. What is removed besides the
+/// words must be blanks, line continuations and comments.
+fn delete_words(text: &str, argv: &[Word], deleted: &[bool]) -> Result<Vec<Edit>, String> {
+    let mut edits = Vec::new();
+    let mut index = 1;
+    while index < argv.len() {
+        if !deleted[index] {
+            index += 1;
+            continue;
+        }
+        let first = index;
+        while index + 1 < argv.len() && deleted[index + 1] {
+            index += 1;
+        }
+        let last = index;
+        index += 1;
+        let range_of = |at: usize| {
+            argv[at]
+                .range
+                .clone()
+                .ok_or_else(|| not_editable(&argv[at]))
+        };
+        let range = match argv.get(last + 1) {
+            Some(_) => range_of(first)?.start..range_of(last + 1)?.start,
+            None => range_of(first - 1)?.end..range_of(last)?.end,
+        };
+        let words: Vec<Range<usize>> = (first..=last).map(range_of).collect::<Result<_, _>>()?;
+        let mut gaps = Vec::new();
+        let mut at = range.start;
+        for word in &words {
+            gaps.push(&text[at..word.start.max(at)]);
+            at = word.end;
+        }
+        gaps.push(&text[at.min(range.end)..range.end]);
+        if gaps.iter().any(|gap| !is_blank_between_words(gap)) {
+            return Err(format!(
+                "`{}` cannot be removed from its command: something other than blanks stands beside it",
+                argv[first].text
+            ));
+        }
+        edits.push(Edit::replace(range, ""));
+    }
+    Ok(edits)
+}
+
+/// Blanks, line continuations and the comment lines a continuation skips.
+fn is_blank_between_words(gap: &str) -> bool {
+    gap.lines().all(|line| {
+        let line = line.trim_start_matches([' ', '\t']);
+        line.starts_with('#')
+            || line
+                .trim_end_matches(['\r', ' ', '\t'])
+                .trim_end_matches('\\')
+                .trim()
+                .is_empty()
+    })
 }
 
 /// How two commands are joined.
@@ -593,7 +652,7 @@ fn join(between: &str) -> Join {
 fn drop_edits(
     text: &str,
     commands: &[SimpleCommand],
-    steps: &[Step<'_>],
+    steps: &[Step],
     conversion: &mut Conversion,
 ) -> Result<(), String> {
     let spans: Vec<Option<Range<usize>>> = commands.iter().map(span).collect();

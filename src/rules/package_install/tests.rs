@@ -290,3 +290,22 @@ fn without_a_known_distribution_nothing_is_converted_and_the_old_warning_stays()
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_dropped_last_package_takes_its_line_continuation_with_it() {
+    // `gcc` repeats what `g++` became; removed as the last word, it must not leave a `\` that
+    // would join the next instruction into the RUN.
+    let input = "FROM python:3.12\nRUN apt-get install -y \\\n    g++ \\\n    gcc\nCOPY . /src\n";
+    let (output, _) = run(input);
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN apk add --no-cache \\\n    gcc\nCOPY . /src\n"
+    );
+    let (output, _) =
+        run("FROM python:3.12\nRUN apt-get install -y \\\n    g++ \\\n    gcc \\\n    git\n");
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN apk add --no-cache \\\n    gcc \\\n    git\n"
+    );
+    assert_eq!(executed(&output), [["apk add --no-cache gcc git"]]);
+}

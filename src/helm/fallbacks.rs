@@ -1,0 +1,194 @@
+//! Values a template tests with a fallback: `{{ if .Values.x }}…{{ else }}<defaults>{{ end }}`
+//! renders the chart's own defaults while `x` is empty, so filling an empty `x: {}` switches
+//! those defaults off, whatever they set.
+//!
+//! Airflow's `airflowPodSecurityContext` helper is the model: it tries
+//! `.securityContexts.pod`, then `.securityContext` of the component it is given, then the
+//! top-level ones, and else writes `runAsUser: {{ .Values.uid }}` and
+//! `fsGroup: {{ .Values.gid }}`. A test written relative to a helper's argument
+//! (`.securityContexts.pod`) cannot be tied to one component, so it is kept relative and
+//! matches any values path that ends with it.
+
+/// One value a template tests in an `if`/`with` chain that has an `else`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallback {
+    /// The template, relative to the chart.
+    pub template: String,
+    /// 1-based line of the test.
+    pub line: usize,
+    /// The values path tested: `scheduler.securityContext`, or `securityContexts.pod` when
+    /// it is read relative to a helper's argument.
+    pub path: String,
+    pub relative: bool,
+}
+
+impl Fallback {
+    /// Whether this test reads the values key at `path`.
+    pub fn tests(&self, path: &str) -> bool {
+        if self.relative {
+            path == self.path
+                || path
+                    .strip_suffix(self.path.as_str())
+                    .is_some_and(|above| above.ends_with('.'))
+        } else {
+            path == self.path
+        }
+    }
+}
+
+/// Roots of the template data that are not values.
+const NOT_VALUES: &[&str] = &[
+    "Values",
+    "Release",
+    "Chart",
+    "Capabilities",
+    "Template",
+    "Files",
+];
+
+/// An open `if`/`with`/`range` chain.
+struct Chain {
+    tests: Vec<Fallback>,
+    has_else: bool,
+}
+
+/// The fallbacks of one template text.
+pub fn in_template(template: &str, text: &str) -> Vec<Fallback> {
+    let mut found = Vec::new();
+    let mut chains: Vec<Chain> = Vec::new();
+    for (at, _) in text.match_indices("{{") {
+        let action = &text[at + 2..];
+        let action = &action[..action.find("}}").unwrap_or(action.len())];
+        let action = action.trim_start_matches(['-', ' ', '\t', '\n']);
+        let line = text[..at].matches('\n').count() + 1;
+        let keyword = action
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default();
+        match keyword {
+            "if" | "with" => chains.push(Chain {
+                tests: tested(template, line, &action[keyword.len()..]),
+                has_else: false,
+            }),
+            "range" | "define" | "block" => chains.push(Chain {
+                tests: Vec::new(),
+                has_else: false,
+            }),
+            "else" => {
+                if let Some(chain) = chains.last_mut() {
+                    let rest = action["else".len()..].trim_start();
+                    match rest
+                        .strip_prefix("if ")
+                        .or_else(|| rest.strip_prefix("with "))
+                    {
+                        Some(condition) => {
+                            chain.tests.extend(tested(template, line, condition));
+                        }
+                        None => chain.has_else = true,
+                    }
+                }
+            }
+            "end" => {
+                if let Some(chain) = chains.pop()
+                    && chain.has_else
+                {
+                    found.extend(chain.tests);
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The values a condition reads: `.Values.a.b` and `$.Values.a.b` as `a.b`, other `.a.b` as
+/// relative.
+fn tested(template: &str, line: usize, condition: &str) -> Vec<Fallback> {
+    let mut tests = Vec::new();
+    let bytes = condition.as_bytes();
+    for (at, _) in condition.match_indices('.') {
+        let before = at.checked_sub(1).map(|index| bytes[index]);
+        let starts_reference = match before {
+            None => true,
+            Some(byte) => matches!(byte, b' ' | b'(' | b'\t' | b'$'),
+        };
+        if !starts_reference {
+            continue;
+        }
+        let rest = &condition[at + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len());
+        let reference = rest[..end].trim_end_matches('.');
+        let root = reference.split('.').next().unwrap_or_default();
+        if reference.is_empty() || !root.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        let (path, relative) = match reference.strip_prefix("Values.") {
+            Some(path) => (path, false),
+            None if NOT_VALUES.contains(&root) => continue,
+            None => (reference, true),
+        };
+        tests.push(Fallback {
+            template: template.to_owned(),
+            line,
+            path: path.to_owned(),
+            relative,
+        });
+    }
+    tests
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AIRFLOW: &str = r#"{{- define "airflowPodSecurityContext" -}}
+  {{- $ := index . 0 -}}
+  {{- with index . 1 }}
+    {{- if .securityContexts.pod -}}
+{{ toYaml .securityContexts.pod | print }}
+    {{- else if .securityContext -}}
+{{ toYaml .securityContext | print }}
+    {{- else if $.Values.securityContexts.pod -}}
+{{ toYaml $.Values.securityContexts.pod | print }}
+    {{- else -}}
+runAsUser: {{ $.Values.uid }}
+fsGroup: {{ $.Values.gid }}
+    {{- end -}}
+  {{- end -}}
+{{- end -}}
+"#;
+
+    #[test]
+    fn every_test_of_a_chain_with_an_else_is_a_fallback() {
+        let found = in_template("templates/_helpers.yaml", AIRFLOW);
+        let shown: Vec<(usize, &str, bool)> = found
+            .iter()
+            .map(|fallback| (fallback.line, fallback.path.as_str(), fallback.relative))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (4, "securityContexts.pod", true),
+                (6, "securityContext", true),
+                (8, "securityContexts.pod", false),
+            ]
+        );
+        assert!(found[0].tests("scheduler.securityContexts.pod"));
+        assert!(found[1].tests("securityContext"));
+        assert!(!found[1].tests("podSecurityContext"), "a whole key only");
+        assert!(found[2].tests("securityContexts.pod"));
+        assert!(!found[2].tests("scheduler.securityContexts.pod"));
+    }
+
+    #[test]
+    fn a_with_or_if_without_else_renders_nothing_when_empty_and_is_no_fallback() {
+        let text = "{{- with .Values.podSecurityContext }}\nsecurityContext: {{ toYaml . }}\n{{- end }}\n{{ if .Values.a }}x{{ end }}\n";
+        assert_eq!(in_template("t.yaml", text), []);
+        let text = "{{ range .Values.items }}{{ if .enabled }}x{{ else }}y{{ end }}{{ end }}";
+        let found = in_template("t.yaml", text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, "enabled");
+    }
+}

@@ -272,6 +272,7 @@ fn with_layer_facts(mut spec: ImageSpec, layers: &LayerFacts) -> ImageSpec {
     spec.groups = layers.groups.clone();
     spec.shell = layers.shell;
     spec.package_manager = layers.package_manager.clone().flatten();
+    spec.distribution = layers.distribution.clone().flatten();
     if spec.group.is_none()
         && let (Some(Id(user)), Some(primary)) = (&spec.user, &layers.primary_groups)
     {

@@ -706,7 +706,8 @@ fn text(bytes: &[u8]) -> String {
 
 /// Push the test's app images to the registry at `host`: `public/app:1.2` and `:1.2.7` (root,
 /// an entrypoint script, a shell), `hardened/app:1.2` (uid 1000, no shell, an exec
-/// entrypoint) and its `-dev` variant `hardened/app:1.2-dev` (a shell and apk).
+/// entrypoint) and its `-dev` variant `hardened/app:1.2-dev` (a shell, apk and Wolfi's
+/// `/etc/os-release`).
 fn push_app_images(host: &str) {
     let layout = Layout::new();
     // The public image: root, an entrypoint script, a shell. The replacement: uid 1000, no
@@ -739,7 +740,9 @@ fn push_app_images(host: &str) {
             "--help",
         ],
     );
-    layout.build("dev", &[&base()]);
+    let mut dev = base();
+    dev.push(Put::File("etc/os-release", b"ID=wolfi\nNAME=\"Wolfi\"\n"));
+    layout.build("dev", &[&dev]);
     layout.config(
         "dev",
         &[
@@ -766,7 +769,7 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
     let repo = repo.path();
     std::fs::write(
         repo.join("Dockerfile"),
-        format!("FROM {host}/public/app:1.2\nRUN echo built > /built\nCMD [\"serve\", \"--port\", \"8080\"]\n"),
+        format!("FROM {host}/public/app:1.2\nRUN apt-get update && apt-get install -y curl\nRUN echo built > /built\nCMD [\"serve\", \"--port\", \"8080\"]\n"),
     )
     .unwrap();
     write_app_catalog(repo, &host);
@@ -807,6 +810,10 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
         lock.images[&expected[1]].facts.package_manager.as_deref(),
         Some("apk")
     );
+    assert_eq!(
+        lock.images[&expected[1]].facts.distribution.as_deref(),
+        Some("wolfi")
+    );
     assert_eq!(lock.images[&expected[2]].facts.uid(), Some(0));
     assert_eq!(
         lock.images[&expected[2]].digest,
@@ -825,6 +832,8 @@ fn facts_resolve_writes_a_lock_that_migrate_uses_offline() {
         patch.contains("+USER root") && patch.contains("+USER 1000"),
         "{patch}"
     );
+    // The -dev variant's apk and Wolfi names, read from its layers, convert the apt-get RUN.
+    assert!(patch.contains("+RUN apk add --no-cache curl\n"), "{patch}");
 
     // Resolving again changes nothing.
     let again = hardport_in(repo, &with(&["facts", "resolve"]));

@@ -121,25 +121,26 @@ fn with_public_image(
             &hardened_reference,
             hardened,
         );
-        if let Some((dev_reference, dev)) = dev
-            && derived
-                .locked_facts
-                .contains_key("hardened.package_manager")
-        {
-            derived.locked_facts.insert(
-                "hardened.package_manager".into(),
-                dev.citation(&dev_reference),
-            );
+        if let Some((dev_reference, dev)) = dev {
+            for fact in ["hardened.package_manager", "hardened.distribution"] {
+                if derived.locked_facts.contains_key(fact) {
+                    derived
+                        .locked_facts
+                        .insert(fact.into(), dev.citation(&dev_reference));
+                }
+            }
         }
     }
     derived
 }
 
 /// A replacement's facts: its own, but the package manager of its `-dev` variant (the image a
-/// build stage installs packages in); unknown without that variant.
+/// build stage installs packages in) and the distribution that names its packages; unknown
+/// without that variant.
 fn hardened_facts(image: &LockedImage, dev: Option<&LockedImage>) -> ImageSpec {
     let mut facts = image.facts.clone();
     facts.package_manager = dev.and_then(|dev| dev.facts.package_manager.clone());
+    facts.distribution = dev.and_then(|dev| dev.facts.distribution.clone());
     facts
 }
 

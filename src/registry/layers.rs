@@ -52,6 +52,11 @@ const PACKAGE_MANAGERS: &[(&str, &[&str])] = &[
 
 const PASSWD: &str = "etc/passwd";
 const GROUP: &str = "etc/group";
+/// Where the distribution says what it is; `/etc/os-release` is often a link to the other.
+const OS_RELEASE: &str = "etc/os-release";
+const USR_OS_RELEASE: &str = "usr/lib/os-release";
+/// The files whose contents a question needs.
+const READ_FILES: [&str; 4] = [PASSWD, GROUP, OS_RELEASE, USR_OS_RELEASE];
 
 /// What the layers say. `None` is unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,6 +71,9 @@ pub struct LayerFacts {
     pub shell: Option<bool>,
     /// `Some(None)`: no known package manager in the image.
     pub package_manager: Option<Option<String>>,
+    /// The `ID` of `/etc/os-release` (or `/usr/lib/os-release`): the distribution whose
+    /// package names the package manager installs. `Some(None)`: the image has neither file.
+    pub distribution: Option<Option<String>>,
     /// Why a fact is unknown: `"users: …"`, one line per fact left unknown.
     pub unknown: Vec<String>,
     /// How many layers were read (from the top).
@@ -159,7 +167,7 @@ impl Scan {
                     tar::EntryType::XGlobalHeader => continue,
                     _ => Node::File,
                 };
-                if let Some(name) = [PASSWD, GROUP].into_iter().find(|name| *name == path)
+                if let Some(name) = READ_FILES.into_iter().find(|name| *name == path)
                     && self.union.visible(&path)
                 {
                     contents.insert(name, read_content(&mut entry, kind, limits.file_bytes)?);
@@ -186,6 +194,7 @@ impl Scan {
             && facts.groups.is_some()
             && facts.shell.is_some()
             && facts.package_manager.is_some()
+            && facts.distribution.is_some()
     }
 
     /// The facts as the layers read so far decide them; `complete` says there are no more.
@@ -226,7 +235,34 @@ impl Scan {
             Found::Open => None,
         };
         facts.package_manager = self.package_manager(complete);
+        facts.distribution = match self.distribution(complete) {
+            Ok(distribution) => Some(distribution),
+            Err(Some(why)) => {
+                facts.unknown.push(format!("distribution: {why}"));
+                None
+            }
+            Err(None) => None,
+        };
         facts
+    }
+
+    /// The os-release `ID`: from `/etc/os-release`, or from `/usr/lib/os-release` when that
+    /// is absent or a link (to it, as on Debian); `Ok(None)` when the image has neither.
+    fn distribution(&self, complete: bool) -> Result<Option<String>, Option<String>> {
+        let from_usr = || match self.file(USR_OS_RELEASE, complete) {
+            Ok(Some(bytes)) => Ok(os_release_id(&bytes)),
+            Ok(None) => Ok(None),
+            Err(why) => Err(why),
+        };
+        match self.union.literal(OS_RELEASE, complete) {
+            Err(()) => Err(None),
+            Ok(Some(Node::Symlink(_)) | None) => from_usr(),
+            Ok(_) => match self.file(OS_RELEASE, complete) {
+                Ok(Some(bytes)) => Ok(os_release_id(&bytes)),
+                Ok(None) => from_usr(),
+                Err(why) => Err(why),
+            },
+        }
     }
 
     /// `Ok(Some(bytes))` present, `Ok(None)` absent, `Err(Some(why))` present but unreadable,
@@ -285,6 +321,21 @@ fn read_content<R: Read>(
     let mut bytes = Vec::new();
     entry.take(cap).read_to_end(&mut bytes)?;
     Ok(Content::Bytes(bytes))
+}
+
+/// The `ID=` of an os-release file, unquoted (`ID=wolfi`, `ID="debian"`); `None` without one.
+fn os_release_id(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let value = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("ID="))?
+        .trim()
+        .trim_matches(['"', '\'']);
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-'));
+    plain.then(|| value.to_owned())
 }
 
 struct PasswdEntry {
@@ -424,6 +475,7 @@ pub(crate) fn scan_layers<'a>(
             ("groups", facts.groups.is_none()),
             ("shell", facts.shell.is_none()),
             ("package_manager", facts.package_manager.is_none()),
+            ("distribution", facts.distribution.is_none()),
         ];
         for (fact, is_open) in open {
             if is_open && !facts.unknown.iter().any(|line| line.starts_with(fact)) {

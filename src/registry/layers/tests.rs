@@ -114,8 +114,10 @@ fn one_layer_answers_everything_with_names_to_ids() {
         E::File("bin/busybox", b"\x7fELF"),
         E::Link("bin/sh", "/bin/busybox"),
         E::File("sbin/apk", b"\x7fELF"),
+        E::File("etc/os-release", b"NAME=\"Wolfi\"\nID=wolfi\nPRETTY_NAME=\"Wolfi\"\n"),
     ]));
     let facts = scan(&[layer]);
+    assert_eq!(facts.distribution, Some(Some("wolfi".into())));
     // The first line for a name wins, as for getpwnam.
     assert_eq!(facts.users, ids(&[("node", "1000"), ("root", "0")]));
     assert_eq!(
@@ -136,6 +138,7 @@ fn reading_stops_at_the_first_layer_that_answers_everything() {
     let top = gzip(&tar(&[
         E::File("etc/passwd", b"app:x:10:10::/:/bin/sh\n"),
         E::File("etc/group", b"app:x:10:\n"),
+        E::File("etc/os-release", b"ID=debian\n"),
         E::File("bin/sh", b"\x7fELF"),
         E::File("usr/bin/apt-get", b"\x7fELF"),
     ]));
@@ -353,4 +356,17 @@ fn a_layer_whose_digest_is_wrong_is_an_error() {
             .to_string()
             .contains("its content has digest")
     );
+}
+
+#[test]
+fn the_distribution_is_the_os_release_id_also_through_debians_link() {
+    let debian = gzip(&tar(&[
+        E::File("usr/lib/os-release", b"PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=\"debian\"\n"),
+        E::Link("etc/os-release", "../usr/lib/os-release"),
+    ]));
+    assert_eq!(scan(&[debian]).distribution, Some(Some("debian".into())));
+    let none = gzip(&tar(&[E::File("bin/app", b"\x7fELF")]));
+    assert_eq!(scan(&[none]).distribution, Some(None), "no file: none, not unknown");
+    let odd = gzip(&tar(&[E::File("etc/os-release", b"ID=$(reboot)\n")]));
+    assert_eq!(scan(&[odd]).distribution, Some(None), "not an id: none");
 }

@@ -332,9 +332,9 @@ fn os_release_id(bytes: &[u8]) -> Option<String> {
         .trim()
         .trim_matches(['"', '\'']);
     let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-'));
+        && value.chars().all(|ch| {
+            ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-')
+        });
     plain.then(|| value.to_owned())
 }
 

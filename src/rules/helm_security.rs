@@ -22,6 +22,14 @@
 //! A block the chart's templates use only in containers that run another image is not the
 //! component's: nextcloud keeps `nextcloud.mariaDbInitContainer.securityContext` under its
 //! own settings, but renders it into the MariaDB init container. Such a block is left alone.
+//! A block rendered into the component's containers and others of the same pod is shared on
+//! purpose (Bitnami's `copy-certs` init container writes files for the main container's user)
+//! and gets the component's ids.
+//!
+//! An empty block (or a missing one) that a template tests in an `if`/`else` chain whose
+//! `else` writes a context of the chart's own (Airflow's helper: `runAsUser: uid`,
+//! `fsGroup: gid`; ingress-nginx's capabilities and seccomp profile) is reported, not filled:
+//! filling it would switch that fallback off, with whatever else it sets.
 //!
 //! Ids written in the image mapping itself (`runAsUser`, `uid`, `runAsGroup`, `gid`,
 //! `runAsNonRoot`: ingress-nginx renders `controller.image.runAsUser` into the container's
@@ -168,14 +176,7 @@ pub fn check(
         let has_blocks = !pods.is_empty();
         if let Some(chart) = context.chart() {
             for pod in &mut pods {
-                pod.retain(|block| match owner(chart, &block.path, &image.path) {
-                    Owner::Component => true,
-                    Owner::Others => false,
-                    Owner::Shared(others) => {
-                        diagnostics.push(shared(block, &image.path, &others));
-                        false
-                    }
-                });
+                pod.retain(|block| owner(chart, &block.path, &image.path) == Owner::Component);
             }
             pods.retain(|pod| !pod.is_empty());
         }
@@ -264,20 +265,6 @@ fn ids_beside_image(
         diagnostics.extend(changes.into_diagnostic(&block, entry, Ids { uid, gid }));
     }
     diagnostics
-}
-
-/// A block the templates render into containers of the component's image and of others.
-fn shared(block: &Block<'_>, image: &str, others: &[String]) -> Diagnostic {
-    Diagnostic::report(
-        Rule::SecurityContextUnset,
-        block.key_range.clone(),
-        format!(
-            "`{}` goes into containers of `{image}` and of {}: one image's ids would be written for both; hardport does not edit it",
-            block.path,
-            others.join(", ")
-        ),
-    )
-    .suggest("give each container a block of its own, or set one that suits every image")
 }
 
 /// "`primary`" or "the values' top level".

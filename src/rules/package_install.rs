@@ -53,6 +53,7 @@
 //! second run finds `apk` and changes nothing.
 
 mod convert;
+mod edits;
 
 use parse_dockerfile::Instruction;
 

@@ -114,7 +114,10 @@ fn one_layer_answers_everything_with_names_to_ids() {
         E::File("bin/busybox", b"\x7fELF"),
         E::Link("bin/sh", "/bin/busybox"),
         E::File("sbin/apk", b"\x7fELF"),
-        E::File("etc/os-release", b"NAME=\"Wolfi\"\nID=wolfi\nPRETTY_NAME=\"Wolfi\"\n"),
+        E::File(
+            "etc/os-release",
+            b"NAME=\"Wolfi\"\nID=wolfi\nPRETTY_NAME=\"Wolfi\"\n",
+        ),
     ]));
     let facts = scan(&[layer]);
     assert_eq!(facts.distribution, Some(Some("wolfi".into())));
@@ -361,12 +364,19 @@ fn a_layer_whose_digest_is_wrong_is_an_error() {
 #[test]
 fn the_distribution_is_the_os_release_id_also_through_debians_link() {
     let debian = gzip(&tar(&[
-        E::File("usr/lib/os-release", b"PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=\"debian\"\n"),
+        E::File(
+            "usr/lib/os-release",
+            b"PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=\"debian\"\n",
+        ),
         E::Link("etc/os-release", "../usr/lib/os-release"),
     ]));
     assert_eq!(scan(&[debian]).distribution, Some(Some("debian".into())));
     let none = gzip(&tar(&[E::File("bin/app", b"\x7fELF")]));
-    assert_eq!(scan(&[none]).distribution, Some(None), "no file: none, not unknown");
+    assert_eq!(
+        scan(&[none]).distribution,
+        Some(None),
+        "no file: none, not unknown"
+    );
     let odd = gzip(&tar(&[E::File("etc/os-release", b"ID=$(reboot)\n")]));
     assert_eq!(scan(&[odd]).distribution, Some(None), "not an id: none");
 }

@@ -1,54 +1,35 @@
 //! What the chart's templates say about a security-context block: whose containers render it,
 //! and whether filling it would switch off defaults the templates write while it is empty.
 
-use std::collections::BTreeSet;
-
 use crate::helm::chart::Chart;
 use crate::helm::fallbacks::Fallback;
 
 /// Whose containers the templates render a block into.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Owner {
-    /// Only containers of the component's image, or no container the scan can place.
+    /// Containers of the component's image, possibly with others: a chart that renders one
+    /// block into several containers of a pod shares it on purpose (Bitnami's `copy-certs`
+    /// init container runs with PostgreSQL's context, so the files it writes belong to the
+    /// main container's user), and the component's ids keep that. Also a block no container
+    /// the scan can place reads.
     Component,
     /// Only containers of other images (nextcloud's `nextcloud.mariaDbInitContainer.
     /// securityContext` is the MariaDB init container's): not the component's to change.
     Others,
-    /// Containers of the component's image and of these others (Argo CD's
-    /// `dex.containerSecurityContext` also goes to the `copyutil` init container, which runs
-    /// the argocd image): one image's ids would be written for both.
-    Shared(Vec<String>),
 }
 
 /// Whose containers read the block at `path`, for the component whose main image is at
 /// `image`. A container whose image the scan could not place counts for nobody.
 pub(super) fn owner(chart: &Chart, path: &str, image: &str) -> Owner {
-    let readers: Vec<_> = chart
+    let mut readers = chart
         .containers
         .iter()
         .filter(|container| container.reads_key(path) && !container.images.is_empty())
-        .collect();
-    let (ours, others): (Vec<_>, Vec<_>) = readers
-        .into_iter()
-        .partition(|container| container.images.contains(image));
-    match (ours.is_empty(), others.is_empty()) {
-        (_, true) => Owner::Component,
-        (true, false) => Owner::Others,
-        (false, false) => {
-            let shown: BTreeSet<String> = others
-                .iter()
-                .map(|container| {
-                    let images: Vec<&str> = container.images.iter().map(String::as_str).collect();
-                    format!(
-                        "{} ({}:{})",
-                        images.join(", "),
-                        container.template,
-                        container.line
-                    )
-                })
-                .collect();
-            Owner::Shared(shown.into_iter().collect())
-        }
+        .peekable();
+    if readers.peek().is_some() && readers.all(|container| !container.images.contains(image)) {
+        Owner::Others
+    } else {
+        Owner::Component
     }
 }
 

@@ -324,16 +324,17 @@ fn an_empty_block_a_template_falls_back_from_is_reported_not_filled() {
 }
 
 #[test]
-fn a_block_shared_with_a_container_of_another_image_is_reported_not_edited() {
-    // Argo CD's dex pod: the copyutil init container runs another image with the same block.
-    let template = "spec:\n  initContainers:\n    - name: copyutil\n      image: {{ .Values.dex.initImage.repository }}:{{ .Values.dex.initImage.tag }}\n      {{- with .Values.dex.containerSecurityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n  containers:\n    - name: dex\n      image: {{ .Values.dex.image.repository }}:{{ .Values.dex.image.tag }}\n      {{- with .Values.dex.containerSecurityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n";
-    let values = "dex:\n  image:\n    repository: node\n    tag: \"20\"\n  initImage:\n    repository: ghcr.io/acme/tool\n    tag: \"1\"\n  containerSecurityContext:\n    runAsUser: 999\n";
-    let (text, messages) = run_with_templates(values, &[("templates/dex.yaml", template)]);
-    assert!(text.contains("runAsUser: 999\n"), "{text}");
+fn a_block_shared_with_a_container_of_another_image_gets_the_components_ids() {
+    // Bitnami's PostgreSQL: the copy-certs init container runs another image with the main
+    // container's block on purpose, so the files it writes belong to the main user.
+    let template = "spec:\n  initContainers:\n    - name: copy-certs\n      image: {{ .Values.shell.image.repository }}:{{ .Values.shell.image.tag }}\n      {{- with .Values.primary.containerSecurityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n  containers:\n    - name: postgresql\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      {{- with .Values.primary.containerSecurityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n";
+    let values = "image:\n  repository: node\n  tag: \"20\"\nprimary:\n  containerSecurityContext:\n    runAsUser: 1001\nshell:\n  image:\n    repository: ghcr.io/acme/os-shell\n    tag: \"1\"\n";
+    let (text, messages) = run_with_templates(values, &[("templates/sts.yaml", template)]);
+    assert!(text.contains("    runAsUser: 1000\n"), "{text}");
     assert!(
         has(
             &messages,
-            "security-context-unset: `dex.containerSecurityContext` goes into containers of `dex.image` and of dex.initImage (templates/dex.yaml:3)"
+            "security-context: `primary.containerSecurityContext`"
         ),
         "{messages:?}"
     );

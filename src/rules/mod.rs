@@ -449,7 +449,7 @@ impl Rule {
                 "warns about a package manager the replacement lacks, or a RUN left unconverted"
             }
             Rule::PackageInstall => {
-                "rewrites apt-get/yum/dnf package commands into apk with the replacement's package names"
+                "rewrites apt-get/yum/dnf package commands into apk with the replacement's package names, useradd/groupadd into busybox's"
             }
             Rule::EntrypointFeature => {
                 "warns about public entrypoint-script features the replacement lacks"

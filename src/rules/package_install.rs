@@ -13,6 +13,9 @@
 //!   package its mapped names (`libpq5` → `libpq`, `build-essential` → `build-base`);
 //! - `… remove`/`purge`/`erase` of packages becomes `apk del` with the mapped names;
 //! - `… upgrade` (`dist-upgrade`, `yum update` of everything) becomes `apk upgrade --no-cache`;
+//! - `useradd` and `groupadd` become busybox's `adduser -D` and `addgroup`, with each option in
+//!   busybox's spelling (`-r` → `-S`, `-g GROUP` → `-G GROUP`, `-d` → `-h`, `-M` → `-H`, …;
+//!   see `package_install/accounts.rs`), as dfc does for the same images;
 //! - what only serves the old package manager goes: `apt-get update`, `apt-get clean`,
 //!   `yum clean all`, `dnf makecache`, `apt-get autoremove`, and `rm` of its caches
 //!   (`/var/lib/apt/lists/*`, `/var/cache/yum`, …; other paths of the same `rm` stay). A `RUN`
@@ -26,7 +29,7 @@
 //! commands cannot be converted exactly: a package the map does not list (never guessed, never
 //! dropped), a version or release pin (`curl=7.88.1-10`, `pkg/bookworm-backports`,
 //! `httpd-2.4.57`), a package from a variable, a glob or a file, an option with no apk
-//! meaning (`-t`, `-o`, `--enablerepo`), another subcommand (`apt-get source`), packages read
+//! meaning (`-t`, `-o`, `--enablerepo`) or busybox meaning (`useradd -G`), another subcommand (`apt-get source`), packages read
 //! from elsewhere (`xargs apt-get install`), Debian or RPM tooling in the same `RUN` (`dpkg`,
 //! `apt-key`, `add-apt-repository`, `rpm`, a write under `/etc/apt/`), an exec-form `RUN`, a
 //! command a drop would leave dangling (`apt-get update || true`), or a nested `sh -c` script.
@@ -52,6 +55,7 @@
 //! `RUN` runs as root as before: `user-root` keeps every `RUN` of a migrated stage as root. A
 //! second run finds `apk` and changes nothing.
 
+mod accounts;
 mod convert;
 mod edits;
 
@@ -124,13 +128,13 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                         Rule::PackageManager,
                         range,
                         format!(
-                            "this RUN calls another package manager than the replacement's -dev variant ({}), which has apk; hardport left it as it is: {}",
+                            "the replacement's -dev variant ({}) is apk-based, and hardport could not convert this RUN exactly, so it left it as it is: {}",
                             entry.replacement,
                             reasons.join("; ")
                         ),
                     )
                     .suggest(format!(
-                        "rewrite it with `apk add --no-cache` and {} package names by hand, or add the missing names to a `packages:` table in your catalog",
+                        "rewrite it for apk and busybox by hand ({} package names), or add a missing name to a `packages:` table in your catalog",
                         target.distribution
                     )),
                 ),

@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::ApkTarget;
+use super::accounts::{self, is_account_tool};
 use super::edits::{delete_words, drop_edits};
 use crate::catalog::{Entry, SourceFamily};
 use crate::diagnostic::Edit;
@@ -27,7 +28,7 @@ pub(super) struct Conversion {
     /// Every command of the `RUN` is dropped: the instruction goes.
     pub runs_nothing: bool,
     /// `` `apt-get install` → `apk add --no-cache` ``, one per rewritten command.
-    rewritten: Vec<String>,
+    pub rewritten: Vec<String>,
     /// `libpq5 → libpq`, for each package whose name changed.
     renamed: Vec<String>,
     /// The commands dropped, as written.
@@ -53,7 +54,7 @@ impl Conversion {
             parts.push("the RUN ran nothing else and is removed".to_owned());
         }
         format!(
-            "{} (the -dev variant of {} installs with apk)",
+            "{} (the -dev variant of {} is apk-based)",
             parts.join("; "),
             entry.replacement
         )
@@ -119,7 +120,10 @@ pub(super) fn plan_run(
     exec_form: bool,
     target: ApkTarget<'_>,
 ) -> Outcome {
-    if !commands.iter().any(|command| family(command).is_some()) {
+    let converts = |command: &SimpleCommand| {
+        family(command).is_some() || command.program().is_some_and(is_account_tool)
+    };
+    if !commands.iter().any(converts) {
         return Outcome::Untouched;
     }
     let mut reasons = Vec::new();
@@ -233,6 +237,9 @@ fn step(
     }
     if program == "rm" {
         return cache_removal(text, command, conversion);
+    }
+    if is_account_tool(program) {
+        return accounts::rewrite(text, command, conversion);
     }
     let Some(family) = family(command) else {
         return Ok(Step::Keep);

@@ -60,7 +60,7 @@ pub(super) fn delete_words(
 }
 
 /// Blanks, line continuations and the comment lines a continuation skips.
-fn is_blank_between_words(gap: &str) -> bool {
+pub(super) fn is_blank_between_words(gap: &str) -> bool {
     gap.lines().all(|line| {
         let line = line.trim_start_matches([' ', '\t']);
         line.starts_with('#')

@@ -97,7 +97,7 @@ fn an_apt_chain_becomes_one_apk_add_with_the_mapped_names() {
     );
     assert!(
         messages.iter().any(|message| message
-            == "package-install: `apt-get install` → `apk add --no-cache`; wolfi package names: libpq5 → libpq; dropped `apt-get update`, `rm -rf /var/lib/apt/lists/*` (the -dev variant of reg.example.dev/python installs with apk)"),
+            == "package-install: `apt-get install` → `apk add --no-cache`; wolfi package names: libpq5 → libpq; dropped `apt-get update`, `rm -rf /var/lib/apt/lists/*` (the -dev variant of reg.example.dev/python is apk-based)"),
         "{messages:?}"
     );
     assert!(!has(&messages, "package-manager"), "{messages:?}");
@@ -308,4 +308,58 @@ fn a_dropped_last_package_takes_its_line_continuation_with_it() {
         "FROM reg.example.dev/python:3.12-dev\nRUN apk add --no-cache \\\n    gcc \\\n    git\n"
     );
     assert_eq!(executed(&output), [["apk add --no-cache gcc git"]]);
+}
+
+#[test]
+fn useradd_and_groupadd_become_busybox_adduser_and_addgroup() {
+    let (output, messages) = run(
+        "FROM python:3.12\nRUN groupadd -r -g 10001 app && useradd -r -u 10001 -g app -ms /bin/bash -c 'App user' app && chown -R app /srv\n",
+    );
+    assert_eq!(
+        executed(&output),
+        [[
+            "addgroup -S -g 10001 app",
+            "adduser -D -S -u 10001 -G app -s /bin/bash -g App user app",
+            "chown -R app /srv"
+        ]]
+    );
+    assert!(
+        output.contains("-g 'App user' app"),
+        "the value keeps its quotes: {output}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|message| message
+                .contains("`groupadd -r -g 10001 app` → `addgroup -S -g 10001 app`")),
+        "{messages:?}"
+    );
+    let (output, _) =
+        run("FROM python:3.12\nRUN useradd --system --no-create-home --shell=/sbin/nologin svc\n");
+    assert_eq!(
+        executed(&output),
+        [["adduser -D -S -H -s /sbin/nologin svc"]]
+    );
+}
+
+#[test]
+fn an_account_option_busybox_lacks_keeps_the_run() {
+    for line in [
+        "useradd -G wheel,docker dev",
+        "groupadd -f app",
+        "useradd -o -u 0 admin",
+    ] {
+        let input = format!("FROM python:3.12\nRUN {line}\n");
+        let (output, messages) = run(&input);
+        assert!(
+            output.ends_with(&format!("RUN {line}\n")),
+            "{line}: {output}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("package-manager") && m.contains("no busybox equivalent")),
+            "{line}: {messages:?}"
+        );
+    }
 }

@@ -154,7 +154,8 @@ fn apk_added(text: &str) -> std::collections::BTreeSet<String> {
 
 /// With `--target chainguard`, a Dockerfile whose package commands hardport converts installs
 /// exactly the packages dfc's after file installs; one it leaves (an unmapped name, a pin,
-/// `add-apt-repository`) says so, and whatever it did convert is among dfc's packages.
+/// `add-apt-repository`, NodeSource's `curl … | bash` setup script in nodejs-ubuntu) says so,
+/// and whatever it did convert is among dfc's packages.
 #[test]
 fn the_chainguard_target_installs_dfcs_packages() {
     let Some(dir) = dfc_testdata() else {
@@ -191,5 +192,5 @@ fn the_chainguard_target_installs_dfcs_packages() {
             }
         }
     }
-    assert!(same.len() >= 9, "only {same:?} install dfc's packages");
+    assert!(same.len() >= 8, "only {same:?} install dfc's packages");
 }

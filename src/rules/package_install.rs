@@ -31,8 +31,11 @@
 //! `httpd-2.4.57`), a package from a variable, a glob or a file, an option with no apk
 //! meaning (`-t`, `-o`, `--enablerepo`) or busybox meaning (`useradd -G`), another subcommand (`apt-get source`), packages read
 //! from elsewhere (`xargs apt-get install`), Debian or RPM tooling in the same `RUN` (`dpkg`,
-//! `apt-key`, `add-apt-repository`, `rpm`, a write under `/etc/apt/`), an exec-form `RUN`, a
-//! command a drop would leave dangling (`apt-get update || true`), or a nested `sh -c` script.
+//! `apt-key`, `add-apt-repository`, `rpm`, a path under `/etc/apt/`), a downloaded script piped
+//! into a shell (`curl …/setup_20.x | bash`, which adds apt sources), a command substitution in
+//! a package list, an exec-form `RUN`, a command a drop would leave dangling
+//! (`apt-get update || true`), a condition (`if apt-get update`), a block a drop would leave
+//! empty (`then apt-get clean; fi`), or a nested `sh -c` script.
 //!
 //! ## Why
 //! `apt-get` does not exist on an apk-based image: the migrated build fails at its first `RUN`.

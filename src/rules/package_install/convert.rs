@@ -147,6 +147,7 @@ pub(super) fn plan_run(
             }
         }
     }
+    reasons.extend(neighbourhood(text, commands));
     if let Err(reason) = drop_edits(text, commands, &steps, &mut conversion) {
         reasons.push(reason);
     }
@@ -165,6 +166,73 @@ pub(super) fn plan_run(
         }
     }
     Outcome::Converted(conversion)
+}
+
+/// What the text around the package commands says that their words do not: a command
+/// substitution inside a package list (`` apt-get install a `# note` b ``, where the shell
+/// reader sees `b` as a command of its own), and a downloaded script piped into a shell
+/// (`curl …/setup_20.x | bash`: NodeSource's and others' scripts add the old package manager's
+/// sources, whose packages `apk` does not have).
+fn neighbourhood(text: &str, commands: &[SimpleCommand]) -> Vec<String> {
+    let mut reasons = Vec::new();
+    let spans: Vec<Option<Range<usize>>> = commands.iter().map(span).collect();
+    for (command, span) in commands.iter().zip(&spans) {
+        if let Some(span) = span.as_ref().filter(|_| family(command).is_some())
+            && substitution_follows(&text[span.end..])
+        {
+            reasons.push(format!(
+                "a command substitution stands in the package list of `{}`",
+                shown(command)
+            ));
+        }
+    }
+    for index in 1..commands.len() {
+        let (Some(left), Some(right)) = (&spans[index - 1], &spans[index]) else {
+            continue;
+        };
+        let Some(between) = text.get(left.end..right.start) else {
+            continue;
+        };
+        let packages_beside =
+            family(&commands[index - 1]).is_some() || family(&commands[index]).is_some();
+        if packages_beside && (between.contains('`') || between.contains("$(")) {
+            reasons.push(format!(
+                "a command substitution stands beside `{}`, so its package list is not all in its words",
+                shown(&commands[if family(&commands[index - 1]).is_some() { index - 1 } else { index }])
+            ));
+        }
+        let downloads = matches!(commands[index - 1].program(), Some("curl" | "wget"));
+        let runs_shell = commands[index]
+            .program()
+            .is_some_and(|program| crate::rules::SHELLS.contains(&program));
+        if downloads && runs_shell && between.contains('|') {
+            reasons.push(format!(
+                "it pipes a downloaded script into `{}`, which may add package sources of the old package manager",
+                commands[index].program().unwrap_or_default()
+            ));
+        }
+    }
+    reasons
+}
+
+/// Whether a `` ` `` or `$(` comes right after a command, before anything ends it (`&&`, `||`,
+/// `;`, `|` or a line break that is not continued): the shell reader drops a `` `# note` ``
+/// there as a comment, with the words after it on the line, which the shell still passes on.
+fn substitution_follows(rest: &str) -> bool {
+    let mut previous = ' ';
+    for (at, ch) in rest.char_indices() {
+        match ch {
+            '`' => return true,
+            '$' if rest[at + 1..].starts_with('(') => return true,
+            ';' | '|' | '&' => return false,
+            '\n' if previous != '\\' => return false,
+            _ => {}
+        }
+        if !matches!(ch, ' ' | '\t' | '\r') {
+            previous = ch;
+        }
+    }
+    false
 }
 
 /// The package family a command's program installs from, if it is an old package manager.
@@ -224,6 +292,16 @@ fn step(
     }) {
         return Err(format!(
             "it writes `{}`, a package source of the old package manager",
+            path.text
+        ));
+    }
+    if let Some(path) = command.argv().iter().find(|word| {
+        SOURCE_DIRECTORIES
+            .iter()
+            .any(|dir| word.text.starts_with(dir))
+    }) {
+        return Err(format!(
+            "it changes `{}`, a package source of the old package manager",
             path.text
         ));
     }
@@ -465,18 +543,21 @@ fn rewrite_packages(
     }
     let mut written: Vec<&str> = Vec::new();
     let mut renamed = Vec::new();
+    let mut problems = Vec::new();
+    let mut unmapped = Vec::new();
     for &index in &parsed.operands {
         let word = &parsed.argv[index];
-        let name = package_name(word, family)?;
-        let mapping = target
-            .packages
-            .lookup(target.distribution, family, name)
-            .ok_or_else(|| {
-                format!(
-                    "`{name}` has no entry in hardport's {} package map",
-                    target.distribution
-                )
-            })?;
+        let name = match package_name(word, family) {
+            Ok(name) => name,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let Some(mapping) = target.packages.lookup(target.distribution, family, name) else {
+            unmapped.push(format!("`{name}`"));
+            continue;
+        };
         let names: Vec<&str> = mapping
             .names
             .iter()
@@ -499,6 +580,21 @@ fn rewrite_packages(
             let range = word.text_range(text).ok_or_else(|| not_editable(word))?;
             edits.push(Edit::replace(range, names.join(" ")));
         }
+    }
+    match unmapped.as_slice() {
+        [] => {}
+        [one] => problems.push(format!(
+            "{one} has no entry in hardport's {} package map",
+            target.distribution
+        )),
+        many => problems.push(format!(
+            "{} have no entry in hardport's {} package map",
+            many.join(", "),
+            target.distribution
+        )),
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
     }
     edits.extend(delete_words(text, parsed.argv, &deleted)?);
     if written.is_empty() {

@@ -114,8 +114,41 @@ fn join(between: &str) -> Join {
     }
 }
 
+/// Words that open a block a command may start (`then apt-get update`): dropping the command
+/// keeps them.
+const OPENERS: &[&str] = &["then", "do", "else", "{"];
+
+/// Words that close or continue a block (`; fi`): a dropped command alone in its block would
+/// leave it empty, which is a syntax error.
+const CLOSERS: &[&str] = &["fi", "done", "esac", "}", "else", "elif"];
+
+/// The words a shell reads as syntax before a command.
+const KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "time",
+];
+
+/// Where a dropped command's own bytes start (after an opening keyword, which stays), and
+/// whether it had one; an error when it is a condition (`if apt-get update`).
+fn own_start(command: &SimpleCommand) -> Result<Option<(usize, bool)>, String> {
+    let mut opened = false;
+    for word in &command.words {
+        if word.quoted || !KEYWORDS.contains(&word.text.as_str()) {
+            return Ok(word.range.as_ref().map(|range| (range.start, opened)));
+        }
+        if !OPENERS.contains(&word.text.as_str()) {
+            return Err(format!(
+                "`{}` is a condition or part of one, which hardport does not take out",
+                shown(command)
+            ));
+        }
+        opened = true;
+    }
+    Ok(None)
+}
+
 /// The edits that remove each run of dropped commands with the joins around it; an error when
-/// a join is not a plain sequence (`apt-get update || true`).
+/// a join is not a plain sequence (`apt-get update || true`) or a block would be left empty.
+/// Comment lines between a dropped command and the one after it stay.
 pub(super) fn drop_edits(
     text: &str,
     commands: &[SimpleCommand],
@@ -128,6 +161,26 @@ pub(super) fn drop_edits(
         conversion.runs_nothing = true;
         return Ok(());
     }
+    let span_of = |at: usize| {
+        spans[at].clone().ok_or_else(|| {
+            format!(
+                "`{}` is not where hardport can edit it in the file",
+                shown(&commands[at])
+            )
+        })
+    };
+    let sequence = |left: usize, right_start: usize, named: usize| -> Result<(), String> {
+        let gap = text
+            .get(span_of(left)?.end..right_start)
+            .unwrap_or_default();
+        match join(gap) {
+            Join::Sequence => Ok(()),
+            Join::Other => Err(format!(
+                "`{}` cannot be taken out of its command list: it is not joined by `&&` or `;`",
+                shown(&commands[named])
+            )),
+        }
+    };
     let mut index = 0;
     while index < steps.len() {
         if !dropped(index) {
@@ -140,35 +193,71 @@ pub(super) fn drop_edits(
         }
         let last = index;
         index += 1;
-        let span_of = |at: usize| {
-            spans[at].clone().ok_or_else(|| {
-                format!(
-                    "`{}` is not where hardport can edit it in the file",
-                    shown(&commands[at])
-                )
-            })
+        let Some((start, opened)) = own_start(&commands[first])? else {
+            return Err(format!(
+                "`{}` is not where hardport can edit it in the file",
+                shown(&commands[first])
+            ));
         };
-        let joins_ok = |from: usize, to: usize| -> Result<(), String> {
-            for at in from..to {
-                let (left, right) = (span_of(at)?, span_of(at + 1)?);
-                if join(&text[left.end..right.start]) != Join::Sequence {
+        for (member, command) in commands.iter().enumerate().take(last + 1).skip(first + 1) {
+            if own_start(command)?.is_none_or(|(_, opened)| opened) {
+                return Err(format!(
+                    "`{}` opens a block, which hardport does not take out",
+                    shown(command)
+                ));
+            }
+            sequence(member - 1, span_of(member)?.start, member)?;
+        }
+        if first > 0 && !opened {
+            sequence(first - 1, start, first)?;
+        }
+        match commands.get(last + 1) {
+            Some(next) => {
+                let next_start = span_of(last + 1)?.start;
+                sequence(last, next_start, last)?;
+                let closes = next
+                    .words
+                    .first()
+                    .is_some_and(|word| !word.quoted && CLOSERS.contains(&word.text.as_str()));
+                if opened && closes {
                     return Err(format!(
-                        "`{}` cannot be taken out of its command list: it is not joined by `&&` or `;`",
-                        shown(&commands[if at < first { first } else { at }])
+                        "taking out `{}` would leave its block empty",
+                        shown(&commands[first])
                     ));
                 }
+                let end = kept_comments(text, span_of(last)?.end, next_start);
+                conversion.edits.push(Edit::replace(start..end, ""));
             }
-            Ok(())
-        };
-        if last + 1 < steps.len() {
-            joins_ok(first.saturating_sub(usize::from(first > 0)), last + 1)?;
-            let (start, end) = (span_of(first)?.start, span_of(last + 1)?.start);
-            conversion.edits.push(Edit::replace(start..end, ""));
-        } else {
-            joins_ok(first - 1, last)?;
-            let (start, end) = (span_of(first - 1)?.end, span_of(last)?.end);
-            conversion.edits.push(Edit::replace(start..end, ""));
+            None if first > 0 && !opened => {
+                let from = span_of(first - 1)?.end;
+                conversion
+                    .edits
+                    .push(Edit::replace(from..span_of(last)?.end, ""));
+            }
+            None => {
+                return Err(format!(
+                    "`{}` cannot be taken out of its block",
+                    shown(&commands[first])
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// Where the removal of a command that ends at `end` stops before the command at `next`:
+/// there, when only blanks and the join lie between; after the join (`&&`, `;`) and its
+/// blanks, when comment lines follow it, so they stay.
+fn kept_comments(text: &str, end: usize, next: usize) -> usize {
+    let gap = &text[end..next];
+    if !gap.contains('#') {
+        return next;
+    }
+    let after_join = ["&&", ";"]
+        .into_iter()
+        .filter_map(|operator| gap.find(operator).map(|at| at + operator.len()))
+        .min()
+        .unwrap_or(0);
+    let blanks = gap[after_join..].len() - gap[after_join..].trim_start_matches([' ', '\t']).len();
+    end + after_join + blanks
 }

@@ -28,6 +28,12 @@ images:
     source: test
     public: {user: "0"}
     hardened: {user: "0", package_manager: apk}
+  - name: base
+    match: [ubuntu]
+    tag: latest
+    dev_tag_suffix: "-dev"
+    source: test
+    hardened: {package_manager: apk, distribution: wolfi}
 packages:
   wolfi:
     debian:
@@ -362,4 +368,103 @@ fn an_account_option_busybox_lacks_keeps_the_run() {
             "{line}: {messages:?}"
         );
     }
+}
+
+#[test]
+fn a_converted_run_whose_user_no_catalog_states_is_a_missing_fact() {
+    // Neither image's user is known: whether the RUN still runs as root is unknown, and that
+    // is said, not guessed.
+    let (output, messages) = run("FROM ubuntu:22.04\nRUN apt-get install -y curl\n");
+    assert!(
+        output.ends_with("RUN apk add --no-cache curl\n"),
+        "{output}"
+    );
+    assert!(
+        messages.iter().any(|m| m.starts_with("missing-fact")
+            && m.contains("the replacement states no user either")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_dropped_command_after_then_keeps_the_then_and_an_emptied_block_keeps_the_run() {
+    let input = "FROM python:3.12\nRUN if [ -n \"$GPU\" ]; then apt-get update && apt-get install -y curl; fi\n";
+    let (output, _) = run(input);
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN if [ -n \"$GPU\" ]; then apk add --no-cache curl; fi\n"
+    );
+    let input = "FROM python:3.12\nRUN apt-get install -y curl && if [ -d /var/lib/apt ]; then apt-get clean; fi\n";
+    let (output, messages) = run(input);
+    assert!(output.ends_with("then apt-get clean; fi\n"), "{output}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("would leave its block empty")),
+        "{messages:?}"
+    );
+    let (output, messages) =
+        run("FROM python:3.12\nRUN if apt-get update; then apt-get install -y curl; fi\n");
+    assert!(output.ends_with("RUN if apt-get update; then apt-get install -y curl; fi\n"));
+    assert!(
+        messages.iter().any(|m| m.contains("is a condition")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn comments_between_a_dropped_command_and_the_next_stay() {
+    let input = "FROM python:3.12\nRUN apt-get update --yes && \\\n    # upgrade to patch known vulnerabilities\n    apt-get upgrade --yes && \\\n    apt-get install --yes curl\n";
+    let (output, _) = run(input);
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN \\\n    # upgrade to patch known vulnerabilities\n    apk upgrade --no-cache && \\\n    apk add --no-cache curl\n"
+    );
+    assert_eq!(
+        executed(&output),
+        [["apk upgrade --no-cache", "apk add --no-cache curl"]]
+    );
+}
+
+#[test]
+fn substitutions_downloaded_scripts_and_source_edits_keep_the_run() {
+    let cases = [
+        (
+            "apt-get install -y curl `# the client` git",
+            "a command substitution stands in the package list",
+        ),
+        (
+            "curl -fsSL https://deb.nodesource.com/setup_20.x | bash - && apt-get install -y nodejs",
+            "pipes a downloaded script into `bash`",
+        ),
+        (
+            "echo deb https://pkg.example.com bookworm main | tee /etc/apt/sources.list.d/x.list && apt-get update && apt-get install -y curl",
+            "changes `/etc/apt/sources.list.d/x.list`",
+        ),
+    ];
+    for (line, reason) in cases {
+        let (output, messages) = run(&format!("FROM python:3.12\nRUN {line}\n"));
+        assert!(
+            output.ends_with(&format!("RUN {line}\n")),
+            "{line}: {output}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("package-manager") && m.contains(reason)),
+            "{line}: {messages:?}"
+        );
+    }
+}
+
+#[test]
+fn every_unmapped_package_of_a_command_is_named_at_once() {
+    let (_, messages) = run("FROM python:3.12\nRUN apt-get install -y curl libfoo1 libbar2 git\n");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .contains("`libfoo1`, `libbar2` have no entry in hardport's wolfi package map")),
+        "{messages:?}"
+    );
 }

@@ -188,7 +188,7 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
                 hardened.as_deref().map(is_root_user),
             ) {
                 (Some(true), Some(false) | None) => plan.root_before = Some((at, why)),
-                (None, Some(false)) => {
+                (None, Some(false) | None) => {
                     plans
                         .reports
                         .extend(unknown_public_user(model, stage.index, at, &why, entry))
@@ -547,9 +547,12 @@ fn unknown_public_user(
             Rule::MissingFact,
             range,
             format!(
-                "stage {}: {step} and the replacement runs as {}, but the catalog entry `{}` does not say which user the public image ran it as",
+                "stage {}: {step} and the replacement {}, but the catalog entry `{}` does not say which user the public image ran it as",
                 stage_label(model, stage),
-                spec_user(&entry.hardened).unwrap_or_default(),
+                spec_user(&entry.hardened).map_or_else(
+                    || "states no user either".to_owned(),
+                    |user| format!("runs as {user}")
+                ),
                 entry.name
             ),
         )

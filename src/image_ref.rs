@@ -24,11 +24,14 @@ use std::str::Chars;
 
 /// Registry hosts that all mean Docker Hub; any of them (in any letter case) normalises to
 /// [`DOCKER_HUB`], so that a catalog entry written one way matches references written another.
+/// `registry.docker.com` is what Rails' generated Dockerfile writes
+/// (`FROM registry.docker.com/library/ruby:$RUBY_VERSION-slim`).
 const DOCKER_HUB_ALIASES: &[&str] = &[
     "docker.io",
     "index.docker.io",
     "registry-1.docker.io",
     "registry.hub.docker.com",
+    "registry.docker.com",
 ];
 
 /// The registry name canonical Docker Hub repositories are spelled with.
@@ -1340,6 +1343,7 @@ mod tests {
             "index.docker.io/library/nginx",
             "registry-1.docker.io/library/nginx",
             "registry.hub.docker.com/nginx",
+            "registry.docker.com/library/nginx",
             "Docker.IO/library/nginx",
         ] {
             assert_eq!(

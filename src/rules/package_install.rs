@@ -131,7 +131,7 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                         Rule::PackageManager,
                         range,
                         format!(
-                            "the replacement's -dev variant ({}) is apk-based, and hardport could not convert this RUN exactly, so it left it as it is: {}",
+                            "packages for the replacement ({}) install with apk, and hardport could not convert this RUN exactly, so it left it as it is: {}",
                             entry.replacement,
                             reasons.join("; ")
                         ),

@@ -54,7 +54,7 @@ impl Conversion {
             parts.push("the RUN ran nothing else and is removed".to_owned());
         }
         format!(
-            "{} (the -dev variant of {} is apk-based)",
+            "{} (packages for {} install with apk)",
             parts.join("; "),
             entry.replacement
         )
@@ -190,7 +190,7 @@ fn neighbourhood(text: &str, commands: &[SimpleCommand]) -> Vec<String> {
         let (Some(left), Some(right)) = (&spans[index - 1], &spans[index]) else {
             continue;
         };
-        let Some(between) = text.get(left.end..right.start) else {
+        let Some(between) = text.get(left.end..right.start).map(without_comments) else {
             continue;
         };
         let packages_beside =
@@ -218,21 +218,47 @@ fn neighbourhood(text: &str, commands: &[SimpleCommand]) -> Vec<String> {
 /// Whether a `` ` `` or `$(` comes right after a command, before anything ends it (`&&`, `||`,
 /// `;`, `|` or a line break that is not continued): the shell reader drops a `` `# note` ``
 /// there as a comment, with the words after it on the line, which the shell still passes on.
+/// Comment lines a continuation skips are not looked into.
 fn substitution_follows(rest: &str) -> bool {
-    let mut previous = ' ';
+    let rest = without_comments(rest);
+    let mut continued = false;
     for (at, ch) in rest.char_indices() {
         match ch {
             '`' => return true,
             '$' if rest[at + 1..].starts_with('(') => return true,
             ';' | '|' | '&' => return false,
-            '\n' if previous != '\\' => return false,
+            '\n' if !continued => return false,
             _ => {}
         }
-        if !matches!(ch, ' ' | '\t' | '\r') {
-            previous = ch;
+        if !matches!(ch, ' ' | '\t' | '\r' | '\n') {
+            continued = ch == '\\';
         }
     }
     false
+}
+
+/// `text` with every comment (a `#` that starts a word, to the end of its line) removed.
+fn without_comments(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut word_start = true;
+    let mut in_comment = false;
+    for ch in text.chars() {
+        if in_comment {
+            if ch == '\n' {
+                in_comment = false;
+                kept.push(ch);
+                word_start = true;
+            }
+            continue;
+        }
+        if ch == '#' && word_start {
+            in_comment = true;
+            continue;
+        }
+        word_start = ch.is_whitespace();
+        kept.push(ch);
+    }
+    kept
 }
 
 /// The package family a command's program installs from, if it is an old package manager.

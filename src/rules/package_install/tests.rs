@@ -103,7 +103,7 @@ fn an_apt_chain_becomes_one_apk_add_with_the_mapped_names() {
     );
     assert!(
         messages.iter().any(|message| message
-            == "package-install: `apt-get install` → `apk add --no-cache`; wolfi package names: libpq5 → libpq; dropped `apt-get update`, `rm -rf /var/lib/apt/lists/*` (the -dev variant of reg.example.dev/python is apk-based)"),
+            == "package-install: `apt-get install` → `apk add --no-cache`; wolfi package names: libpq5 → libpq; dropped `apt-get update`, `rm -rf /var/lib/apt/lists/*` (packages for reg.example.dev/python install with apk)"),
         "{messages:?}"
     );
     assert!(!has(&messages, "package-manager"), "{messages:?}");
@@ -466,5 +466,16 @@ fn every_unmapped_package_of_a_command_is_named_at_once() {
             .any(|m| m
                 .contains("`libfoo1`, `libbar2` have no entry in hardport's wolfi package map")),
         "{messages:?}"
+    );
+}
+
+#[test]
+fn backquotes_in_comment_lines_are_no_substitution() {
+    let input = "FROM python:3.12\nRUN apt-get update --yes && \\\n    # - `apt-get upgrade` patches known vulnerabilities\n    apt-get upgrade --yes && \\\n    apt-get install --yes \\\n    curl \\\n    # - `git` for pip installs from repositories\n    git && \\\n    apt-get clean\n";
+    let (output, messages) = run(input);
+    assert!(!has(&messages, "package-manager"), "{messages:?}");
+    assert_eq!(
+        executed(&output),
+        [["apk upgrade --no-cache", "apk add --no-cache curl git"]]
     );
 }

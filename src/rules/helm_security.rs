@@ -703,6 +703,27 @@ fn not_exposed(
     let runs_as = runs_as(entry, ids);
     let component = component_name(&image.component_path);
     let chart = context.chart();
+    let root = image.component_path.split('.').next().unwrap_or_default();
+    if let Some(dependency) = chart.and_then(|chart| {
+        chart
+            .dependencies
+            .iter()
+            .find(|dependency| dependency.key() == root)
+    }) {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext; its pods are rendered by the templates of dependency `{}`, which hardport {}; {runs_as}",
+                dependency.name,
+                match &dependency.vendored {
+                    Some(_) => "does not read for security contexts",
+                    None => "does not have (it is not vendored)",
+                }
+            ),
+        )
+        .suggest("check the pod runs with it");
+    }
     if !chart.is_some_and(Chart::has_templates) {
         return Diagnostic::report(
             Rule::SecurityContextUnset,

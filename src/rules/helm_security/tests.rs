@@ -378,3 +378,26 @@ fn a_component_the_templates_give_a_fallback_context_gets_none_added() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_component_of_a_dependency_is_said_to_be_the_dependencys() {
+    let catalog =
+        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
+    let chart = crate::helm::chart::Chart::parse(
+        "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: redis-ha\n    version: 4.0.0\n    repository: https://dandydeveloper.github.io/charts/\n",
+    )
+    .expect("chart");
+    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+    let (_, messages) = crate::rules::test_support::migrate_twice(
+        crate::discovery::FileKind::HelmValues,
+        "redis-ha:\n  exporter:\n    image: redis:7.2\n",
+        context,
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `redis-ha.exporter` sets no podSecurityContext, securityContext or containerSecurityContext; its pods are rendered by the templates of dependency `redis-ha`, which hardport does not have (it is not vendored)"
+        ),
+        "{messages:?}"
+    );
+}

@@ -172,7 +172,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
             &const { [D::module(FINDINGS)] }
         }
         Rule::PackageManager => &const { [D::module(FINDINGS), D::module(PACKAGE_INSTALL)] },
-        Rule::PackageInstall => &const { [D::module(PACKAGE_INSTALL)] },
+        Rule::PackageInstall | Rule::BusyboxOption => &const { [D::module(PACKAGE_INSTALL)] },
         Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },
         Rule::AppVersionTag => &const { [D::module(HELM_IMAGES), D::module(HELM_SUBCHARTS)] },
         Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },

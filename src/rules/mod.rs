@@ -213,6 +213,8 @@ pub enum Rule {
     PackageManager,
     /// Package commands of another manager were rewritten into the replacement's apk.
     PackageInstall,
+    /// A `RUN` passes `tar` an option BusyBox's `tar` lacks, on an apk-based replacement.
+    BusyboxOption,
     /// A feature of the public image's entrypoint script the replacement lacks.
     EntrypointFeature,
     /// ONBUILD triggers run later, in images built on this one.
@@ -250,7 +252,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 36] = [
+    pub const ALL: [Rule; 37] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -270,6 +272,7 @@ impl Rule {
         Rule::PrivilegedPort,
         Rule::PackageManager,
         Rule::PackageInstall,
+        Rule::BusyboxOption,
         Rule::EntrypointFeature,
         Rule::Onbuild,
         Rule::MissingFact,
@@ -311,6 +314,7 @@ impl Rule {
             Rule::PrivilegedPort => "privileged-port",
             Rule::PackageManager => "package-manager",
             Rule::PackageInstall => "package-install",
+            Rule::BusyboxOption => "busybox-option",
             Rule::EntrypointFeature => "entrypoint-feature",
             Rule::Onbuild => "onbuild",
             Rule::MissingFact => "missing-fact",
@@ -356,6 +360,7 @@ impl Rule {
             | Rule::FinalRoot
             | Rule::PrivilegedPort
             | Rule::PackageManager
+            | Rule::BusyboxOption
             | Rule::EntrypointFeature
             | Rule::Onbuild
             | Rule::MissingFact
@@ -397,6 +402,7 @@ impl Rule {
             | Rule::NeedsShell
             | Rule::PrivilegedPort
             | Rule::PackageManager
+            | Rule::BusyboxOption
             | Rule::EntrypointFeature
             | Rule::Onbuild
             | Rule::MissingFact
@@ -448,6 +454,7 @@ impl Rule {
             Rule::PackageManager => {
                 "warns about a package manager the replacement lacks, or a RUN left unconverted"
             }
+            Rule::BusyboxOption => "warns that tar is given an option BusyBox's tar lacks",
             Rule::PackageInstall => {
                 "rewrites apt-get/yum/dnf package commands into apk with the replacement's package names, useradd/groupadd into busybox's"
             }

@@ -1,5 +1,6 @@
-//! `package-install`: rewrite a `RUN`'s `apt-get`, `apt`, `yum`, `dnf` and `microdnf` package
-//! commands into `apk`, with the replacement's package names.
+//! `package-install` and `busybox-option`: rewrite a `RUN`'s `apt-get`, `apt`, `yum`, `dnf` and
+//! `microdnf` package commands into `apk`, with the replacement's package names, and say where
+//! the `RUN` relies on GNU tools the apk-based image may not have.
 //!
 //! ## What it does
 //! In a stage whose image is (or becomes) a replacement whose `-dev` variant installs with
@@ -37,6 +38,10 @@
 //! (`apt-get update || true`), a condition (`if apt-get update`), a block a drop would leave
 //! empty (`then apt-get clean; fi`), or a nested `sh -c` script.
 //!
+//! `busybox-option` (warning, in the same stages): a `tar` given an option BusyBox's `tar` lacks
+//! (`--transform`, `--wildcards`, `-I`, …; BusyBox's own option table in
+//! `package_install/busybox.rs`): Wolfi's `tar` is BusyBox's unless GNU tar is installed.
+//!
 //! ## Why
 //! `apt-get` does not exist on an apk-based image: the migrated build fails at its first `RUN`.
 //! Package names differ between distributions, so a rewrite of the command alone installs
@@ -59,6 +64,7 @@
 //! second run finds `apk` and changes nothing.
 
 mod accounts;
+mod busybox;
 mod convert;
 mod edits;
 
@@ -108,6 +114,7 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
                 continue;
             };
             let commands = shell::run::commands(model.file, run);
+            diagnostics.extend(busybox::check(&commands, &range, &entry.replacement));
             let exec_form = matches!(run.arguments, parse_dockerfile::Command::Exec(_));
             match plan_run(model.file.text(), &commands, exec_form, target) {
                 Outcome::Untouched => {}

@@ -479,3 +479,31 @@ fn backquotes_in_comment_lines_are_no_substitution() {
         [["apk upgrade --no-cache", "apk add --no-cache curl git"]]
     );
 }
+
+#[test]
+fn a_gnu_only_tar_option_is_reported_and_busybox_options_are_not() {
+    let (_, messages) = run(
+        "FROM python:3.12\nRUN tar --transform 's/^a/b/' -xzf a.tgz && tar xzf b.tgz -C /opt --strip-components=1 && tar -cJf c.txz --exclude=.git src\n",
+    );
+    let warnings: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("busybox-option"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{messages:?}");
+    assert!(
+        warnings[0].contains("`tar` is given `--transform`"),
+        "{warnings:?}"
+    );
+    let (_, messages) = run("FROM python:3.12\nRUN tar -I zstd -xf a.tar.zst\n");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("busybox-option") && m.contains("`-I`")),
+        "{messages:?}"
+    );
+    let (_, messages) = run("FROM ruby:3.3\nRUN tar --transform x -xf a.tar\n");
+    assert!(
+        !has(&messages, "busybox-option"),
+        "no apk target: {messages:?}"
+    );
+}

@@ -38,9 +38,9 @@
 //! (`apt-get update || true`), a condition (`if apt-get update`), a block a drop would leave
 //! empty (`then apt-get clean; fi`), or a nested `sh -c` script.
 //!
-//! `busybox-option` (warning, in the same stages): a `tar` given an option BusyBox's `tar` lacks
-//! (`--transform`, `--wildcards`, `-I`, …; BusyBox's own option table in
-//! `package_install/busybox.rs`): Wolfi's `tar` is BusyBox's unless GNU tar is installed.
+//! `busybox-option` (warning, in the same stages): a `tar` or `sed` given an option BusyBox's
+//! lacks (`tar --transform`, `-I`, `sed -z`, …; BusyBox's own option tables in
+//! `package_install/busybox.rs`): Wolfi's are BusyBox's unless the GNU tools are installed.
 //!
 //! ## Why
 //! `apt-get` does not exist on an apk-based image: the migrated build fails at its first `RUN`.

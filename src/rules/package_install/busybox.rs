@@ -1,11 +1,12 @@
-//! `busybox-option`: a `RUN` in a stage moving to an apk-based image passes `tar` an option
-//! BusyBox's `tar` does not have.
+//! `busybox-option`: a `RUN` in a stage moving to an apk-based image passes `tar` or `sed` an
+//! option BusyBox's does not have.
 //!
-//! What BusyBox's `tar` accepts is read from its source (`archival/tar.c`: the `getopt32`
-//! string `txC:f:Oopvkch j a T:X: z J Z m` and the `tar_longopts` table); everything else is
-//! GNU tar's (`--transform`, `--wildcards`, `--owner`, `-I`, `--zstd`, …) and makes BusyBox's
-//! `tar` stop with "unrecognized option". Wolfi's `-dev` images get `tar` from BusyBox unless
-//! GNU tar is installed (`apk add gnutar`), so this is a warning, not a rewrite.
+//! What BusyBox accepts is read from its source: `archival/tar.c` (the `getopt32` string
+//! `txC:f:Oopvkch j a T:X: z J Z m` and the `tar_longopts` table) and `editors/sed.c` (`i::rEne:*f:*`
+//! and `sed_longopts`). Everything else is GNU's (`tar --transform`, `--wildcards`, `-I`;
+//! `sed -z`, `-s`, `--follow-symlinks`) and makes BusyBox's tool stop with "unrecognized
+//! option". Wolfi's `-dev` images get these tools from BusyBox unless the GNU ones are
+//! installed (`apk add gnutar`, `sed`), so this is a warning, not a rewrite.
 
 use std::ops::Range;
 
@@ -13,40 +14,68 @@ use crate::diagnostic::Diagnostic;
 use crate::rules::Rule;
 use crate::shell::SimpleCommand;
 
-/// BusyBox `tar`'s one-letter options.
-const SHORT: &str = "txCfOopvkchjaTXzJZm";
+/// A BusyBox tool's options: its one-letter options, those of them that take the rest of their
+/// word (or the next word) as a value, and its long options.
+struct Tool {
+    name: &'static str,
+    short: &'static str,
+    with_value: &'static str,
+    long: &'static [&'static str],
+    /// The GNU package that has the options BusyBox's lacks.
+    gnu_package: &'static str,
+}
 
-/// BusyBox `tar`'s long options.
-const LONG: &[&str] = &[
-    "list",
-    "extract",
-    "directory",
-    "file",
-    "to-stdout",
-    "no-same-owner",
-    "same-permissions",
-    "verbose",
-    "keep-old",
-    "create",
-    "dereference",
-    "bzip2",
-    "lzma",
-    "files-from",
-    "exclude-from",
-    "gzip",
-    "xz",
-    "compress",
-    "touch",
-    "strip-components",
-    "no-recursion",
-    "to-command",
-    "numeric-owner",
-    "no-same-permissions",
-    "overwrite",
-    "exclude",
-];
+const TAR: Tool = Tool {
+    name: "tar",
+    short: "txCfOopvkchjaTXzJZm",
+    with_value: "CfTX",
+    long: &[
+        "list",
+        "extract",
+        "directory",
+        "file",
+        "to-stdout",
+        "no-same-owner",
+        "same-permissions",
+        "verbose",
+        "keep-old",
+        "create",
+        "dereference",
+        "bzip2",
+        "lzma",
+        "files-from",
+        "exclude-from",
+        "gzip",
+        "xz",
+        "compress",
+        "touch",
+        "strip-components",
+        "no-recursion",
+        "to-command",
+        "numeric-owner",
+        "no-same-permissions",
+        "overwrite",
+        "exclude",
+    ],
+    gnu_package: "gnutar",
+};
 
-/// One warning per `tar` command of `commands` that uses an option BusyBox's lacks.
+const SED: Tool = Tool {
+    name: "sed",
+    short: "irEnef",
+    with_value: "ief",
+    long: &[
+        "in-place",
+        "regexp-extended",
+        "quiet",
+        "silent",
+        "expression",
+        "file",
+    ],
+    gnu_package: "sed",
+};
+
+/// One warning per `tar` or `sed` command of `commands` that uses an option BusyBox's lacks.
 pub(super) fn check(
     commands: &[SimpleCommand],
     range: &Range<usize>,
@@ -54,26 +83,34 @@ pub(super) fn check(
 ) -> Vec<Diagnostic> {
     commands
         .iter()
-        .filter(|command| command.program() == Some("tar"))
         .filter_map(|command| {
-            let unknown = gnu_options(command);
+            let tool = [TAR, SED]
+                .into_iter()
+                .find(|tool| command.program() == Some(tool.name))?;
+            let unknown = gnu_options(command, &tool);
             (!unknown.is_empty()).then(|| {
                 Diagnostic::report(
                     Rule::BusyboxOption,
                     range.clone(),
                     format!(
-                        "`tar` is given {}, which BusyBox's tar lacks: on {image}, an apk-based image, `tar` is BusyBox's unless GNU tar is installed",
-                        unknown.join(", ")
+                        "`{}` is given {}, which BusyBox's {} lacks: on {image}, an apk-based image, `{}` is BusyBox's unless the GNU one is installed",
+                        tool.name,
+                        unknown.join(", "),
+                        tool.name,
+                        tool.name
                     ),
                 )
-                .suggest("add `gnutar` to the packages this stage installs, or use options both tars have")
+                .suggest(format!(
+                    "add `{}` to the packages this stage installs, or use options both have",
+                    tool.gnu_package
+                ))
             })
         })
         .collect()
 }
 
-/// The options of a `tar` command BusyBox's `tar` does not know, as written.
-fn gnu_options(command: &SimpleCommand) -> Vec<String> {
+/// The options of a command BusyBox's `tool` does not know, as written.
+fn gnu_options(command: &SimpleCommand, tool: &Tool) -> Vec<String> {
     let args = command.argv().get(1..).unwrap_or_default();
     let mut unknown = Vec::new();
     for (index, word) in args.iter().enumerate() {
@@ -83,22 +120,22 @@ fn gnu_options(command: &SimpleCommand) -> Vec<String> {
         let text = word.text.as_str();
         if let Some(long) = text.strip_prefix("--") {
             let name = long.split_once('=').map_or(long, |(name, _)| name);
-            if !name.is_empty() && !LONG.contains(&name) {
+            if !name.is_empty() && !tool.long.contains(&name) {
                 unknown.push(format!("`--{name}`"));
             }
             continue;
         }
-        // `-xzf` anywhere, or `xzf` as the first argument (the old style).
+        // `-xzf` anywhere, or tar's old style `xzf` as the first argument.
         let letters = match text.strip_prefix('-') {
             Some(letters) => letters,
-            None if index == 0 && !text.contains('/') && !text.contains('.') => text,
+            None if tool.name == "tar" && index == 0 && !text.contains(['/', '.']) => text,
             None => continue,
         };
         for letter in letters.chars() {
-            if !SHORT.contains(letter) {
+            if !tool.short.contains(letter) {
                 unknown.push(format!("`-{letter}`"));
             }
-            if matches!(letter, 'C' | 'f' | 'T' | 'X') {
+            if tool.with_value.contains(letter) {
                 break;
             }
         }

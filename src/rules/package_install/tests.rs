@@ -507,3 +507,17 @@ fn a_gnu_only_tar_option_is_reported_and_busybox_options_are_not() {
         "no apk target: {messages:?}"
     );
 }
+
+#[test]
+fn a_gnu_only_sed_option_is_reported() {
+    let (_, messages) = run(
+        "FROM python:3.12\nRUN sed -i.bak -E 's/a/b/' f && sed -z 's/\\n/ /g' g && sed --follow-symlinks -i 's/x/y/' h\n",
+    );
+    let warnings: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("busybox-option"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{messages:?}");
+    assert!(warnings[0].contains("`sed` is given `-z`"), "{warnings:?}");
+    assert!(warnings[1].contains("`--follow-symlinks`"), "{warnings:?}");
+}

@@ -176,7 +176,10 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },
         Rule::AppVersionTag => &const { [D::module(HELM_IMAGES), D::module(HELM_SUBCHARTS)] },
         Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },
-        Rule::SecurityContext | Rule::SecurityContextUnset => &const { [D::module(HELM_SECURITY)] },
+        Rule::SecurityContext => &const { [D::module(HELM_SECURITY)] },
+        Rule::SecurityContextUnset => {
+            &const { [D::module(HELM_SECURITY), D::module(HELM_SUBCHARTS)] }
+        }
         Rule::AllowInsecureImages => &const { [D::module(HELM_BITNAMI)] },
         Rule::ExecProbe => &const { [D::module(HELM_PROBES), D::module(ENTRYPOINT)] },
         Rule::MissingFact => &const { [D::shared(Rule::MissingFact)] },

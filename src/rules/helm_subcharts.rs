@@ -39,7 +39,11 @@
 //! keys are spread over the component (`image` and `imageTag`) are `unresolved-image`, as is an
 //! override this file makes in another shape than the subchart's (a string where the subchart
 //! has a mapping). `global.imageRegistry` set in this file wins over every registry and is
-//! reported, not rewritten. Security contexts of subcharts are not yet set.
+//! reported, not rewritten. The ids a subchart's defaults write for the component of an image
+//! it moves (`securityContext.runAsUser: 65534` in Prometheus' subcharts) are not set for it:
+//! each one that differs from the replacement's, and that this file does not override, is a
+//! `security-context-unset` warning naming the key to set (`alertmanager.securityContext.
+//! runAsUser`).
 //!
 //! ## Example
 //! ```yaml
@@ -312,6 +316,16 @@ fn migrate(
                     range.clone(),
                     &describe,
                 ));
+                if image.is_main {
+                    subcharts.diagnostics.extend(contexts::kept_ids(
+                        document,
+                        dependency.key(),
+                        &sub_values,
+                        image,
+                        mapped.entry,
+                        &range,
+                    ));
+                }
                 let writes = merged.writes(&mapped);
                 plan.add(stream, document, &path, &writes, range.clone());
                 plan.images.push((
@@ -690,6 +704,8 @@ fn merge(entries: &mut Vec<(String, NewValue)>, key: &str, value: NewValue) {
         (None, value) => entries.push((key.to_owned(), value)),
     }
 }
+
+mod contexts;
 
 #[cfg(test)]
 mod tests;

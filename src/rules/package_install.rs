@@ -96,6 +96,24 @@ pub(crate) fn apk_target<'c>(entry: &'c Entry, catalog: &'c Catalog) -> Option<A
     })
 }
 
+/// Whether this rule removes `run` (a `RUN` of a stage on `entry` that runs nothing but the old
+/// package manager's housekeeping): `user-root` then plans no `USER root` for it.
+pub(crate) fn removes_run<'a>(
+    model: &StageModel<'_, 'a, '_>,
+    entry: &Entry,
+    run: &parse_dockerfile::RunInstruction<'a>,
+) -> bool {
+    let Some(target) = apk_target(entry, model.catalog) else {
+        return false;
+    };
+    let commands = shell::run::commands(model.file, run);
+    let exec_form = matches!(run.arguments, parse_dockerfile::Command::Exec(_));
+    matches!(
+        plan_run(model.file.text(), &commands, exec_form, target),
+        Outcome::Converted(conversion) if conversion.runs_nothing
+    )
+}
+
 pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for stage in &model.stages {

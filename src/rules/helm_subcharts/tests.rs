@@ -189,3 +189,29 @@ fn an_empty_tag_renders_the_subcharts_app_version_which_is_checked() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_subcharts_default_ids_for_a_moved_image_are_named_with_the_key_to_set() {
+    // Prometheus' alertmanager subchart runs as 65534 by default; the replacement (redis in the
+    // test catalog) runs as 999.
+    let sub = "image:\n  repository: redis\n  tag: 7.2.4\nsecurityContext:\n  runAsUser: 65534\n  runAsGroup: 999\n  fsGroup: 65534\n";
+    let dir = chart(
+        "  - {name: alertmanager, repository: https://example.com}\n",
+        &[("alertmanager", sub)],
+    );
+    let (_, messages) = run(
+        &dir,
+        "alertmanager:\n  securityContext:\n    fsGroup: 999\n",
+    );
+    let kept: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("security-context-unset"))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            "security-context-unset: the subchart's default `securityContext.runAsUser: 65534` still applies to `alertmanager.image`, whose replacement reg.example.dev/redis runs with runAsUser 999: set `alertmanager.securityContext.runAsUser` in this file"
+        ],
+        "runAsGroup already matches and fsGroup is overridden here: {messages:?}"
+    );
+}

@@ -3,7 +3,7 @@
 //! for its Wolfi images (dfc testdata `useradd-does-not-remove-root`).
 //!
 //! Each option is written in busybox's spelling: `-r` → `-S` (system), `-u UID`, `-g GROUP` →
-//! `-G GROUP` (primary group), `-d HOME` → `-h HOME`, `-s SHELL`, `-c COMMENT` → `-g COMMENT`,
+//! `-G GROUP` (primary group, by name: a number or a variable keeps the `RUN`), `-d HOME` → `-h HOME`, `-s SHELL`, `-c COMMENT` → `-g COMMENT`,
 //! `-M` → `-H` (no home), `-k SKEL`; `-m`, `-l` and `-U` need nothing (busybox creates the
 //! home and the user's own group unless told otherwise). `-D` is always added: without it
 //! busybox asks for a password, which a build cannot answer, while `useradd` sets none. Any
@@ -94,6 +94,15 @@ pub(super) fn rewrite(
                 }
                 (false, _) => None,
             };
+            if let Some(gid) = value.as_deref().filter(|value| {
+                found.long == "gid"
+                    && program.ends_with("useradd")
+                    && (value.bytes().all(|byte| byte.is_ascii_digit()) || value.contains('$'))
+            }) {
+                return Err(format!(
+                    "`useradd` names its group `{gid}` by number (or from a variable), and BusyBox's `adduser -G` takes a name"
+                ));
+            }
             if let Some(flag) = found.busybox {
                 written.push(match value {
                     Some(value) => format!("{flag} {value}"),

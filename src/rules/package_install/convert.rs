@@ -121,7 +121,9 @@ pub(super) fn plan_run(
     target: ApkTarget<'_>,
 ) -> Outcome {
     let converts = |command: &SimpleCommand| {
-        family(command).is_some() || command.program().is_some_and(is_account_tool)
+        family(command).is_some()
+            || wrapped_manager(command).is_some()
+            || command.program().is_some_and(is_account_tool)
     };
     if !commands.iter().any(converts) {
         return Outcome::Untouched;
@@ -261,6 +263,23 @@ fn without_comments(text: &str) -> String {
     kept
 }
 
+/// Programs that name a package manager without running it.
+const NAMES_ONLY: &[&str] = &["echo", "printf", "which", "type", "test", "[", "hash"];
+
+/// The old package manager a command runs through a program hardport does not know as a
+/// wrapper (`eatmydata apt-get install`, `timeout 60 apt-get update`), if any.
+fn wrapped_manager(command: &SimpleCommand) -> Option<&str> {
+    let program = command.program()?;
+    if NAMES_ONLY.contains(&program) {
+        return None;
+    }
+    command.argv().iter().skip(1).find_map(|word| {
+        let name = basename(&word.text);
+        (!word.quoted && matches!(name, "apt-get" | "apt" | "yum" | "dnf" | "microdnf"))
+            .then_some(name)
+    })
+}
+
 /// The package family a command's program installs from, if it is an old package manager.
 fn family(command: &SimpleCommand) -> Option<SourceFamily> {
     match command.program()? {
@@ -346,6 +365,11 @@ fn step(
         return accounts::rewrite(text, command, conversion);
     }
     let Some(family) = family(command) else {
+        if let Some(manager) = wrapped_manager(command) {
+            return Err(format!(
+                "it runs `{manager}` through `{program}`, which hardport does not rewrite"
+            ));
+        }
         return Ok(Step::Keep);
     };
     let parsed = Parsed::read(command.argv(), family)?;

@@ -148,7 +148,8 @@ fn own_start(command: &SimpleCommand) -> Result<Option<(usize, bool)>, String> {
 
 /// The edits that remove each run of dropped commands with the joins around it; an error when
 /// a join is not a plain sequence (`apt-get update || true`) or a block would be left empty.
-/// Comment lines between a dropped command and the one after it stay.
+/// Comments between a dropped command and the one after it stay; those before a dropped last
+/// command go with it (kept, they would end the instruction or hang from a continuation).
 pub(super) fn drop_edits(
     text: &str,
     commands: &[SimpleCommand],
@@ -225,8 +226,10 @@ pub(super) fn drop_edits(
                         shown(&commands[first])
                     ));
                 }
-                let end = kept_comments(text, span_of(last)?.end, next_start);
-                conversion.edits.push(Edit::replace(start..end, ""));
+                let (command, join) = removal(text, start, span_of(last)?.end, next_start);
+                for range in std::iter::once(command).chain(join) {
+                    conversion.edits.push(Edit::replace(range, ""));
+                }
             }
             None if first > 0 && !opened => {
                 let from = span_of(first - 1)?.end;
@@ -245,19 +248,51 @@ pub(super) fn drop_edits(
     Ok(())
 }
 
-/// Where the removal of a command that ends at `end` stops before the command at `next`:
-/// there, when only blanks and the join lie between; after the join (`&&`, `;`) and its
-/// blanks, when comment lines follow it, so they stay.
-fn kept_comments(text: &str, end: usize, next: usize) -> usize {
+/// The ranges that remove a dropped command from `start` to `end` and the join after it, up to
+/// the next command at `next`, keeping the comments between them: one range up to `next` when
+/// there are none; up to the join's end when the comments follow the join; the command alone
+/// and then the join when the comments come first. A `#` starts a comment only at the start of
+/// a word, and `;` or `&&` inside a comment is no join.
+fn removal(
+    text: &str,
+    start: usize,
+    end: usize,
+    next: usize,
+) -> (Range<usize>, Option<Range<usize>>) {
     let gap = &text[end..next];
-    if !gap.contains('#') {
-        return next;
+    let mut comment = None;
+    let mut join = None;
+    let mut word_start = true;
+    let mut in_comment = false;
+    for (at, ch) in gap.char_indices() {
+        if in_comment {
+            in_comment = ch != '\n';
+            word_start = true;
+            continue;
+        }
+        if ch == '#' && word_start {
+            in_comment = true;
+            comment.get_or_insert(at);
+            continue;
+        }
+        if join.is_none() && (ch == ';' || gap[at..].starts_with("&&")) {
+            join = Some(at..at + if ch == ';' { 1 } else { 2 });
+        }
+        word_start = ch.is_whitespace();
     }
-    let after_join = ["&&", ";"]
-        .into_iter()
-        .filter_map(|operator| gap.find(operator).map(|at| at + operator.len()))
-        .min()
-        .unwrap_or(0);
-    let blanks = gap[after_join..].len() - gap[after_join..].trim_start_matches([' ', '\t']).len();
-    end + after_join + blanks
+    let Some(comment) = comment else {
+        return (start..next, None);
+    };
+    let blanks_after = |at: usize| {
+        let rest = &gap[at..];
+        at + rest.len() - rest.trim_start_matches([' ', '\t']).len()
+    };
+    match join {
+        Some(join) if join.start < comment => (start..end + blanks_after(join.end), None),
+        Some(join) => (
+            start..end,
+            Some(end + join.start..end + blanks_after(join.end)),
+        ),
+        None => (start..end, None),
+    }
 }

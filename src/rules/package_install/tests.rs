@@ -521,3 +521,47 @@ fn a_gnu_only_sed_option_is_reported() {
     assert!(warnings[0].contains("`sed` is given `-z`"), "{warnings:?}");
     assert!(warnings[1].contains("`--follow-symlinks`"), "{warnings:?}");
 }
+
+#[test]
+fn review_findings_comments_wrappers_numeric_groups_and_a_removed_run() {
+    // `;` inside a comment is no join, and the comment stays.
+    let (output, _) = run(
+        "FROM python:3.12\nRUN <<EOT\napt-get update # refresh; lists\napt-get install -y git\nEOT\n",
+    );
+    assert_eq!(executed(&output), [["apk add --no-cache git"]], "{output}");
+    // A comment before the join: the command goes, then the join, the comment stays.
+    let (output, _) = run(
+        "FROM python:3.12\nRUN apt-get update \\\n    # refresh the lists, then install\n    && apt-get install -y git\n",
+    );
+    assert_eq!(
+        output,
+        "FROM reg.example.dev/python:3.12-dev\nRUN  \\\n    # refresh the lists, then install\n    apk add --no-cache git\n"
+    );
+    // apt-get run through a program hardport does not know keeps the RUN, and says so.
+    let (output, messages) = run(
+        "FROM python:3.12\nRUN apt-get update && eatmydata apt-get install -y git && apt-get clean\n",
+    );
+    assert!(
+        output
+            .ends_with("RUN apt-get update && eatmydata apt-get install -y git && apt-get clean\n")
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("it runs `apt-get` through `eatmydata`")),
+        "{messages:?}"
+    );
+    // BusyBox's adduser -G takes a group name.
+    let (output, messages) = run("FROM python:3.12\nRUN useradd -u 1000 -g 1000 app\n");
+    assert!(output.ends_with("RUN useradd -u 1000 -g 1000 app\n"));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("names its group `1000` by number")),
+        "{messages:?}"
+    );
+    // A RUN that goes gets no USER root around it.
+    let (output, _) =
+        run("FROM node:20\nRUN apt-get update && apt-get clean\nCOPY . /app\nCMD [\"app.js\"]\n");
+    assert!(!output.contains("USER"), "{output}");
+}

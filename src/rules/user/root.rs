@@ -8,6 +8,7 @@ use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
+use crate::rules::package_install;
 use crate::stages::{Lineage, StageModel, UserSwitch, View, is_root_user};
 
 /// Who set the user a stage runs as at some point.
@@ -153,9 +154,13 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
             continue;
         };
         let writable: Vec<&str> = entry.hardened.workdir.as_deref().into_iter().collect();
+        // A RUN `package-install` removes (it ran only apt's housekeeping) needs no root.
         let runs: Vec<usize> = stage
             .body()
-            .filter(|&at| matches!(instructions.get(at), Some(Instruction::Run(_))))
+            .filter(|&at| {
+                matches!(instructions.get(at), Some(Instruction::Run(run))
+                    if !package_install::removes_run(model, entry, run))
+            })
             .collect();
         let mut plan = StagePlan {
             stage: stage.index,

@@ -120,7 +120,8 @@ fn gnu_options(command: &SimpleCommand, tool: &Tool) -> Vec<String> {
         let text = word.text.as_str();
         if let Some(long) = text.strip_prefix("--") {
             let name = long.split_once('=').map_or(long, |(name, _)| name);
-            if !name.is_empty() && !tool.long.contains(&name) {
+            // getopt_long takes any unambiguous prefix (`--strip=1`).
+            if !name.is_empty() && !tool.long.iter().any(|long| long.starts_with(name)) {
                 unknown.push(format!("`--{name}`"));
             }
             continue;

@@ -483,7 +483,7 @@ fn backquotes_in_comment_lines_are_no_substitution() {
 #[test]
 fn a_gnu_only_tar_option_is_reported_and_busybox_options_are_not() {
     let (_, messages) = run(
-        "FROM python:3.12\nRUN tar --transform 's/^a/b/' -xzf a.tgz && tar xzf b.tgz -C /opt --strip-components=1 && tar -cJf c.txz --exclude=.git src\n",
+        "FROM python:3.12\nRUN tar --transform 's/^a/b/' -xzf a.tgz && tar xzf b.tgz -C /opt --strip=1 && tar -cJf c.txz --exclude=.git src\n",
     );
     let warnings: Vec<&String> = messages
         .iter()

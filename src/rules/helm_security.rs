@@ -80,7 +80,7 @@ use crate::helm::chart::Chart;
 use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, NewValue, Node, NodeKind, ScalarStyle, Stream};
-use templates::{Owner, fallback, owner};
+use templates::{Owner, exclusive_blocks, fallback, owner};
 
 /// The fields of a Kubernetes container `SecurityContext` (most of which a
 /// `PodSecurityContext` has too), and Bitnami's `enabled` switch. A block with a key that is
@@ -148,6 +148,15 @@ pub fn check(
         .filter_map(|image| Some((image, image.resolution.entry()?)))
         .flat_map(|(image, entry)| ids_beside_image(stream, image, entry))
         .collect();
+    if let Some(chart) = context.chart() {
+        diagnostics.extend(
+            values
+                .images
+                .iter()
+                .filter_map(|image| Some((image, image.resolution.entry()?)))
+                .flat_map(|(image, entry)| elsewhere(values.document, chart, image, entry)),
+        );
+    }
     for (image, entry) in values.mapped_components() {
         let mains: Vec<&ValuesImage<'_, '_>> = values.main_images_of(image.component).collect();
         if mains
@@ -263,6 +272,51 @@ fn ids_beside_image(
             changes.set_non_root(stream, node, uid != 0);
         }
         diagnostics.extend(changes.into_diagnostic(&block, entry, Ids { uid, gid }));
+    }
+    diagnostics
+}
+
+/// Ids in a block the templates give only the containers of `image`, outside its component:
+/// reported when they differ from the replacement's (the component's walk does not set them).
+fn elsewhere(
+    document: &Document,
+    chart: &Chart,
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (path, container) in exclusive_blocks(chart, &image.path, &image.component_path) {
+        let keys: Vec<&str> = path.split('.').collect();
+        let Some(block) = keys
+            .iter()
+            .try_fold(&document.root, |node, key| node.get(key))
+        else {
+            continue;
+        };
+        for (id, wanted) in [
+            ("runAsUser", entry.hardened.uid()),
+            ("runAsGroup", entry.hardened.gid()),
+        ] {
+            let (Some(node), Some(wanted)) = (block.get(id), wanted) else {
+                continue;
+            };
+            let written = node.value().unwrap_or_default();
+            if written == wanted.to_string() {
+                continue;
+            }
+            let runs = format!("{id} {wanted}");
+            diagnostics.push(
+                Diagnostic::report(
+                    Rule::SecurityContextUnset,
+                    node.range.clone(),
+                    format!(
+                        "`{path}.{id}` is {written}, and the chart's templates use `{path}` for the containers of `{}` only ({}:{}), whose replacement {} runs with {runs}; hardport sets contexts within an image's own settings, and this one is not",
+                        image.path, container.template, container.line, entry.replacement
+                    ),
+                )
+                .suggest(format!("set `{path}.{id}` to the replacement's")),
+            );
+        }
     }
     diagnostics
 }

@@ -1,8 +1,10 @@
 //! What the chart's templates say about a security-context block: whose containers render it,
 //! and whether filling it would switch off defaults the templates write while it is empty.
 
+use crate::helm::SECURITY_CONTEXT_KEYS;
 use crate::helm::chart::Chart;
 use crate::helm::fallbacks::Fallback;
+use crate::helm::templates::TemplateContainer;
 
 /// Whose containers the templates render a block into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,4 +39,41 @@ pub(super) fn owner(chart: &Chart, path: &str, image: &str) -> Owner {
 /// empty, if one does.
 pub(super) fn fallback<'c>(chart: Option<&'c Chart>, path: &str) -> Option<&'c Fallback> {
     chart?.fallback_for(path)
+}
+
+/// The security-context blocks only the containers of the image at `image` read, and that sit
+/// outside its component (`component`, the dotted path of the mapping around the image): the
+/// templates give that image's pods a context the component's walk does not reach
+/// (ingress-nginx's certgen jobs read `controller.admissionWebhooks.createSecretJob.
+/// securityContext` but run `controller.admissionWebhooks.patch.image`). Each with the first
+/// container that reads it.
+pub(super) fn exclusive_blocks<'c>(
+    chart: &'c Chart,
+    image: &str,
+    component: &str,
+) -> Vec<(String, &'c TemplateContainer)> {
+    let mut found: Vec<(String, &TemplateContainer)> = Vec::new();
+    for container in chart.containers.iter().filter(|c| c.images.contains(image)) {
+        for read in &container.reads {
+            let last = read.rsplit('.').next().unwrap_or_default();
+            let inside = component.is_empty()
+                || read == component
+                || read.starts_with(&format!("{component}."));
+            if !SECURITY_CONTEXT_KEYS.contains(&last)
+                || inside
+                || found.iter().any(|(path, _)| path == read)
+            {
+                continue;
+            }
+            let exclusive = chart
+                .containers
+                .iter()
+                .filter(|other| other.reads_key(read))
+                .all(|other| other.images.contains(image));
+            if exclusive {
+                found.push((read.clone(), container));
+            }
+        }
+    }
+    found
 }

@@ -401,3 +401,20 @@ fn a_component_of_a_dependency_is_said_to_be_the_dependencys() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_context_only_one_images_containers_use_outside_its_settings_is_reported() {
+    // ingress-nginx: the certgen job's context sits under `createSecretJob`, its image under
+    // `patch`; hardport sets neither, and says so when the ids differ from the replacement's.
+    let template = "spec:\n  containers:\n    - name: create\n      {{- with .Values.controller.webhooks.patch.image }}\n      image: {{ .repository }}:{{ .tag }}\n      {{- end }}\n      securityContext: {{ toYaml .Values.controller.webhooks.createSecretJob.securityContext | nindent 8 }}\n";
+    let values = "controller:\n  webhooks:\n    createSecretJob:\n      securityContext:\n        runAsUser: 65532\n    patch:\n      image:\n        repository: ghcr.io/acme/tool\n        tag: v1\n";
+    let (text, messages) = run_with_templates(values, &[("templates/job.yaml", template)]);
+    assert!(text.contains("runAsUser: 65532"), "not edited: {text}");
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `controller.webhooks.createSecretJob.securityContext.runAsUser` is 65532, and the chart's templates use `controller.webhooks.createSecretJob.securityContext` for the containers of `controller.webhooks.patch.image` only (templates/job.yaml:3), whose replacement reg.example.dev/tool runs with runAsUser 0"
+        ),
+        "{messages:?}"
+    );
+}

@@ -1,0 +1,181 @@
+//! Ids the security-context rule cannot set where the component keeps them: a component with
+//! no block of its own (one is added where the templates read it, else reported), and a block
+//! only one image's containers use that sits outside that image's settings (reported).
+
+use super::templates::{exclusive_blocks, fallback};
+use super::{Ids, Level, component_name, level, runs_as};
+use crate::catalog::Entry;
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::helm::chart::Chart;
+use crate::helm::{SECURITY_CONTEXT_KEYS, ValuesImage, join_key};
+use crate::rules::{Context, Rule};
+use crate::yaml::{Document, NewValue, Stream};
+
+/// Ids in a block the templates give only the containers of `image`, outside its component:
+/// reported when they differ from the replacement's (the component's walk does not set them).
+pub(super) fn elsewhere(
+    document: &Document,
+    chart: &Chart,
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for (path, container) in exclusive_blocks(chart, &image.path, &image.component_path) {
+        let keys: Vec<&str> = path.split('.').collect();
+        let Some(block) = keys
+            .iter()
+            .try_fold(&document.root, |node, key| node.get(key))
+        else {
+            continue;
+        };
+        for (id, wanted) in [
+            ("runAsUser", entry.hardened.uid()),
+            ("runAsGroup", entry.hardened.gid()),
+        ] {
+            let (Some(node), Some(wanted)) = (block.get(id), wanted) else {
+                continue;
+            };
+            let written = node.value().unwrap_or_default();
+            if written == wanted.to_string() {
+                continue;
+            }
+            let runs = format!("{id} {wanted}");
+            diagnostics.push(
+                Diagnostic::report(
+                    Rule::SecurityContextUnset,
+                    node.range.clone(),
+                    format!(
+                        "`{path}.{id}` is {written}, and the chart's templates use `{path}` for the containers of `{}` only ({}:{}), whose replacement {} runs with {runs}; hardport sets contexts within an image's own settings, and this one is not",
+                        image.path, container.template, container.line, entry.replacement
+                    ),
+                )
+                .suggest(format!("set `{path}.{id}` to the replacement's")),
+            );
+        }
+    }
+    diagnostics
+}
+
+/// A component whose values hold no security context: add the blocks its templates read, or
+/// report that the chart does not expose one.
+pub(super) fn not_exposed(
+    stream: &Stream<'_>,
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+    ids: Ids,
+    context: Context<'_>,
+) -> Diagnostic {
+    let read: Vec<&str> = SECURITY_CONTEXT_KEYS
+        .into_iter()
+        .filter(|key| {
+            context
+                .chart()
+                .is_some_and(|chart| chart.templates_read(&join_key(&image.component_path, key)))
+        })
+        .collect();
+    let runs_as = runs_as(entry, ids);
+    let component = component_name(&image.component_path);
+    let chart = context.chart();
+    let root = image.component_path.split('.').next().unwrap_or_default();
+    if let Some(dependency) = chart.and_then(|chart| {
+        chart
+            .dependencies
+            .iter()
+            .find(|dependency| dependency.key() == root)
+    }) {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext; its pods are rendered by the templates of dependency `{}`, which hardport {}; {runs_as}",
+                dependency.name,
+                match &dependency.vendored {
+                    Some(_) => "does not read for security contexts",
+                    None => "does not have (it is not vendored)",
+                }
+            ),
+        )
+        .suggest("check the pod runs with it");
+    }
+    if !chart.is_some_and(Chart::has_templates) {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext, and hardport found no templates for this chart, so it cannot tell which one they read; {runs_as}"
+            ),
+        )
+        .suggest("check the pod runs with it");
+    }
+    let candidates = SECURITY_CONTEXT_KEYS
+        .into_iter()
+        .chain(["securityContexts.pod", "securityContexts.container"]);
+    if let Some(fallback) = candidates
+        .filter_map(|key| fallback(chart, &join_key(&image.component_path, key)))
+        .next()
+    {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no security context, and the chart's templates then write one of their own ({}:{}); adding one would switch that off, with whatever else it sets; {runs_as}",
+                fallback.template, fallback.line
+            ),
+        )
+        .suggest("set the values that fallback reads (a uid or gid key), or add a complete security context by hand");
+    }
+    if read.is_empty() {
+        return Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} sets no podSecurityContext, securityContext or containerSecurityContext and the chart's templates read none, so hardport cannot set the replacement's user; {runs_as}"
+            ),
+        )
+        .suggest("check the pod runs with it");
+    }
+    let has_container = read
+        .iter()
+        .any(|key| level(key, &read, image.component) == Level::Container);
+    let mut blocks = Vec::new();
+    for key in &read {
+        let mut fields = Vec::new();
+        let level = level(key, &read, image.component);
+        if level == Level::Container || !has_container {
+            fields.push(("runAsUser".to_owned(), NewValue::int(ids.uid.into())));
+            if let Some(gid) = ids.gid {
+                fields.push(("runAsGroup".to_owned(), NewValue::int(gid.into())));
+            }
+            if ids.uid != 0 {
+                fields.push(("runAsNonRoot".to_owned(), NewValue::bool(true)));
+            }
+        }
+        if let Some(gid) = ids.gid.filter(|_| level == Level::Pod) {
+            fields.push(("fsGroup".to_owned(), NewValue::int(gid.into())));
+        }
+        if !fields.is_empty() {
+            blocks.push(((*key).to_owned(), NewValue::Mapping(fields)));
+        }
+    }
+    let added: Vec<&str> = blocks.iter().map(|(key, _)| key.as_str()).collect();
+    let message = format!(
+        "{component} had no security context; added {} (the chart's templates read it); {runs_as}",
+        added.join(" and ")
+    );
+    match stream
+        .insert_entries(image.component, &blocks)
+        .map(Fix::new)
+    {
+        Ok(Some(fix)) => {
+            Diagnostic::fixed(Rule::SecurityContext, image.key_range.clone(), message, fix)
+        }
+        Ok(None) | Err(_) => Diagnostic::report(
+            Rule::SecurityContextUnset,
+            image.key_range.clone(),
+            format!(
+                "{component} has no security context and hardport cannot add one in place; {runs_as}"
+            ),
+        )
+        .suggest("set it by hand"),
+    }
+}

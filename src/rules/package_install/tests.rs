@@ -1,5 +1,6 @@
 use parse_dockerfile::Instruction;
 
+use super::convert::shown;
 use crate::dockerfile;
 use crate::rules::test_support::{has, run_with_catalog};
 use crate::shell;
@@ -65,19 +66,9 @@ fn executed(text: &str) -> Vec<Vec<String>> {
     file.instructions()
         .iter()
         .filter_map(|instruction| match instruction {
-            Instruction::Run(run) => Some(
-                shell::run::commands(&file, run)
-                    .iter()
-                    .map(|command| {
-                        command
-                            .words
-                            .iter()
-                            .map(|word| word.text.as_str())
-                            .collect::<Vec<&str>>()
-                            .join(" ")
-                    })
-                    .collect(),
-            ),
+            Instruction::Run(run) => {
+                Some(shell::run::commands(&file, run).iter().map(shown).collect())
+            }
             _ => None,
         })
         .collect()

@@ -14,7 +14,10 @@
 //!   variable assignments; never inside quotes or as part of another word; heredoc scripts
 //!   included) while the replacement's `-dev` variant has another package manager: names both
 //!   and the equivalent commands. When the catalog does not say which package manager the
-//!   replacement has: one warning per stage, asking for `hardened.package_manager`.
+//!   replacement has: one warning per stage, asking for `hardened.package_manager`. Stages
+//!   whose replacement installs with apk from a distribution the package map knows are
+//!   `package-install`'s: it converts their `RUN`s and reports, as `package-manager`, each one
+//!   it leaves.
 //! - `entrypoint-feature` (stages being migrated only): the Dockerfile relies on what the public
 //!   image's entrypoint script does at start — files under `/docker-entrypoint-initdb.d/`
 //!   (postgres, mysql, mariadb, mongo), `/docker-entrypoint.d/` or `/etc/nginx/templates/`

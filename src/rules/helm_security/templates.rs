@@ -41,24 +41,27 @@ pub(super) fn fallback<'c>(chart: Option<&'c Chart>, path: &str) -> Option<&'c F
     chart?.fallback_for(path)
 }
 
-/// The security-context blocks only the containers of the image at `image` read, and that sit
-/// outside its component (`component`, the dotted path of the mapping around the image): the
-/// templates give that image's pods a context the component's walk does not reach
-/// (ingress-nginx's certgen jobs read `controller.admissionWebhooks.createSecretJob.
-/// securityContext` but run `controller.admissionWebhooks.patch.image`). Each with the first
+/// The security-context blocks only the containers of the image at `image` read, that the
+/// component's walk does not set for it: blocks outside its component (`component`, the dotted
+/// path of the mapping around the image; ingress-nginx's certgen jobs read
+/// `controller.admissionWebhooks.createSecretJob.securityContext` but run
+/// `controller.admissionWebhooks.patch.image`), and, for a side image (`is_main` false, as
+/// grafana's `downloadDashboardsImage` beside `image`), any block. Each with the first
 /// container that reads it.
 pub(super) fn exclusive_blocks<'c>(
     chart: &'c Chart,
     image: &str,
     component: &str,
+    is_main: bool,
 ) -> Vec<(String, &'c TemplateContainer)> {
     let mut found: Vec<(String, &TemplateContainer)> = Vec::new();
     for container in chart.containers.iter().filter(|c| c.images.contains(image)) {
         for read in &container.reads {
             let last = read.rsplit('.').next().unwrap_or_default();
-            let inside = component.is_empty()
-                || read == component
-                || read.starts_with(&format!("{component}."));
+            let inside = is_main
+                && (component.is_empty()
+                    || read == component
+                    || read.starts_with(&format!("{component}.")));
             if !SECURITY_CONTEXT_KEYS.contains(&last)
                 || inside
                 || found.iter().any(|(path, _)| path == read)

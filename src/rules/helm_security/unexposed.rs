@@ -20,7 +20,9 @@ pub(super) fn elsewhere(
     entry: &Entry,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    for (path, container) in exclusive_blocks(chart, &image.path, &image.component_path) {
+    for (path, container) in
+        exclusive_blocks(chart, &image.path, &image.component_path, image.is_main)
+    {
         let keys: Vec<&str> = path.split('.').collect();
         let Some(block) = keys
             .iter()

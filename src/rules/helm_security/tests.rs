@@ -418,3 +418,18 @@ fn a_context_only_one_images_containers_use_outside_its_settings_is_reported() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_side_images_own_context_is_checked_against_its_replacement() {
+    let template = "spec:\n  initContainers:\n    - name: fetch\n      image: {{ .Values.fetchImage.repository }}:{{ .Values.fetchImage.tag }}\n      securityContext: {{ toYaml .Values.fetch.securityContext | nindent 8 }}\n  containers:\n    - name: app\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n";
+    let values = "image:\n  repository: node\n  tag: \"20\"\nfetchImage:\n  repository: ghcr.io/acme/tool\n  tag: \"1\"\nfetch:\n  securityContext:\n    runAsUser: 1000\n";
+    let (text, messages) = run_with_templates(values, &[("templates/pod.yaml", template)]);
+    assert!(text.contains("    runAsUser: 1000\n"), "{text}");
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `fetch.securityContext.runAsUser` is 1000, and the chart's templates use `fetch.securityContext` for the containers of `fetchImage` only"
+        ),
+        "{messages:?}"
+    );
+}

@@ -454,7 +454,9 @@ impl Rule {
             Rule::PackageManager => {
                 "warns about a package manager the replacement lacks, or a RUN left unconverted"
             }
-            Rule::BusyboxOption => "warns that tar or sed is given an option BusyBox's lacks",
+            Rule::BusyboxOption => {
+                "warns that tar, sed or adduser is given an option BusyBox's lacks"
+            }
             Rule::PackageInstall => {
                 "rewrites apt-get/yum/dnf package commands into apk with the replacement's package names, useradd/groupadd into busybox's"
             }

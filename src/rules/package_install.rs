@@ -38,9 +38,10 @@
 //! (`apt-get update || true`), a condition (`if apt-get update`), a block a drop would leave
 //! empty (`then apt-get clean; fi`), or a nested `sh -c` script.
 //!
-//! `busybox-option` (warning, in the same stages): a `tar` or `sed` given an option BusyBox's
-//! lacks (`tar --transform`, `-I`, `sed -z`, …; BusyBox's own option tables in
-//! `package_install/busybox.rs`): Wolfi's are BusyBox's unless the GNU tools are installed.
+//! `busybox-option` (warning, in the same stages): a `tar`, `sed` or `adduser` given an option
+//! BusyBox's lacks (`tar --transform`, `-I`, `sed -z`, Debian's `adduser --group`; BusyBox's own
+//! option tables in `package_install/busybox.rs`): Wolfi's are BusyBox's unless the GNU tools
+//! are installed.
 //!
 //! ## Why
 //! `apt-get` does not exist on an apk-based image: the migrated build fails at its first `RUN`.

@@ -1,9 +1,10 @@
-//! `busybox-option`: a `RUN` in a stage moving to an apk-based image passes `tar` or `sed` an
-//! option BusyBox's does not have.
+//! `busybox-option`: a `RUN` in a stage moving to an apk-based image passes `tar`, `sed` or
+//! `adduser` an option BusyBox's does not have.
 //!
 //! What BusyBox accepts is read from its source: `archival/tar.c` (the `getopt32` string
-//! `txC:f:Oopvkch j a T:X: z J Z m` and the `tar_longopts` table) and `editors/sed.c` (`i::rEne:*f:*`
-//! and `sed_longopts`). Everything else is GNU's (`tar --transform`, `--wildcards`, `-I`;
+//! `txC:f:Oopvkch j a T:X: z J Z m` and the `tar_longopts` table), `editors/sed.c`
+//! (`i::rEne:*f:*` and `sed_longopts`) and `loginutils/adduser.c` (`adduser_longopts`, whose
+//! letters are its short options); Debian's `adduser` has others (`--quiet`, `--group`). Everything else is GNU's (`tar --transform`, `--wildcards`, `-I`;
 //! `sed -z`, `-s`, `--follow-symlinks`) and makes BusyBox's tool stop with "unrecognized
 //! option". Wolfi's `-dev` images get these tools from BusyBox unless the GNU ones are
 //! installed (`apk add gnutar`, `sed`), so this is a warning, not a rewrite.
@@ -21,8 +22,8 @@ struct Tool {
     short: &'static str,
     with_value: &'static str,
     long: &'static [&'static str],
-    /// The GNU package that has the options BusyBox's lacks.
-    gnu_package: &'static str,
+    /// What to do instead.
+    advice: &'static str,
 }
 
 const TAR: Tool = Tool {
@@ -57,7 +58,7 @@ const TAR: Tool = Tool {
         "overwrite",
         "exclude",
     ],
-    gnu_package: "gnutar",
+    advice: "add `gnutar` to the packages this stage installs, or use options both tars have",
 };
 
 const SED: Tool = Tool {
@@ -72,10 +73,32 @@ const SED: Tool = Tool {
         "expression",
         "file",
     ],
-    gnu_package: "sed",
+    advice: "add `sed` (GNU sed) to the packages this stage installs, or use options both have",
 };
 
-/// One warning per `tar` or `sed` command of `commands` that uses an option BusyBox's lacks.
+/// Debian's `adduser` (a Perl script with long options only) has options BusyBox's lacks
+/// (`--quiet`, `--group`, `--firstuid`); the ones both have pass.
+const ADDUSER: Tool = Tool {
+    name: "adduser",
+    short: "hgsGDSHuk",
+    with_value: "hgsGuk",
+    long: &[
+        "home",
+        "gecos",
+        "shell",
+        "ingroup",
+        "disabled-password",
+        "empty-password",
+        "system",
+        "no-create-home",
+        "uid",
+        "skel",
+    ],
+    advice: "use BusyBox's options (`-D`, `-S`, `-G GROUP`, `-u UID`, …), or `useradd` from `shadow`",
+};
+
+/// One warning per `tar`, `sed` or `adduser` command of `commands` that uses an option
+/// BusyBox's lacks.
 pub(super) fn check(
     commands: &[SimpleCommand],
     range: &Range<usize>,
@@ -84,7 +107,7 @@ pub(super) fn check(
     commands
         .iter()
         .filter_map(|command| {
-            let tool = [TAR, SED]
+            let tool = [TAR, SED, ADDUSER]
                 .into_iter()
                 .find(|tool| command.program() == Some(tool.name))?;
             let unknown = gnu_options(command, &tool);
@@ -100,10 +123,7 @@ pub(super) fn check(
                         tool.name
                     ),
                 )
-                .suggest(format!(
-                    "add `{}` to the packages this stage installs, or use options both have",
-                    tool.gnu_package
-                ))
+                .suggest(tool.advice)
             })
         })
         .collect()

@@ -556,3 +556,19 @@ fn review_findings_comments_wrappers_numeric_groups_and_a_removed_run() {
         run("FROM node:20\nRUN apt-get update && apt-get clean\nCOPY . /app\nCMD [\"app.js\"]\n");
     assert!(!output.contains("USER"), "{output}");
 }
+
+#[test]
+fn debians_adduser_options_busybox_lacks_are_reported() {
+    let (_, messages) = run(
+        "FROM python:3.12\nRUN adduser --disabled-password --gecos \"\" app && adduser --system --group --quiet svc\n",
+    );
+    let warnings: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("busybox-option"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{messages:?}");
+    assert!(
+        warnings[0].contains("`adduser` is given `--group`, `--quiet`"),
+        "{warnings:?}"
+    );
+}

@@ -50,7 +50,6 @@ use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::{
     Fields, Mapped, Resolution, Shape, Values, ValuesImage, deref, resolve_reference,
 };
-use crate::image_ref::replacement_tag;
 use crate::rules::{Context, Pin, Rule};
 use crate::yaml::{NewValue, Node, Stream};
 
@@ -366,10 +365,7 @@ fn app_version(image: &ValuesImage<'_, '_>, context: Context<'_>) -> Option<Diag
     }
     let entry = image.resolution.entry()?;
     let app_version = context.chart()?.app_version.as_deref()?;
-    let wanted = entry
-        .tag
-        .clone()
-        .unwrap_or_else(|| replacement_tag(Some(app_version)).tag);
+    let wanted = entry.replacement_tag(Some(app_version)).tag;
     (wanted != app_version).then(|| {
         Diagnostic::report(
             Rule::AppVersionTag,

@@ -69,7 +69,6 @@ use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::subchart::{Dependency, Vendored};
 use crate::helm::{Mapped, Resolution, Shape, Values, deref, resolve_reference};
-use crate::image_ref::replacement_tag;
 use crate::rules::{Context, Rule};
 use crate::yaml::{self, Document, NewValue, Node, NodeKind, Stream};
 
@@ -365,11 +364,7 @@ fn app_version_tag(
         return None;
     }
     let app_version = vendored.app_version.as_deref()?;
-    let wanted = mapped
-        .entry
-        .tag
-        .clone()
-        .unwrap_or_else(|| replacement_tag(Some(app_version)).tag);
+    let wanted = mapped.entry.replacement_tag(Some(app_version)).tag;
     (wanted != app_version).then(|| {
         Diagnostic::report(
             Rule::AppVersionTag,

@@ -229,25 +229,9 @@ mod tests {
     #[test]
     fn shells_the_templates_start_are_reported_with_their_template_line() {
         let template = "spec:\n  containers:\n    - name: db\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      command: [\"/bin/bash\", \"-c\", \"run\"]\n      {{- if .Values.customLivenessProbe }}\n      livenessProbe: {{ toYaml .Values.customLivenessProbe }}\n      {{- else }}\n      livenessProbe:\n        exec:\n          command:\n            - sh\n            - -c\n            - redis-cli ping\n      {{- end }}\n";
-        let chart = crate::helm::chart::Chart {
-            shell_sites: crate::helm::templates::shell_sites([(
-                "templates/db.yaml".to_owned(),
-                template,
-            )]),
-            ..Default::default()
-        };
-        let catalog =
-            crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
-        let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
+        let chart = crate::helm::chart::Chart::with_templates(&[("templates/db.yaml", template)]);
         let values = "image:\n  repository: redis\n  tag: \"7\"\n";
-        let migration =
-            crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
-                .expect("migrates");
-        let messages: Vec<String> = migration
-            .findings
-            .iter()
-            .map(|finding| format!("{}: {}", finding.rule, finding.text()))
-            .collect();
+        let (_, messages) = crate::rules::test_support::run_values_in(values, &chart);
         assert!(
             messages.contains(&"needs-shell: templates/db.yaml:5 runs `/bin/bash` in the command of the container running `image`, but reg.example.dev/redis has no shell, so it cannot start: run the program directly (exec form), or give this container an image with a shell".to_owned()),
             "{messages:#?}"
@@ -258,16 +242,12 @@ mod tests {
         );
         // A replacement with a shell runs them as before.
         let values = "image:\n  repository: node\n  tag: \"20\"\n";
-        let migration =
-            crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
-                .expect("migrates");
+        let (_, messages) = crate::rules::test_support::run_values_in(values, &chart);
         assert!(
-            !migration
-                .findings
+            !messages
                 .iter()
-                .any(|finding| finding.message.contains("templates/db.yaml")),
-            "{:#?}",
-            migration.findings
+                .any(|message| message.contains("templates/db.yaml")),
+            "{messages:#?}"
         );
     }
 }

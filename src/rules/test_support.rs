@@ -5,6 +5,7 @@
 
 use crate::catalog::{Catalog, CatalogOptions};
 use crate::discovery::FileKind;
+use crate::helm::chart::Chart;
 use crate::migrate::{Migration, migrate_text};
 use crate::rules::Context;
 
@@ -137,9 +138,18 @@ images:
 /// Migrate `text` as Helm values with [`HELM_CATALOG`] and the chart `chart` (a Chart.yaml
 /// text): the result and `rule: message` for every finding. Asserts a second run is a no-op.
 pub fn run_values(text: &str, chart: Option<&str>) -> (String, Vec<String>) {
+    let chart = chart.map(|chart| Chart::parse(chart).expect("chart"));
+    run_values_with(text, chart.as_ref())
+}
+
+/// [`run_values`] for a values file of `chart` (built with `Chart::with_templates`, say).
+pub fn run_values_in(text: &str, chart: &Chart) -> (String, Vec<String>) {
+    run_values_with(text, Some(chart))
+}
+
+fn run_values_with(text: &str, chart: Option<&Chart>) -> (String, Vec<String>) {
     let catalog = catalog_from_yaml(HELM_CATALOG);
-    let chart = chart.map(|chart| crate::helm::chart::Chart::parse(chart).expect("chart"));
-    let context = Context::new(&catalog).with_chart(chart.as_ref());
+    let context = Context::new(&catalog).with_chart(chart);
     let (migration, messages) = migrate_twice(FileKind::HelmValues, text, context);
     (migration.text, messages)
 }

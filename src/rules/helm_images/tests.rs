@@ -234,24 +234,19 @@ fn a_repository_string_with_its_version_beside_it_gets_no_tag_of_its_own() {
 }
 
 fn values_with_templates(values: &str, templates: &[&str]) -> (String, Vec<String>) {
-    let catalog =
-        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
-    let mut chart = crate::helm::chart::Chart {
-        values_read: crate::helm::chart::ValuesRead::from_templates(templates.iter().copied()),
-        ..Default::default()
-    };
-    for template in templates {
-        chart
-            .repository_defaults
-            .extend(crate::helm::templates::repository_defaults(template));
-    }
-    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
-    let (migration, messages) = crate::rules::test_support::migrate_twice(
-        crate::discovery::FileKind::HelmValues,
+    let named: Vec<(String, &str)> = templates
+        .iter()
+        .enumerate()
+        .map(|(index, text)| (format!("templates/t{index}.yaml"), *text))
+        .collect();
+    let named: Vec<(&str, &str)> = named
+        .iter()
+        .map(|(path, text)| (path.as_str(), *text))
+        .collect();
+    crate::rules::test_support::run_values_in(
         values,
-        context,
-    );
-    (migration.text, messages)
+        &crate::helm::chart::Chart::with_templates(&named),
+    )
 }
 
 #[test]
@@ -296,24 +291,21 @@ fn a_repository_the_templates_default_is_reported_with_the_default() {
 #[test]
 fn a_registry_under_a_dependencys_key_is_the_subcharts_to_read() {
     // The parent's templates never read `db.image.registry`, but the `db` subchart's do.
-    let catalog =
-        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
     let chart = crate::helm::chart::Chart {
-        values_read: crate::helm::chart::ValuesRead::from_templates(["{{ .Values.replicas }}"]),
         dependencies: vec![crate::helm::subchart::Dependency {
             name: "db".into(),
             repository: "https://charts.example.com".into(),
             ..Default::default()
         }],
-        ..Default::default()
+        ..crate::helm::chart::Chart::with_templates(&[(
+            "templates/x.yaml",
+            "{{ .Values.replicas }}",
+        )])
     };
-    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
     let values = "db:\n  image:\n    registry: docker.io\n    repository: library/nginx\n    tag: \"1.27\"\n";
-    let migration =
-        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
-            .expect("migrates");
+    let (text, _) = crate::rules::test_support::run_values_in(values, &chart);
     assert_eq!(
-        migration.text,
+        text,
         "db:\n  image:\n    registry: reg.example.dev\n    repository: nginx\n    tag: \"1.27\"\n"
     );
 }

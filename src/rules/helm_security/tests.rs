@@ -133,20 +133,13 @@ fn a_component_without_a_context_gets_one_only_when_the_templates_read_it() {
         "{messages:?}"
     );
 
-    let catalog =
-        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
-    let chart = crate::helm::chart::Chart {
-        values_read: crate::helm::chart::ValuesRead::from_templates([
-            "{{ toYaml .Values.server.podSecurityContext }}",
-        ]),
-        ..Default::default()
-    };
-    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
-    let migration =
-        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
-            .expect("migrates");
+    let chart = crate::helm::chart::Chart::with_templates(&[(
+        "templates/server.yaml",
+        "{{ toYaml .Values.server.podSecurityContext }}",
+    )]);
+    let (text, _) = crate::rules::test_support::run_values_in(values, &chart);
     assert_eq!(
-        migration.text,
+        text,
         "server:\n  image: reg.example.dev/node:20\n  replicas: 1\n  podSecurityContext:\n    runAsUser: 1000\n    runAsGroup: 1000\n    runAsNonRoot: true\n    fsGroup: 1000\n"
     );
 }
@@ -242,22 +235,10 @@ fn ids_written_beside_the_image_become_the_replacements() {
 #[test]
 fn a_context_the_templates_give_a_container_of_another_image_is_left_alone() {
     let template = "spec:\n  initContainers:\n    - name: mariadb-isalive\n      image: {{ .Values.mariadb.image.repository }}:{{ .Values.mariadb.image.tag }}\n      {{- with .Values.app.dbInit }}\n      securityContext:\n        {{- toYaml .securityContext | nindent 12 }}\n      {{- end }}\n  containers:\n    - name: app\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      {{- with .Values.app.securityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n";
-    let mut chart = crate::helm::chart::Chart {
-        values_read: crate::helm::chart::ValuesRead::from_templates([template]),
-        ..Default::default()
-    };
-    let mut scan = crate::helm::templates::ShellScan::default();
-    scan.add("templates/deployment.yaml", template);
-    chart.containers = scan.finish().1;
-    let catalog =
-        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
-    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
     let values = "image:\n  repository: node\n  tag: \"20\"\napp:\n  securityContext: {}\n  dbInit:\n    securityContext: {}\n";
-    let migration =
-        crate::migrate::migrate_text(crate::discovery::FileKind::HelmValues, values, context)
-            .expect("migrates");
+    let (text, _) = run_with_templates(values, &[("templates/deployment.yaml", template)]);
     assert_eq!(
-        migration.text,
+        text,
         "image:\n  repository: reg.example.dev/node\n  tag: \"20\"\napp:\n  securityContext:\n    runAsUser: 1000\n    runAsGroup: 1000\n    runAsNonRoot: true\n  dbInit:\n    securityContext: {}\n"
     );
 }
@@ -282,16 +263,10 @@ fn an_anchored_block_other_components_alias_is_reported_not_edited() {
 /// Migrate `values` with [`HELM_CATALOG`](crate::rules::test_support::HELM_CATALOG) and a chart
 /// of these templates: the result and `rule: message` for every finding.
 fn run_with_templates(values: &str, templates: &[(&str, &str)]) -> (String, Vec<String>) {
-    let catalog =
-        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
-    let chart = crate::helm::chart::Chart::with_templates(templates);
-    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
-    let (migration, messages) = crate::rules::test_support::migrate_twice(
-        crate::discovery::FileKind::HelmValues,
+    crate::rules::test_support::run_values_in(
         values,
-        context,
-    );
-    (migration.text, messages)
+        &crate::helm::chart::Chart::with_templates(templates),
+    )
 }
 
 #[test]
@@ -381,17 +356,11 @@ fn a_component_the_templates_give_a_fallback_context_gets_none_added() {
 
 #[test]
 fn a_component_of_a_dependency_is_said_to_be_the_dependencys() {
-    let catalog =
-        crate::rules::test_support::catalog_from_yaml(crate::rules::test_support::HELM_CATALOG);
-    let chart = crate::helm::chart::Chart::parse(
-        "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: redis-ha\n    version: 4.0.0\n    repository: https://dandydeveloper.github.io/charts/\n",
-    )
-    .expect("chart");
-    let context = crate::rules::Context::new(&catalog).with_chart(Some(&chart));
-    let (_, messages) = crate::rules::test_support::migrate_twice(
-        crate::discovery::FileKind::HelmValues,
+    let (_, messages) = run_values(
         "redis-ha:\n  exporter:\n    image: redis:7.2\n",
-        context,
+        Some(
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: redis-ha\n    version: 4.0.0\n    repository: https://dandydeveloper.github.io/charts/\n",
+        ),
     );
     assert!(
         has(

@@ -74,6 +74,15 @@ fn executed(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The `rule: message` lines of `rule`.
+fn of_rule<'m>(messages: &'m [String], rule: &str) -> Vec<&'m String> {
+    let prefix = format!("{rule}:");
+    messages
+        .iter()
+        .filter(|message| message.starts_with(&prefix))
+        .collect()
+}
+
 #[test]
 fn an_apt_chain_becomes_one_apk_add_with_the_mapped_names() {
     let input = "FROM python:3.12\n\
@@ -476,10 +485,7 @@ fn a_gnu_only_tar_option_is_reported_and_busybox_options_are_not() {
     let (_, messages) = run(
         "FROM python:3.12\nRUN tar --transform 's/^a/b/' -xzf a.tgz && tar xzf b.tgz -C /opt --strip=1 && tar -cJf c.txz --exclude=.git src\n",
     );
-    let warnings: Vec<&String> = messages
-        .iter()
-        .filter(|m| m.starts_with("busybox-option"))
-        .collect();
+    let warnings = of_rule(&messages, "busybox-option");
     assert_eq!(warnings.len(), 1, "{messages:?}");
     assert!(
         warnings[0].contains("`tar` is given `--transform`"),
@@ -504,10 +510,7 @@ fn a_gnu_only_sed_option_is_reported() {
     let (_, messages) = run(
         "FROM python:3.12\nRUN sed -i.bak -E 's/a/b/' f && sed -z 's/\\n/ /g' g && sed --follow-symlinks -i 's/x/y/' h\n",
     );
-    let warnings: Vec<&String> = messages
-        .iter()
-        .filter(|m| m.starts_with("busybox-option"))
-        .collect();
+    let warnings = of_rule(&messages, "busybox-option");
     assert_eq!(warnings.len(), 2, "{messages:?}");
     assert!(warnings[0].contains("`sed` is given `-z`"), "{warnings:?}");
     assert!(warnings[1].contains("`--follow-symlinks`"), "{warnings:?}");
@@ -562,10 +565,7 @@ fn debians_adduser_options_busybox_lacks_are_reported() {
     let (_, messages) = run(
         "FROM python:3.12\nRUN adduser --disabled-password --gecos \"\" app && adduser --system --group --quiet svc\n",
     );
-    let warnings: Vec<&String> = messages
-        .iter()
-        .filter(|m| m.starts_with("busybox-option"))
-        .collect();
+    let warnings = of_rule(&messages, "busybox-option");
     assert_eq!(warnings.len(), 1, "{messages:?}");
     assert!(
         warnings[0].contains("`adduser` is given `--group`, `--quiet`"),

@@ -3,7 +3,7 @@
 //! migrate without error, re-parse and be stable, and each `FROM` must name the same replacement
 //! repository dfc chose. Where the rest differs, README.md ("hardport and dfc") says why.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hardport::catalog::{Catalog, CatalogOptions, Target};
 use hardport::discovery::FileKind;
@@ -12,12 +12,6 @@ use hardport::image_ref::ImageRef;
 use hardport::migrate::migrate_text;
 use hardport::rules::Context;
 use parse_dockerfile::Instruction;
-
-fn dfc_testdata() -> Option<PathBuf> {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/chainguard-dev__dfc/testdata");
-    dir.is_dir().then_some(dir)
-}
 
 /// The repository (no tag) of every FROM, as written.
 fn from_repositories(text: &str) -> Vec<String> {
@@ -38,22 +32,50 @@ fn from_repositories(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// dfc's `*.before.Dockerfile` inputs, sorted.
-fn befores(dir: &Path) -> Vec<PathBuf> {
-    let mut befores: Vec<PathBuf> = std::fs::read_dir(dir)
+/// One of dfc's testdata cases: its name and the texts of its before and after files.
+struct Pair {
+    name: String,
+    before: String,
+    after: String,
+}
+
+/// dfc's 18 before/after pairs, sorted by name; `None`, with a message, without the corpus.
+fn pairs() -> Option<Vec<Pair>> {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/chainguard-dev__dfc/testdata");
+    if !dir.is_dir() {
+        eprintln!("skipped: ../shared/corpus/chainguard-dev__dfc is not present");
+        return None;
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("read_dir")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.to_string_lossy().ends_with(".before.Dockerfile"))
+        .filter_map(|entry| {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            name.strip_suffix(".before.Dockerfile").map(str::to_owned)
+        })
         .collect();
-    befores.sort();
-    assert_eq!(befores.len(), 18);
-    befores
+    names.sort();
+    assert_eq!(names.len(), 18);
+    let read = |file: String| std::fs::read_to_string(dir.join(file)).expect("read");
+    Some(
+        names
+            .into_iter()
+            .map(|name| Pair {
+                before: read(format!("{name}.before.Dockerfile")),
+                after: read(format!("{name}.after.Dockerfile")),
+                name,
+            })
+            .collect(),
+    )
 }
 
 #[test]
 fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
-    let Some(dir) = dfc_testdata() else {
-        eprintln!("skipped: ../shared/corpus/chainguard-dev__dfc is not present");
+    let Some(pairs) = pairs() else {
         return;
     };
     let catalog = Catalog::load(&CatalogOptions {
@@ -63,23 +85,20 @@ fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
     })
     .expect("dfc catalog");
     let context = Context::new(&catalog);
-    for before in befores(&dir) {
-        let name = before
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let text = std::fs::read_to_string(&before).expect("read");
-        let after_path = dir.join(name.replace(".before.", ".after."));
-        let dfc = std::fs::read_to_string(after_path).expect("dfc after");
-        let migration = migrate_text(FileKind::Dockerfile, &text, context)
+    for Pair {
+        name,
+        before,
+        after,
+    } in pairs
+    {
+        let migration = migrate_text(FileKind::Dockerfile, &before, context)
             .unwrap_or_else(|error| panic!("{name}: {error}"));
         let again =
             migrate_text(FileKind::Dockerfile, &migration.text, context).expect("second run");
         assert_eq!(again.text, migration.text, "{name}: not idempotent");
         assert_eq!(
             from_repositories(&migration.text),
-            from_repositories(&dfc),
+            from_repositories(&after),
             "{name}: FROM repositories differ from dfc's"
         );
     }
@@ -89,29 +108,23 @@ fn every_dfc_pair_migrates_and_picks_dfcs_replacement() {
 /// source; on dfc's own inputs every `FROM` it rewrites must name the repository dfc chose.
 #[test]
 fn the_chainguard_target_picks_dfcs_replacement_for_every_image_it_maps() {
-    let Some(dir) = dfc_testdata() else {
-        eprintln!("skipped: ../shared/corpus/chainguard-dev__dfc is not present");
+    let Some(pairs) = pairs() else {
         return;
     };
     let catalog = Catalog::target(Target::Chainguard, Some("cgr.dev/ORG")).expect("catalog");
     let context = Context::new(&catalog);
     let mut rewritten = 0;
-    for before in befores(&dir) {
-        let name = before.display().to_string();
-        let text = std::fs::read_to_string(&before).expect("read");
-        let dfc_path = before.with_file_name(
-            before
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .replace(".before.", ".after."),
-        );
-        let dfc = std::fs::read_to_string(dfc_path).expect("dfc after");
-        let migration = migrate_text(FileKind::Dockerfile, &text, context)
+    for Pair {
+        name,
+        before,
+        after,
+    } in pairs
+    {
+        let migration = migrate_text(FileKind::Dockerfile, &before, context)
             .unwrap_or_else(|error| panic!("{name}: {error}"));
-        let original = from_repositories(&text);
+        let original = from_repositories(&before);
         let ours = from_repositories(&migration.text);
-        let theirs = from_repositories(&dfc);
+        let theirs = from_repositories(&after);
         assert_eq!(ours.len(), theirs.len(), "{name}");
         for ((was, ours), theirs) in original.iter().zip(&ours).zip(&theirs) {
             if ours != was {
@@ -158,24 +171,20 @@ fn apk_added(text: &str) -> std::collections::BTreeSet<String> {
 /// and whatever it did convert is among dfc's packages.
 #[test]
 fn the_chainguard_target_installs_dfcs_packages() {
-    let Some(dir) = dfc_testdata() else {
-        eprintln!("skipped: ../shared/corpus/chainguard-dev__dfc is not present");
+    let Some(pairs) = pairs() else {
         return;
     };
     let catalog = Catalog::target(Target::Chainguard, Some("cgr.dev/ORG")).expect("catalog");
     let context = Context::new(&catalog);
     let mut same = Vec::new();
-    for before in befores(&dir) {
-        let name = before
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        let text = std::fs::read_to_string(&before).expect("read");
-        let dfc = std::fs::read_to_string(dir.join(name.replace(".before.", ".after.")))
-            .expect("dfc after");
-        let migration = migrate_text(FileKind::Dockerfile, &text, context).expect("migrates");
-        let (ours, theirs) = (apk_added(&migration.text), apk_added(&dfc));
+    for Pair {
+        name,
+        before,
+        after,
+    } in pairs
+    {
+        let migration = migrate_text(FileKind::Dockerfile, &before, context).expect("migrates");
+        let (ours, theirs) = (apk_added(&migration.text), apk_added(&after));
         let kept = migration
             .findings
             .iter()

@@ -9,6 +9,8 @@
 //! (`.securityContexts.pod`) cannot be tied to one component, so it is kept relative and
 //! matches any values path that ends with it.
 
+use crate::line_index::LineIndex;
+
 /// One value a template tests in an `if`/`with` chain that has an `else`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fallback {
@@ -56,11 +58,14 @@ struct Chain {
 pub fn in_template(template: &str, text: &str) -> Vec<Fallback> {
     let mut found = Vec::new();
     let mut chains: Vec<Chain> = Vec::new();
+    let lines = LineIndex::new(text);
     for (at, _) in text.match_indices("{{") {
-        let action = &text[at + 2..];
-        let action = &action[..action.find("}}").unwrap_or(action.len())];
-        let action = action.trim_start_matches(['-', ' ', '\t', '\n']);
-        let line = text[..at].matches('\n').count() + 1;
+        // An action that is never closed ends the template's actions: nothing after it is one.
+        let Some(length) = text[at + 2..].find("}}") else {
+            break;
+        };
+        let action = text[at + 2..at + 2 + length].trim_start_matches(['-', ' ', '\t', '\n']);
+        let line = lines.line(at);
         let keyword = action
             .split(|c: char| !c.is_ascii_alphabetic())
             .next()

@@ -5,7 +5,9 @@
 //! Each option is written in busybox's spelling: `-r` → `-S` (system), `-u UID`, `-g GROUP` →
 //! `-G GROUP` (primary group, by name: a number or a variable keeps the `RUN`), `-d HOME` → `-h HOME`, `-s SHELL`, `-c COMMENT` → `-g COMMENT`,
 //! `-M` → `-H` (no home), `-k SKEL`; `-m`, `-l` and `-U` need nothing (busybox creates the
-//! home and the user's own group unless told otherwise). `-D` is always added: without it
+//! home and the user's own group unless told otherwise), and without `-m` or `-M` hardport
+//! writes `-H`: `useradd` creates no home then (Debian's `login.defs` does not set
+//! `CREATE_HOME`), so a later `mkdir` of it still works. `-D` is always added: without it
 //! busybox asks for a password, which a build cannot answer, while `useradd` sets none. Any
 //! other option (`-G` supplementary groups, `-o`, `-p`, `-N`, `groupadd -f`) keeps the `RUN`
 //! as it is, with the reason.
@@ -76,6 +78,7 @@ pub(super) fn rewrite(
     };
     let mut written: Vec<String> = vec![busybox.to_owned()];
     let mut names = Vec::new();
+    let mut home_decided = false;
     let mut words = argv[1..].iter();
     while let Some(word) = words.next() {
         let raw = raw(text, word)?;
@@ -103,6 +106,7 @@ pub(super) fn rewrite(
                     "`useradd` names its group `{gid}` by number (or from a variable), and BusyBox's `adduser -G` takes a name"
                 ));
             }
+            home_decided |= matches!(found.long, "create-home" | "no-create-home");
             if let Some(flag) = found.busybox {
                 written.push(match value {
                     Some(value) => format!("{flag} {value}"),
@@ -116,6 +120,11 @@ pub(super) fn rewrite(
             "`{}` does not name exactly one account",
             shown(command)
         ));
+    }
+    if program.ends_with("useradd") && !home_decided {
+        // useradd creates no home without `-m` (Debian's login.defs sets no CREATE_HOME);
+        // BusyBox's adduser creates one unless told `-H`, and a later `mkdir` of it would fail.
+        written.push("-H".to_owned());
     }
     written.extend(names);
     let range = whole(text, argv)?;

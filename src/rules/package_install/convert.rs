@@ -102,6 +102,12 @@ const DISTRIBUTION_TOOLS: &[&str] = &[
     "yum-config-manager",
 ];
 
+/// shadow's account tools BusyBox has no applet for: a `RUN` that uses one beside a converted
+/// `useradd` would fail there.
+const SHADOW_ONLY: &[&str] = &[
+    "usermod", "userdel", "groupmod", "groupdel", "gpasswd", "chage", "newusers",
+];
+
 /// Directories that configure the old package manager.
 const SOURCE_DIRECTORIES: &[&str] = &["/etc/apt/", "/etc/yum.repos.d/", "/etc/dnf/"];
 
@@ -353,6 +359,11 @@ fn step(
     let Some(program) = command.program() else {
         return Ok(Step::Keep);
     };
+    if SHADOW_ONLY.contains(&program) {
+        return Err(format!(
+            "it runs `{program}`, which BusyBox's account tools do not include"
+        ));
+    }
     if DISTRIBUTION_TOOLS.contains(&program) {
         return Err(format!(
             "it runs `{program}`, which belongs to the old distribution's tooling"

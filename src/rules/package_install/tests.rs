@@ -572,3 +572,24 @@ fn debians_adduser_options_busybox_lacks_are_reported() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_useradd_without_m_creates_no_home_and_shadow_only_tools_keep_the_run() {
+    // mealie: `useradd -d $HOME …` then `mkdir $HOME`: BusyBox must not create the home first.
+    let (output, _) =
+        run("FROM python:3.12\nRUN useradd -u 911 -U -d /app -s /bin/bash abc && mkdir /app\n");
+    assert_eq!(
+        executed(&output),
+        [[
+            "adduser -D -u 911 -h /app -s /bin/bash -H abc",
+            "mkdir /app"
+        ]]
+    );
+    let line = "useradd -u 911 abc && usermod -G users abc";
+    let (output, messages) = run(&format!("FROM python:3.12\nRUN {line}\n"));
+    assert!(output.ends_with(&format!("RUN {line}\n")), "{output}");
+    assert!(
+        messages.iter().any(|m| m.contains("it runs `usermod`")),
+        "{messages:?}"
+    );
+}

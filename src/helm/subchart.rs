@@ -193,3 +193,61 @@ fn app_version(text: &str) -> Option<String> {
 fn is_bitnami_chart(text: &str) -> bool {
     super::chart::Chart::parse(text).is_ok_and(|chart| chart.is_bitnami())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A `charts/db-1.0.0.tgz` whose `db/` holds `padding` zero bytes before its `Chart.yaml`.
+    fn archive_with_padding(padding: u64) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("charts")).unwrap();
+        let file = std::fs::File::create(dir.path().join("charts/db-1.0.0.tgz")).unwrap();
+        let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        let mut add = |path: &str, size: u64, data: &mut dyn Read| {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(size);
+            header.set_mode(0o644);
+            builder.append_data(&mut header, path, data).unwrap();
+        };
+        add("db/padding", padding, &mut std::io::repeat(0).take(padding));
+        let chart = b"apiVersion: v2\nname: db\nversion: 1.0.0\nappVersion: \"16\"\n";
+        add("db/Chart.yaml", chart.len() as u64, &mut chart.as_slice());
+        builder
+            .into_inner()
+            .unwrap()
+            .finish()
+            .unwrap()
+            .flush()
+            .unwrap();
+        dir
+    }
+
+    fn vendored_after(padding: u64) -> Option<Vendored> {
+        let dir = archive_with_padding(padding);
+        let mut dependencies = listed(
+            &serde_yaml_ng::from_str(
+                "dependencies:\n  - name: db\n    version: 1.0.0\n    repository: https://example.com\n",
+            )
+            .unwrap(),
+        );
+        find_vendored(dir.path(), &mut dependencies, 1 << 20);
+        dependencies
+            .pop()
+            .and_then(|dependency| dependency.vendored)
+    }
+
+    #[test]
+    fn an_archive_is_unpacked_only_up_to_the_bound() {
+        let found = vendored_after(1 << 20).expect("a chart after 1 MiB is read");
+        assert_eq!(found.location, "charts/db-1.0.0.tgz");
+        assert_eq!(found.app_version.as_deref(), Some("16"));
+        assert!(
+            vendored_after(MAX_UNPACKED_BYTES).is_none(),
+            "a Chart.yaml past the bound is not reached"
+        );
+    }
+}

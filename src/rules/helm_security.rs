@@ -79,7 +79,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, NewValue, Node, NodeKind, ScalarStyle, Stream};
-use templates::{Owner, fallback, owner};
+use templates::{Owner, fallback, owner, read_only_by};
 use unexposed::{elsewhere, not_exposed};
 
 /// The fields of a Kubernetes container `SecurityContext` (most of which a
@@ -100,6 +100,12 @@ const CONTEXT_FIELDS: &[&str] = &[
     "seccompProfile",
     "windowsOptions",
 ];
+
+/// Bitnami's block for the init containers of a pod (MariaDB's `preserve-logs-symlinks` runs
+/// the main image with `primary.initContainerSecurityContext`). Other charts' init containers
+/// run other images, so it is edited only where the templates render it into containers of the
+/// component's image alone.
+const INIT_CONTAINER_KEY: &str = "initContainerSecurityContext";
 
 /// Fields only a pod's security context has.
 const POD_ONLY_FIELDS: &[&str] = &[
@@ -134,6 +140,8 @@ struct Block<'d> {
     key_range: Range<usize>,
     node: &'d Node,
     level: Level,
+    /// An [`INIT_CONTAINER_KEY`] block, which only the templates can tie to an image.
+    init: bool,
 }
 
 pub fn check(
@@ -154,7 +162,12 @@ pub fn check(
                 .images
                 .iter()
                 .filter_map(|image| Some((image, image.resolution.entry()?)))
-                .flat_map(|(image, entry)| elsewhere(values.document, chart, image, entry)),
+                .flat_map(|(image, entry)| {
+                    let main = values
+                        .main_images_of(image.component)
+                        .find_map(|main| main.resolution.entry());
+                    elsewhere(values.document, chart, image, entry, main)
+                }),
         );
     }
     for (image, entry) in values.mapped_components() {
@@ -183,12 +196,15 @@ pub fn check(
         collect_pods(values, image, &mut pods, &mut diagnostics);
         // Blocks the component has but may not edit are not blocks it lacks.
         let has_blocks = !pods.is_empty();
-        if let Some(chart) = context.chart() {
-            for pod in &mut pods {
-                pod.retain(|block| owner(chart, &block.path, &image.path) == Owner::Component);
-            }
-            pods.retain(|pod| !pod.is_empty());
+        let chart = context.chart();
+        for pod in &mut pods {
+            pod.retain(|block| match chart {
+                Some(chart) if block.init => read_only_by(chart, &block.path, &image.path),
+                Some(chart) => owner(chart, &block.path, &image.path) == Owner::Component,
+                None => !block.init,
+            });
         }
+        pods.retain(|pod| !pod.is_empty());
         let Some(uid) = entry.hardened.uid() else {
             if !pods.is_empty() {
                 diagnostics.push(Diagnostic::report(
@@ -250,6 +266,7 @@ fn ids_beside_image(
         key_range: image.key_range.clone(),
         node: mapping,
         level: Level::Container,
+        init: false,
     };
     let (uid, gid) = (entry.hardened.uid(), entry.hardened.gid());
     let mut diagnostics = Vec::new();
@@ -304,7 +321,11 @@ fn collect_pods<'d>(
         }
         let mut pod = Vec::new();
         for entry in mapping.entries() {
-            let Some(key) = entry.key.value().filter(|key| keys.contains(key)) else {
+            let Some(key) = entry
+                .key
+                .value()
+                .filter(|key| keys.contains(key) || *key == INIT_CONTAINER_KEY)
+            else {
                 continue;
             };
             let path = join_key(setting.path, key);
@@ -324,6 +345,7 @@ fn collect_pods<'d>(
             }
             pod.push(Block {
                 level: level(key, &keys, &entry.value),
+                init: key == INIT_CONTAINER_KEY,
                 path,
                 key_range: entry.key.range.clone(),
                 node: &entry.value,
@@ -338,7 +360,7 @@ fn collect_pods<'d>(
 fn level(key: &str, siblings: &[&str], block: &Node) -> Level {
     match key {
         "podSecurityContext" => Level::Pod,
-        "containerSecurityContext" => Level::Container,
+        "containerSecurityContext" | INIT_CONTAINER_KEY => Level::Container,
         _ if siblings.contains(&"podSecurityContext") => Level::Container,
         _ if siblings.contains(&"containerSecurityContext") => Level::Pod,
         _ if POD_ONLY_FIELDS

@@ -175,3 +175,31 @@ fn a_replacement_pinned_by_the_migration_is_still_the_same_image() {
     let moved: Containers = [(key("Pod", "a", "web"), container("nginx:1.27", None))].into();
     assert_eq!(compare(&before, &moved, &catalog).len(), 1);
 }
+
+#[test]
+fn a_chart_is_copied_without_git_and_without_following_links() {
+    let from = tempfile::tempdir().unwrap();
+    let root = from.path();
+    std::fs::create_dir_all(root.join(".git/objects")).unwrap();
+    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    std::fs::write(root.join("Chart.yaml"), "name: web\n").unwrap();
+    std::fs::write(root.join("templates/pod.yaml"), "kind: Pod\n").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret"), "token\n").unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("linked")).unwrap();
+
+    let to = tempfile::tempdir().unwrap();
+    let copy = to.path().join("web");
+    copy_chart(root, &copy).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(copy.join("templates/pod.yaml")).unwrap(),
+        "kind: Pod\n"
+    );
+    assert!(copy.join("Chart.yaml").is_file());
+    assert!(
+        !copy.join(".git").exists(),
+        "the repository's .git is not copied"
+    );
+    assert!(!copy.join("linked").exists(), "a link is not followed");
+}

@@ -35,6 +35,17 @@ pub(super) fn owner(chart: &Chart, path: &str, image: &str) -> Owner {
     }
 }
 
+/// Whether the templates render the block at `path` into containers, and only into containers
+/// of the image at `image`.
+pub(super) fn read_only_by(chart: &Chart, path: &str, image: &str) -> bool {
+    let mut readers = chart
+        .containers
+        .iter()
+        .filter(|container| container.reads_key(path))
+        .peekable();
+    readers.peek().is_some() && readers.all(|container| container.images.contains(image))
+}
+
 /// The template test that falls back to the chart's own defaults while the block at `path` is
 /// empty, if one does.
 pub(super) fn fallback<'c>(chart: Option<&'c Chart>, path: &str) -> Option<&'c Fallback> {

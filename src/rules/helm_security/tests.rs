@@ -402,3 +402,82 @@ fn a_side_images_own_context_is_checked_against_its_replacement() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_side_image_block_that_leaves_its_ids_to_the_pod_is_reported() {
+    // grafana: the download-dashboards init container runs the curl image with a block that
+    // sets no runAsUser, so it takes the pod's, which is grafana's.
+    let template = "spec:\n  securityContext: {{ toYaml .Values.securityContext | nindent 4 }}\n  initContainers:\n    - name: download\n      image: {{ .Values.downloadImage.repository }}:{{ .Values.downloadImage.tag }}\n      securityContext: {{ toYaml .Values.download.securityContext | nindent 8 }}\n  containers:\n    - name: app\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n";
+    let values = "image:\n  repository: node\n  tag: \"20\"\ndownloadImage:\n  repository: redis\n  tag: \"7\"\nsecurityContext:\n  runAsUser: 472\n  fsGroup: 472\ndownload:\n  securityContext:\n    allowPrivilegeEscalation: false\n";
+    let (text, messages) = run_with_templates(values, &[("templates/deployment.yaml", template)]);
+    assert!(
+        text.contains("securityContext:\n  runAsUser: 1000\n  fsGroup: 1000\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("download:\n  securityContext:\n    allowPrivilegeEscalation: false\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `download.securityContext` sets no runAsUser or runAsGroup, so the containers of `downloadImage` (templates/deployment.yaml:4) run with the pod's, which hardport sets to the component's main image's (runAsUser 1000, runAsGroup 1000); their replacement reg.example.dev/redis runs with runAsUser 999, runAsGroup 999"
+        ),
+        "{messages:?}"
+    );
+
+    // The same ids, or a block that states its own, say nothing.
+    let own = values.replace(
+        "    allowPrivilegeEscalation: false\n",
+        "    runAsUser: 999\n    runAsGroup: 999\n",
+    );
+    let (_, messages) = run_with_templates(&own, &[("templates/deployment.yaml", template)]);
+    assert!(
+        !messages.iter().any(|m| m.contains("sets no runAsUser")),
+        "{messages:?}"
+    );
+    // With a container-level block beside it, the pod-level one gets no runAsUser: the side
+    // container runs as its image's own user, nothing is inherited.
+    let no_pod_user = values.replace(
+        "  runAsUser: 472\n  fsGroup: 472\n",
+        "  fsGroup: 472\ncontainerSecurityContext: {}\n",
+    );
+    let (_, messages) =
+        run_with_templates(&no_pod_user, &[("templates/deployment.yaml", template)]);
+    assert!(
+        !messages.iter().any(|m| m.contains("sets no runAsUser")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_init_container_block_the_templates_give_the_main_image_gets_its_ids() {
+    // Bitnami MariaDB: `preserve-logs-symlinks` runs the main image with
+    // `primary.initContainerSecurityContext`.
+    let template = "spec:\n  initContainers:\n    - name: preserve-logs-symlinks\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      securityContext: {{ toYaml .Values.primary.initContainerSecurityContext | nindent 8 }}\n  containers:\n    - name: db\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      securityContext: {{ toYaml .Values.primary.containerSecurityContext | nindent 8 }}\n";
+    let values = "image:\n  repository: node\n  tag: \"20\"\nprimary:\n  containerSecurityContext:\n    runAsUser: 1001\n  initContainerSecurityContext:\n    enabled: true\n    runAsUser: 1001\n";
+    let (text, _) = run_with_templates(values, &[("templates/statefulset.yaml", template)]);
+    assert!(
+        text.ends_with("  initContainerSecurityContext:\n    enabled: true\n    runAsUser: 1000\n"),
+        "{text}"
+    );
+
+    // An init container running another image keeps its block; so does a chart without
+    // templates, which cannot say whose init containers read it.
+    let other = template.replacen(
+        "{{ .Values.image.repository }}:{{ .Values.image.tag }}",
+        "{{ .Values.tools.repository }}:{{ .Values.tools.tag }}",
+        1,
+    );
+    let with_tools = format!("{values}tools:\n  repository: busybox\n  tag: \"1\"\n");
+    let (text, _) = run_with_templates(&with_tools, &[("templates/statefulset.yaml", &other)]);
+    assert!(
+        text.contains("  initContainerSecurityContext:\n    enabled: true\n    runAsUser: 1001\n"),
+        "{text}"
+    );
+    let (text, _) = run_values(values, None);
+    assert!(
+        text.ends_with("  initContainerSecurityContext:\n    enabled: true\n    runAsUser: 1001\n"),
+        "{text}"
+    );
+}

@@ -7,17 +7,23 @@ use super::{Ids, Level, component_name, level, runs_as};
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::chart::Chart;
+use crate::helm::templates::TemplateContainer;
 use crate::helm::{SECURITY_CONTEXT_KEYS, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
-use crate::yaml::{Document, NewValue, Stream};
+use crate::yaml::{Document, NewValue, Node, Stream};
 
 /// Ids in a block the templates give only the containers of `image`, outside its component:
 /// reported when they differ from the replacement's (the component's walk does not set them).
+/// For a side image (`main` is its component's main image, when mapped), an id the block leaves
+/// out is inherited from the pod, whose ids the component's walk sets to the main image's:
+/// reported when those differ (grafana's `downloadDashboards.securityContext` sets no
+/// `runAsUser`, so the curl init container runs as grafana's user).
 pub(super) fn elsewhere(
     document: &Document,
     chart: &Chart,
     image: &ValuesImage<'_, '_>,
     entry: &Entry,
+    main: Option<&Entry>,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for (path, container) in
@@ -30,11 +36,34 @@ pub(super) fn elsewhere(
         else {
             continue;
         };
-        for (id, wanted) in [
-            ("runAsUser", entry.hardened.uid()),
-            ("runAsGroup", entry.hardened.gid()),
+        let mut inherited_ids = Vec::new();
+        for (id, wanted, inherited) in [
+            (
+                "runAsUser",
+                entry.hardened.uid(),
+                main.and_then(|main| main.hardened.uid()),
+            ),
+            (
+                "runAsGroup",
+                entry.hardened.gid(),
+                main.and_then(|main| main.hardened.gid()),
+            ),
         ] {
-            let (Some(node), Some(wanted)) = (block.get(id), wanted) else {
+            let Some(wanted) = wanted else {
+                continue;
+            };
+            let Some(node) = block.get(id) else {
+                if let Some(inherited) = inherited.filter(|inherited| *inherited != wanted)
+                    && block.as_mapping().is_some()
+                    && !image.is_main
+                    && pod_sets(image.component, id)
+                {
+                    inherited_ids.push(Inherited {
+                        id,
+                        wanted,
+                        inherited,
+                    });
+                }
                 continue;
             };
             let written = node.value().unwrap_or_default();
@@ -54,8 +83,66 @@ pub(super) fn elsewhere(
                 .suggest(format!("set `{path}.{id}` to the replacement's")),
             );
         }
+        if !inherited_ids.is_empty() {
+            diagnostics.push(inherits(&path, &inherited_ids, image, entry, container));
+        }
     }
     diagnostics
+}
+
+/// An id a side image's block leaves to the pod, which holds the main image's.
+struct Inherited {
+    id: &'static str,
+    wanted: u32,
+    inherited: u32,
+}
+
+/// Whether the component's pod-level security context sets `id` once the component's walk has
+/// set it to its main image's: where it is written, and where no container-level block beside
+/// it takes the ids instead.
+fn pod_sets(component: &Node, id: &str) -> bool {
+    let keys: Vec<&str> = SECURITY_CONTEXT_KEYS
+        .into_iter()
+        .filter(|key| component.get(key).is_some())
+        .collect();
+    let level_of = |key: &&str| {
+        component
+            .get(key)
+            .map(|block| (level(key, &keys, block), block))
+    };
+    let has_container = keys
+        .iter()
+        .filter_map(level_of)
+        .any(|(level, _)| level == Level::Container);
+    keys.iter()
+        .filter_map(level_of)
+        .any(|(level, block)| level == Level::Pod && (block.get(id).is_some() || !has_container))
+}
+
+/// A side image's exclusive block that leaves ids to the pod, which the component's walk sets
+/// to the main image's replacement's.
+fn inherits(
+    path: &str,
+    ids: &[Inherited],
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+    container: &TemplateContainer,
+) -> Diagnostic {
+    let list =
+        |show: &dyn Fn(&Inherited) -> String| ids.iter().map(show).collect::<Vec<_>>().join(", ");
+    let names = ids.iter().map(|id| id.id).collect::<Vec<_>>().join(" or ");
+    let pod = list(&|id| format!("{} {}", id.id, id.inherited));
+    let wanted = list(&|id| format!("{} {}", id.id, id.wanted));
+    let add = list(&|id| format!("`{}: {}`", id.id, id.wanted));
+    Diagnostic::report(
+        Rule::SecurityContextUnset,
+        image.key_range.clone(),
+        format!(
+            "`{path}` sets no {names}, so the containers of `{}` ({}:{}) run with the pod's, which hardport sets to the component's main image's ({pod}); their replacement {} runs with {wanted}",
+            image.path, container.template, container.line, entry.replacement
+        ),
+    )
+    .suggest(format!("add {add} to `{path}`"))
 }
 
 /// A component whose values hold no security context: add the blocks its templates read, or

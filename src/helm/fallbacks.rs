@@ -22,7 +22,24 @@ pub struct Fallback {
     /// it is read relative to a helper's argument.
     pub path: String,
     pub relative: bool,
+    /// The ids the fallback writes from values (`runAsUser: {{ $.Values.uid }}`): what the
+    /// pod gets while the tested block is empty.
+    pub writes: Vec<WrittenId>,
 }
+
+/// One id a fallback writes from a values key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenId {
+    /// `runAsUser`, `runAsGroup` or `fsGroup`.
+    pub field: &'static str,
+    /// The values key it is written from: `uid`, `controller.image.runAsUser`.
+    pub path: String,
+    /// Read relative to a helper's argument (`.uid`), not from `.Values`.
+    pub relative: bool,
+}
+
+/// The id fields of a security context a fallback may write from values.
+const ID_FIELDS: [&str; 3] = ["runAsUser", "runAsGroup", "fsGroup"];
 
 impl Fallback {
     /// Whether this test reads the values key at `path`.
@@ -35,6 +52,22 @@ impl Fallback {
         } else {
             path == self.path
         }
+    }
+}
+
+impl Fallback {
+    /// The values key `id` is written from, for the block at `tested` that this fallback
+    /// tests: a relative `.uid` is read from the helper's argument, which is where a relative
+    /// test found `tested` (`scheduler.securityContexts.pod` gives `scheduler.uid`). Unknown for
+    /// a relative id beside an absolute test.
+    pub fn written_path(&self, id: &WrittenId, tested: &str) -> Option<String> {
+        if !id.relative {
+            return Some(id.path.clone());
+        }
+        let above = tested
+            .strip_suffix(self.path.as_str())
+            .filter(|_| self.relative)?;
+        Some(format!("{above}{}", id.path))
     }
 }
 
@@ -51,7 +84,8 @@ const NOT_VALUES: &[&str] = &[
 /// An open `if`/`with`/`range` chain.
 struct Chain {
     tests: Vec<Fallback>,
-    has_else: bool,
+    /// Where the text of the final `else` starts, once one is seen.
+    else_at: Option<usize>,
 }
 
 /// The fallbacks of one template text.
@@ -73,11 +107,11 @@ pub fn in_template(template: &str, text: &str) -> Vec<Fallback> {
         match keyword {
             "if" | "with" => chains.push(Chain {
                 tests: tested(template, line, &action[keyword.len()..]),
-                has_else: false,
+                else_at: None,
             }),
             "range" | "define" | "block" => chains.push(Chain {
                 tests: Vec::new(),
-                has_else: false,
+                else_at: None,
             }),
             "else" => {
                 if let Some(chain) = chains.last_mut() {
@@ -89,15 +123,19 @@ pub fn in_template(template: &str, text: &str) -> Vec<Fallback> {
                         Some(condition) => {
                             chain.tests.extend(tested(template, line, condition));
                         }
-                        None => chain.has_else = true,
+                        None => chain.else_at = Some(at + 2 + length + 2),
                     }
                 }
             }
             "end" => {
                 if let Some(chain) = chains.pop()
-                    && chain.has_else
+                    && let Some(else_at) = chain.else_at
                 {
-                    found.extend(chain.tests);
+                    let writes = written_ids(text.get(else_at..at).unwrap_or_default());
+                    found.extend(chain.tests.into_iter().map(|test| Fallback {
+                        writes: writes.clone(),
+                        ..test
+                    }));
                 }
             }
             _ => {}
@@ -139,9 +177,43 @@ fn tested(template: &str, line: usize, condition: &str) -> Vec<Fallback> {
             line,
             path: path.to_owned(),
             relative,
+            writes: Vec::new(),
         });
     }
     tests
+}
+
+/// The ids an `else` branch writes from values: a line `runAsUser: {{ $.Values.uid }}` (or a
+/// relative `.uid`) whose value is that one reference.
+fn written_ids(branch: &str) -> Vec<WrittenId> {
+    branch
+        .lines()
+        .filter_map(|line| {
+            let (field, value) = line.trim().split_once(':')?;
+            let field = ID_FIELDS.into_iter().find(|id| *id == field)?;
+            let reference = value
+                .trim()
+                .strip_prefix("{{")?
+                .strip_suffix("}}")?
+                .trim_matches(|c: char| c == '-' || c.is_whitespace())
+                .trim_start_matches('$');
+            let reference = reference.strip_prefix('.')?;
+            let is_key = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+            if reference.is_empty() || !reference.chars().all(is_key) {
+                return None;
+            }
+            let (path, relative) = match reference.strip_prefix("Values.") {
+                Some(path) => (path, false),
+                None if NOT_VALUES.contains(&reference.split('.').next()?) => return None,
+                None => (reference, true),
+            };
+            Some(WrittenId {
+                field,
+                path: path.to_owned(),
+                relative,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -185,6 +257,43 @@ fsGroup: {{ $.Values.gid }}
         assert!(!found[1].tests("podSecurityContext"), "a whole key only");
         assert!(found[2].tests("securityContexts.pod"));
         assert!(!found[2].tests("scheduler.securityContexts.pod"));
+        let writes: Vec<(&str, &str, bool)> = found[0]
+            .writes
+            .iter()
+            .map(|id| (id.field, id.path.as_str(), id.relative))
+            .collect();
+        assert_eq!(
+            writes,
+            [("runAsUser", "uid", false), ("fsGroup", "gid", false)]
+        );
+    }
+
+    #[test]
+    fn only_ids_written_from_one_value_are_written_ids() {
+        let text = "{{- if .Values.c.ctx }}
+{{ toYaml .Values.c.ctx }}
+{{- else }}
+runAsNonRoot: {{ .Values.c.image.runAsNonRoot }}
+runAsUser: {{ .Values.c.image.runAsUser }}
+runAsGroup: {{ .uid }}
+fsGroup: 82
+allowPrivilegeEscalation: {{ or .Values.a .Values.b }}
+runAsUser: {{ .Release.Name }}
+{{- end }}
+";
+        let found = in_template("t.yaml", text);
+        let writes: Vec<(&str, &str, bool)> = found[0]
+            .writes
+            .iter()
+            .map(|id| (id.field, id.path.as_str(), id.relative))
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                ("runAsUser", "c.image.runAsUser", false),
+                ("runAsGroup", "uid", true)
+            ]
+        );
     }
 
     #[test]

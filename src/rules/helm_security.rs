@@ -79,7 +79,7 @@ use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::helm::{Fields, SECURITY_CONTEXT_KEYS, Shape, Values, ValuesImage, join_key};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, NewValue, Node, NodeKind, ScalarStyle, Stream};
-use templates::{Owner, fallback, owner, read_only_by};
+use templates::{Owner, fallback, left_to_fallback, owner, read_only_by};
 use unexposed::{elsewhere, not_exposed};
 
 /// The fields of a Kubernetes container `SecurityContext` (most of which a
@@ -226,7 +226,14 @@ pub fn check(
         };
         if pods.is_empty() {
             if !has_blocks {
-                diagnostics.push(not_exposed(stream, image, entry, ids, context));
+                diagnostics.extend(not_exposed(
+                    stream,
+                    values.document,
+                    image,
+                    entry,
+                    ids,
+                    context,
+                ));
             }
             continue;
         }
@@ -235,7 +242,27 @@ pub fn check(
             let container_level = pod.iter().any(|block| block.level == Level::Container);
             let mut blocks = Vec::new();
             for block in pod {
-                match usable(values.document, block, context) {
+                let is_empty = block
+                    .node
+                    .as_mapping()
+                    .is_some_and(|mapping| mapping.entries.is_empty());
+                if let Some(fallback) = fallback(context.chart(), &block.path).filter(|_| is_empty)
+                {
+                    let lead = format!(
+                        "`{}` is empty, and while it is the chart's templates write a security context of their own",
+                        block.path
+                    );
+                    diagnostics.extend(left_to_fallback(
+                        values.document,
+                        (fallback, &block.path),
+                        (lead, "filling it"),
+                        image,
+                        (entry, ids),
+                        block.key_range.clone(),
+                    ));
+                    continue;
+                }
+                match usable(values.document, block) {
                     Ok(block) => blocks.push(block),
                     Err(diagnostic) => diagnostics.push(*diagnostic),
                 }
@@ -396,27 +423,10 @@ fn reads_false(node: &Node) -> bool {
 }
 
 /// The block, when the rule may edit it; otherwise why not.
-fn usable<'d>(
-    document: &Document,
-    block: Block<'d>,
-    context: Context<'_>,
-) -> Result<Block<'d>, Box<Diagnostic>> {
+fn usable<'d>(document: &Document, block: Block<'d>) -> Result<Block<'d>, Box<Diagnostic>> {
     let unset = |message: String| {
         Diagnostic::report(Rule::SecurityContextUnset, block.key_range.clone(), message)
     };
-    let is_empty = block
-        .node
-        .as_mapping()
-        .is_some_and(|mapping| mapping.entries.is_empty());
-    if let Some(fallback) = fallback(context.chart(), &block.path).filter(|_| is_empty) {
-        return Err(Box::new(
-            unset(format!(
-                "`{}` is empty, and while it is the chart's templates write a security context of their own ({}:{}); filling it would switch that off, with whatever else it sets",
-                block.path, fallback.template, fallback.line
-            ))
-            .suggest("set the values that fallback reads (a uid or gid key), or fill this block by hand with everything the fallback set"),
-        ));
-    }
     if let Some(anchor) = &block.node.anchor
         && is_aliased(document, &anchor.text)
     {

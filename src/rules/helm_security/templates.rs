@@ -1,10 +1,17 @@
 //! What the chart's templates say about a security-context block: whose containers render it,
 //! and whether filling it would switch off defaults the templates write while it is empty.
 
-use crate::helm::SECURITY_CONTEXT_KEYS;
+use std::ops::Range;
+
+use super::{Ids, runs_as};
+use crate::catalog::Entry;
+use crate::diagnostic::Diagnostic;
 use crate::helm::chart::Chart;
 use crate::helm::fallbacks::Fallback;
 use crate::helm::templates::TemplateContainer;
+use crate::helm::{SECURITY_CONTEXT_KEYS, ValuesImage};
+use crate::rules::Rule;
+use crate::yaml::Document;
 
 /// Whose containers the templates render a block into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +57,88 @@ pub(super) fn read_only_by(chart: &Chart, path: &str, image: &str) -> bool {
 /// empty, if one does.
 pub(super) fn fallback<'c>(chart: Option<&'c Chart>, path: &str) -> Option<&'c Fallback> {
     chart?.fallback_for(path)
+}
+
+/// The finding for a block left to `fallback` (`lead` says which and why, `change` what hardport
+/// did not do: "filling it", "adding one"): none when every id
+/// the fallback writes comes from a value that holds the replacement's, or that hardport sets
+/// to it in the image mapping (ingress-nginx writes `controller.image.runAsUser`); otherwise the
+/// values to set, or, when the fallback writes no id from values, the replacement's ids.
+pub(super) fn left_to_fallback(
+    document: &Document,
+    (fallback, tested): (&Fallback, &str),
+    (lead, change): (String, &str),
+    image: &ValuesImage<'_, '_>,
+    (entry, ids): (&Entry, Ids),
+    range: Range<usize>,
+) -> Option<Diagnostic> {
+    let at = format!("{}:{}", fallback.template, fallback.line);
+    let runs_as = runs_as(entry, ids);
+    let writes: Option<Vec<(&str, String)>> = fallback
+        .writes
+        .iter()
+        .map(|id| Some((id.field, fallback.written_path(id, tested)?)))
+        .collect();
+    let Some(writes) = writes.filter(|writes| !writes.is_empty()) else {
+        return Some(
+            Diagnostic::report(Rule::SecurityContextUnset, range, format!("{lead} ({at}); {change} would switch that off, with whatever else it sets; {runs_as}"))
+                .suggest("check the pod runs with the replacement's ids, or set a complete security context by hand"),
+        );
+    };
+    let mut wrong = Vec::new();
+    for (field, path) in writes {
+        let wanted = if field == "runAsUser" {
+            ids.uid
+        } else {
+            let Some(gid) = ids.gid else { continue };
+            gid
+        };
+        let beside_image = path
+            .strip_prefix(image.path.as_str())
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|key| match field {
+                "runAsUser" => matches!(key, "runAsUser" | "uid"),
+                _ => matches!(key, "runAsGroup" | "gid"),
+            });
+        let written = document.root.lookup(&path);
+        let holds = written.and_then(|node| node.value()).map(str::to_owned);
+        if (beside_image && written.is_some() && image.resolution.is_substituted())
+            || holds.as_deref() == Some(wanted.to_string().as_str())
+        {
+            continue;
+        }
+        wrong.push((field, path, holds, wanted));
+    }
+    if wrong.is_empty() {
+        return None;
+    }
+    let reads: Vec<String> = wrong
+        .iter()
+        .map(|(field, path, holds, _)| {
+            format!(
+                "{field} from `{path}` ({})",
+                holds.as_deref().unwrap_or("unset")
+            )
+        })
+        .collect();
+    let mut set: Vec<String> = Vec::new();
+    for (_, path, _, wanted) in &wrong {
+        let value = format!("`{path}: {wanted}`");
+        if !set.contains(&value) {
+            set.push(value);
+        }
+    }
+    Some(
+        Diagnostic::report(
+            Rule::SecurityContextUnset,
+            range,
+            format!(
+                "{lead} ({at}), which writes {}; {change} would switch that off, with whatever else it sets; {runs_as}",
+                reads.join(" and ")
+            ),
+        )
+        .suggest(format!("set {} (or fill the block by hand with everything the fallback set)", set.join(", "))),
+    )
 }
 
 /// The security-context blocks only the containers of the image at `image` read, that the

@@ -290,12 +290,39 @@ fn an_empty_block_a_template_falls_back_from_is_reported_not_filled() {
         "the block stays empty"
     );
     assert!(
-        messages.iter().any(|message| message.starts_with(
-            "security-context-unset: `scheduler.securityContext` is empty, and while it is the chart's templates write a security context of their own (templates/_helpers.tpl:6)"
-        )),
+        messages.contains(&"security-context-unset: `scheduler.securityContext` is empty, and while it is the chart's templates write a security context of their own (templates/_helpers.tpl:6), which writes runAsUser from `uid` (50000) and fsGroup from `gid` (0); filling it would switch that off, with whatever else it sets; reg.example.dev/node runs as uid 1000, gid 1000 (catalog entry `node`): set `uid: 1000`, `gid: 1000` (or fill the block by hand with everything the fallback set)".to_owned()),
         "{messages:?}"
     );
     assert!(!has(&messages, "security-context:"), "{messages:?}");
+
+    // Once the values the fallback writes from hold the replacement's ids, it is right as it is.
+    let set = values.replace("uid: 50000\ngid: 0\n", "uid: 1000\ngid: 1000\n");
+    let (_, messages) = run_with_templates(
+        &set,
+        &[
+            ("templates/_helpers.tpl", helpers),
+            ("templates/scheduler.yaml", deployment),
+        ],
+    );
+    assert!(!has(&messages, "security-context-unset"), "{messages:?}");
+}
+
+#[test]
+fn a_fallback_that_writes_the_image_mappings_ids_needs_nothing_more() {
+    // ingress-nginx: while `controller.containerSecurityContext` is empty, the helper writes
+    // `runAsUser: {{ .Values.controller.image.runAsUser }}`, which hardport sets itself.
+    let helpers = "{{- define \"ctx\" -}}\n{{- if .Values.controller.containerSecurityContext -}}\n{{- toYaml .Values.controller.containerSecurityContext -}}\n{{- else -}}\nrunAsUser: {{ .Values.controller.image.runAsUser }}\ncapabilities:\n  drop: [ALL]\n{{- end -}}\n{{- end -}}\n";
+    let deployment = "spec:\n  containers:\n    - name: controller\n      image: {{ .Values.controller.image.repository }}:{{ .Values.controller.image.tag }}\n      securityContext: {{ include \"ctx\" . | nindent 8 }}\n";
+    let values = "controller:\n  image:\n    repository: node\n    tag: \"20\"\n    runAsUser: 101\n  containerSecurityContext: {}\n";
+    let (text, messages) = run_with_templates(
+        values,
+        &[
+            ("templates/_helpers.tpl", helpers),
+            ("templates/controller.yaml", deployment),
+        ],
+    );
+    assert!(text.contains("    runAsUser: 1000\n  containerSecurityContext: {}\n"), "{text}");
+    assert!(!has(&messages, "security-context-unset"), "{messages:?}");
 }
 
 #[test]
@@ -348,7 +375,7 @@ fn a_component_the_templates_give_a_fallback_context_gets_none_added() {
     assert!(
         has(
             &messages,
-            "security-context-unset: `web` sets no security context, and the chart's templates then write one of their own (templates/_helpers.tpl:2)"
+            "security-context-unset: `web` sets no security context, and the chart's templates then write one of their own (templates/_helpers.tpl:2), which writes runAsUser from `web.uid` (50000)"
         ),
         "{messages:?}"
     );

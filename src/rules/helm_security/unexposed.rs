@@ -2,7 +2,7 @@
 //! no block of its own (one is added where the templates read it, else reported), and a block
 //! only one image's containers use that sits outside that image's settings (reported).
 
-use super::templates::{exclusive_blocks, fallback};
+use super::templates::{exclusive_blocks, fallback, left_to_fallback};
 use super::{Ids, Level, component_name, level, runs_as};
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
@@ -149,11 +149,12 @@ fn inherits(
 /// report that the chart does not expose one.
 pub(super) fn not_exposed(
     stream: &Stream<'_>,
+    document: &Document,
     image: &ValuesImage<'_, '_>,
     entry: &Entry,
     ids: Ids,
     context: Context<'_>,
-) -> Diagnostic {
+) -> Option<Diagnostic> {
     let read: Vec<&str> = SECURITY_CONTEXT_KEYS
         .into_iter()
         .filter(|key| {
@@ -172,7 +173,8 @@ pub(super) fn not_exposed(
             .iter()
             .find(|dependency| dependency.key() == root)
     }) {
-        return Diagnostic::report(
+        return Some(
+            Diagnostic::report(
             Rule::SecurityContextUnset,
             image.key_range.clone(),
             format!(
@@ -184,44 +186,51 @@ pub(super) fn not_exposed(
                 }
             ),
         )
-        .suggest("check the pod runs with it");
+        .suggest("check the pod runs with it"),
+        );
     }
     if !chart.is_some_and(Chart::has_templates) {
-        return Diagnostic::report(
+        return Some(
+            Diagnostic::report(
             Rule::SecurityContextUnset,
             image.key_range.clone(),
             format!(
                 "{component} sets no podSecurityContext, securityContext or containerSecurityContext, and hardport found no templates for this chart, so it cannot tell which one they read; {runs_as}"
             ),
         )
-        .suggest("check the pod runs with it");
+        .suggest("check the pod runs with it"),
+        );
     }
     let candidates = SECURITY_CONTEXT_KEYS
         .into_iter()
         .chain(["securityContexts.pod", "securityContexts.container"]);
-    if let Some(fallback) = candidates
-        .filter_map(|key| fallback(chart, &join_key(&image.component_path, key)))
-        .next()
+    if let Some((fallback, tested)) = candidates
+        .map(|key| join_key(&image.component_path, key))
+        .find_map(|path| Some((fallback(chart, &path)?, path)))
     {
-        return Diagnostic::report(
-            Rule::SecurityContextUnset,
+        let lead = format!(
+            "{component} sets no security context, and the chart's templates then write one of their own"
+        );
+        return left_to_fallback(
+            document,
+            (fallback, &tested),
+            (lead, "adding one"),
+            image,
+            (entry, ids),
             image.key_range.clone(),
-            format!(
-                "{component} sets no security context, and the chart's templates then write one of their own ({}:{}); adding one would switch that off, with whatever else it sets; {runs_as}",
-                fallback.template, fallback.line
-            ),
-        )
-        .suggest("set the values that fallback reads (a uid or gid key), or add a complete security context by hand");
+        );
     }
     if read.is_empty() {
-        return Diagnostic::report(
+        return Some(
+            Diagnostic::report(
             Rule::SecurityContextUnset,
             image.key_range.clone(),
             format!(
                 "{component} sets no podSecurityContext, securityContext or containerSecurityContext and the chart's templates read none, so hardport cannot set the replacement's user; {runs_as}"
             ),
         )
-        .suggest("check the pod runs with it");
+        .suggest("check the pod runs with it"),
+        );
     }
     let has_container = read
         .iter()
@@ -251,7 +260,7 @@ pub(super) fn not_exposed(
         "{component} had no security context; added {} (the chart's templates read it); {runs_as}",
         added.join(" and ")
     );
-    match stream
+    Some(match stream
         .insert_entries(image.component, &blocks)
         .map(Fix::new)
     {
@@ -266,5 +275,5 @@ pub(super) fn not_exposed(
             ),
         )
         .suggest("set it by hand"),
-    }
+    })
 }

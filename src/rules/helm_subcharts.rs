@@ -69,7 +69,7 @@ use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
 use crate::helm::subchart::{Dependency, Vendored};
 use crate::helm::{Mapped, Resolution, Shape, Values, deref, resolve_reference};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Pin, Rule, pin_digest};
 use crate::yaml::{self, Document, NewValue, Node, NodeKind, Stream};
 
 /// What the subcharts of a values file's chart come to.
@@ -104,7 +104,7 @@ pub fn check(stream: &Stream<'_>, values: &Values<'_, '_>, context: Context<'_>)
                     values.document,
                     dependency,
                     vendored,
-                    context.catalog,
+                    context,
                     &mut subcharts,
                 );
             }
@@ -218,9 +218,10 @@ fn migrate(
     document: &Document,
     dependency: &Dependency,
     vendored: &Vendored,
-    catalog: &Catalog,
+    context: Context<'_>,
     subcharts: &mut Subcharts,
 ) {
+    let catalog = context.catalog;
     let Ok(sub_stream) = yaml::parse(&vendored.values) else {
         return;
     };
@@ -325,7 +326,17 @@ fn migrate(
                         &range,
                     ));
                 }
-                let writes = merged.writes(&mapped);
+                let digest = match context.pin {
+                    Pin::Off => None,
+                    Pin::FromLock => match pinned(&merged, &mapped, catalog, range.clone()) {
+                        Ok(digest) => Some(digest),
+                        Err(diagnostic) => {
+                            subcharts.diagnostics.push(*diagnostic);
+                            None
+                        }
+                    },
+                };
+                let writes = merged.writes(&mapped, digest);
                 plan.add(stream, document, &path, &writes, range.clone());
                 plan.images.push((
                     range,
@@ -350,6 +361,28 @@ fn migrate(
         }
     }
     subcharts.diagnostics.extend(plan.diagnostics(stream));
+}
+
+/// With `--pin`: the digest the lock holds for the replacement the subchart will render, when
+/// its image can carry one (a string, or a mapping with a `digest` key, as Bitnami's).
+fn pinned<'c>(
+    merged: &Merged<'_>,
+    mapped: &Mapped<'_>,
+    catalog: &'c Catalog,
+    range: std::ops::Range<usize>,
+) -> Result<&'c str, Box<Diagnostic>> {
+    let reference = new_reference(mapped);
+    if let Merged::Fields(fields) = merged
+        && !fields.iter().any(|field| field.key == "digest")
+    {
+        return Err(Box::new(Diagnostic::report(
+            Rule::UnresolvedImage,
+            range,
+            format!("`--pin`: `{reference}` cannot be pinned by digest: the subchart's image mapping has no `digest` key"),
+        )
+        .suggest("pin it by hand once you have verified the image")));
+    }
+    pin_digest::locked_digest(catalog, &reference, range)
 }
 
 /// An image whose tag is empty renders the subchart's `appVersion`: say so when the
@@ -515,12 +548,15 @@ impl Merged<'_> {
 
     /// What this file must hold for the subchart to render `mapped`'s replacement: per key, the
     /// new text, and this file's node for it when it has one.
-    fn writes(&self, mapped: &Mapped<'_>) -> Vec<Write<'_>> {
+    fn writes(&self, mapped: &Mapped<'_>, digest: Option<&str>) -> Vec<Write<'_>> {
         match self {
             Merged::Reference { here, .. } => vec![Write {
                 key: None,
                 here: *here,
-                value: new_reference(mapped),
+                value: match digest {
+                    Some(digest) => format!("{}@{digest}", new_reference(mapped)),
+                    None => new_reference(mapped),
+                },
             }],
             Merged::Fields(fields) => {
                 let has_registry = fields.iter().any(|field| field.key == "registry");
@@ -538,8 +574,11 @@ impl Merged<'_> {
                             Some(tag) => tag.tag.clone(),
                             None => continue,
                         },
-                        _ if field.value.is_empty() => continue,
-                        _ => String::new(),
+                        _ => match digest {
+                            Some(digest) => digest.to_owned(),
+                            None if field.value.is_empty() => continue,
+                            None => String::new(),
+                        },
                     };
                     let unchanged = match field.here {
                         Some(node) => node.value() == Some(value.as_str()),

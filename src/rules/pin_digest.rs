@@ -79,24 +79,43 @@ fn plan<'c>(catalog: &'c Catalog, final_text: &str) -> Plan<'c> {
     }
 }
 
+/// The digest `hardport.lock` holds for the replacement reference `final_text`, or the finding
+/// that says why it cannot be pinned, at `range`: for references other rules write whole
+/// (a subchart's image, overridden in the parent's values).
+pub(crate) fn locked_digest<'c>(
+    catalog: &'c Catalog,
+    final_text: &str,
+    range: Range<usize>,
+) -> Result<&'c str, Box<Diagnostic>> {
+    match plan(catalog, final_text) {
+        Plan::Pin(digest) => Ok(digest),
+        Plan::Unlocked(canonical) => Err(Box::new(unlocked(canonical, range))),
+        Plan::Unpinnable(message) => Err(Box::new(unpinnable(message, range))),
+    }
+}
+
 /// The report for a plan that pins nothing, at `range`; `None` for a pin.
 fn report(plan: Plan<'_>, range: Range<usize>) -> Option<Diagnostic> {
     match plan {
         Plan::Pin(_) => None,
-        Plan::Unlocked(canonical) => Some(
-            Diagnostic::report(
-                Rule::MissingFact,
-                range,
-                format!("`--pin`: hardport.lock holds no digest for {canonical}"),
-            )
-            .suggest("run `hardport facts resolve` (or `hardport migrate --resolve --pin`) to read it from its registry")
-            .settled_by_reading([canonical]),
-        ),
-        Plan::Unpinnable(message) => Some(
-            Diagnostic::report(Rule::UnresolvedImage, range, message)
-                .suggest("pin it by hand once you have verified the image"),
-        ),
+        Plan::Unlocked(canonical) => Some(unlocked(canonical, range)),
+        Plan::Unpinnable(message) => Some(unpinnable(message, range)),
     }
+}
+
+fn unlocked(canonical: String, range: Range<usize>) -> Diagnostic {
+    Diagnostic::report(
+        Rule::MissingFact,
+        range,
+        format!("`--pin`: hardport.lock holds no digest for {canonical}"),
+    )
+    .suggest("run `hardport facts resolve` (or `hardport migrate --resolve --pin`) to read it from its registry")
+    .settled_by_reading([canonical])
+}
+
+fn unpinnable(message: String, range: Range<usize>) -> Diagnostic {
+    Diagnostic::report(Rule::UnresolvedImage, range, message)
+        .suggest("pin it by hand once you have verified the image")
 }
 
 /// The `pin-digest` fix writing `pinned` over `range`, which now holds `current`.

@@ -321,7 +321,10 @@ fn a_fallback_that_writes_the_image_mappings_ids_needs_nothing_more() {
             ("templates/controller.yaml", deployment),
         ],
     );
-    assert!(text.contains("    runAsUser: 1000\n  containerSecurityContext: {}\n"), "{text}");
+    assert!(
+        text.contains("    runAsUser: 1000\n  containerSecurityContext: {}\n"),
+        "{text}"
+    );
     assert!(!has(&messages, "security-context-unset"), "{messages:?}");
 }
 

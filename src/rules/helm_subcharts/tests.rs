@@ -215,3 +215,79 @@ fn a_subcharts_default_ids_for_a_moved_image_are_named_with_the_key_to_set() {
         "runAsGroup already matches and fsGroup is overridden here: {messages:?}"
     );
 }
+
+/// `run` under `--pin`, with a lock holding `reg.example.dev/nginx:1.27` at digest `sha256:1…1`.
+fn run_pinned(dir: &tempfile::TempDir, values: &str, locked: bool) -> (String, Vec<String>) {
+    let mut lock = crate::lock::Lock::default();
+    if locked {
+        lock.images.insert(
+            "reg.example.dev/nginx:1.27".to_owned(),
+            crate::lock::LockedImage {
+                digest: format!("sha256:{}", "1".repeat(64)),
+                index_digest: None,
+                platform: "linux/amd64".into(),
+                read: "2026-12-04".into(),
+                facts: crate::catalog::ImageSpec::default(),
+            },
+        );
+    }
+    let catalog = catalog_from_yaml(HELM_CATALOG).with_lock(&lock);
+    let chart = Chart::load(dir.path(), u64::MAX)
+        .expect("reads")
+        .expect("chart");
+    let context = Context::new(&catalog)
+        .with_chart(Some(&chart))
+        .pinning(crate::rules::Pin::FromLock);
+    let (migration, messages) = migrate_twice(FileKind::HelmValues, values, context);
+    (migration.text, messages)
+}
+
+#[test]
+fn with_pin_a_subchart_image_gets_the_locked_digest_of_its_replacement() {
+    let digest = format!("sha256:{}", "1".repeat(64));
+    let bitnami = format!("{NGINX_SUBCHART}  digest: \"\"\n");
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[("web", &bitnami)],
+    );
+    let (fixed, _) = run_pinned(&dir, "web: {}\n", true);
+    assert!(fixed.contains(&format!("digest: {digest}")), "{fixed}");
+
+    // A string image gets `@digest`.
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[("web", "image: nginx:1.27-alpine\n")],
+    );
+    let (fixed, _) = run_pinned(&dir, "web: {}\n", true);
+    assert!(
+        fixed.contains(&format!("image: reg.example.dev/nginx:1.27@{digest}")),
+        "{fixed}"
+    );
+
+    // No digest in the lock, or no `digest` key to hold one: said, and the image still moves.
+    let (fixed, messages) = run_pinned(&dir, "web: {}\n", false);
+    assert!(
+        fixed.contains("image: reg.example.dev/nginx:1.27\n"),
+        "{fixed}"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: `--pin`: hardport.lock holds no digest for reg.example.dev/nginx:1.27"
+        ),
+        "{messages:?}"
+    );
+    let dir = chart(
+        "  - {name: web, repository: https://example.com}\n",
+        &[("web", NGINX_SUBCHART)],
+    );
+    let (fixed, messages) = run_pinned(&dir, "web: {}\n", true);
+    assert!(!fixed.contains("sha256"), "{fixed}");
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `--pin`: `reg.example.dev/nginx:1.27` cannot be pinned by digest: the subchart's image mapping has no `digest` key"
+        ),
+        "{messages:?}"
+    );
+}

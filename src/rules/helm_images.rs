@@ -156,6 +156,20 @@ fn migrate(
             )),
         );
     }
+    if let Some(chroot) = chroot_digest(&image.shape) {
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::DigestDropped,
+                image.key_range.clone(),
+                format!(
+                    "`{}.digestChroot`: the digest {} pinned the public image's chroot variant (rendered with `chroot: true`) and was dropped",
+                    image.path,
+                    chroot.value().unwrap_or_default()
+                ),
+            )
+            .suggest("check that the replacement publishes a chroot variant before enabling it"),
+        );
+    }
     let edits = match &image.shape {
         Shape::Reference(node) => {
             replace_if_changed(stream, node, &new_reference).map(|edit| edit.into_iter().collect())
@@ -246,7 +260,29 @@ fn field_edits(
     if let Some(digest) = fields.digest.filter(|_| mapped.image.digest.is_some()) {
         edits.extend(replace_if_changed(stream, digest, "")?);
     }
+    if let Some(chroot) = fields.mapping.and_then(|mapping| chroot_digest_of(mapping)) {
+        edits.extend(replace_if_changed(stream, chroot, "")?);
+    }
     Ok(edits)
+}
+
+/// A non-empty `digestChroot` beside the image's fields: ingress-nginx pins its `-chroot`
+/// variant with it, and a digest of the public image names nothing in the replacement's
+/// repository.
+fn chroot_digest<'d>(shape: &Shape<'d>) -> Option<&'d Node> {
+    match shape {
+        Shape::Fields(Fields {
+            mapping: Some(mapping),
+            ..
+        }) => chroot_digest_of(mapping),
+        _ => None,
+    }
+}
+
+fn chroot_digest_of(mapping: &Node) -> Option<&Node> {
+    mapping
+        .get("digestChroot")
+        .filter(|node| node.value().is_some_and(|value| !value.is_empty()))
 }
 
 /// The edit giving the scalar `node` the string `value`, unless it already has it.

@@ -61,6 +61,25 @@ fn a_digest_field_is_cleared() {
 }
 
 #[test]
+fn a_chroot_digest_beside_the_image_is_cleared_too() {
+    // ingress-nginx renders `<image>-chroot@<digestChroot>` with `chroot: true`: a digest of
+    // the public chroot image names nothing in the replacement's repository.
+    let values = "controller:\n  image:\n    chroot: false\n    image: nginx\n    tag: \"1.27\"\n    digest: \"\"\n    digestChroot: sha256:0123456789012345678901234567890123456789012345678901234567890123\n";
+    let (text, messages) = run_values(values, None);
+    assert_eq!(
+        text,
+        "controller:\n  image:\n    chroot: false\n    image: reg.example.dev/nginx\n    tag: \"1.27\"\n    digest: \"\"\n    digestChroot: \"\"\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "digest-dropped: `controller.image.digestChroot`: the digest sha256:0123456789012345678901234567890123456789012345678901234567890123 pinned the public image's chroot variant"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
 fn an_empty_tag_stays_and_an_app_version_with_a_distro_suffix_is_reported() {
     let values = "image:\n  repository: nginx\n  tag: \"\"\n";
     let (text, messages) = run_values(values, Some("name: web\nappVersion: 1.27.3-alpine\n"));

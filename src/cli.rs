@@ -5,40 +5,26 @@
 //! 0 success, 1 `--check` found pending changes, 2 usage error, bad catalog, or a file that could
 //! not be read, parsed or written, 130 interrupted (SIGINT, SIGTERM or SIGHUP).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use hardport::atomic_write;
 use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, check_file};
-use hardport::color::{self, Stream, When};
-use hardport::diagnostic::Severity;
-use hardport::diff::display_path;
-use hardport::discovery::{Walk, discover};
-use hardport::helm::chart::ChartCache;
-use hardport::helm::verify::Verifier;
-use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::lock::{self, Lock};
-use hardport::markdown::{self, counted};
-use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode};
-use hardport::patch_path::{PatchBase, ReachCounts};
-use hardport::pipeline;
-use hardport::report::{FileTotals, Mode, Report, Summary};
-use hardport::rules::{Context, Pin};
-use hardport::sarif;
-use hardport::scope::Scope;
 use hardport::spec_import::{ImportRequest, Side, import};
 
 mod docs;
 mod facts;
+mod migrate;
+mod output;
 
 #[derive(Debug, Parser)]
 #[command(name = "hardport", version, about, long_about = None)]
@@ -51,7 +37,7 @@ pub struct Cli {
 enum Command {
     /// Move Dockerfiles and Helm values to hardened images. Dry run by default: prints a patch
     /// `git apply` takes.
-    Migrate(MigrateArgs),
+    Migrate(migrate::MigrateArgs),
     /// Show the catalog of replacements, or check catalog files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -69,88 +55,6 @@ enum Command {
     Completions(docs::CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a directory.
     Man(docs::ManArgs),
-}
-
-#[derive(Debug, Args)]
-struct MigrateArgs {
-    /// Files or directories to migrate. Named files are always processed (a template of a
-    /// Dockerfile is still skipped, with a message).
-    #[arg(default_value = ".")]
-    paths: Vec<PathBuf>,
-    /// Apply the changes in place (atomically) instead of printing a patch.
-    #[arg(long, conflicts_with = "check")]
-    write: bool,
-    /// Change nothing; exit 1 when any change would be made.
-    #[arg(long)]
-    check: bool,
-    /// With --check: also print the patch.
-    #[arg(long, requires = "check")]
-    diff: bool,
-    /// What stdout carries.
-    #[arg(long, value_enum, default_value_t = Format::Diff)]
-    format: Format,
-    /// When to colour the patch and the findings. `auto`: only a terminal, unless `NO_COLOR`
-    /// is set; a piped patch is never coloured.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
-    /// Files larger than this are reported and left untouched: bytes, or K, M, G (binary
-    /// multiples: 8M = 8 MiB).
-    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_FILE_SIZE, value_parser = parse_size)]
-    max_file_size: u64,
-    /// Threads to walk and migrate with; 0 (the default): one per core. Output is the same
-    /// whatever the number.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    threads: usize,
-    /// First read the images' facts from their registries into the lock (as `hardport facts
-    /// resolve`), then migrate with them.
-    #[arg(long, conflicts_with = "no_lock")]
-    resolve: bool,
-    /// Render each chart with its values.yaml by `helm template`, before and after, and report
-    /// every container that does not run what the migration should give it.
-    #[arg(long)]
-    verify: bool,
-    /// Pin every replacement reference by the digest hardport.lock holds for it
-    /// (`image:tag@sha256:…`); images the lock does not hold are reported.
-    #[arg(long, conflicts_with = "no_lock")]
-    pin: bool,
-    #[command(flatten)]
-    registry: facts::RegistryArgs,
-    /// Also walk vendored trees: directories named vendor, node_modules, third_party,
-    /// third-party, .venv or site-packages, skipped by default. Paths named on the command
-    /// line are walked either way.
-    #[arg(long)]
-    include_vendored: bool,
-    #[command(flatten)]
-    catalog: CatalogArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// A unified diff in `git apply` form.
-    Diff,
-    /// One JSON report object (schema in docs/report.schema.json).
-    Json,
-    /// A pull-request body: images migrated, a checklist of findings, the patch.
-    Markdown,
-    /// SARIF 2.1.0, for code scanning.
-    Sarif,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-impl From<ColorChoice> for When {
-    fn from(choice: ColorChoice) -> Self {
-        match choice {
-            ColorChoice::Auto => When::Auto,
-            ColorChoice::Always => When::Always,
-            ColorChoice::Never => When::Never,
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -232,7 +136,7 @@ enum SideArg {
 /// Run the command line and map the outcome to an exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Migrate(args) => migrate(&args),
+        Command::Migrate(args) => migrate::run(&args),
         Command::Catalog(CatalogCommand::List(args)) => catalog_list(&args),
         Command::Catalog(CatalogCommand::Show { query, catalog }) => catalog_show(&query, &catalog),
         Command::Catalog(CatalogCommand::Targets) => catalog_targets(),
@@ -354,288 +258,11 @@ fn stop_now() -> ! {
     std::process::exit(i32::from(EXIT_INTERRUPTED));
 }
 
-fn migrate(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
-    stop_on_signals()?;
-    let walk = Walk {
-        threads: thread_count(args.threads),
-        include_vendored: args.include_vendored,
-        max_file_size: args.max_file_size,
-    };
-    let verifier = match args.verify {
-        true => Some(Verifier::find(std::env::var_os("PATH"))?),
-        false => None,
-    };
-    let unresolved = match args.resolve {
-        true => facts::resolve_into_lock(&args.paths, &args.catalog, &args.registry, walk)?,
-        false => 0,
-    };
-    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let RunCatalog {
-        catalog,
-        names: catalog_names,
-    } = load_catalog(&args.catalog, start)?;
-    let pin = match args.pin {
-        true => Pin::FromLock,
-        false => Pin::Off,
-    };
-    let context = Context::new(&catalog).pinning(pin);
-    let scope = Scope::of(&args.paths);
-    let charts = ChartCache::new(args.max_file_size);
-    let patch_base = PatchBase::current();
-    let options = FileOptions {
-        mode: if args.write {
-            WriteMode::Write(&scope)
-        } else {
-            WriteMode::DryRun
-        },
-        max_file_size: args.max_file_size,
-        charts: &charts,
-        patch_base: &patch_base,
-        verify: verifier.as_ref(),
-    };
-    let mode = match (args.write, args.check) {
-        (true, _) => Mode::Write,
-        (_, true) => Mode::Check,
-        _ => Mode::DryRun,
-    };
-    let threads = walk.threads;
-    let discovery = discover(&args.paths, &scope, walk);
-
-    let var = |name: &str| std::env::var(name).ok();
-    let when = When::from(args.color);
-    let color_patch = color::enabled(when, Stream::Product, io::stdout().is_terminal(), var);
-    let color_messages = color::enabled(when, Stream::Messages, io::stderr().is_terminal(), var);
-    let mut stdout = io::stdout().lock();
-    // stderr is locked per message, never for the whole run: the Ctrl-C handler prints to it.
-    let mut stderr = io::stderr();
-    for error in &discovery.errors {
-        writeln!(
-            stderr,
-            "{}: error: {}",
-            display_path(&error.path),
-            error.message
-        )?;
-    }
-
-    // Findings and patches stream out in path order as files are done; only the report formats
-    // keep the files' reports, which they are made of.
-    let keeps_reports = args.format != Format::Diff;
-    let prints_patches = args.format == Format::Diff && !args.write && (!args.check || args.diff);
-    let mut summary = Summary::of(&[], &discovery.errors);
-    // Patched files `git apply` run here would skip or refuse, for the advice after the summary.
-    let mut reach = ReachCounts::default();
-    let mut reports = Vec::new();
-    let mut progress = Progress::new(discovery.files.len());
-    let processed = pipeline::run(
-        &discovery.files,
-        context,
-        options,
-        threads,
-        &INTERRUPTED,
-        |report| -> io::Result<()> {
-            progress.advance(&report.display_path);
-            // One write per file: stderr is unbuffered.
-            let mut findings = Vec::new();
-            print_findings(&mut findings, &report, color_messages)?;
-            progress.suspend(|| stderr.write_all(&findings))?;
-            summary.add(&report);
-            if report.patch().is_some()
-                && let Ok(located) = patch_base.locate(&report.path)
-            {
-                reach.add(located.reach);
-            }
-            if let Some(patch) = report.patch().filter(|_| prints_patches) {
-                if color_patch {
-                    stdout.write_all(color::diff(patch).as_bytes())?;
-                } else {
-                    stdout.write_all(patch.as_bytes())?;
-                }
-            }
-            if keeps_reports {
-                reports.push(report);
-            }
-            Ok(())
-        },
-    )?;
-    progress.finish();
-
-    writeln!(stderr, "{}", summary_line(&summary, mode))?;
-    // Said whenever a patch goes out: printed, or inside a report.
-    if prints_patches || (keeps_reports && !args.write) {
-        for advice in patch_base.advice(reach) {
-            writeln!(stderr, "hardport: note: {advice}")?;
-        }
-    }
-    let interrupted = processed < discovery.files.len();
-    if interrupted {
-        writeln!(
-            stderr,
-            "hardport: interrupted after {processed} of {} files; the others were not read",
-            discovery.files.len()
-        )?;
-    }
-
-    let report = || {
-        Report::new(
-            mode,
-            catalog_names.clone(),
-            &catalog,
-            &reports,
-            &discovery.errors,
-        )
-    };
-    match args.format {
-        Format::Json => {
-            let json = serde_json::to_string_pretty(&report())?;
-            writeln!(stdout, "{json}")?;
-        }
-        Format::Markdown => stdout.write_all(markdown::render(&report()).as_bytes())?,
-        Format::Sarif => {
-            let json = serde_json::to_string_pretty(&sarif::log(&report()))?;
-            writeln!(stdout, "{json}")?;
-        }
-        Format::Diff => {}
-    }
-    stdout.flush()?;
-
-    Ok(if interrupted {
-        ExitCode::from(EXIT_INTERRUPTED)
-    } else if summary.files_failed > 0 || unresolved > 0 {
-        ExitCode::from(2)
-    } else if args.check && summary.files_changed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
 /// The threads to use: `requested`, or one per core when it is 0 (or the core count is
 /// unknown: one).
 fn thread_count(requested: usize) -> NonZeroUsize {
     NonZeroUsize::new(requested)
         .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
-}
-
-/// A file's findings, one line each, then its totals: `path: 2 changes, 0 errors, 1 warning,
-/// 3 info`. A file that failed gets its error line instead.
-fn print_findings(out: &mut impl Write, report: &FileReport, colour: bool) -> io::Result<()> {
-    let path = &report.display_path;
-    let severity = |severity: Severity| {
-        if colour {
-            color::severity(severity)
-        } else {
-            severity.to_string()
-        }
-    };
-    match &report.outcome {
-        Ok(FileChanges {
-            skipped: Some(skipped),
-            ..
-        }) => {
-            let at = match skipped.line {
-                Some(line) => format!("{path}:{line}"),
-                None => path.clone(),
-            };
-            let info = severity(Severity::Info);
-            writeln!(out, "{at}: {info}: skipped: {}", skipped.reason)?;
-        }
-        Ok(changes) => {
-            for finding in &changes.findings {
-                writeln!(
-                    out,
-                    "{path}:{}: {}[{}]: {}",
-                    finding.line,
-                    severity(finding.severity),
-                    finding.rule,
-                    finding.text()
-                )?;
-            }
-            let totals = FileTotals::of(&changes.findings);
-            writeln!(
-                out,
-                "{path}: {}, {}, {}, {} info",
-                counted(totals.changes, "change"),
-                counted(totals.findings.error, "error"),
-                counted(totals.findings.warning, "warning"),
-                totals.findings.info
-            )?;
-        }
-        Err(error) => {
-            let error_word = severity(Severity::Error);
-            match error.line() {
-                Some(line) => writeln!(out, "{path}:{line}: {error_word}: {error}")?,
-                None => writeln!(out, "{path}: {error_word}: {error}")?,
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A progress bar on stderr for runs long enough to want one: drawn only on a terminal, never
-/// when `CI` is set, and only once the run has taken longer than [`Progress::DELAY`], so a
-/// quick run prints nothing but its results.
-struct Progress {
-    bar: ProgressBar,
-    started: Instant,
-    may_show: bool,
-}
-
-impl Progress {
-    const DELAY: Duration = Duration::from_millis(400);
-
-    fn new(files: usize) -> Progress {
-        let bar = ProgressBar::with_draw_target(
-            Some(u64::try_from(files).unwrap_or(u64::MAX)),
-            ProgressDrawTarget::hidden(),
-        );
-        if let Ok(style) = ProgressStyle::with_template("{pos}/{len} files {wide_bar} {wide_msg}") {
-            bar.set_style(style);
-        }
-        Progress {
-            bar,
-            started: Instant::now(),
-            may_show: io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
-        }
-    }
-
-    fn advance(&mut self, path: &str) {
-        if self.may_show && self.bar.is_hidden() && self.started.elapsed() > Self::DELAY {
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-        self.bar.set_message(path.to_owned());
-        self.bar.inc(1);
-    }
-
-    /// Run `print` with the bar hidden, so lines printed to stderr do not mix with it.
-    fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
-        self.bar.suspend(print)
-    }
-
-    fn finish(self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-fn summary_line(summary: &Summary, mode: Mode) -> String {
-    let changed = match mode {
-        Mode::Write => "changed",
-        Mode::DryRun | Mode::Check => "would change",
-    };
-    let failed = summary.files_failed;
-    let skipped = match summary.files_skipped {
-        0 => String::new(),
-        count => format!(", {count} skipped"),
-    };
-    let findings = &summary.findings;
-    format!(
-        "hardport: {} scanned, {} {changed} ({}), {failed} failed{skipped}; findings: {}, {}, {} info",
-        counted(summary.files_scanned, "file"),
-        summary.files_changed,
-        counted(summary.changes, "change"),
-        counted(findings.error, "error"),
-        counted(findings.warning, "warning"),
-        findings.info
-    )
 }
 
 fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {

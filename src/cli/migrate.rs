@@ -1,0 +1,265 @@
+//! `hardport migrate`: its arguments, the run, and its exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use hardport::color::{self, Stream, When};
+use hardport::diff::display_path;
+use hardport::discovery::{Walk, discover};
+use hardport::helm::chart::ChartCache;
+use hardport::helm::verify::Verifier;
+use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
+use hardport::markdown;
+use hardport::migrate::{FileOptions, WriteMode};
+use hardport::patch_path::{PatchBase, ReachCounts};
+use hardport::pipeline;
+use hardport::report::{Mode, Report, Summary};
+use hardport::rules::{Context, Pin};
+use hardport::sarif;
+use hardport::scope::Scope;
+
+use super::output::{Progress, print_findings, summary_line};
+use super::{
+    CatalogArgs, EXIT_INTERRUPTED, INTERRUPTED, RunCatalog, facts, load_catalog, stop_on_signals,
+    thread_count,
+};
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Files or directories to migrate. Named files are always processed (a template of a
+    /// Dockerfile is still skipped, with a message).
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Apply the changes in place (atomically) instead of printing a patch.
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Change nothing; exit 1 when any change would be made.
+    #[arg(long)]
+    check: bool,
+    /// With --check: also print the patch.
+    #[arg(long, requires = "check")]
+    diff: bool,
+    /// What stdout carries.
+    #[arg(long, value_enum, default_value_t = Format::Diff)]
+    format: Format,
+    /// When to colour the patch and the findings. `auto`: only a terminal, unless `NO_COLOR`
+    /// is set; a piped patch is never coloured.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Files larger than this are reported and left untouched: bytes, or K, M, G (binary
+    /// multiples: 8M = 8 MiB).
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_FILE_SIZE, value_parser = parse_size)]
+    max_file_size: u64,
+    /// Threads to walk and migrate with; 0 (the default): one per core. Output is the same
+    /// whatever the number.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// First read the images' facts from their registries into the lock (as `hardport facts
+    /// resolve`), then migrate with them.
+    #[arg(long, conflicts_with = "no_lock")]
+    resolve: bool,
+    /// Render each chart with its values.yaml by `helm template`, before and after, and report
+    /// every container that does not run what the migration should give it.
+    #[arg(long)]
+    verify: bool,
+    /// Pin every replacement reference by the digest hardport.lock holds for it
+    /// (`image:tag@sha256:…`); images the lock does not hold are reported.
+    #[arg(long, conflicts_with = "no_lock")]
+    pin: bool,
+    #[command(flatten)]
+    registry: facts::RegistryArgs,
+    /// Also walk vendored trees: directories named vendor, node_modules, third_party,
+    /// third-party, .venv or site-packages, skipped by default. Paths named on the command
+    /// line are walked either way.
+    #[arg(long)]
+    include_vendored: bool,
+    #[command(flatten)]
+    catalog: CatalogArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A unified diff in `git apply` form.
+    Diff,
+    /// One JSON report object (schema in docs/report.schema.json).
+    Json,
+    /// A pull-request body: images migrated, a checklist of findings, the patch.
+    Markdown,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorChoice> for When {
+    fn from(choice: ColorChoice) -> Self {
+        match choice {
+            ColorChoice::Auto => When::Auto,
+            ColorChoice::Always => When::Always,
+            ColorChoice::Never => When::Never,
+        }
+    }
+}
+
+pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    stop_on_signals()?;
+    let walk = Walk {
+        threads: thread_count(args.threads),
+        include_vendored: args.include_vendored,
+        max_file_size: args.max_file_size,
+    };
+    let verifier = match args.verify {
+        true => Some(Verifier::find(std::env::var_os("PATH"))?),
+        false => None,
+    };
+    let unresolved = match args.resolve {
+        true => facts::resolve_into_lock(&args.paths, &args.catalog, &args.registry, walk)?,
+        false => 0,
+    };
+    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let RunCatalog {
+        catalog,
+        names: catalog_names,
+    } = load_catalog(&args.catalog, start)?;
+    let pin = match args.pin {
+        true => Pin::FromLock,
+        false => Pin::Off,
+    };
+    let context = Context::new(&catalog).pinning(pin);
+    let scope = Scope::of(&args.paths);
+    let charts = ChartCache::new(args.max_file_size);
+    let patch_base = PatchBase::current();
+    let options = FileOptions {
+        mode: if args.write {
+            WriteMode::Write(&scope)
+        } else {
+            WriteMode::DryRun
+        },
+        max_file_size: args.max_file_size,
+        charts: &charts,
+        patch_base: &patch_base,
+        verify: verifier.as_ref(),
+    };
+    let mode = match (args.write, args.check) {
+        (true, _) => Mode::Write,
+        (_, true) => Mode::Check,
+        _ => Mode::DryRun,
+    };
+    let threads = walk.threads;
+    let discovery = discover(&args.paths, &scope, walk);
+
+    let var = |name: &str| std::env::var(name).ok();
+    let when = When::from(args.color);
+    let color_patch = color::enabled(when, Stream::Product, io::stdout().is_terminal(), var);
+    let color_messages = color::enabled(when, Stream::Messages, io::stderr().is_terminal(), var);
+    let mut stdout = io::stdout().lock();
+    // stderr is locked per message, never for the whole run: the Ctrl-C handler prints to it.
+    let mut stderr = io::stderr();
+    for error in &discovery.errors {
+        writeln!(
+            stderr,
+            "{}: error: {}",
+            display_path(&error.path),
+            error.message
+        )?;
+    }
+
+    // Findings and patches stream out in path order as files are done; only the report formats
+    // keep the files' reports, which they are made of.
+    let keeps_reports = args.format != Format::Diff;
+    let prints_patches = args.format == Format::Diff && !args.write && (!args.check || args.diff);
+    let mut summary = Summary::of(&[], &discovery.errors);
+    // Patched files `git apply` run here would skip or refuse, for the advice after the summary.
+    let mut reach = ReachCounts::default();
+    let mut reports = Vec::new();
+    let mut progress = Progress::new(discovery.files.len());
+    let processed = pipeline::run(
+        &discovery.files,
+        context,
+        options,
+        threads,
+        &INTERRUPTED,
+        |report| -> io::Result<()> {
+            progress.advance(&report.display_path);
+            // One write per file: stderr is unbuffered.
+            let mut findings = Vec::new();
+            print_findings(&mut findings, &report, color_messages)?;
+            progress.suspend(|| stderr.write_all(&findings))?;
+            summary.add(&report);
+            if report.patch().is_some()
+                && let Ok(located) = patch_base.locate(&report.path)
+            {
+                reach.add(located.reach);
+            }
+            if let Some(patch) = report.patch().filter(|_| prints_patches) {
+                if color_patch {
+                    stdout.write_all(color::diff(patch).as_bytes())?;
+                } else {
+                    stdout.write_all(patch.as_bytes())?;
+                }
+            }
+            if keeps_reports {
+                reports.push(report);
+            }
+            Ok(())
+        },
+    )?;
+    progress.finish();
+
+    writeln!(stderr, "{}", summary_line(&summary, mode))?;
+    // Said whenever a patch goes out: printed, or inside a report.
+    if prints_patches || (keeps_reports && !args.write) {
+        for advice in patch_base.advice(reach) {
+            writeln!(stderr, "hardport: note: {advice}")?;
+        }
+    }
+    let interrupted = processed < discovery.files.len();
+    if interrupted {
+        writeln!(
+            stderr,
+            "hardport: interrupted after {processed} of {} files; the others were not read",
+            discovery.files.len()
+        )?;
+    }
+
+    let report = || {
+        Report::new(
+            mode,
+            catalog_names.clone(),
+            &catalog,
+            &reports,
+            &discovery.errors,
+        )
+    };
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report())?;
+            writeln!(stdout, "{json}")?;
+        }
+        Format::Markdown => stdout.write_all(markdown::render(&report()).as_bytes())?,
+        Format::Sarif => {
+            let json = serde_json::to_string_pretty(&sarif::log(&report()))?;
+            writeln!(stdout, "{json}")?;
+        }
+        Format::Diff => {}
+    }
+    stdout.flush()?;
+
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if summary.files_failed > 0 || unresolved > 0 {
+        ExitCode::from(2)
+    } else if args.check && summary.files_changed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

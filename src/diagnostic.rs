@@ -152,6 +152,9 @@ pub struct Diagnostic {
     /// Images (canonical, with their tags) whose facts would settle this finding: what
     /// `hardport facts resolve` reads for it although no rewrite names them as such.
     pub unread_images: Vec<String>,
+    /// For `unmapped-image`: the repository (canonical) no catalog entry replaces, which the
+    /// run's summary counts.
+    pub unmapped_image: Option<String>,
 }
 
 /// One image reference rewritten by a fix: the text before and after, and the catalog entry
@@ -175,6 +178,7 @@ impl Diagnostic {
             suggestion: None,
             image: None,
             unread_images: Vec::new(),
+            unmapped_image: None,
         }
     }
 
@@ -188,6 +192,7 @@ impl Diagnostic {
             suggestion: None,
             image: None,
             unread_images: Vec::new(),
+            unmapped_image: None,
         }
     }
 
@@ -203,6 +208,14 @@ impl Diagnostic {
     pub fn rewrites_image(self, image: ImageRewrite) -> Self {
         Diagnostic {
             image: Some(image),
+            ..self
+        }
+    }
+
+    /// This diagnostic, about the repository `image` (canonical), which no entry replaces.
+    pub fn unmapped(self, image: impl Into<String>) -> Self {
+        Diagnostic {
+            unmapped_image: Some(image.into()),
             ..self
         }
     }

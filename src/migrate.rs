@@ -48,6 +48,8 @@ pub struct Finding {
     pub image: Option<ImageRewrite>,
     /// Images (canonical, with their tags) whose facts would settle this finding.
     pub unread_images: Vec<String>,
+    /// For `unmapped-image`: the repository no catalog entry replaces.
+    pub unmapped_image: Option<String>,
 }
 
 impl Finding {
@@ -202,6 +204,7 @@ fn fix_loop(
                     change,
                     image: diagnostic.image.filter(|_| is_fixed),
                     unread_images: diagnostic.unread_images,
+                    unmapped_image: diagnostic.unmapped_image,
                 });
             }
         }
@@ -360,6 +363,9 @@ pub struct Skipped {
     /// The line that shows it, when one does.
     pub line: Option<usize>,
     pub reason: String,
+    /// Whether the file would have changed: a change the run does not make, which a person
+    /// must hear of even when skipped files are not listed.
+    pub hides_change: bool,
 }
 
 impl Skipped {
@@ -373,6 +379,7 @@ impl Skipped {
         Some(Skipped {
             line: None,
             reason: format!("the name ends in `.{extension}`: {}", Self::TEMPLATE),
+            hides_change: false,
         })
     }
 
@@ -393,6 +400,7 @@ impl Skipped {
                 placeholder.text,
                 Self::TEMPLATE
             ),
+            hides_change: false,
         })
     }
 
@@ -404,6 +412,7 @@ impl Skipped {
                 "a dependency of {} as `helm dependency build` vendored it (the next build replaces it): its images are migrated through that chart's values",
                 display_path(&parent.join(crate::helm::chart::CHART_FILE))
             ),
+            hides_change: false,
         }
     }
 
@@ -412,6 +421,7 @@ impl Skipped {
         Skipped {
             line: None,
             reason: format!("{why}; it is left unchanged"),
+            hides_change: true,
         }
     }
 }
@@ -487,6 +497,7 @@ fn verify_finding(difference: Difference) -> Finding {
         change: None,
         image: None,
         unread_images: Vec::new(),
+        unmapped_image: None,
     }
 }
 
@@ -569,6 +580,7 @@ fn migrate_file(
                 change: None,
                 image: None,
                 unread_images: Vec::new(),
+                unmapped_image: None,
             },
         );
     }

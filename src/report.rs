@@ -357,6 +357,7 @@ mod tests {
                 entry: "node".into(),
             }),
             unread_images: Vec::new(),
+            unmapped_image: None,
         }
     }
 

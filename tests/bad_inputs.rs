@@ -152,7 +152,7 @@ fn every_bad_input_is_a_per_file_error_and_the_good_files_are_still_written() {
     let huge_size = bad_inputs(root);
     let before = read_tree(root);
 
-    let output = hardport(root, &["migrate", "--write", "."]);
+    let output = hardport(root, &["migrate", "--write", "--verbose", "."]);
     let err = stderr(&output);
     assert_eq!(code(&output), 2, "{err}");
     for line in [
@@ -382,7 +382,7 @@ fn stage_chains_and_working_directory_chains_below_the_budget_cost_linear_time_a
     );
     put(root, "pairs/Dockerfile", &pairs);
 
-    let output = hardport_in_256_mib(root, &["migrate", "."]);
+    let output = hardport_in_256_mib(root, &["migrate", "--verbose", "."]);
     let err = stderr(&output);
     assert_eq!(code(&output), 0, "{err}");
     assert_has(&err, "chain/Dockerfile: 1 change,");

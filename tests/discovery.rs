@@ -74,14 +74,15 @@ fn include_vendored_walks_vendor_node_modules_and_third_party() {
 fn a_template_is_skipped_with_an_info_line_and_exit_0_also_when_named() {
     let dir = case("discovery");
     for args in [
-        &["migrate", "Dockerfile.template"][..],
+        &["migrate", "-v", "Dockerfile.template"][..],
         &[
             "migrate",
+            "-v",
             "--check",
             "Dockerfile.template",
             "gen/Dockerfile",
         ],
-        &["migrate", "--write", "Dockerfile.template"],
+        &["migrate", "-v", "--write", "Dockerfile.template"],
     ] {
         let output = hardport(&dir, args);
         assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
@@ -93,7 +94,7 @@ fn a_template_is_skipped_with_an_info_line_and_exit_0_also_when_named() {
         );
         assert!(err.contains(", 0 failed, "), "{err}");
     }
-    let output = hardport(&dir, &["migrate", "gen/Dockerfile"]);
+    let output = hardport(&dir, &["migrate", "-v", "gen/Dockerfile"]);
     let err = stderr(&output);
     assert!(
         err.starts_with(
@@ -107,6 +108,12 @@ fn a_template_is_skipped_with_an_info_line_and_exit_0_also_when_named() {
         ),
         "{err}"
     );
+    // Without `-v` the summary alone counts it.
+    let output = hardport(&dir, &["migrate", "gen/Dockerfile"]);
+    assert_eq!(
+        stderr(&output),
+        "hardport: 1 file scanned, 0 would change (0 changes), 0 failed, 1 skipped; findings: 0 errors, 0 warnings, 0 info\n"
+    );
 }
 
 #[test]
@@ -119,7 +126,7 @@ fn a_template_that_does_not_parse_is_skipped_and_a_dockerfile_that_does_not_pars
     // Jinja: the placeholders are in the lines that do not parse, not in FROM.
     let jinja = "FROM python:3.12\n{% if dev %}\nRUN pip install pytest\n{% endif %}\n";
     std::fs::write(dir.path().join("Dockerfile_jinja"), jinja).expect("write");
-    let output = hardport(dir.path(), &["migrate"]);
+    let output = hardport(dir.path(), &["migrate", "-v"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let err = stderr(&output);
     assert!(

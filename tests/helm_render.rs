@@ -355,7 +355,7 @@ fn umbrella_values_that_name_no_image_still_move_the_subcharts() {
     )
     .expect("write");
     let before = render(chart.path());
-    let run = hardport(chart.path(), &["migrate", "--write", "."]);
+    let run = hardport(chart.path(), &["migrate", "--write", "-v", "."]);
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(
         stderr(&run).contains("info[subchart-image]"),

@@ -16,7 +16,7 @@ fn every_case_matches_its_snapshot() {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        let output = hardport(&case, &migrate_args(&case, &[]));
+        let output = hardport(&case, &migrate_args(&case, &["--verbose"]));
         let rendered = format!(
             "exit: {}\n--- stdout (patch)\n{}--- stderr\n{}",
             code(&output),

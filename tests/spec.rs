@@ -58,10 +58,10 @@ fn imported_entries_pass_catalog_check_and_their_facts_drive_the_migration() {
     assert!(shown.contains("exposed_ports:\n  - 53/udp\n"), "{shown}");
 
     // The replacement's entrypoint the migration names is the one the config states.
-    let embedded = stderr(&hardport(dir.path(), &["migrate"]));
+    let embedded = stderr(&hardport(dir.path(), &["migrate", "-v"]));
     let imported = stderr(&hardport(
         dir.path(),
-        &["migrate", "--catalog", "imported.yaml"],
+        &["migrate", "-v", "--catalog", "imported.yaml"],
     ));
     assert!(
         imported.contains("its entrypoint [\"/usr/bin/app\"]"),

@@ -281,7 +281,7 @@ fn chainguard_and_dhi_runs_on_the_demo_match_their_snapshots() {
         .into_iter()
         .filter(|(target, _)| *target != "minimus")
     {
-        let output = migrate(&case("demo"), target, registry, &[]);
+        let output = migrate(&case("demo"), target, registry, &["-v"]);
         let rendered = format!(
             "exit: {}\n--- stdout (patch)\n{}--- stderr\n{}",
             code(&output),

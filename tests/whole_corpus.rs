@@ -192,6 +192,10 @@ fn migrate(dir: &Path, what: &'static str, args: &[String], files: &BTreeMap<Str
         "{what} exited with {}; its last line: {last}",
         output.status
     );
+    let summary_line = messages
+        .lines()
+        .find(|line| line.starts_with("hardport: ") && line.contains(" scanned, "))
+        .unwrap_or(last);
     let error_line = Regex::new(r"^(\S+?)(?::\d+)?: error: ").expect("regex");
     let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for line in messages.lines() {
@@ -210,8 +214,8 @@ fn migrate(dir: &Path, what: &'static str, args: &[String], files: &BTreeMap<Str
     ))
     .expect("regex");
     let counts = summary
-        .captures(last)
-        .unwrap_or_else(|| panic!("{what}: no summary line at the end, but {last:?}"));
+        .captures(summary_line)
+        .unwrap_or_else(|| panic!("{what}: no summary line, but {last:?} at the end"));
     let count = |group: usize| counts[group].parse::<usize>().expect("a count");
     Run {
         what,
@@ -224,6 +228,40 @@ fn migrate(dir: &Path, what: &'static str, args: &[String], files: &BTreeMap<Str
         }),
         output,
     }
+}
+
+/// What a default run prints beyond the issue's budget: one line per changed file (its totals),
+/// one per warning or error (a finding, or a file that failed), and the run's own `hardport:`
+/// lines (the summary, the count of unmapped images, a note on applying the patch).
+fn default_output_problems(run: &Run) -> Vec<String> {
+    let messages = stderr(&run.output);
+    let finding = Regex::new(r"^\S+?:\d+: (warning|error)\[[a-z-]+\]: ").expect("regex");
+    let failure = Regex::new(r"^\S+?(?::\d+)?: error: ").expect("regex");
+    let totals =
+        Regex::new(r"^\S+: \d+ changes?, \d+ errors?, \d+ warnings?, \d+ info$").expect("regex");
+    let (mut totals_lines, mut own_lines, mut problems) = (0, 0, Vec::new());
+    for line in messages.lines() {
+        if totals.is_match(line) {
+            totals_lines += 1;
+        } else if line.starts_with("hardport: ") {
+            own_lines += 1;
+        } else if !finding.is_match(line) && !failure.is_match(line) {
+            problems.push(format!(
+                "{}: a line that is no warning, error or totals: {line}",
+                run.what
+            ));
+        }
+    }
+    if totals_lines != run.changed {
+        problems.push(format!(
+            "{}: {totals_lines} totals lines for {} changed files",
+            run.what, run.changed
+        ));
+    }
+    if own_lines > 3 {
+        problems.push(format!("{}: {own_lines} lines of the run's own", run.what));
+    }
+    problems
 }
 
 /// Whether the output depends on the number of threads: the dry run (one thread per core) must
@@ -353,6 +391,7 @@ fn whole_corpus(catalog_args: &[String], min_changed: (usize, usize)) {
     git(applied.path(), &["init", "--quiet"]);
     let dry = migrate(applied.path(), "dry run", &args(&[]), &files);
     problems.extend(error_problems(&dry, &expected));
+    problems.extend(default_output_problems(&dry));
     assert_eq!(
         dry.scanned, migrated_kinds,
         "the dry run did not scan every Dockerfile and values file of the corpus"
@@ -388,9 +427,12 @@ fn whole_corpus(catalog_args: &[String], min_changed: (usize, usize)) {
     }
     let (dry_messages, write_messages) = (stderr(&dry.output), stderr(&write.output));
     let findings = |messages: &str| -> Vec<String> {
-        let mut lines: Vec<String> = messages.lines().map(str::to_owned).collect();
-        lines.pop();
-        lines
+        // The run's own lines (summary, notes) differ between a dry run and `--write`.
+        messages
+            .lines()
+            .filter(|line| !line.starts_with("hardport: "))
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
     };
     if findings(&dry_messages) != findings(&write_messages) {
         problems.push("--write reported other findings than the dry run".to_owned());

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use hardport::color::{self, Stream, When};
+use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
 use hardport::discovery::{Walk, discover};
 use hardport::helm::chart::ChartCache;
@@ -21,7 +22,7 @@ use hardport::rules::{Context, Pin};
 use hardport::sarif;
 use hardport::scope::Scope;
 
-use super::output::{Progress, print_findings, summary_line};
+use super::output::{Progress, Shown, Tally, Verbosity, print_findings, summary_line};
 use super::{
     CatalogArgs, EXIT_INTERRUPTED, INTERRUPTED, RunCatalog, facts, load_catalog, stop_on_signals,
     thread_count,
@@ -76,8 +77,44 @@ pub struct MigrateArgs {
     /// line are walked either way.
     #[arg(long)]
     include_vendored: bool,
+    /// Print only the patch and errors on stderr: no warnings, totals or summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print every finding, info included, and a totals line for every file.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print each `unmapped-image` finding, instead of one count per image after the summary.
+    #[arg(long)]
+    show_unmapped: bool,
+    /// After the summary, print how many findings each rule made, and how many it fixed.
+    #[arg(long)]
+    statistics: bool,
+    /// Exit 1 when any finding of this severity or above remains (`warning`: warnings and
+    /// errors).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<FailOn>,
+    /// Exit 0 whatever was found, would change or failed; only a usage error or an interrupt
+    /// gives another code.
+    #[arg(long, conflicts_with = "fail_on")]
+    exit_zero: bool,
     #[command(flatten)]
     catalog: CatalogArgs,
+}
+
+/// The least severity that fails a run under `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Warning,
+    Error,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Warning => Severity::Warning,
+            FailOn::Error => Severity::Error,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,6 +218,16 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let mut reach = ReachCounts::default();
     let mut reports = Vec::new();
     let mut progress = Progress::new(discovery.files.len());
+    let shown = Shown {
+        verbosity: match (args.quiet, args.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        },
+        each_unmapped: args.show_unmapped,
+        colour: color_messages,
+    };
+    let mut tally = Tally::default();
     let processed = pipeline::run(
         &discovery.files,
         context,
@@ -191,7 +238,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             progress.advance(&report.display_path);
             // One write per file: stderr is unbuffered.
             let mut findings = Vec::new();
-            print_findings(&mut findings, &report, color_messages)?;
+            print_findings(&mut findings, &report, shown, &mut tally)?;
             progress.suspend(|| stderr.write_all(&findings))?;
             summary.add(&report);
             if report.patch().is_some()
@@ -214,9 +261,19 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     )?;
     progress.finish();
 
-    writeln!(stderr, "{}", summary_line(&summary, mode))?;
+    if shown.verbosity > Verbosity::Quiet {
+        writeln!(stderr, "{}", summary_line(&summary, mode))?;
+        if let Some(line) = tally.unmapped_line().filter(|_| !shown.lists_unmapped()) {
+            writeln!(stderr, "{line}")?;
+        }
+    }
+    if args.statistics {
+        for line in tally.statistics() {
+            writeln!(stderr, "{line}")?;
+        }
+    }
     // Said whenever a patch goes out: printed, or inside a report.
-    if prints_patches || (keeps_reports && !args.write) {
+    if shown.verbosity > Verbosity::Quiet && (prints_patches || (keeps_reports && !args.write)) {
         for advice in patch_base.advice(reach) {
             writeln!(stderr, "hardport: note: {advice}")?;
         }
@@ -253,11 +310,17 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
 
+    let failing = args.fail_on.is_some_and(|least| match least.severity() {
+        Severity::Error => summary.findings.error > 0,
+        _ => summary.findings.error + summary.findings.warning > 0,
+    });
     Ok(if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
+    } else if args.exit_zero {
+        ExitCode::SUCCESS
     } else if summary.files_failed > 0 || unresolved > 0 {
         ExitCode::from(2)
-    } else if args.check && summary.files_changed > 0 {
+    } else if (args.check && summary.files_changed > 0) || failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -111,10 +111,13 @@ impl Reporter {
                         Some(resolved) => format!("`{}` resolves to `{resolved}`", written.text),
                         None => format!("`{}`", token.text),
                     };
-                    self.push(
-                        Rule::UnmappedImage,
-                        token,
-                        format!("no catalog entry replaces {repository}; {how} stays as it is"),
+                    self.diagnostics.push(
+                        Diagnostic::report(
+                            Rule::UnmappedImage,
+                            token.range(),
+                            format!("no catalog entry replaces {repository}; {how} stays as it is"),
+                        )
+                        .unmapped(repository.to_string()),
                     );
                 }
             }

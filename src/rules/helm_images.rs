@@ -88,7 +88,8 @@ pub fn check(
                     image.path,
                     if unmapped == 1 { "image" } else { "images" }
                 ),
-            )),
+            )
+            .unmapped(repository.to_string())),
             Resolution::Unresolved(reason) => diagnostics.push(Diagnostic::report(
                 Rule::UnresolvedImage,
                 image.key_range.clone(),

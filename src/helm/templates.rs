@@ -50,6 +50,9 @@ pub struct TemplateContainer {
     pub line: usize,
     pub images: BTreeSet<String>,
     pub reads: Vec<String>,
+    /// Whether the item writes a `securityContext:` of its own; without one, the container
+    /// runs with the pod's ids.
+    pub has_security_context: bool,
 }
 
 impl TemplateContainer {
@@ -95,6 +98,7 @@ struct RawContainer {
     refs: Vec<String>,
     helpers: Vec<String>,
     reads: Vec<String>,
+    has_security_context: bool,
 }
 
 impl ShellScan {
@@ -128,6 +132,7 @@ impl ShellScan {
                 template: container.template,
                 line: container.line,
                 reads: container.reads,
+                has_security_context: container.has_security_context,
             })
             .collect();
         let sites = self
@@ -346,6 +351,11 @@ fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
                 .filter(|line| !std::ptr::eq(*line, image))
                 .flat_map(|line| values_refs(line.text))
                 .collect(),
+            has_security_context: item.iter().any(|line| {
+                line.text
+                    .trim_start_matches("- ")
+                    .starts_with("securityContext:")
+            }),
         });
         for (index, candidate) in item.iter().enumerate() {
             let Some(shell) = shell_word(candidate.text) else {

@@ -165,7 +165,7 @@ pub fn check(
                 .flat_map(|(image, entry)| {
                     let main = values
                         .main_images_of(image.component)
-                        .find_map(|main| main.resolution.entry());
+                        .find_map(|main| Some((main.path.as_str(), main.resolution.entry()?)));
                     elsewhere(values.document, chart, image, entry, main)
                 }),
         );

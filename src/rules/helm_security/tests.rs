@@ -511,3 +511,35 @@ fn an_init_container_block_the_templates_give_the_main_image_gets_its_ids() {
         "{text}"
     );
 }
+
+#[test]
+fn a_side_image_container_without_a_context_is_reported_when_the_pods_ids_are_not_its_own() {
+    // mattermost's `init-mysql`: no securityContext of its own, so it takes the pod's, which
+    // hardport sets to the main image's.
+    let template = "spec:\n  template:\n    spec:\n      securityContext: {{ toYaml .Values.securityContext | nindent 8 }}\n      initContainers:\n      - name: wait\n        image: \"{{ .Values.waitImage.repository }}:{{ .Values.waitImage.tag }}\"\n      containers:\n      - name: app\n        image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n";
+    let values = "image:\n  repository: node\n  tag: \"20\"\nwaitImage:\n  repository: redis\n  tag: \"7\"\nsecurityContext:\n  runAsUser: 2000\n  runAsGroup: 2000\n  fsGroup: 2000\n";
+    let (_, messages) = run_with_templates(values, &[("templates/deployment.yaml", template)]);
+    assert!(
+        messages.contains(&"security-context-unset: the containers of `waitImage` (templates/deployment.yaml:6) have no security context, so they run with the pod's, which hardport sets to the component's main image's (runAsUser 1000, runAsGroup 1000); their replacement reg.example.dev/redis runs with runAsUser 999, runAsGroup 999: give them a security context with `runAsUser: 999`, `runAsGroup: 999` (the chart's templates write none)".to_owned()),
+        "{messages:?}"
+    );
+
+    // A container that writes a context of its own, or that runs in another template (another
+    // pod), inherits nothing from this one.
+    let own = template.replace(
+        "        image: \"{{ .Values.waitImage.repository }}:{{ .Values.waitImage.tag }}\"\n",
+        "        image: \"{{ .Values.waitImage.repository }}:{{ .Values.waitImage.tag }}\"\n        securityContext:\n          runAsUser: 999\n",
+    );
+    let (_, messages) = run_with_templates(values, &[("templates/deployment.yaml", &own)]);
+    assert!(!has(&messages, "security-context-unset"), "{messages:?}");
+    let job = "spec:\n  template:\n    spec:\n      containers:\n      - name: wait\n        image: \"{{ .Values.waitImage.repository }}:{{ .Values.waitImage.tag }}\"\n";
+    let app = template.replace(
+        "      initContainers:\n      - name: wait\n        image: \"{{ .Values.waitImage.repository }}:{{ .Values.waitImage.tag }}\"\n",
+        "",
+    );
+    let (_, messages) = run_with_templates(
+        values,
+        &[("templates/deployment.yaml", &app), ("templates/job.yaml", job)],
+    );
+    assert!(!has(&messages, "security-context-unset"), "{messages:?}");
+}

@@ -14,18 +14,20 @@ use crate::yaml::{Document, NewValue, Node, Stream};
 
 /// Ids in a block the templates give only the containers of `image`, outside its component:
 /// reported when they differ from the replacement's (the component's walk does not set them).
-/// For a side image (`main` is its component's main image, when mapped), an id the block leaves
-/// out is inherited from the pod, whose ids the component's walk sets to the main image's:
-/// reported when those differ (grafana's `downloadDashboards.securityContext` sets no
-/// `runAsUser`, so the curl init container runs as grafana's user).
+/// For a side image (`main` is its component's main image, when mapped), an id its containers
+/// leave out is inherited from the pod, whose ids the component's walk sets to the main
+/// image's: reported when those differ (grafana's `downloadDashboards.securityContext` sets no
+/// `runAsUser`, so the curl init container runs as grafana's user; a `wait` init container
+/// with no `securityContext:` at all runs with the pod's too).
 pub(super) fn elsewhere(
     document: &Document,
     chart: &Chart,
     image: &ValuesImage<'_, '_>,
     entry: &Entry,
-    main: Option<&Entry>,
+    main: Option<(&str, &Entry)>,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    let side = main.filter(|_| !image.is_main);
     for (path, container) in
         exclusive_blocks(chart, &image.path, &image.component_path, image.is_main)
     {
@@ -36,34 +38,11 @@ pub(super) fn elsewhere(
         else {
             continue;
         };
-        let mut inherited_ids = Vec::new();
-        for (id, wanted, inherited) in [
-            (
-                "runAsUser",
-                entry.hardened.uid(),
-                main.and_then(|main| main.hardened.uid()),
-            ),
-            (
-                "runAsGroup",
-                entry.hardened.gid(),
-                main.and_then(|main| main.hardened.gid()),
-            ),
+        for (id, wanted) in [
+            ("runAsUser", entry.hardened.uid()),
+            ("runAsGroup", entry.hardened.gid()),
         ] {
-            let Some(wanted) = wanted else {
-                continue;
-            };
-            let Some(node) = block.get(id) else {
-                if let Some(inherited) = inherited.filter(|inherited| *inherited != wanted)
-                    && block.as_mapping().is_some()
-                    && !image.is_main
-                    && pod_sets(image.component, id)
-                {
-                    inherited_ids.push(Inherited {
-                        id,
-                        wanted,
-                        inherited,
-                    });
-                }
+            let (Some(node), Some(wanted)) = (block.get(id), wanted) else {
                 continue;
             };
             let written = node.value().unwrap_or_default();
@@ -83,14 +62,69 @@ pub(super) fn elsewhere(
                 .suggest(format!("set `{path}.{id}` to the replacement's")),
             );
         }
-        if !inherited_ids.is_empty() {
-            diagnostics.push(inherits(&path, &inherited_ids, image, entry, container));
+        if let Some((_, main)) = side
+            && block.as_mapping().is_some()
+        {
+            let ids = inherited(image, entry, main, |id| block.get(id).is_none());
+            if !ids.is_empty() {
+                diagnostics.push(inherits(Some(&path), &ids, image, entry, container));
+            }
+        }
+    }
+    let containers: Vec<&TemplateContainer> = chart
+        .containers
+        .iter()
+        .filter(|container| container.images.contains(&image.path))
+        .collect();
+    // In a template that also writes a container of the main image: the same pod.
+    let beside_main = |container: &TemplateContainer| {
+        chart.containers.iter().any(|other| {
+            other.template == container.template
+                && side.is_some_and(|(path, _)| other.images.contains(path))
+        })
+    };
+    if let Some((_, main)) = side
+        && let Some(first) = containers
+            .iter()
+            .copied()
+            .find(|container| beside_main(container))
+        && containers
+            .iter()
+            .all(|container| !container.has_security_context)
+    {
+        let ids = inherited(image, entry, main, |_| true);
+        if !ids.is_empty() {
+            diagnostics.push(inherits(None, &ids, image, entry, first));
         }
     }
     diagnostics
 }
 
-/// An id a side image's block leaves to the pod, which holds the main image's.
+/// The ids the side image's containers take from the pod (`leaves` says which they leave to
+/// it), where the pod, set for `main`, holds another than the side image's replacement wants.
+fn inherited(
+    image: &ValuesImage<'_, '_>,
+    entry: &Entry,
+    main: &Entry,
+    leaves: impl Fn(&str) -> bool,
+) -> Vec<Inherited> {
+    [
+        ("runAsUser", entry.hardened.uid(), main.hardened.uid()),
+        ("runAsGroup", entry.hardened.gid(), main.hardened.gid()),
+    ]
+    .into_iter()
+    .filter_map(|(id, wanted, inherited)| {
+        let (wanted, inherited) = (wanted?, inherited?);
+        (wanted != inherited && leaves(id) && pod_sets(image.component, id)).then_some(Inherited {
+            id,
+            wanted,
+            inherited,
+        })
+    })
+    .collect()
+}
+
+/// An id a side image's containers leave to the pod, which holds the main image's.
 struct Inherited {
     id: &'static str,
     wanted: u32,
@@ -119,10 +153,11 @@ fn pod_sets(component: &Node, id: &str) -> bool {
         .any(|(level, block)| level == Level::Pod && (block.get(id).is_some() || !has_container))
 }
 
-/// A side image's exclusive block that leaves ids to the pod, which the component's walk sets
-/// to the main image's replacement's.
+/// A side image's containers that leave ids to the pod, which the component's walk sets to the
+/// main image's replacement's: through `block` (their own security context, which lacks them),
+/// or with no security context at all.
 fn inherits(
-    path: &str,
+    block: Option<&str>,
     ids: &[Inherited],
     image: &ValuesImage<'_, '_>,
     entry: &Entry,
@@ -134,15 +169,32 @@ fn inherits(
     let pod = list(&|id| format!("{} {}", id.id, id.inherited));
     let wanted = list(&|id| format!("{} {}", id.id, id.wanted));
     let add = list(&|id| format!("`{}: {}`", id.id, id.wanted));
+    let at = format!("{}:{}", container.template, container.line);
+    let (lead, suggestion) = match block {
+        Some(path) => (
+            format!(
+                "`{path}` sets no {names}, so the containers of `{}` ({at})",
+                image.path
+            ),
+            format!("add {add} to `{path}`"),
+        ),
+        None => (
+            format!(
+                "the containers of `{}` ({at}) have no security context, so they",
+                image.path
+            ),
+            format!("give them a security context with {add} (the chart's templates write none)"),
+        ),
+    };
     Diagnostic::report(
         Rule::SecurityContextUnset,
         image.key_range.clone(),
         format!(
-            "`{path}` sets no {names}, so the containers of `{}` ({}:{}) run with the pod's, which hardport sets to the component's main image's ({pod}); their replacement {} runs with {wanted}",
-            image.path, container.template, container.line, entry.replacement
+            "{lead} run with the pod's, which hardport sets to the component's main image's ({pod}); their replacement {} runs with {wanted}",
+            entry.replacement
         ),
     )
-    .suggest(format!("add {add} to `{path}`"))
+    .suggest(suggestion)
 }
 
 /// A component whose values hold no security context: add the blocks its templates read, or

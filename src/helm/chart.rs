@@ -81,7 +81,9 @@ impl ValuesRead {
     }
 
     /// Adds the references of one template: `.Values.` and the key characters after it
-    /// (letters, digits, `_`, and `.` between keys).
+    /// (letters, digits, `_`, and `.` between keys), and the keys read relative to a
+    /// `{{ with .Values.a }}` (`.b` inside it reads `a.b`: external-dns's webhook reads
+    /// `provider.webhook.securityContext` that way).
     fn add(&mut self, template: &str) {
         const PREFIX: &str = ".Values.";
         for (at, _) in template.match_indices(PREFIX) {
@@ -93,6 +95,12 @@ impl ValuesRead {
                 self.paths.insert(rest[..end].to_owned());
             }
         }
+        self.add_relative(template);
+    }
+
+    fn add_relative(&mut self, template: &str) {
+        self.paths
+            .extend(relative_reads(template).into_iter().map(|(_, path)| path));
     }
 
     /// Whether a template can see the key at `path`: a reference reads it (or a key below it),
@@ -118,6 +126,99 @@ impl ValuesRead {
             .take_while(|read| read.starts_with(path))
             .any(|read| read.len() == path.len() || read[path.len()..].starts_with('.'))
     }
+}
+
+/// The keys a template reads relative to the dot a `with` set to a values key, each with the
+/// 1-based line of the action that reads it. The dot of each open action is tracked: `with`
+/// sets it (to a values key, or to something unknown), `range` and `define` set it to something
+/// unknown, `if` and `block` keep it, `end` restores it.
+pub fn relative_reads(template: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut dots: Vec<Option<String>> = Vec::new();
+    let lines = crate::line_index::LineIndex::new(template);
+    let mut from = 0;
+    while let Some(start) = template[from..].find("{{").map(|at| from + at) {
+        let Some(length) = template[start + 2..].find("}}") else {
+            break;
+        };
+        let action = template[start + 2..start + 2 + length]
+            .trim_matches(|c: char| c == '-' || c.is_whitespace());
+        from = start + 2 + length + 2;
+        let dot = dots.last().cloned().flatten();
+        let keyword = action
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default();
+        let argument = action[keyword.len()..].trim();
+        match keyword {
+            "with" => dots.push(scoped_key(argument, dot.as_deref())),
+            "range" | "define" => dots.push(None),
+            "if" | "block" => dots.push(dot.clone()),
+            "end" => {
+                dots.pop();
+            }
+            _ => {}
+        }
+        if let Some(dot) = &dot {
+            let line = lines.line(start);
+            found.extend(
+                relative_keys(action)
+                    .into_iter()
+                    .map(|key| (line, format!("{dot}.{key}"))),
+            );
+        }
+    }
+    found
+}
+
+/// The values key a `with` argument sets the dot to: `.Values.a.b` (or `$.Values.a.b`), or
+/// `.c` below a dot that is the values key `a`; `None` for anything else (a pipeline, a
+/// function call).
+fn scoped_key(argument: &str, dot: Option<&str>) -> Option<String> {
+    let is_key = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    };
+    let argument = argument.trim_start_matches('$');
+    if let Some(key) = argument.strip_prefix(".Values.") {
+        return is_key(key).then(|| key.trim_end_matches('.').to_owned());
+    }
+    let key = argument.strip_prefix('.')?;
+    let dot = dot.filter(|_| is_key(key) && !key.starts_with("Values"))?;
+    Some(format!("{dot}.{key}"))
+}
+
+/// The keys an action reads relative to the dot: `.b.c` after a space, `(` or the start, not
+/// `.Values…`, `.Release…` or another root of Helm's own.
+fn relative_keys(action: &str) -> Vec<&str> {
+    const ROOTS: &[&str] = &[
+        "Values",
+        "Release",
+        "Chart",
+        "Capabilities",
+        "Template",
+        "Files",
+    ];
+    let bytes = action.as_bytes();
+    action
+        .match_indices('.')
+        .filter(|(at, _)| {
+            at.checked_sub(1)
+                .is_none_or(|before| matches!(bytes[before], b' ' | b'(' | b'\t'))
+        })
+        .filter_map(|(at, _)| {
+            let rest = &action[at + 1..];
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(rest.len());
+            let key = rest[..end].trim_end_matches('.');
+            let root = key.split('.').next().unwrap_or_default();
+            (root.starts_with(|c: char| c.is_ascii_alphabetic()) && !ROOTS.contains(&root))
+                .then_some(key)
+        })
+        .collect()
 }
 
 /// Why `Chart.yaml` could not be read. The values file is still migrated, without the
@@ -497,6 +598,29 @@ mod tests {
         assert!(chart.templates_read("extra"), "`-` ends a key");
         assert!(chart.templates_read("a_b"));
         assert!(!chart.templates_read("a"));
+    }
+
+    #[test]
+    fn keys_read_relative_to_a_with_are_read_under_its_key() {
+        let chart = Chart {
+            values_read: ValuesRead::from_templates([
+                "{{- with .Values.provider.webhook }}\n{{- if .securityContext }}\nsecurityContext: {{ toYaml .securityContext }}\n{{- end }}\n{{- with .extra }}{{ .deep }}{{ end }}\n{{ .Release.Name }}\n{{- end }}\n{{ .outside }}",
+                "{{- with .Values.a }}{{ range .items }}{{ .name }}{{ end }}{{ .after }}{{ end }}",
+                "{{- with (merge .Values.b .Values.c) }}{{ .unknown }}{{ end }}",
+            ]),
+            ..Chart::default()
+        };
+        assert!(chart.templates_read("provider.webhook.securityContext"));
+        assert!(chart.templates_read("provider.webhook.extra.deep"));
+        assert!(!chart.templates_read("provider.webhook.Release"));
+        assert!(!chart.templates_read("outside"), "outside the with");
+        assert!(chart.templates_read("a.items"));
+        assert!(chart.templates_read("a.after"), "after the range closes");
+        assert!(
+            !chart.templates_read("a.name"),
+            "inside the range the dot is an item"
+        );
+        assert!(!chart.templates_read("b.unknown"));
     }
 
     #[test]

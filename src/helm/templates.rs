@@ -316,6 +316,7 @@ fn lines(text: &str) -> Vec<Line<'_>> {
 /// container's image.
 fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
     let lines = lines(text);
+    let relative = super::chart::relative_reads(text);
     let mut sites = Vec::new();
     let mut containers = Vec::new();
     for (start, line) in lines.iter().enumerate() {
@@ -341,6 +342,7 @@ fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
             refs = enclosing_with_refs(item, image);
         }
         let helpers = helper_calls(image.text);
+        let last = item.last().map_or(line.number, |line| line.number);
         containers.push(RawContainer {
             template: path.to_owned(),
             line: line.number,
@@ -350,6 +352,12 @@ fn sites_in(path: &str, text: &str) -> (Vec<RawSite>, Vec<RawContainer>) {
                 .iter()
                 .filter(|line| !std::ptr::eq(*line, image))
                 .flat_map(|line| values_refs(line.text))
+                .chain(
+                    relative
+                        .iter()
+                        .filter(|(at, _)| (line.number..=last).contains(at) && *at != image.number)
+                        .map(|(_, read)| read.clone()),
+                )
                 .collect(),
             has_security_context: item.iter().any(|line| {
                 line.text

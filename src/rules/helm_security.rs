@@ -439,13 +439,22 @@ fn usable<'d>(document: &Document, block: Block<'d>) -> Result<Block<'d>, Box<Di
         ));
     }
     let Some(mapping) = block.node.as_mapping() else {
-        return Err(Box::new(
-            unset(format!(
+        let is_null = block.node.as_scalar().is_some_and(|scalar| {
+            scalar.style == ScalarStyle::Plain && crate::yaml::is_null(&scalar.value)
+        });
+        return Err(Box::new(match is_null {
+            // A null sets nothing, like `{}`, but has no braces to put the ids in.
+            true => unset(format!(
+                "`{}` is null, so the pod runs with the image's own user; hardport adds the replacement's ids only to a mapping",
+                block.path
+            ))
+            .suggest("write `{}` there to have them added, or leave it"),
+            false => unset(format!(
                 "`{}` is not a mapping; hardport cannot add the replacement's user to it",
                 block.path
             ))
             .suggest("write it as a mapping"),
-        ));
+        }));
     };
     if block.node.get("enabled").is_some_and(reads_false) {
         return Err(Box::new(unset(format!(

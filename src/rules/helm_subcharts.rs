@@ -157,7 +157,7 @@ fn not_vendored(document: &Document, root: &Node, dependency: &Dependency) -> Di
         ),
     )
     .suggest(format!(
-        "run `helm dependency build` and hardport again, or set its images under `{key}` (e.g. `{key}.image.registry`, `.repository`, `.tag`) to their replacements yourself"
+        "run `helm dependency build` and hardport again, or set its images under `{key}` to their replacements yourself, in the layout the dependency's values.yaml gives them"
     ))
 }
 

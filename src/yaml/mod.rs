@@ -60,6 +60,7 @@ use std::sync::OnceLock;
 
 pub use build::MAX_NODES;
 pub use edit::{EditError, NewValue};
+pub use render::is_null;
 
 /// How many lines [`parse`] may re-indent to accept what Helm accepts (see the module doc);
 /// each costs a new parse, so a file with more such lines is reported as the parser saw it.

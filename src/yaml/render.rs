@@ -50,7 +50,8 @@ pub(super) fn reads_as_string(text: &str) -> bool {
         && text != "="
 }
 
-fn is_null(text: &str) -> bool {
+/// Whether a plain scalar's text is YAML's null.
+pub fn is_null(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 

@@ -28,14 +28,32 @@ pub(super) enum Owner {
 }
 
 /// Whose containers read the block at `path`, for the component whose main image is at
-/// `image`. A container whose image the scan could not place counts for nobody.
+/// `image`: another image's when every container that reads it (or a mapping above it whole)
+/// runs another image. A container whose image the scan cannot place (one a helper builds from
+/// its argument, as external-dns's webhook) counts for nobody, unless it names the block itself
+/// (also relative to a `with`): then whose it is stays open, and it is left the component's.
 pub(super) fn owner(chart: &Chart, path: &str, image: &str) -> Owner {
+    let names_it = |container: &TemplateContainer| {
+        container.reads.iter().any(|read| {
+            read == path
+                || read
+                    .strip_prefix(path)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    };
+    let unplaced_reader = chart
+        .containers
+        .iter()
+        .any(|container| container.images.is_empty() && names_it(container));
     let mut readers = chart
         .containers
         .iter()
         .filter(|container| container.reads_key(path) && !container.images.is_empty())
         .peekable();
-    if readers.peek().is_some() && readers.all(|container| !container.images.contains(image)) {
+    if !unplaced_reader
+        && readers.peek().is_some()
+        && readers.all(|container| !container.images.contains(image))
+    {
         Owner::Others
     } else {
         Owner::Component

@@ -539,7 +539,51 @@ fn a_side_image_container_without_a_context_is_reported_when_the_pods_ids_are_no
     );
     let (_, messages) = run_with_templates(
         values,
-        &[("templates/deployment.yaml", &app), ("templates/job.yaml", job)],
+        &[
+            ("templates/deployment.yaml", &app),
+            ("templates/job.yaml", job),
+        ],
     );
     assert!(!has(&messages, "security-context-unset"), "{messages:?}");
+}
+
+#[test]
+fn a_null_block_is_reported_as_null_not_as_a_wrong_value() {
+    let (text, messages) = run_values("image: node:20\nsecurityContext:\n", None);
+    assert_eq!(text, "image: reg.example.dev/node:20\nsecurityContext:\n");
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `securityContext` is null, so the pod runs with the image's own user"
+        ),
+        "{messages:?}"
+    );
+    let (_, messages) = run_values("image: node:20\nsecurityContext: [1]\n", None);
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `securityContext` is not a mapping"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_block_read_relative_to_a_with_by_a_container_a_helper_builds_the_image_of_is_the_components() {
+    // external-dns's webhook: its image comes from a helper given the `with` dot, and the main
+    // container hands `.Values.provider` whole to a helper; the webhook's own block is its own.
+    let helpers = "{{- define \"webhookImage\" -}}\n{{- with .image }}{{ printf \"%s:%s\" .repository .tag }}{{- end }}\n{{- end }}\n";
+    let deployment = "spec:\n  containers:\n    - name: main\n      image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n      args: {{ include \"args\" .Values.provider }}\n    {{- with .Values.provider.webhook }}\n    - name: webhook\n      image: {{ include \"webhookImage\" . }}\n      {{- with .securityContext }}\n      securityContext: {{ toYaml . | nindent 8 }}\n      {{- end }}\n    {{- end }}\n";
+    let values = "image:\n  repository: nginx\n  tag: \"1.27\"\nprovider:\n  webhook:\n    image:\n      repository: redis\n      tag: \"7\"\n    securityContext: {}\n";
+    let (text, _) = run_with_templates(
+        values,
+        &[
+            ("templates/_helpers.tpl", helpers),
+            ("templates/deployment.yaml", deployment),
+        ],
+    );
+    assert!(
+        text.ends_with("    securityContext:\n      runAsUser: 999\n      runAsGroup: 999\n      runAsNonRoot: true\n"),
+        "{text}"
+    );
 }

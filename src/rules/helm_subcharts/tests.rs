@@ -101,7 +101,7 @@ fn a_dependency_that_is_not_vendored_is_a_warning_naming_its_values() {
     assert_eq!(
         messages,
         [
-            "subchart-not-vendored: dependency `cache` (oci://registry-1.docker.io/bitnamicharts) is not vendored under charts/, so hardport cannot see which images it runs: run `helm dependency build` and hardport again, or set its images under `cache` (e.g. `cache.image.registry`, `.repository`, `.tag`) to their replacements yourself"
+            "subchart-not-vendored: dependency `cache` (oci://registry-1.docker.io/bitnamicharts) is not vendored under charts/, so hardport cannot see which images it runs: run `helm dependency build` and hardport again, or set its images under `cache` to their replacements yourself, in the layout the dependency's values.yaml gives them"
         ]
     );
 }

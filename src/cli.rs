@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use hardport::atomic_write;
 use hardport::catalog::{Catalog, CatalogOptions, CatalogOrigin, Entry, Target, check_file};
+use hardport::config::Config;
 use hardport::lock::{self, Lock};
 use hardport::spec_import::{ImportRequest, Side, import};
 
@@ -57,13 +58,13 @@ enum Command {
     Man(docs::ManArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct CatalogArgs {
     /// Whose hardened images to migrate to: the built-in catalog the run starts from
-    /// (`hardport catalog targets` lists them).
-    #[arg(long, value_name = "NAME", default_value = Target::default().name(),
+    /// (`hardport catalog targets` lists them; default: minimus, or `target` in hardport.toml).
+    #[arg(long, value_name = "NAME",
           value_parser = PossibleValuesParser::new(Target::names()).try_map(|name| name.parse::<Target>()))]
-    target: Target,
+    target: Option<Target>,
     /// A catalog file merged over the target's (repeatable; an entry with the same name replaces
     /// the earlier one).
     #[arg(long = "catalog", value_name = "FILE")]
@@ -82,6 +83,66 @@ struct CatalogArgs {
     /// Do not read a lock file.
     #[arg(long)]
     no_lock: bool,
+    /// The configuration file to use (default: the nearest hardport.toml or .hardport.toml
+    /// from the first path up).
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+    /// Read no configuration file.
+    #[arg(long)]
+    isolated: bool,
+}
+
+impl CatalogArgs {
+    /// The configuration of a run: `--config`, else the nearest hardport.toml from `start`;
+    /// none with `--isolated`.
+    fn config(&self, start: &Path) -> anyhow::Result<Option<Config>> {
+        let path = match (&self.config, self.isolated) {
+            (_, true) => return Ok(None),
+            (Some(path), false) => path.clone(),
+            (None, false) => match Config::find(start) {
+                Some(path) => path,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(Config::load(&path)?))
+    }
+
+    /// These arguments with what `config` sets and the command line does not: its target,
+    /// registry and lock, and its catalogs before those of `--catalog`.
+    fn with_config(&self, config: Option<&Config>) -> anyhow::Result<CatalogArgs> {
+        let Some(config) = config else {
+            return Ok(self.clone());
+        };
+        let settings = &config.settings;
+        let target = match (self.target, &settings.target) {
+            (Some(target), _) => Some(target),
+            (None, Some(name)) => Some(
+                name.parse::<Target>()
+                    .with_context(|| format!("{}: `target`", config.path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        let catalogs = settings
+            .catalogs
+            .iter()
+            .map(|path| config.resolve(path))
+            .chain(self.catalogs.iter().cloned())
+            .collect();
+        Ok(CatalogArgs {
+            target,
+            catalogs,
+            registry: self.registry.clone().or_else(|| settings.registry.clone()),
+            lock: self
+                .lock
+                .clone()
+                .or_else(|| settings.lock.as_ref().map(|path| config.resolve(path))),
+            ..self.clone()
+        })
+    }
+
+    fn target(&self) -> Target {
+        self.target.unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,14 +263,14 @@ fn load_layers(args: &CatalogArgs) -> anyhow::Result<RunCatalog> {
         bail!("--no-default-catalog needs at least one --catalog FILE");
     }
     let options = CatalogOptions {
-        target: args.target,
+        target: args.target(),
         use_default: !args.no_default_catalog,
         files: args.catalogs.clone(),
         registry: args.registry.clone(),
     };
     let catalog = Catalog::load(&options)?;
     let names = (!args.no_default_catalog)
-        .then(|| CatalogOrigin::Embedded(args.target).to_string())
+        .then(|| CatalogOrigin::Embedded(args.target()).to_string())
         .into_iter()
         .chain(args.catalogs.iter().map(|path| path.display().to_string()))
         .collect();
@@ -266,7 +327,8 @@ fn thread_count(requested: usize) -> NonZeroUsize {
 }
 
 fn catalog_list(args: &CatalogArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(args, Path::new("."))?.catalog;
+    let args = args.with_config(args.config(Path::new("."))?.as_ref())?;
+    let catalog = load_catalog(&args, Path::new("."))?.catalog;
     let rows: Vec<[String; 4]> = catalog
         .entries()
         .iter()
@@ -329,7 +391,8 @@ fn catalog_targets() -> anyhow::Result<ExitCode> {
 }
 
 fn catalog_show(query: &str, args: &CatalogArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(args, Path::new("."))?.catalog;
+    let args = args.with_config(args.config(Path::new("."))?.as_ref())?;
+    let catalog = load_catalog(&args, Path::new("."))?.catalog;
     let entry: &Entry = catalog
         .find(query)
         .with_context(|| format!("no catalog entry is named {query:?} or maps that image"))?;
@@ -383,7 +446,10 @@ fn catalog_check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 fn spec_import(args: &SpecImportArgs) -> anyhow::Result<ExitCode> {
-    let catalog = load_catalog(&args.catalog, Path::new("."))?.catalog;
+    let catalog_args = args
+        .catalog
+        .with_config(args.catalog.config(Path::new("."))?.as_ref())?;
+    let catalog = load_catalog(&catalog_args, Path::new("."))?.catalog;
     let side = match args.side {
         SideArg::Hardened => Side::Hardened,
         SideArg::Public => Side::Public,

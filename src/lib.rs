@@ -13,6 +13,7 @@
 pub mod atomic_write;
 pub mod catalog;
 pub mod color;
+pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod discovery;

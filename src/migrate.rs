@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::atomic_write;
+use crate::config::RuleScope;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::names::last_extension;
@@ -124,7 +125,7 @@ pub fn migrate_text(
                 line: error.line,
                 message: error.message,
             })?;
-            Ok(rules::check_dockerfile(&file, context))
+            Ok(selected(rules::check_dockerfile(&file, context), context))
         }),
         FileKind::HelmValues => fix_loop(text, |current| {
             let stream = yaml::parse(current).map_err(|error| FileError::Parse {
@@ -132,9 +133,18 @@ pub fn migrate_text(
                 line: error.line,
                 message: error.message,
             })?;
-            Ok(rules::check_helm_values(&stream, context))
+            Ok(selected(
+                rules::check_helm_values(&stream, context),
+                context,
+            ))
         }),
     }
+}
+
+/// The diagnostics of the rules the run selected: a rule left out neither reports nor fixes.
+fn selected(mut diagnostics: Vec<Diagnostic>, context: Context<'_>) -> Vec<Diagnostic> {
+    diagnostics.retain(|diagnostic| context.rules.contains(diagnostic.rule));
+    diagnostics
 }
 
 /// Run `check` and apply its fixes until the text stops changing.
@@ -294,6 +304,8 @@ pub struct FileOptions<'a> {
     pub patch_base: &'a PatchBase,
     /// With `--verify`: renders each chart whose `values.yaml` changes, before and after.
     pub verify: Option<&'a Verifier>,
+    /// Which rules run on each file.
+    pub rules: &'a RuleScope,
 }
 
 /// The outcome for one file, small enough to keep for a whole repository: texts are dropped,
@@ -523,6 +535,7 @@ fn migrate_file(
     options: FileOptions<'_>,
 ) -> Result<FileChanges, FileError> {
     let (path, kind) = (file.path.as_path(), file.kind);
+    let context = context.with_rules(options.rules.for_file(path));
     let is_dockerfile = kind == FileKind::Dockerfile;
     if let Some(skipped) = Skipped::template_name(path).filter(|_| is_dockerfile) {
         return Ok(FileChanges::skipped(skipped));
@@ -597,6 +610,9 @@ fn migrate_file(
             .findings
             .extend(differences.into_iter().map(verify_finding));
     }
+    migration
+        .findings
+        .retain(|finding| context.rules.contains(finding.rule));
     if migration.text == original {
         return Ok(FileChanges::unchanged(migration.findings));
     }

@@ -177,6 +177,7 @@ mod tests {
             charts: &CHARTS,
             patch_base: &PATCH_BASE,
             verify: None,
+            rules: &crate::config::EVERY_RULE,
         }
     }
 

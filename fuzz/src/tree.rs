@@ -326,6 +326,7 @@ fn run(
         charts: &charts,
         patch_base: &patch_base,
         verify: None,
+        rules: &hardport::config::EVERY_RULE,
     };
     let reports = discovery
         .files

@@ -97,9 +97,13 @@ pub(super) fn run(command: &FactsCommand) -> anyhow::Result<ExitCode> {
 
 fn resolve(args: &ResolveArgs) -> anyhow::Result<ExitCode> {
     stop_on_signals()?;
+    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let catalog = args
+        .catalog
+        .with_config(args.catalog.config(start)?.as_ref())?;
     let failed = resolve_into_lock(
         &args.paths,
-        &args.catalog,
+        &catalog,
         &args.registry,
         Walk {
             threads: thread_count(args.threads),
@@ -201,6 +205,7 @@ fn images_used(
         charts: &charts,
         patch_base: &patch_base,
         verify: None,
+        rules: &hardport::config::EVERY_RULE,
     };
     let mut rewrites = Vec::new();
     let mut unread = Vec::new();

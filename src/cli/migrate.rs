@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use hardport::color::{self, Stream, When};
+use hardport::config::{Exclusion, RuleScope};
 use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
 use hardport::discovery::{Walk, discover};
@@ -18,7 +19,7 @@ use hardport::migrate::{FileOptions, WriteMode};
 use hardport::patch_path::{PatchBase, ReachCounts};
 use hardport::pipeline;
 use hardport::report::{Mode, Report, Summary};
-use hardport::rules::{Context, Pin};
+use hardport::rules::{Context, Pin, RuleSelector, RuleSet};
 use hardport::sarif;
 use hardport::scope::Scope;
 
@@ -97,6 +98,22 @@ pub struct MigrateArgs {
     /// gives another code.
     #[arg(long, conflicts_with = "fail_on")]
     exit_zero: bool,
+    /// Run only these rules (`ALL`, or rule ids, comma-separated); replaces `select` of
+    /// hardport.toml.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    select: Option<Vec<RuleSelector>>,
+    /// Do not run these rules (comma-separated rule ids, or `ALL`); added to `ignore` of
+    /// hardport.toml.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    ignore: Vec<RuleSelector>,
+    /// Leave out files and directories matching these gitignore patterns (relative to the
+    /// current directory), besides those hardport.toml excludes.
+    #[arg(long, value_name = "PATTERN")]
+    extend_exclude: Vec<String>,
+    /// Leave out excluded files even when they are named on the command line (as pre-commit
+    /// names them).
+    #[arg(long)]
+    force_exclude: bool,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -104,6 +121,7 @@ pub struct MigrateArgs {
 /// The least severity that fails a run under `--fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
+    Info,
     Warning,
     Error,
 }
@@ -111,9 +129,75 @@ enum FailOn {
 impl FailOn {
     fn severity(self) -> Severity {
         match self {
+            FailOn::Info => Severity::Info,
             FailOn::Warning => Severity::Warning,
             FailOn::Error => Severity::Error,
         }
+    }
+}
+
+/// What a run takes from the command line and hardport.toml together: the command line wins.
+struct RunSettings {
+    catalog: CatalogArgs,
+    include_vendored: bool,
+    show_unmapped: bool,
+    fail_on: Option<Severity>,
+    /// hardport.toml's `exclude` and `extend-exclude`, rooted at its directory.
+    excluded_by_config: Exclusion,
+    /// `--extend-exclude`, rooted at the current directory.
+    excluded_here: Exclusion,
+    force_exclude: bool,
+    rules: RuleScope,
+}
+
+impl RunSettings {
+    fn new(args: &MigrateArgs, start: &Path) -> anyhow::Result<RunSettings> {
+        let config = args.catalog.config(start)?;
+        let settings = config.as_ref().map(|config| &config.settings);
+        let flag = |cli: bool, file: Option<bool>| cli || file.unwrap_or(false);
+        let rules = match &config {
+            Some(config) => config.rule_scope(args.select.as_deref(), &args.ignore),
+            None => Ok(RuleScope::new(RuleSet::selected(
+                args.select.as_deref(),
+                &args.ignore,
+            ))),
+        }
+        .map_err(|message| anyhow::anyhow!(message))?;
+        Ok(RunSettings {
+            catalog: args.catalog.with_config(config.as_ref())?,
+            include_vendored: flag(
+                args.include_vendored,
+                settings.and_then(|settings| settings.include_vendored),
+            ),
+            show_unmapped: flag(
+                args.show_unmapped,
+                settings.and_then(|settings| settings.show_unmapped),
+            ),
+            fail_on: args
+                .fail_on
+                .map(FailOn::severity)
+                .or(settings.and_then(|settings| settings.fail_on)),
+            excluded_by_config: match &config {
+                Some(config) => config
+                    .exclusion()
+                    .map_err(|message| anyhow::anyhow!(message))?,
+                None => Exclusion::none(),
+            },
+            excluded_here: Exclusion::new(Path::new("."), &args.extend_exclude)
+                .map_err(|message| anyhow::anyhow!("--extend-exclude: {message}"))?,
+            force_exclude: flag(
+                args.force_exclude,
+                settings.and_then(|settings| settings.force_exclude),
+            ),
+            rules,
+        })
+    }
+
+    /// Whether the file at `path` is left out; `named` when the command line names it, which
+    /// keeps it unless `force-exclude`.
+    fn excludes(&self, path: &Path, named: bool) -> bool {
+        (!named || self.force_exclude)
+            && (self.excluded_by_config.excludes(path) || self.excluded_here.excludes(path))
     }
 }
 
@@ -148,9 +232,11 @@ impl From<ColorChoice> for When {
 
 pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     stop_on_signals()?;
+    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let settings = RunSettings::new(args, start)?;
     let walk = Walk {
         threads: thread_count(args.threads),
-        include_vendored: args.include_vendored,
+        include_vendored: settings.include_vendored,
         max_file_size: args.max_file_size,
     };
     let verifier = match args.verify {
@@ -158,14 +244,13 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         false => None,
     };
     let unresolved = match args.resolve {
-        true => facts::resolve_into_lock(&args.paths, &args.catalog, &args.registry, walk)?,
+        true => facts::resolve_into_lock(&args.paths, &settings.catalog, &args.registry, walk)?,
         false => 0,
     };
-    let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
     let RunCatalog {
         catalog,
         names: catalog_names,
-    } = load_catalog(&args.catalog, start)?;
+    } = load_catalog(&settings.catalog, start)?;
     let pin = match args.pin {
         true => Pin::FromLock,
         false => Pin::Off,
@@ -184,6 +269,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         charts: &charts,
         patch_base: &patch_base,
         verify: verifier.as_ref(),
+        rules: &settings.rules,
     };
     let mode = match (args.write, args.check) {
         (true, _) => Mode::Write,
@@ -191,7 +277,10 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         _ => Mode::DryRun,
     };
     let threads = walk.threads;
-    let discovery = discover(&args.paths, &scope, walk);
+    let mut discovery = discover(&args.paths, &scope, walk);
+    discovery
+        .files
+        .retain(|file| !settings.excludes(&file.path, args.paths.contains(&file.path)));
 
     let var = |name: &str| std::env::var(name).ok();
     let when = When::from(args.color);
@@ -224,7 +313,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         },
-        each_unmapped: args.show_unmapped,
+        each_unmapped: settings.show_unmapped,
         colour: color_messages,
     };
     let mut tally = Tally::default();
@@ -310,9 +399,11 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
 
-    let failing = args.fail_on.is_some_and(|least| match least.severity() {
-        Severity::Error => summary.findings.error > 0,
-        _ => summary.findings.error + summary.findings.warning > 0,
+    let findings = &summary.findings;
+    let failing = settings.fail_on.is_some_and(|least| match least {
+        Severity::Error => findings.error > 0,
+        Severity::Warning => findings.error + findings.warning > 0,
+        Severity::Info => findings.error + findings.warning + findings.info > 0,
     });
     Ok(if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)

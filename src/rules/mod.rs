@@ -154,6 +154,7 @@ pub mod helm_strings;
 pub mod helm_subcharts;
 pub mod package_install;
 pub mod pin_digest;
+pub mod rule_set;
 pub mod user;
 pub mod workdir;
 
@@ -171,6 +172,7 @@ use crate::dockerfile::Dockerfile;
 use crate::helm::chart::{Chart, LazyChart};
 use crate::stages::StageModel;
 use crate::yaml::Stream;
+pub use rule_set::{RuleSelector, RuleSet};
 
 /// Every id a diagnostic can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -551,6 +553,8 @@ pub struct Context<'a> {
     chart: ChartSource<'a>,
     /// Whether replacement references are pinned by the digests of the lock (`--pin`).
     pub pin: Pin,
+    /// The rules that run; the others neither report nor fix.
+    pub rules: RuleSet,
 }
 
 /// Whether replacement references get a digest (`--pin`).
@@ -579,7 +583,13 @@ impl<'a> Context<'a> {
             catalog,
             chart: ChartSource::Known(None),
             pin: Pin::Off,
+            rules: RuleSet::ALL,
         }
+    }
+
+    /// This context running only `rules`.
+    pub fn with_rules(self, rules: RuleSet) -> Self {
+        Context { rules, ..self }
     }
 
     /// This context with the pinning policy `pin`.

@@ -1,0 +1,147 @@
+//! `hardport.toml`: found from the first path up, its settings applied, overridden by the
+//! command line, and a mistake in it stops the run with its path and line. Run on the binary.
+
+mod common;
+
+use std::path::Path;
+
+use common::{code, hardport, stderr, stdout};
+
+/// A repository with `hardport.toml` holding `config`, two Dockerfiles and a legacy one.
+fn repo(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let put = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    put("hardport.toml", config);
+    put("web/Dockerfile", "FROM node:20\nRUN npm ci\n");
+    put(
+        "api/Dockerfile",
+        "FROM python:3.12@sha256:0123456789012345678901234567890123456789012345678901234567890123\n",
+    );
+    put("legacy/Dockerfile", "FROM nginx:1.27\n");
+    dir
+}
+
+fn patched(dir: &Path, args: &[&str]) -> Vec<String> {
+    let output = hardport(dir, args);
+    assert!(matches!(code(&output), 0 | 1), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .filter_map(|line| line.strip_prefix("+++ b/"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn exclude_leaves_files_out_unless_named_and_force_exclude_leaves_them_out_anyway() {
+    let dir = repo("exclude = [\"legacy/\"]\n");
+    assert_eq!(
+        patched(dir.path(), &["migrate"]),
+        ["api/Dockerfile", "web/Dockerfile"]
+    );
+    assert_eq!(
+        patched(dir.path(), &["migrate", "legacy/Dockerfile"]),
+        ["legacy/Dockerfile"],
+        "a file named on the command line is migrated"
+    );
+    assert!(
+        patched(
+            dir.path(),
+            &["migrate", "--force-exclude", "legacy/Dockerfile"]
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        patched(dir.path(), &["migrate", "--extend-exclude", "api/"]),
+        ["web/Dockerfile"]
+    );
+    assert_eq!(
+        patched(dir.path(), &["migrate", "--isolated"]),
+        ["api/Dockerfile", "legacy/Dockerfile", "web/Dockerfile"],
+        "--isolated reads no configuration"
+    );
+}
+
+#[test]
+fn an_ignored_rule_neither_reports_nor_fixes() {
+    let dir = repo("ignore = [\"digest-dropped\", \"user-root\"]\n");
+    let output = hardport(dir.path(), &["migrate", "-v"]);
+    let (patch, err) = (stdout(&output), stderr(&output));
+    assert!(!err.contains("[digest-dropped]"), "{err}");
+    assert!(!patch.contains("USER root"), "{patch}");
+    assert!(err.contains("[dev-variant]"), "{err}");
+
+    let everything = hardport(dir.path(), &["migrate", "-v", "--isolated"]);
+    assert!(stderr(&everything).contains("[digest-dropped]"));
+    assert!(stdout(&everything).contains("+USER root"));
+
+    // The command line's `--select` replaces the file's; per-file ignores apply per file.
+    let dir = repo("[per-file-ignores]\n\"web/\" = [\"dev-variant\"]\n");
+    let output = hardport(dir.path(), &["migrate", "-v"]);
+    let err = stderr(&output);
+    assert!(
+        !err.contains("web/Dockerfile:1: info[dev-variant]"),
+        "{err}"
+    );
+    let only = hardport(dir.path(), &["migrate", "-v", "--select", "base-image"]);
+    let err = stderr(&only);
+    assert!(err.contains("info[base-image]"), "{err}");
+    assert!(
+        !err.contains("[digest-dropped]") && !err.contains("[dev-variant]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn catalogs_target_and_fail_on_come_from_the_file_and_the_command_line_wins() {
+    let dir = repo("catalogs = [\"ci/extra.yaml\"]\nfail-on = \"warning\"\n");
+    std::fs::create_dir_all(dir.path().join("ci")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("ci/extra.yaml"),
+        "version: 1\nimages:\n  - name: legacy-nginx\n    match: [nginx]\n    replacement: reg.example.com/hardened/nginx\n    source: \"test: a team's own image\"\n",
+    )
+    .expect("write");
+    let output = hardport(dir.path(), &["migrate", "legacy/Dockerfile"]);
+    assert!(
+        stdout(&output).contains("+FROM reg.example.com/hardened/nginx:1.27"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(code(&output), 0, "no warning: {}", stderr(&output));
+    // api/Dockerfile's dropped digest is a warning, which the file's fail-on fails.
+    let output = hardport(dir.path(), &["migrate", "api/Dockerfile"]);
+    assert_eq!(code(&output), 1, "fail-on warning: {}", stderr(&output));
+    let output = hardport(
+        dir.path(),
+        &["migrate", "--fail-on", "error", "api/Dockerfile"],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+
+    // The file is found from the first path up, also from a subdirectory.
+    let output = hardport(&dir.path().join("legacy"), &["migrate", "."]);
+    assert!(stdout(&output).contains("reg.example.com/hardened/nginx"));
+}
+
+#[test]
+fn a_mistake_in_the_file_stops_the_run_with_its_path_and_line() {
+    let dir = repo("target = \"minimus\"\nignore = [\"digest-droped\"]\n");
+    let output = hardport(dir.path(), &["migrate"]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("hardport.toml:2: unknown rule `digest-droped`"),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty());
+
+    let explicit = hardport(dir.path(), &["migrate", "--config", "missing.toml"]);
+    assert_eq!(code(&explicit), 2);
+    assert!(
+        stderr(&explicit).contains("missing.toml"),
+        "{}",
+        stderr(&explicit)
+    );
+}

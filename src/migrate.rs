@@ -23,6 +23,7 @@ use crate::helm::{
 use crate::input::{self, InputError};
 use crate::line_index::LineIndex;
 use crate::patch_path::{PatchBase, Unwritable};
+use crate::rules::suppression::Suppressions;
 use crate::rules::{self, Context, Rule};
 use crate::scope::Scope;
 use crate::yaml;
@@ -54,6 +55,30 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding that changes nothing, made outside the rules' fix loop.
+    pub fn report(rule: Rule, line: usize, message: String) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            line,
+            message,
+            suggestion: None,
+            fixed: false,
+            change: None,
+            image: None,
+            unread_images: Vec::new(),
+            unmapped_image: None,
+        }
+    }
+
+    /// This finding with what a person should do about it.
+    pub fn suggest(self, suggestion: &str) -> Finding {
+        Finding {
+            suggestion: Some(suggestion.to_owned()),
+            ..self
+        }
+    }
+
     /// The message followed by the suggestion, as one line of text.
     pub fn text(&self) -> String {
         message_text(&self.message, self.suggestion.as_deref())
@@ -118,8 +143,9 @@ pub fn migrate_text(
     text: &str,
     context: Context<'_>,
 ) -> Result<Migration, FileError> {
-    match kind {
-        FileKind::Dockerfile => fix_loop(text, |current| {
+    let suppressions = Suppressions::parse(kind, text);
+    let mut migration = match kind {
+        FileKind::Dockerfile => fix_loop(text, &suppressions, |current| {
             let file = dockerfile::parse(current).map_err(|error| FileError::Parse {
                 what: kind,
                 line: error.line,
@@ -127,7 +153,7 @@ pub fn migrate_text(
             })?;
             Ok(selected(rules::check_dockerfile(&file, context), context))
         }),
-        FileKind::HelmValues => fix_loop(text, |current| {
+        FileKind::HelmValues => fix_loop(text, &suppressions, |current| {
             let stream = yaml::parse(current).map_err(|error| FileError::Parse {
                 what: kind,
                 line: error.line,
@@ -138,7 +164,13 @@ pub fn migrate_text(
                 context,
             ))
         }),
+    }?;
+    let unused = suppressions.unused(context.rules);
+    if !unused.is_empty() {
+        migration.findings.extend(unused);
+        migration.findings.sort_by_key(|finding| finding.line);
     }
+    Ok(migration)
 }
 
 /// The diagnostics of the rules the run selected: a rule left out neither reports nor fixes.
@@ -150,6 +182,7 @@ fn selected(mut diagnostics: Vec<Diagnostic>, context: Context<'_>) -> Vec<Diagn
 /// Run `check` and apply its fixes until the text stops changing.
 fn fix_loop(
     original: &str,
+    suppressions: &Suppressions,
     check: impl Fn(&str) -> Result<Vec<Diagnostic>, FileError>,
 ) -> Result<Migration, FileError> {
     let original_lines = LineIndex::new(original);
@@ -158,13 +191,25 @@ fn fix_loop(
     // The edits of every pass so far, to trace later passes' positions back to the original.
     let mut passes: Vec<Trace> = Vec::new();
     for pass in 0..MAX_PASSES {
-        let diagnostics = check(&text).map_err(|error| match (pass, error) {
+        let original_line = |offset: usize| {
+            let offset = passes
+                .iter()
+                .rev()
+                .fold(offset, |offset, trace| trace.back(offset));
+            original_lines.line(offset)
+        };
+        let mut diagnostics = check(&text).map_err(|error| match (pass, error) {
             (0, error) => error,
             (_, error) => FileError::Internal(format!(
                 "the rules' changes made the file unparsable ({error}); rules applied: {}",
                 rule_list(&findings)
             )),
         })?;
+        if !suppressions.is_empty() {
+            diagnostics.retain(|diagnostic| {
+                !suppressions.suppresses(diagnostic.rule, original_line(diagnostic.range.start))
+            });
+        }
         let fixes: Vec<(usize, &Fix)> = diagnostics
             .iter()
             .enumerate()
@@ -178,13 +223,6 @@ fn fix_loop(
         for &applied in &applied.applied {
             fixed[fixes[applied].0] = true;
         }
-        let original_line = |offset: usize| {
-            let offset = passes
-                .iter()
-                .rev()
-                .fold(offset, |offset, trace| trace.back(offset));
-            original_lines.line(offset)
-        };
         // A fix several diagnostics share (all `user-root` lines of a file) is one change.
         let mut recorded: Vec<Fix> = Vec::new();
         for (index, diagnostic) in diagnostics.into_iter().enumerate() {
@@ -482,34 +520,19 @@ fn is_chart_values(path: &Path) -> bool {
 
 /// A `--verify` difference as a finding of the values file.
 fn verify_finding(difference: Difference) -> Finding {
-    let (rule, message, suggestion) = match difference {
-        Difference::NoLongerRenders(why) => (
+    match difference {
+        Difference::NoLongerRenders(why) => Finding::report(
             Rule::VerifyRender,
+            1,
             format!("the chart no longer renders after the migration: {why}"),
-            None,
         ),
-        Difference::DoesNotRender(why) => (
+        Difference::DoesNotRender(why) => Finding::report(
             Rule::Verify,
+            1,
             format!("cannot verify: the chart does not render before the migration: {why}"),
-            None,
         ),
-        Difference::Container(what) => (
-            Rule::Verify,
-            what,
-            Some("check the values the chart reads for this container".to_owned()),
-        ),
-    };
-    Finding {
-        rule,
-        severity: rule.severity(),
-        line: 1,
-        message,
-        suggestion,
-        fixed: false,
-        change: None,
-        image: None,
-        unread_images: Vec::new(),
-        unmapped_image: None,
+        Difference::Container(what) => Finding::report(Rule::Verify, 1, what)
+            .suggest("check the values the chart reads for this container"),
     }
 }
 
@@ -581,20 +604,13 @@ fn migrate_file(
     if let Some(error) = chart.as_ref().and_then(LazyChart::error) {
         migration.findings.insert(
             0,
-            Finding {
-                rule: Rule::ChartMetadata,
-                severity: Rule::ChartMetadata.severity(),
-                line: 1,
-                message: format!(
+            Finding::report(
+                Rule::ChartMetadata,
+                1,
+                format!(
                     "cannot read the chart's {error}; rules that need the chart (appVersion, Bitnami detection, templates) ran without it"
                 ),
-                fixed: false,
-                suggestion: None,
-                change: None,
-                image: None,
-                unread_images: Vec::new(),
-                unmapped_image: None,
-            },
+            ),
         );
     }
     if let Some(verifier) = verify
@@ -659,7 +675,8 @@ mod tests {
 
     #[test]
     fn the_loop_applies_fixes_until_nothing_changes() {
-        let migration = fix_loop("a old\nb old\n", edit_once).expect("converges");
+        let migration =
+            fix_loop("a old\nb old\n", &Suppressions::default(), edit_once).expect("converges");
         assert_eq!(migration.text, "a new\nb new\n");
         assert_eq!(migration.findings.len(), 2);
         assert!(migration.findings.iter().all(|finding| finding.fixed));
@@ -681,7 +698,7 @@ mod tests {
                 edit_once(text)?
             })
         };
-        let migration = fix_loop("a\nb old\n", check).expect("converges");
+        let migration = fix_loop("a\nb old\n", &Suppressions::default(), check).expect("converges");
         assert_eq!(migration.text, "top\na\nb new\n");
         let changes: Vec<(Rule, usize, &str, &str, usize)> = migration
             .findings
@@ -756,7 +773,7 @@ mod tests {
                 Fix::single(Edit::replace(text.len()..text.len(), "x")),
             )])
         };
-        let error = fix_loop("a", grows).expect_err("never converges");
+        let error = fix_loop("a", &Suppressions::default(), grows).expect_err("never converges");
         assert!(matches!(error, FileError::Internal(message) if message.contains("base-image")));
     }
 
@@ -780,7 +797,7 @@ mod tests {
                     .collect()
             })
         };
-        let error = fix_loop("old", breaks).expect_err("breaks");
+        let error = fix_loop("old", &Suppressions::default(), breaks).expect_err("breaks");
         assert!(
             matches!(&error, FileError::Internal(message)
                 if message.contains("unparsable") && message.contains("rules applied: base-image")),

@@ -145,3 +145,38 @@ fn a_mistake_in_the_file_stops_the_run_with_its_path_and_line() {
         stderr(&explicit)
     );
 }
+
+#[test]
+fn an_inline_suppression_keeps_its_line_and_an_unused_one_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dockerfile = "# hardport: ignore[base-image] this stage stays on the public image\nFROM nginx:1.27 AS proxy\nFROM node:20\n# hardport: ignore[user-root]\nRUN npm ci\n# hardport: ignore[exec-form]\nCOPY . .\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write");
+    let values = "image: nginx:1.27 # hardport: ignore[helm-image]\nworker:\n  image: redis:7\n";
+    std::fs::create_dir_all(dir.path().join("chart")).expect("mkdir");
+    std::fs::write(dir.path().join("chart/values.yaml"), values).expect("write");
+    std::fs::write(
+        dir.path().join("chart/Chart.yaml"),
+        "apiVersion: v2\nname: x\nversion: 1.0.0\n",
+    )
+    .expect("write");
+    let output = hardport(dir.path(), &["migrate"]);
+    let (patch, err) = (stdout(&output), stderr(&output));
+    assert!(!patch.contains("-FROM nginx:1.27 AS proxy"), "{patch}");
+    assert!(patch.contains("+FROM reg.mini.dev/node:20-dev"), "{patch}");
+    assert!(
+        !patch.contains("USER root"),
+        "the RUN keeps the replacement's user: {patch}"
+    );
+    assert!(!patch.contains("-image: nginx:1.27"), "{patch}");
+    assert!(patch.contains("+  image: reg.mini.dev/redis:7"), "{patch}");
+    assert!(
+        err.contains("Dockerfile:6: warning[unused-suppression]: `# hardport: ignore[exec-form]` suppresses nothing: no finding of exec-form on line 7: remove it"),
+        "{err}"
+    );
+    assert_eq!(err.matches("unused-suppression").count(), 1, "{err}");
+    // Idempotent: the written result wants no second change.
+    let write = hardport(dir.path(), &["migrate", "--write"]);
+    assert_eq!(code(&write), 0, "{}", stderr(&write));
+    let check = hardport(dir.path(), &["migrate", "--check"]);
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+}

@@ -98,6 +98,7 @@ const HELM_SUBCHARTS: ModuleDoc = module_doc!("helm_subcharts.rs");
 const PACKAGE_INSTALL: ModuleDoc = module_doc!("package_install.rs");
 const PIN_DIGEST: ModuleDoc = module_doc!("pin_digest.rs");
 const RULES: ModuleDoc = module_doc!("mod.rs");
+const SUPPRESSION: ModuleDoc = module_doc!("suppression.rs");
 const USER: ModuleDoc = module_doc!("user.rs");
 const WORKDIR: ModuleDoc = module_doc!("workdir.rs");
 
@@ -188,6 +189,7 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::IgnoredDocument => &const { [D::shared(Rule::IgnoredDocument)] },
         Rule::Verify | Rule::VerifyRender => &const { [D::shared(Rule::Verify)] },
         Rule::SubchartImage | Rule::SubchartNotVendored => &const { [D::module(HELM_SUBCHARTS)] },
+        Rule::UnusedSuppression => &const { [D::module(SUPPRESSION)] },
     }
 }
 

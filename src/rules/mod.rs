@@ -155,6 +155,7 @@ pub mod helm_subcharts;
 pub mod package_install;
 pub mod pin_digest;
 pub mod rule_set;
+pub mod suppression;
 pub mod user;
 pub mod workdir;
 
@@ -251,10 +252,12 @@ pub enum Rule {
     Verify,
     /// `--verify`: the chart no longer renders after the migration.
     VerifyRender,
+    /// A `# hardport: ignore` comment suppresses nothing.
+    UnusedSuppression,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 37] = [
+    pub const ALL: [Rule; 38] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -292,6 +295,7 @@ impl Rule {
         Rule::SubchartNotVendored,
         Rule::Verify,
         Rule::VerifyRender,
+        Rule::UnusedSuppression,
     ];
 
     /// The id shown in messages: `path:line: severity[id]: message`.
@@ -334,6 +338,7 @@ impl Rule {
             Rule::SubchartNotVendored => "subchart-not-vendored",
             Rule::Verify => "verify",
             Rule::VerifyRender => "verify-render",
+            Rule::UnusedSuppression => "unused-suppression",
         }
     }
 
@@ -373,7 +378,8 @@ impl Rule {
             | Rule::NotEditable
             | Rule::NumericTag
             | Rule::SubchartNotVendored
-            | Rule::Verify => Severity::Warning,
+            | Rule::Verify
+            | Rule::UnusedSuppression => Severity::Warning,
             Rule::NeedsShell | Rule::VerifyRender => Severity::Error,
         }
     }
@@ -417,7 +423,8 @@ impl Rule {
             | Rule::NumericTag
             | Rule::SubchartNotVendored
             | Rule::Verify
-            | Rule::VerifyRender => false,
+            | Rule::VerifyRender
+            | Rule::UnusedSuppression => false,
         }
     }
 
@@ -503,6 +510,9 @@ impl Rule {
                 "with --verify: a rendered container does not run what the migration should give it"
             }
             Rule::VerifyRender => "with --verify: the chart no longer renders after the migration",
+            Rule::UnusedSuppression => {
+                "reports a `# hardport: ignore[rule]` comment that suppresses nothing"
+            }
         }
     }
 }
@@ -723,7 +733,9 @@ mod tests {
         let message = error.to_string();
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
         assert!(
-            message.ends_with(", subchart-image, subchart-not-vendored, verify, verify-render"),
+            message.ends_with(
+                ", subchart-image, subchart-not-vendored, verify, verify-render, unused-suppression"
+            ),
             "{message}"
         );
     }

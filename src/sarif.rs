@@ -11,11 +11,14 @@
 
 use std::fmt::Write as _;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Severity, message_text};
 use crate::report::Report;
-use crate::rules::Rule;
+use crate::rules::{Rule, docs};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const VERSION: &str = "2.1.0";
@@ -48,6 +51,7 @@ pub struct Driver {
     pub name: &'static str,
     pub version: &'static str,
     pub semantic_version: &'static str,
+    pub information_uri: &'static str,
     pub rules: Vec<ReportingDescriptor>,
 }
 
@@ -56,7 +60,18 @@ pub struct Driver {
 pub struct ReportingDescriptor {
     pub id: &'static str,
     pub short_description: Text,
+    pub full_description: Text,
+    /// The rule's documentation, as `hardport explain` prints it.
+    pub help: Help,
+    pub help_uri: String,
     pub default_configuration: Configuration,
+}
+
+/// A rule's documentation: plain text, and the Markdown code scanning renders.
+#[derive(Debug, Serialize)]
+pub struct Help {
+    pub text: String,
+    pub markdown: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +125,8 @@ pub struct SarifResult {
     pub level: Level,
     pub message: Text,
     pub locations: Vec<Location>,
+    /// A fingerprint that stays when lines move: code scanning matches results across runs by it.
+    pub partial_fingerprints: BTreeMap<&'static str, String>,
     pub properties: ResultProperties,
 }
 
@@ -149,25 +166,20 @@ pub struct Region {
     pub start_line: usize,
 }
 
+/// Where hardport and its documentation live (Cargo.toml's `repository`).
+const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// The key of [`SarifResult::partial_fingerprints`].
+const FINGERPRINT: &str = "hardportFinding/v1";
+
 /// The SARIF log of one run.
 pub fn log(report: &Report<'_>) -> Log {
-    let rules = Rule::ALL
-        .iter()
-        .map(|rule| ReportingDescriptor {
-            id: rule.code(),
-            short_description: Text {
-                text: rule.summary().to_owned(),
-            },
-            default_configuration: Configuration {
-                level: rule.severity().into(),
-            },
-        })
-        .collect();
-    let results = report
-        .files
-        .iter()
-        .flat_map(|file| {
-            file.findings.iter().map(|finding| SarifResult {
+    let rules = Rule::ALL.iter().map(|rule| descriptor(*rule)).collect();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut results = Vec::new();
+    for file in &report.files {
+        for finding in &file.findings {
+            results.push(SarifResult {
                 rule_id: finding.rule.code(),
                 rule_index: Rule::ALL
                     .iter()
@@ -178,13 +190,17 @@ pub fn log(report: &Report<'_>) -> Log {
                     text: message_text(finding.message, finding.suggestion),
                 },
                 locations: vec![location(file.path, Some(finding.line))],
+                partial_fingerprints: BTreeMap::from([(
+                    FINGERPRINT,
+                    fingerprint(&mut seen, finding.rule, file.path, finding.message),
+                )]),
                 properties: ResultProperties {
                     fixed: finding.fixed,
                     suggestion: finding.suggestion.map(str::to_owned),
                 },
-            })
-        })
-        .collect();
+            });
+        }
+    }
     let notifications: Vec<Notification> = report
         .files
         .iter()
@@ -228,6 +244,7 @@ pub fn log(report: &Report<'_>) -> Log {
                     name: report.tool.name,
                     version: report.tool.version,
                     semantic_version: report.tool.version,
+                    information_uri: INFORMATION_URI,
                     rules,
                 },
             },
@@ -238,6 +255,58 @@ pub fn log(report: &Report<'_>) -> Log {
             results,
         }],
     }
+}
+
+/// A rule as code scanning lists it: its summary, what `hardport explain` says of it, and where
+/// README documents it.
+fn descriptor(rule: Rule) -> ReportingDescriptor {
+    let explained = docs::explain(rule);
+    ReportingDescriptor {
+        id: rule.code(),
+        short_description: Text {
+            text: rule.summary().to_owned(),
+        },
+        full_description: Text {
+            text: format!(
+                "{}: {} ({}, {}). `hardport explain {}` prints its documentation.",
+                rule.code(),
+                rule.summary(),
+                rule.severity(),
+                if rule.fixes() {
+                    "fixes"
+                } else {
+                    "reports only"
+                },
+                rule.code()
+            ),
+        },
+        help: Help {
+            markdown: explained.clone(),
+            text: explained,
+        },
+        help_uri: format!("{INFORMATION_URI}#rules"),
+        default_configuration: Configuration {
+            level: rule.severity().into(),
+        },
+    }
+}
+
+/// A fingerprint of a finding that does not move with its line: its rule, file and message, and
+/// which of the findings with those three it is (`seen` counts them in the order of the file).
+fn fingerprint(
+    seen: &mut BTreeMap<String, usize>,
+    rule: Rule,
+    path: &str,
+    message: &str,
+) -> String {
+    let key = format!("{}\0{path}\0{message}", rule.code());
+    let occurrence = seen.entry(key.clone()).or_default();
+    *occurrence += 1;
+    let digest = Sha256::digest(format!("{key}\0{occurrence}").as_bytes());
+    digest[..16].iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 
 fn location(path: &str, line: Option<usize>) -> Location {

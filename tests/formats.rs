@@ -185,6 +185,55 @@ fn json_images_run_from_the_public_image_to_the_final_replacement_with_their_sou
     );
 }
 
+/// Microsoft's SARIF multitool, which `.ci/run` puts on PATH: the SARIF 2.1.0 schema and
+/// GitHub's ingestion rules (GH*), as code scanning applies them.
+#[test]
+fn sarif_passes_the_sarif_multitools_schema_and_github_rules() {
+    if Command::new("Sarif.Multitool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("Sarif.Multitool is not installed (npm @microsoft/sarif-multitool): not checked");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for case in cases() {
+        let name = case
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let sarif = stdout(&hardport(&case, &["migrate", "--format", "sarif"]));
+        let input = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(&input, sarif).expect("write");
+        let out = dir.path().join(format!("{name}.validation.sarif"));
+        let output = Command::new("Sarif.Multitool")
+            .args([
+                "validate",
+                "--rule-kind",
+                "Gh;Sarif",
+                "--level",
+                "Error;Warning",
+                "-o",
+            ])
+            .arg(&out)
+            .arg(&input)
+            .output()
+            .expect("the multitool runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && text.contains("Analysis completed successfully"),
+            "{name}: {text}"
+        );
+        let problems: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains(": error ") || line.contains(": warning "))
+            .collect();
+        assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+    }
+}
+
 #[test]
 fn sarif_has_one_run_every_rule_and_results_that_point_into_the_repository() {
     for case in cases() {
@@ -211,8 +260,21 @@ fn sarif_has_one_run_every_rule_and_results_that_point_into_the_repository() {
             ids,
             Rule::ALL.iter().map(|rule| rule.code()).collect::<Vec<_>>()
         );
+        assert_eq!(driver["informationUri"], env!("CARGO_PKG_REPOSITORY"));
         for (rule, descriptor) in Rule::ALL.iter().zip(rules) {
             assert_eq!(descriptor["shortDescription"]["text"], rule.summary());
+            let full = descriptor["fullDescription"]["text"]
+                .as_str()
+                .expect("full");
+            assert!(full.contains(rule.summary()), "{full}");
+            let help = descriptor["help"]["markdown"].as_str().expect("help");
+            assert!(help.contains("Documented in src/"), "{help}");
+            assert!(descriptor["help"]["text"].as_str().is_some());
+            assert!(
+                descriptor["helpUri"]
+                    .as_str()
+                    .is_some_and(|uri| uri.starts_with("https://"))
+            );
             assert_eq!(
                 descriptor["defaultConfiguration"]["level"],
                 level(rule.severity().as_str())
@@ -251,7 +313,20 @@ fn sarif_has_one_run_every_rule_and_results_that_point_into_the_repository() {
                 "{name}: {uri} names a file of the case"
             );
             assert!(physical["region"]["startLine"].as_u64().expect("startLine") >= 1);
+            let fingerprint = result["partialFingerprints"]["hardportFinding/v1"]
+                .as_str()
+                .expect("a fingerprint");
+            assert_eq!(fingerprint.len(), 32, "{fingerprint}");
         }
+        let fingerprints: BTreeSet<&str> = results
+            .iter()
+            .filter_map(|result| result["partialFingerprints"]["hardportFinding/v1"].as_str())
+            .collect();
+        assert_eq!(
+            fingerprints.len(),
+            results.len(),
+            "{name}: fingerprints are unique"
+        );
         let report = json(&hardport(&case, &["migrate", "--format", "json"]));
         let findings: usize = report["files"]
             .as_array()

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::atomic_write;
 use crate::config::RuleScope;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
@@ -52,6 +54,39 @@ pub struct Finding {
     pub unread_images: Vec<String>,
     /// For `unmapped-image`: the repository no catalog entry replaces.
     pub unmapped_image: Option<String>,
+    /// The text the finding points at, in the original file; `None` for a finding about the
+    /// whole file (`chart-metadata`, `--verify`).
+    pub range: Option<SourceRange>,
+    /// The edits of its fix, on the original file's bytes: for a fix the first pass made (a
+    /// fix of text an earlier fix wrote has none; the patch holds it), empty otherwise.
+    pub edits: Vec<Edit>,
+}
+
+/// A span of the original file: byte offsets, and 1-based lines and columns (columns count
+/// characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SourceRange {
+    pub start: Position,
+    pub end: Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub byte: usize,
+}
+
+impl Position {
+    fn at(text: &str, lines: &LineIndex, byte: usize) -> Position {
+        let byte = byte.min(text.len());
+        let line = lines.line(byte);
+        let start = lines.line_start(line).unwrap_or(0).min(byte);
+        let column = text
+            .get(start..byte)
+            .map_or(1, |before| before.chars().count() + 1);
+        Position { line, column, byte }
+    }
 }
 
 impl Finding {
@@ -68,6 +103,8 @@ impl Finding {
             image: None,
             unread_images: Vec::new(),
             unmapped_image: None,
+            range: None,
+            edits: Vec::new(),
         }
     }
 
@@ -191,13 +228,14 @@ fn fix_loop(
     // The edits of every pass so far, to trace later passes' positions back to the original.
     let mut passes: Vec<Trace> = Vec::new();
     for pass in 0..MAX_PASSES {
-        let original_line = |offset: usize| {
-            let offset = passes
+        // Where an offset of this pass's text was in the original.
+        let back = |offset: usize| {
+            passes
                 .iter()
                 .rev()
-                .fold(offset, |offset, trace| trace.back(offset));
-            original_lines.line(offset)
+                .fold(offset, |offset, trace| trace.back(offset))
         };
+        let original_line = |offset: usize| original_lines.line(back(offset));
         let mut diagnostics = check(&text).map_err(|error| match (pass, error) {
             (0, error) => error,
             (_, error) => FileError::Internal(format!(
@@ -242,6 +280,14 @@ fn fix_loop(
                             before,
                             after,
                         });
+                let range = SourceRange {
+                    start: Position::at(original, &original_lines, back(diagnostic.range.start)),
+                    end: Position::at(original, &original_lines, back(diagnostic.range.end)),
+                };
+                let edits = match (pass, first) {
+                    (0, Some(fix)) => fix.edits().to_vec(),
+                    _ => Vec::new(),
+                };
                 findings.push(Finding {
                     rule: diagnostic.rule,
                     severity: diagnostic.severity(),
@@ -253,6 +299,8 @@ fn fix_loop(
                     image: diagnostic.image.filter(|_| is_fixed),
                     unread_images: diagnostic.unread_images,
                     unmapped_image: diagnostic.unmapped_image,
+                    range: Some(range),
+                    edits,
                 });
             }
         }

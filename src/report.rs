@@ -5,16 +5,20 @@
 //! within a version fields are only ever added, so a consumer must ignore fields it does not
 //! know. A field removed or changing meaning raises the version.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::catalog::Catalog;
 use crate::diagnostic::Severity;
 use crate::diff::display_path;
 use crate::discovery::{FileKind, WalkError};
-use crate::migrate::{FileReport, Finding};
+use crate::migrate::{FileReport, Finding, SourceRange};
 use crate::rules::Rule;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What the run did with the changes it computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,13 +195,54 @@ pub struct ChangeEntry<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct FindingEntry<'a> {
+    /// Stable across runs while the finding stays: see [`finding_id`].
+    pub id: String,
     pub rule: Rule,
     pub severity: Severity,
     pub path: &'a str,
     pub line: usize,
+    /// The text it points at in the original file; `null` for a finding about the whole file.
+    pub range: Option<SourceRange>,
     pub message: &'a str,
     pub suggestion: Option<&'a str>,
     pub fixed: bool,
+    /// The edits of its fix on the original file's bytes, when it has its own.
+    pub fix: Option<FixEntry<'a>>,
+}
+
+/// A fix as byte edits of the original file, applied together.
+#[derive(Debug, Serialize)]
+pub struct FixEntry<'a> {
+    pub edits: Vec<EditEntry<'a>>,
+}
+
+/// Replace the bytes `start..end` of the original file with `replacement`.
+#[derive(Debug, Serialize)]
+pub struct EditEntry<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub replacement: &'a str,
+}
+
+/// A finding's id: a hash of its rule, file and message and of which of the findings with those
+/// three it is (`seen` counts them, in the order of the file), not of its line, so it stays
+/// while code above it moves. 32 hex digits.
+pub fn finding_id(
+    seen: &mut BTreeMap<String, usize>,
+    rule: Rule,
+    path: &str,
+    message: &str,
+) -> String {
+    let key = format!("{}\0{path}\0{message}", rule.code());
+    let occurrence = seen.entry(key.clone()).or_default();
+    *occurrence += 1;
+    let digest = Sha256::digest(format!("{key}\0{occurrence}").as_bytes());
+    digest[..16]
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -292,18 +337,34 @@ impl<'a> From<&'a FileReport> for FileEntry<'a> {
                     })
                 })
                 .collect(),
-            findings: findings
-                .iter()
-                .map(|finding| FindingEntry {
-                    rule: finding.rule,
-                    severity: finding.severity,
-                    path,
-                    line: finding.line,
-                    message: &finding.message,
-                    suggestion: finding.suggestion.as_deref(),
-                    fixed: finding.fixed,
-                })
-                .collect(),
+            findings: {
+                let mut seen = BTreeMap::new();
+                findings
+                    .iter()
+                    .map(|finding| FindingEntry {
+                        id: finding_id(&mut seen, finding.rule, path, &finding.message),
+                        rule: finding.rule,
+                        severity: finding.severity,
+                        path,
+                        line: finding.line,
+                        range: finding.range,
+                        message: &finding.message,
+                        suggestion: finding.suggestion.as_deref(),
+                        fixed: finding.fixed,
+                        fix: (!finding.edits.is_empty()).then(|| FixEntry {
+                            edits: finding
+                                .edits
+                                .iter()
+                                .map(|edit| EditEntry {
+                                    start: edit.range.start,
+                                    end: edit.range.end,
+                                    replacement: &edit.replacement,
+                                })
+                                .collect(),
+                        }),
+                    })
+                    .collect()
+            },
             patch,
             error,
             skipped,
@@ -358,6 +419,8 @@ mod tests {
             }),
             unread_images: Vec::new(),
             unmapped_image: None,
+            range: None,
+            edits: Vec::new(),
         }
     }
 

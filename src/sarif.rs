@@ -14,7 +14,6 @@ use std::fmt::Write as _;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Severity, message_text};
 use crate::report::Report;
@@ -169,13 +168,12 @@ pub struct Region {
 /// Where hardport and its documentation live (Cargo.toml's `repository`).
 const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
-/// The key of [`SarifResult::partial_fingerprints`].
+/// The key of [`SarifResult::partial_fingerprints`]: the finding's id in the JSON report.
 const FINGERPRINT: &str = "hardportFinding/v1";
 
 /// The SARIF log of one run.
 pub fn log(report: &Report<'_>) -> Log {
     let rules = Rule::ALL.iter().map(|rule| descriptor(*rule)).collect();
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut results = Vec::new();
     for file in &report.files {
         for finding in &file.findings {
@@ -190,10 +188,7 @@ pub fn log(report: &Report<'_>) -> Log {
                     text: message_text(finding.message, finding.suggestion),
                 },
                 locations: vec![location(file.path, Some(finding.line))],
-                partial_fingerprints: BTreeMap::from([(
-                    FINGERPRINT,
-                    fingerprint(&mut seen, finding.rule, file.path, finding.message),
-                )]),
+                partial_fingerprints: BTreeMap::from([(FINGERPRINT, finding.id.clone())]),
                 properties: ResultProperties {
                     fixed: finding.fixed,
                     suggestion: finding.suggestion.map(str::to_owned),
@@ -289,24 +284,6 @@ fn descriptor(rule: Rule) -> ReportingDescriptor {
             level: rule.severity().into(),
         },
     }
-}
-
-/// A fingerprint of a finding that does not move with its line: its rule, file and message, and
-/// which of the findings with those three it is (`seen` counts them in the order of the file).
-fn fingerprint(
-    seen: &mut BTreeMap<String, usize>,
-    rule: Rule,
-    path: &str,
-    message: &str,
-) -> String {
-    let key = format!("{}\0{path}\0{message}", rule.code());
-    let occurrence = seen.entry(key.clone()).or_default();
-    *occurrence += 1;
-    let digest = Sha256::digest(format!("{key}\0{occurrence}").as_bytes());
-    digest[..16].iter().fold(String::new(), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
 }
 
 fn location(path: &str, line: Option<usize>) -> Location {

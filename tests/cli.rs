@@ -144,7 +144,7 @@ fn json_report_is_one_versioned_object() {
     let output = hardport(&case("demo"), &["migrate", "--format", "json"]);
     assert_eq!(code(&output), 0);
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("valid JSON");
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["tool"]["name"], "hardport");
     assert_eq!(report["mode"], "dry-run");
     assert_eq!(report["summary"]["files_scanned"], 4);

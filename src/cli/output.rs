@@ -238,7 +238,9 @@ impl Progress {
             Some(u64::try_from(files).unwrap_or(u64::MAX)),
             ProgressDrawTarget::hidden(),
         );
-        if let Ok(style) = ProgressStyle::with_template("{pos}/{len} files {wide_bar} {wide_msg}") {
+        // One wide element only: indicatif gives the spare width to one of them, and with two
+        // it drew the message in the bar's place too (the path twice, no bar).
+        if let Ok(style) = ProgressStyle::with_template("{pos}/{len} files [{bar:30}] {wide_msg}") {
             bar.set_style(style);
         }
         Progress {

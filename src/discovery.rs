@@ -336,7 +336,7 @@ fn innermost(error: &std::io::Error) -> &std::io::Error {
 }
 
 /// The kind of a file named explicitly: by name, else YAML as Helm values, else Dockerfile.
-fn explicit_kind(path: &Path) -> FileKind {
+pub fn explicit_kind(path: &Path) -> FileKind {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy())

@@ -434,3 +434,84 @@ fn a_file_already_on_the_replacement_fails_check_when_it_cannot_start() {
         stdout(&check)
     );
 }
+
+/// `hardport migrate ARGS` in `dir` with `input` on stdin.
+fn with_stdin(dir: &std::path::Path, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hardport"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("hardport runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn stdin_is_migrated_as_the_file_it_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = "FROM node:20\nRUN npm ci\n";
+    let patch = with_stdin(
+        dir.path(),
+        &["migrate", "--stdin-filename", "web/Dockerfile"],
+        input,
+    );
+    assert_eq!(code(&patch), 0, "{}", stderr(&patch));
+    assert!(stdout(&patch).starts_with("diff --git a/web/Dockerfile b/web/Dockerfile\n"));
+    assert!(
+        stderr(&patch).contains("web/Dockerfile: "),
+        "{}",
+        stderr(&patch)
+    );
+    assert!(
+        !dir.path().join("web").exists(),
+        "nothing is written to disk"
+    );
+
+    let text = with_stdin(
+        dir.path(),
+        &["migrate", "--write", "--stdin-filename", "web/Dockerfile"],
+        input,
+    );
+    assert_eq!(
+        stdout(&text),
+        "FROM reg.mini.dev/node:20-dev\nUSER root\nRUN npm ci\nUSER 1000\n",
+        "{}",
+        stderr(&text)
+    );
+    let unchanged = with_stdin(
+        dir.path(),
+        &["migrate", "--write", "--stdin-filename", "Dockerfile"],
+        "FROM scratch\n",
+    );
+    assert_eq!(stdout(&unchanged), "FROM scratch\n");
+
+    let check = with_stdin(
+        dir.path(),
+        &["migrate", "--check", "--stdin-filename", "Dockerfile"],
+        input,
+    );
+    assert_eq!(code(&check), 1);
+    assert!(stdout(&check).is_empty());
+    let broken = with_stdin(
+        dir.path(),
+        &["migrate", "--write", "--stdin-filename", "Dockerfile"],
+        "FROB x\n",
+    );
+    assert_eq!(code(&broken), 2);
+    assert_eq!(stdout(&broken), "FROB x\n", "an editor keeps its buffer");
+    assert!(
+        stderr(&broken).contains("Dockerfile:1: error: cannot parse"),
+        "{}",
+        stderr(&broken)
+    );
+}

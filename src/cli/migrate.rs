@@ -1,21 +1,24 @@
 //! `hardport migrate`: its arguments, the run, and its exit code.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 
 use hardport::color::{self, Stream, When};
 use hardport::config::{Exclusion, RuleScope};
 use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
+use hardport::diff::unified_diff;
+use hardport::discovery::{FileKind, explicit_kind};
 use hardport::discovery::{Walk, discover};
 use hardport::helm::chart::ChartCache;
 use hardport::helm::verify::Verifier;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::markdown;
-use hardport::migrate::{FileOptions, WriteMode};
+use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode, migrate_text};
 use hardport::patch_path::{PatchBase, ReachCounts};
 use hardport::pipeline;
 use hardport::report::{Mode, Report, Summary};
@@ -114,6 +117,11 @@ pub struct MigrateArgs {
     /// names them).
     #[arg(long)]
     force_exclude: bool,
+    /// Read the file from stdin, as the file PATH (its name decides what it is, its directory
+    /// the chart and hardport.toml): the patch on stdout, or with --write the migrated text
+    /// (nothing is written to disk). For editors and scripts.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["verify", "resolve"])]
+    stdin_filename: Option<PathBuf>,
     #[command(flatten)]
     catalog: CatalogArgs,
 }
@@ -231,6 +239,9 @@ impl From<ColorChoice> for When {
 }
 
 pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = &args.stdin_filename {
+        return run_stdin(args, name);
+    }
     stop_on_signals()?;
     let start = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
     let settings = RunSettings::new(args, start)?;
@@ -308,11 +319,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let mut reports = Vec::new();
     let mut progress = Progress::new(discovery.files.len());
     let shown = Shown {
-        verbosity: match (args.quiet, args.verbose) {
-            (true, _) => Verbosity::Quiet,
-            (_, true) => Verbosity::Verbose,
-            _ => Verbosity::Normal,
-        },
+        verbosity: verbosity(args),
         each_unmapped: settings.show_unmapped,
         colour: color_messages,
     };
@@ -399,13 +406,40 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
 
+    Ok(exit_code(
+        args,
+        &settings,
+        &summary,
+        unresolved,
+        interrupted,
+    ))
+}
+
+fn verbosity(args: &MigrateArgs) -> Verbosity {
+    match (args.quiet, args.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    }
+}
+
+/// The exit code of a run: 130 interrupted; with `--exit-zero` 0; 2 when a file failed or an
+/// image could not be resolved; 1 for pending changes under `--check` or a finding `--fail-on`
+/// names; else 0.
+fn exit_code(
+    args: &MigrateArgs,
+    settings: &RunSettings,
+    summary: &Summary,
+    unresolved: usize,
+    interrupted: bool,
+) -> ExitCode {
     let findings = &summary.findings;
     let failing = settings.fail_on.is_some_and(|least| match least {
         Severity::Error => findings.error > 0,
         Severity::Warning => findings.error + findings.warning > 0,
         Severity::Info => findings.error + findings.warning + findings.info > 0,
     });
-    Ok(if interrupted {
+    if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else if args.exit_zero {
         ExitCode::SUCCESS
@@ -415,5 +449,83 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
+}
+
+/// `--stdin-filename NAME`: migrate stdin as the file `name`. stdout carries the patch, or with
+/// `--write` the migrated text (the input unchanged when nothing changes), so an editor can
+/// replace its buffer with it; stderr carries the findings as for a file on disk.
+fn run_stdin(args: &MigrateArgs, name: &Path) -> anyhow::Result<ExitCode> {
+    let start = name
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let settings = RunSettings::new(args, start)?;
+    let RunCatalog { catalog, .. } = load_catalog(&settings.catalog, start)?;
+    let mut text = String::new();
+    io::stdin()
+        .take(args.max_file_size.saturating_add(1))
+        .read_to_string(&mut text)
+        .context("stdin is not UTF-8 text")?;
+    if u64::try_from(text.len()).unwrap_or(u64::MAX) > args.max_file_size {
+        bail!(
+            "stdin is larger than --max-file-size ({} bytes)",
+            args.max_file_size
+        );
+    }
+    let kind = explicit_kind(name);
+    let charts = ChartCache::new(args.max_file_size);
+    let chart = (kind == FileKind::HelmValues).then(|| charts.chart(start));
+    let pin = if args.pin { Pin::FromLock } else { Pin::Off };
+    let mut context = Context::new(&catalog)
+        .pinning(pin)
+        .with_rules(settings.rules.for_file(name));
+    if let Some(chart) = &chart {
+        context = context.with_lazy_chart(chart);
+    }
+    let outcome = migrate_text(kind, &text, context);
+    let migrated = outcome
+        .as_ref()
+        .ok()
+        .map(|migration| migration.text.clone());
+    let patch = migrated
+        .as_deref()
+        .filter(|migrated| *migrated != text)
+        .map(|migrated| unified_diff(display_path(name), &text, migrated));
+    let report = FileReport {
+        path: name.to_path_buf(),
+        display_path: display_path(name),
+        kind,
+        outcome: outcome.map(|migration| FileChanges {
+            findings: migration.findings,
+            patch: patch.clone(),
+            skipped: None,
+        }),
+    };
+    let var = |name: &str| std::env::var(name).ok();
+    let shown = Shown {
+        verbosity: verbosity(args),
+        each_unmapped: settings.show_unmapped,
+        colour: color::enabled(
+            When::from(args.color),
+            Stream::Messages,
+            io::stderr().is_terminal(),
+            var,
+        ),
+    };
+    let mut findings = Vec::new();
+    print_findings(&mut findings, &report, shown, &mut Tally::default())?;
+    io::stderr().write_all(&findings)?;
+    let mut stdout = io::stdout().lock();
+    match (&migrated, args.write) {
+        (Some(migrated), true) => stdout.write_all(migrated.as_bytes())?,
+        (None, true) => stdout.write_all(text.as_bytes())?,
+        (_, false) if !args.check || args.diff => {
+            stdout.write_all(patch.as_deref().unwrap_or_default().as_bytes())?;
+        }
+        _ => {}
+    }
+    stdout.flush()?;
+    let summary = Summary::of(std::slice::from_ref(&report), &[]);
+    Ok(exit_code(args, &settings, &summary, 0, false))
 }

@@ -223,3 +223,45 @@ fn a_closed_stdout_is_not_a_crash() {
         assert_eq!(code(&output), 0, "{args:?}: {errors}");
     }
 }
+
+/// README's sample output, each after a `<!-- stderr of: ARGS (in DIR) -->` line: run
+/// `hardport ARGS` in DIR (relative to the repository) and compare, so a sample cannot fall
+/// behind the binary.
+#[test]
+fn the_readme_samples_are_what_the_binary_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let mut checked = 0;
+    let lines: Vec<&str> = readme.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        let Some(spec) = line
+            .strip_prefix("<!-- stderr of: ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        let (args, dir) = spec
+            .rsplit_once(" (in ")
+            .and_then(|(args, dir)| Some((args, dir.strip_suffix(')')?)))
+            .unwrap_or_else(|| panic!("a sample marker names its directory: {line}"));
+        assert!(
+            lines[index + 1].starts_with("```"),
+            "{line}: a fence follows"
+        );
+        let sample: Vec<&str> = lines[index + 2..]
+            .iter()
+            .take_while(|line| !line.starts_with("```"))
+            .copied()
+            .collect();
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let output = hardport(&repo().join(dir), &args);
+        let printed = stderr(&output);
+        assert_eq!(
+            printed.lines().collect::<Vec<_>>(),
+            sample,
+            "README's sample of `hardport {}` in {dir}",
+            args.join(" ")
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "README's samples were found: {checked}");
+}

@@ -4,6 +4,8 @@
 //! when stdout is a terminal — never into a pipe or a file, whatever the environment says.
 //! Messages on stderr are for people only; there `CLICOLOR_FORCE` may force colour too.
 
+use anstyle::{AnsiColor, Style};
+
 use crate::diagnostic::Severity;
 
 /// The `--color` choice.
@@ -56,25 +58,25 @@ pub fn enabled(
     }
 }
 
-const RESET: &str = "\x1b[m";
-const BOLD: &str = "\x1b[1m";
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const CYAN: &str = "\x1b[36m";
+/// `git diff`'s styles: file headers bold, hunk headers cyan, removals red, additions green.
+const HEADER: Style = Style::new().bold();
+const HUNK: Style = AnsiColor::Cyan.on_default();
+const REMOVED: Style = AnsiColor::Red.on_default();
+const ADDED: Style = AnsiColor::Green.on_default();
 
 /// `text` in `style`, reset after it.
-fn paint(style: &str, text: &str) -> String {
-    format!("{style}{text}{RESET}")
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
 }
 
 /// A severity word coloured by urgency: errors red, warnings yellow, info cyan, all bold.
 pub fn severity(severity: Severity) -> String {
-    let style = match severity {
-        Severity::Error => "\x1b[1;31m",
-        Severity::Warning => "\x1b[1;33m",
-        Severity::Info => "\x1b[1;36m",
+    let color = match severity {
+        Severity::Error => AnsiColor::Red,
+        Severity::Warning => AnsiColor::Yellow,
+        Severity::Info => AnsiColor::Cyan,
     };
-    paint(style, severity.as_str())
+    paint(color.on_default().bold(), severity.as_str())
 }
 
 /// A patch coloured as `git diff` colours one: file headers bold, hunk headers cyan, removed
@@ -92,13 +94,13 @@ pub fn diff(patch: &str) -> String {
             in_header = false;
         }
         let style = if in_header {
-            Some(BOLD)
+            Some(HEADER)
         } else if content.starts_with("@@") {
-            Some(CYAN)
+            Some(HUNK)
         } else if content.starts_with('+') {
-            Some(GREEN)
+            Some(ADDED)
         } else if content.starts_with('-') {
-            Some(RED)
+            Some(REMOVED)
         } else {
             None
         };
@@ -172,21 +174,21 @@ mod tests {
     fn a_patch_is_coloured_by_line_kind() {
         let patch = "diff --git a/D b/D\n--- a/D\n+++ b/D\n@@ -1,2 +1,2 @@\n-FROM a\r\n+FROM b\r\n RUN x\n\\ No newline at end of file\n";
         let coloured = diff(patch);
-        assert!(coloured.starts_with("\x1b[1mdiff --git a/D b/D\x1b[m\n\x1b[1m--- a/D\x1b[m\n"));
-        assert!(coloured.contains("\x1b[36m@@ -1,2 +1,2 @@\x1b[m\n"));
-        assert!(coloured.contains("\x1b[31m-FROM a\x1b[m\r\n\x1b[32m+FROM b\x1b[m\r\n RUN x\n"));
+        assert!(coloured.starts_with("\x1b[1mdiff --git a/D b/D\x1b[0m\n\x1b[1m--- a/D\x1b[0m\n"));
+        assert!(coloured.contains("\x1b[36m@@ -1,2 +1,2 @@\x1b[0m\n"));
+        assert!(coloured.contains("\x1b[31m-FROM a\x1b[0m\r\n\x1b[32m+FROM b\x1b[0m\r\n RUN x\n"));
         let stripped = coloured
             .replace("\x1b[1m", "")
             .replace("\x1b[36m", "")
             .replace("\x1b[31m", "")
             .replace("\x1b[32m", "")
-            .replace("\x1b[m", "");
+            .replace("\x1b[0m", "");
         assert_eq!(stripped, patch);
     }
 
     #[test]
     fn a_removed_line_that_looks_like_a_header_is_red() {
         let coloured = diff("diff --git a/D b/D\n--- a/D\n+++ b/D\n@@ -1 +1 @@\n--- x\n+++ y\n");
-        assert!(coloured.ends_with("\x1b[31m--- x\x1b[m\n\x1b[32m+++ y\x1b[m\n"));
+        assert!(coloured.ends_with("\x1b[31m--- x\x1b[0m\n\x1b[32m+++ y\x1b[0m\n"));
     }
 }

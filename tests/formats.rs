@@ -479,14 +479,14 @@ fn color_always_colours_the_patch_and_severities_and_nothing_else_changes() {
     );
     let out = stdout(&coloured);
     assert!(
-        out.contains("\x1b[31m-FROM nginx:1.27-alpine\x1b[m\n"),
+        out.contains("\x1b[31m-FROM nginx:1.27-alpine\x1b[0m\n"),
         "{out}"
     );
-    assert!(out.contains("\x1b[32m+FROM reg.mini.dev/nginx:1.27\x1b[m\n"));
+    assert!(out.contains("\x1b[32m+FROM reg.mini.dev/nginx:1.27\x1b[0m\n"));
     assert_eq!(strip_ansi(&out), stdout(&plain));
     let err = stderr(&coloured);
     assert!(
-        err.contains("\x1b[1;33mwarning\x1b[m[digest-dropped]"),
+        err.contains("\x1b[1m\x1b[33mwarning\x1b[0m[digest-dropped]"),
         "{err}"
     );
     assert_eq!(strip_ansi(&err), stderr(&plain));

@@ -212,10 +212,48 @@ pub fn explain(rule: Rule) -> String {
             text,
             "\nDocumented in {}:\n\n{}",
             source.path(),
-            source.markdown()
+            for_rule(&source.markdown(), rule)
         );
     }
     text
+}
+
+/// A module's documentation as it concerns `rule`: the paragraphs and list items that start by
+/// naming another rule (`` - `user-mapping`: … `` in the module of `user-root`) are left out;
+/// the module's title line, what is shared, and what names no rule first stay. Code blocks are
+/// kept whole.
+fn for_rule(markdown: &str, rule: Rule) -> String {
+    let names_another_first = |block: &str| {
+        let text = block.trim_start().trim_start_matches("- ").trim_start();
+        let Some(rest) = text.strip_prefix('`') else {
+            return false;
+        };
+        let id = rest.split('`').next().unwrap_or_default();
+        id != rule.code() && Rule::ALL.iter().any(|other| other.code() == id)
+            // A sentence that names several rules first (`` `a`, `b` and `c`: … ``) is shared.
+            && !text.contains(&format!("`{}`", rule.code()))
+    };
+    let mut out = String::with_capacity(markdown.len());
+    let mut block = String::new();
+    let flush = |block: &mut String, out: &mut String| {
+        if out.is_empty() || !names_another_first(block) {
+            out.push_str(block);
+        }
+        block.clear();
+    };
+    for (line, prose) in prose_lines(markdown) {
+        let starts_block = prose
+            && (line.trim().is_empty() || line.starts_with("- ") || heading_level(line).is_some());
+        if starts_block {
+            flush(&mut block, &mut out);
+        }
+        block.push_str(line);
+        if prose && (line.trim().is_empty() || heading_level(line).is_some()) {
+            flush(&mut block, &mut out);
+        }
+    }
+    flush(&mut block, &mut out);
+    out
 }
 
 /// One row of `hardport rules`.
@@ -463,6 +501,19 @@ mod tests {
         let chart = DocSource::shared(Rule::ChartMetadata).markdown();
         assert!(chart.starts_with("## `chart-metadata`\n"), "{chart}");
         assert!(!chart.contains("## `missing-fact`"));
+    }
+
+    #[test]
+    fn a_rule_is_explained_without_the_paragraphs_of_its_module_siblings() {
+        let explained = explain(Rule::UserRoot);
+        assert!(explained.contains("- `user-root`: a `RUN` with no `USER` before it"), "{explained}");
+        assert!(!explained.contains("- `user-mapping`: in a stage"), "{explained}");
+        assert!(explained.contains("## Why"), "the shared sections stay");
+        let mapping = explain(Rule::UserMapping);
+        assert!(mapping.contains("- `user-mapping`: in a stage"));
+        assert!(!mapping.contains("- `user-root`: a `RUN`"));
+        // The module's first line names all three: shared, kept.
+        assert!(mapping.contains("`user-mapping`, `user-root` and `final-root`"), "{mapping}");
     }
 
     #[test]

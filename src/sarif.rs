@@ -126,7 +126,40 @@ pub struct SarifResult {
     pub locations: Vec<Location>,
     /// A fingerprint that stays when lines move: code scanning matches results across runs by it.
     pub partial_fingerprints: BTreeMap<&'static str, String>,
+    /// The finding's fix as byte edits of the original file, when it has its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<SarifFix>,
     pub properties: ResultProperties,
+}
+
+/// A fix: what it does, and its replacements in one file.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SarifFix {
+    pub description: Text,
+    pub artifact_changes: Vec<ArtifactChange>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactChange {
+    pub artifact_location: ArtifactLocation,
+    pub replacements: Vec<Replacement>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replacement {
+    pub deleted_region: ByteRegion,
+    pub inserted_content: Text,
+}
+
+/// A region of the original file by bytes.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ByteRegion {
+    pub byte_offset: usize,
+    pub byte_length: usize,
 }
 
 /// hardport's own facts about a result, in SARIF's property bag.
@@ -189,6 +222,32 @@ pub fn log(report: &Report<'_>) -> Log {
                 },
                 locations: vec![location(file.path, Some(finding.line))],
                 partial_fingerprints: BTreeMap::from([(FINGERPRINT, finding.id.clone())]),
+                fixes: finding
+                    .fix
+                    .as_ref()
+                    .map(|fix| SarifFix {
+                        description: Text {
+                            text: finding.message.to_owned(),
+                        },
+                        artifact_changes: vec![ArtifactChange {
+                            artifact_location: artifact_location(file.path),
+                            replacements: fix
+                                .edits
+                                .iter()
+                                .map(|edit| Replacement {
+                                    deleted_region: ByteRegion {
+                                        byte_offset: edit.start,
+                                        byte_length: edit.end - edit.start,
+                                    },
+                                    inserted_content: Text {
+                                        text: edit.replacement.to_owned(),
+                                    },
+                                })
+                                .collect(),
+                        }],
+                    })
+                    .into_iter()
+                    .collect(),
                 properties: ResultProperties {
                     fixed: finding.fixed,
                     suggestion: finding.suggestion.map(str::to_owned),
@@ -286,11 +345,15 @@ fn descriptor(rule: Rule) -> ReportingDescriptor {
     }
 }
 
-fn location(path: &str, line: Option<usize>) -> Location {
+fn artifact_location(path: &str) -> ArtifactLocation {
     let (uri, uri_base_id) = artifact_uri(path);
+    ArtifactLocation { uri, uri_base_id }
+}
+
+fn location(path: &str, line: Option<usize>) -> Location {
     Location {
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation { uri, uri_base_id },
+            artifact_location: artifact_location(path),
             region: line.map(|start_line| Region { start_line }),
         },
     }

@@ -318,6 +318,24 @@ fn sarif_has_one_run_every_rule_and_results_that_point_into_the_repository() {
                 .expect("a fingerprint");
             assert_eq!(fingerprint.len(), 32, "{fingerprint}");
         }
+        for result in results {
+            let Some(fixes) = result["fixes"].as_array() else {
+                continue;
+            };
+            assert_eq!(
+                result["properties"]["fixed"], true,
+                "{name}: only fixed results"
+            );
+            let change = &fixes[0]["artifactChanges"][0];
+            let uri = change["artifactLocation"]["uri"].as_str().expect("uri");
+            let length = std::fs::metadata(case.join(uri)).expect("file").len();
+            for replacement in change["replacements"].as_array().expect("replacements") {
+                let region = &replacement["deletedRegion"];
+                let end = region["byteOffset"].as_u64().expect("offset")
+                    + region["byteLength"].as_u64().expect("length");
+                assert!(end <= length, "{name}: {replacement}");
+            }
+        }
         let fingerprints: BTreeSet<&str> = results
             .iter()
             .filter_map(|result| result["partialFingerprints"]["hardportFinding/v1"].as_str())

@@ -506,14 +506,23 @@ mod tests {
     #[test]
     fn a_rule_is_explained_without_the_paragraphs_of_its_module_siblings() {
         let explained = explain(Rule::UserRoot);
-        assert!(explained.contains("- `user-root`: a `RUN` with no `USER` before it"), "{explained}");
-        assert!(!explained.contains("- `user-mapping`: in a stage"), "{explained}");
+        assert!(
+            explained.contains("- `user-root`: a `RUN` with no `USER` before it"),
+            "{explained}"
+        );
+        assert!(
+            !explained.contains("- `user-mapping`: in a stage"),
+            "{explained}"
+        );
         assert!(explained.contains("## Why"), "the shared sections stay");
         let mapping = explain(Rule::UserMapping);
         assert!(mapping.contains("- `user-mapping`: in a stage"));
         assert!(!mapping.contains("- `user-root`: a `RUN`"));
         // The module's first line names all three: shared, kept.
-        assert!(mapping.contains("`user-mapping`, `user-root` and `final-root`"), "{mapping}");
+        assert!(
+            mapping.contains("`user-mapping`, `user-root` and `final-root`"),
+            "{mapping}"
+        );
     }
 
     #[test]

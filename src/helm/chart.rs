@@ -162,9 +162,10 @@ pub fn relative_reads(template: &str) -> Vec<(usize, String)> {
         if let Some(dot) = &dot {
             let line = lines.line(start);
             found.extend(
-                relative_keys(action)
+                super::fallbacks::references(action)
                     .into_iter()
-                    .map(|key| (line, format!("{dot}.{key}"))),
+                    .filter(|reference| reference.relative)
+                    .map(|reference| (line, format!("{dot}.{}", reference.path))),
             );
         }
     }
@@ -188,37 +189,6 @@ fn scoped_key(argument: &str, dot: Option<&str>) -> Option<String> {
     let key = argument.strip_prefix('.')?;
     let dot = dot.filter(|_| is_key(key) && !key.starts_with("Values"))?;
     Some(format!("{dot}.{key}"))
-}
-
-/// The keys an action reads relative to the dot: `.b.c` after a space, `(` or the start, not
-/// `.Values…`, `.Release…` or another root of Helm's own.
-fn relative_keys(action: &str) -> Vec<&str> {
-    const ROOTS: &[&str] = &[
-        "Values",
-        "Release",
-        "Chart",
-        "Capabilities",
-        "Template",
-        "Files",
-    ];
-    let bytes = action.as_bytes();
-    action
-        .match_indices('.')
-        .filter(|(at, _)| {
-            at.checked_sub(1)
-                .is_none_or(|before| matches!(bytes[before], b' ' | b'(' | b'\t'))
-        })
-        .filter_map(|(at, _)| {
-            let rest = &action[at + 1..];
-            let end = rest
-                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-                .unwrap_or(rest.len());
-            let key = rest[..end].trim_end_matches('.');
-            let root = key.split('.').next().unwrap_or_default();
-            (root.starts_with(|c: char| c.is_ascii_alphabetic()) && !ROOTS.contains(&root))
-                .then_some(key)
-        })
-        .collect()
 }
 
 /// Why `Chart.yaml` could not be read. The values file is still migrated, without the

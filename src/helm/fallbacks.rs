@@ -147,18 +147,38 @@ pub fn in_template(template: &str, text: &str) -> Vec<Fallback> {
 /// The values a condition reads: `.Values.a.b` and `$.Values.a.b` as `a.b`, other `.a.b` as
 /// relative.
 fn tested(template: &str, line: usize, condition: &str) -> Vec<Fallback> {
-    let mut tests = Vec::new();
-    let bytes = condition.as_bytes();
-    for (at, _) in condition.match_indices('.') {
+    references(condition)
+        .into_iter()
+        .map(|reference| Fallback {
+            template: template.to_owned(),
+            line,
+            path: reference.path.to_owned(),
+            relative: reference.relative,
+            writes: Vec::new(),
+        })
+        .collect()
+}
+
+/// A values key an action names: `.Values.a.b` (or `$.Values.a.b`) as `a.b`, or `.a.b`
+/// relative to the dot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference<'t> {
+    pub path: &'t str,
+    pub relative: bool,
+}
+
+/// The values keys `action` names, in order: each `.` that starts a reference (at the start,
+/// or after a blank, `(` or `$`) followed by key characters; references to Helm's own roots
+/// (`.Release`, `.Chart`, …) are not values.
+pub fn references(action: &str) -> Vec<Reference<'_>> {
+    let bytes = action.as_bytes();
+    let mut found = Vec::new();
+    for (at, _) in action.match_indices('.') {
         let before = at.checked_sub(1).map(|index| bytes[index]);
-        let starts_reference = match before {
-            None => true,
-            Some(byte) => matches!(byte, b' ' | b'(' | b'\t' | b'$'),
-        };
-        if !starts_reference {
+        if !before.is_none_or(|byte| matches!(byte, b' ' | b'(' | b'\t' | b'$')) {
             continue;
         }
-        let rest = &condition[at + 1..];
+        let rest = &action[at + 1..];
         let end = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             .unwrap_or(rest.len());
@@ -167,20 +187,20 @@ fn tested(template: &str, line: usize, condition: &str) -> Vec<Fallback> {
         if reference.is_empty() || !root.starts_with(|c: char| c.is_ascii_alphabetic()) {
             continue;
         }
-        let (path, relative) = match reference.strip_prefix("Values.") {
-            Some(path) => (path, false),
-            None if NOT_VALUES.contains(&root) => continue,
-            None => (reference, true),
-        };
-        tests.push(Fallback {
-            template: template.to_owned(),
-            line,
-            path: path.to_owned(),
-            relative,
-            writes: Vec::new(),
-        });
+        match reference.strip_prefix("Values.") {
+            Some(path) => found.push(Reference {
+                path,
+                relative: false,
+            }),
+            // `$.x` is the root's, not the dot's: no values key.
+            None if NOT_VALUES.contains(&root) || before == Some(b'$') => {}
+            None => found.push(Reference {
+                path: reference,
+                relative: true,
+            }),
+        }
     }
-    tests
+    found
 }
 
 /// The ids an `else` branch writes from values: a line `runAsUser: {{ $.Values.uid }}` (or a

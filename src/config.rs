@@ -86,7 +86,15 @@ impl Config {
     /// The nearest configuration file from `start` (a directory, or a file's directory) up to
     /// the file system's root.
     pub fn find(start: &Path) -> Option<PathBuf> {
-        let start = std::fs::canonicalize(start).ok()?;
+        // A path not on disk yet (`--stdin-filename new/Dockerfile`): its nearest ancestor that is.
+        let start = start.ancestors().find_map(|path| {
+            std::fs::canonicalize(if path.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                path
+            })
+            .ok()
+        })?;
         let first = if start.is_dir() {
             start.as_path()
         } else {

@@ -188,7 +188,11 @@ pub fn migrate_text(
                 line: error.line,
                 message: error.message,
             })?;
-            Ok(selected(rules::check_dockerfile(&file, context), context))
+            Ok(selected(
+                rules::check_dockerfile(&file, context),
+                kind,
+                context,
+            ))
         }),
         FileKind::HelmValues => fix_loop(text, &suppressions, |current| {
             let stream = yaml::parse(current).map_err(|error| FileError::Parse {
@@ -198,6 +202,7 @@ pub fn migrate_text(
             })?;
             Ok(selected(
                 rules::check_helm_values(&stream, context),
+                kind,
                 context,
             ))
         }),
@@ -211,7 +216,17 @@ pub fn migrate_text(
 }
 
 /// The diagnostics of the rules the run selected: a rule left out neither reports nor fixes.
-fn selected(mut diagnostics: Vec<Diagnostic>, context: Context<'_>) -> Vec<Diagnostic> {
+/// Without the rule that rewrites a file of `kind`'s images, no rule runs: the others follow
+/// the image to its replacement (its user, entrypoint, paths), and on the public image they
+/// would be wrong.
+fn selected(
+    mut diagnostics: Vec<Diagnostic>,
+    kind: FileKind,
+    context: Context<'_>,
+) -> Vec<Diagnostic> {
+    if !context.rules.contains(rules::image_rewrite(kind)) {
+        return Vec::new();
+    }
     diagnostics.retain(|diagnostic| context.rules.contains(diagnostic.rule));
     diagnostics
 }

@@ -224,15 +224,26 @@ pub struct EditEntry<'a> {
     pub replacement: &'a str,
 }
 
-/// A finding's id: a hash of its rule, file and message and of which of the findings with those
-/// three it is (`seen` counts them, in the order of the file), not of its line, so it stays
-/// while code above it moves. 32 hex digits.
+/// A finding's id: a hash of its rule, file and message (its numbers left out: a line or count
+/// the message names moves with the code) and of which of the findings with those three it is
+/// (`seen` counts them, in the order of the file), not of its line, so it stays while code
+/// above it moves. 32 hex digits.
 pub fn finding_id(
     seen: &mut BTreeMap<String, usize>,
     rule: Rule,
     path: &str,
     message: &str,
 ) -> String {
+    // Numbers in a message may be lines or counts that move with the code: left out.
+    let mut without_numbers = String::with_capacity(message.len());
+    for c in message.chars() {
+        match c.is_ascii_digit() {
+            true if without_numbers.ends_with('#') => {}
+            true => without_numbers.push('#'),
+            false => without_numbers.push(c),
+        }
+    }
+    let message = without_numbers;
     let key = format!("{}\0{path}\0{message}", rule.code());
     let occurrence = seen.entry(key.clone()).or_default();
     *occurrence += 1;
@@ -400,6 +411,26 @@ fn migrated_images(findings: &[Finding]) -> Vec<ImageEntry<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finding_id_ignores_the_numbers_of_its_message_but_not_its_words() {
+        let id = |message: &str| finding_id(&mut BTreeMap::new(), Rule::MissingFact, "D", message);
+        assert_eq!(
+            id("stage at line 4 runs as 1000"),
+            id("stage at line 12 runs as 7")
+        );
+        assert_ne!(
+            id("stage at line 4 runs as root"),
+            id("stage at line 4 runs as 1000")
+        );
+        let mut seen = BTreeMap::new();
+        let first = finding_id(&mut seen, Rule::MissingFact, "D", "same");
+        assert_ne!(
+            first,
+            finding_id(&mut seen, Rule::MissingFact, "D", "same"),
+            "the second"
+        );
+    }
     use crate::diagnostic::ImageRewrite;
     use crate::migrate::Change;
 

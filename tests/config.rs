@@ -214,3 +214,29 @@ fn the_pre_commit_entries_check_or_write_only_the_files_they_are_given() {
         "not given, not touched"
     );
 }
+
+#[test]
+fn an_image_kept_public_keeps_everything_that_follows_it() {
+    // postgres' entrypoint initialises the database: on the public image it must stay, so a
+    // stage kept on it is kept whole, and a rule left out for a file leaves the file alone.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dockerfile = "# hardport: ignore[base-image] stays public until the data is migrated\nFROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\nCMD [\"postgres\"]\nFROM node:20\nRUN npm ci\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write");
+    let output = hardport(dir.path(), &["migrate", "-v"]);
+    let patch = stdout(&output);
+    assert!(!patch.contains("ENTRYPOINT"), "{patch}");
+    assert!(!patch.contains("-FROM postgres:16"), "{patch}");
+    assert!(patch.contains("+FROM reg.mini.dev/node:20-dev"), "{patch}");
+    assert!(
+        !stderr(&output).contains("unused-suppression"),
+        "{}",
+        stderr(&output)
+    );
+
+    let ignored = hardport(
+        dir.path(),
+        &["migrate", "--ignore", "base-image", "Dockerfile"],
+    );
+    assert!(stdout(&ignored).is_empty(), "{}", stdout(&ignored));
+    assert_eq!(code(&ignored), 0);
+}

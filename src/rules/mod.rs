@@ -632,6 +632,14 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The rule that rewrites the images of a file of `kind`, which every other rule follows.
+pub fn image_rewrite(kind: crate::discovery::FileKind) -> Rule {
+    match kind {
+        crate::discovery::FileKind::Dockerfile => Rule::BaseImage,
+        crate::discovery::FileKind::HelmValues => Rule::HelmImage,
+    }
+}
+
 /// Run every Dockerfile rule over one parsed file.
 pub fn check_dockerfile(file: &Dockerfile<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     let model = StageModel::new(file, context.catalog);

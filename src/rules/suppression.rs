@@ -9,6 +9,10 @@
 //! instruction it ends, or a values key: `image: nginx:1.27 # hardport: ignore[helm-image]`).
 //! The `#` starts the line or follows a blank, as YAML and the shell read comments.
 //!
+//! Suppressing `base-image` (or every rule) on a `FROM` keeps the whole stage: it stays on the
+//! public image, and every rule that would follow the image to its replacement (its user,
+//! entrypoint, paths) would be wrong there.
+//!
 //! A suppression that suppresses nothing is reported, as ruff reports an unused `noqa`: the
 //! rule no longer finds anything there, or the comment names an id hardport does not have.
 //! Rules the run leaves out (`ignore` in `hardport.toml`) are not counted against it.
@@ -37,7 +41,7 @@ use std::ops::RangeInclusive;
 
 use crate::discovery::FileKind;
 use crate::migrate::Finding;
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Rule, RuleSet, image_rewrite};
 
 /// The marker after `#`.
 const MARKER: &str = "hardport:";
@@ -88,9 +92,15 @@ impl Suppressions {
             let Some(target) = target else {
                 continue;
             };
-            let covers = match kind {
-                FileKind::Dockerfile => instruction_lines(&lines, target),
-                FileKind::HelmValues => target..=target,
+            let keeps_stage = kind == FileKind::Dockerfile
+                && is_from(lines[target])
+                && rules.is_none_or(|rules| rules.contains(image_rewrite(FileKind::Dockerfile)));
+            let (covers, rules) = match (kind, keeps_stage) {
+                // A stage kept on its public image keeps all of it: every other rule follows
+                // the image to its replacement.
+                (FileKind::Dockerfile, true) => (stage_lines(&lines, target), None),
+                (FileKind::Dockerfile, false) => (instruction_lines(&lines, target), rules),
+                (FileKind::HelmValues, _) => (target..=target, rules),
             };
             items.push(Suppression {
                 line: index + 1,
@@ -203,16 +213,37 @@ fn named_rules(comment: &str) -> Option<(Option<RuleSet>, Vec<String>)> {
     Some((Some(rules), unknown))
 }
 
+/// Whether a Dockerfile line continues on the next (the default `\\` escape).
+fn is_continued(line: &str) -> bool {
+    line.trim_end().ends_with('\\')
+}
+
+/// Whether a Dockerfile line starts a stage.
+fn is_from(line: &str) -> bool {
+    line.trim_start()
+        .get(..5)
+        .is_some_and(|word| word.eq_ignore_ascii_case("FROM "))
+}
+
+/// The 0-based lines of the stage whose `FROM` is line `index`: up to the line before the next
+/// `FROM` that starts an instruction.
+fn stage_lines(lines: &[&str], index: usize) -> RangeInclusive<usize> {
+    let mut end = index;
+    while end + 1 < lines.len() && (is_continued(lines[end]) || !is_from(lines[end + 1])) {
+        end += 1;
+    }
+    index..=end
+}
+
 /// The 0-based lines of the Dockerfile instruction that holds line `index`: back to the first
 /// line not continued from the one before, forward over lines that end in `\`.
 fn instruction_lines(lines: &[&str], index: usize) -> RangeInclusive<usize> {
-    let continued = |line: &str| line.trim_end().ends_with('\\');
     let mut start = index;
-    while start > 0 && continued(lines[start - 1]) {
+    while start > 0 && is_continued(lines[start - 1]) {
         start -= 1;
     }
     let mut end = index;
-    while end + 1 < lines.len() && continued(lines[end]) {
+    while end + 1 < lines.len() && is_continued(lines[end]) {
         end += 1;
     }
     start..=end

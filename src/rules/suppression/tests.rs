@@ -30,33 +30,33 @@ fn a_trailing_comment_covers_its_own_line_and_a_bare_ignore_every_rule() {
 
 #[test]
 fn what_suppresses_nothing_is_unused_and_unknown_ids_are_named() {
-    let text = "# hardport: ignore[base-image, user-root, no-such-rule]\nFROM node:20\n# hardport: ignore\nCOPY . .\n";
+    let text = "FROM node:20\n# hardport: ignore[dev-variant, user-root, no-such-rule]\nRUN npm ci\n# hardport: ignore\nCOPY . .\n";
     let suppressions = Suppressions::parse(FileKind::Dockerfile, text);
-    assert!(suppressions.suppresses(Rule::BaseImage, 2));
+    assert!(suppressions.suppresses(Rule::DevVariant, 3));
     let unused = suppressions.unused(RuleSet::ALL);
-    let messages: Vec<(usize, &str)> = unused
-        .iter()
-        .map(|unused| (unused.line, unused.message.as_str()))
-        .collect();
     assert!(
         unused
             .iter()
             .all(|unused| unused.rule == Rule::UnusedSuppression)
     );
+    let messages: Vec<(usize, &str)> = unused
+        .iter()
+        .map(|unused| (unused.line, unused.message.as_str()))
+        .collect();
     assert_eq!(
         messages,
         [
             (
-                1,
-                "`# hardport: ignore[base-image, user-root, no-such-rule]` suppresses nothing: no finding of user-root on line 2"
+                2,
+                "`# hardport: ignore[dev-variant, user-root, no-such-rule]` suppresses nothing: no finding of user-root on line 3"
             ),
             (
-                1,
-                "`# hardport: ignore[base-image, user-root, no-such-rule]` names `no-such-rule`, which is no rule of hardport (`hardport rules` lists them)"
+                2,
+                "`# hardport: ignore[dev-variant, user-root, no-such-rule]` names `no-such-rule`, which is no rule of hardport (`hardport rules` lists them)"
             ),
             (
-                3,
-                "`# hardport: ignore` suppresses nothing: no finding of any rule on line 4"
+                4,
+                "`# hardport: ignore` suppresses nothing: no finding of any rule on line 5"
             ),
         ]
     );
@@ -65,4 +65,21 @@ fn what_suppresses_nothing_is_unused_and_unknown_ids_are_named() {
     assert_eq!(suppressions.unused(running).len(), 2);
     let quiet = RuleSet::ALL.without(Rule::UnusedSuppression);
     assert!(suppressions.unused(quiet).is_empty());
+}
+
+#[test]
+fn keeping_a_from_on_its_public_image_keeps_its_whole_stage() {
+    let text = "# hardport: ignore[base-image]\nFROM postgres:16 AS db\nCOPY a /b\nCMD [\"postgres\"]\nfrom node:20\nRUN npm ci\n";
+    let suppressions = Suppressions::parse(FileKind::Dockerfile, text);
+    for line in 2..=4 {
+        assert!(
+            suppressions.suppresses(Rule::Entrypoint, line),
+            "line {line}"
+        );
+    }
+    assert!(
+        !suppressions.suppresses(Rule::BaseImage, 5),
+        "the next stage is not kept"
+    );
+    assert!(suppressions.unused(RuleSet::ALL).is_empty());
 }

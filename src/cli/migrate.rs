@@ -514,7 +514,19 @@ fn run_stdin(args: &MigrateArgs, name: &Path) -> anyhow::Result<ExitCode> {
         ),
     };
     let mut findings = Vec::new();
-    print_findings(&mut findings, &report, shown, &mut Tally::default())?;
+    let mut tally = Tally::default();
+    print_findings(&mut findings, &report, shown, &mut tally)?;
+    if let Some(line) = tally
+        .unmapped_line()
+        .filter(|_| shown.verbosity > Verbosity::Quiet && !shown.lists_unmapped())
+    {
+        writeln!(findings, "{line}")?;
+    }
+    if args.statistics {
+        for line in tally.statistics() {
+            writeln!(findings, "{line}")?;
+        }
+    }
     io::stderr().write_all(&findings)?;
     let mut stdout = io::stdout().lock();
     match (&migrated, args.write) {

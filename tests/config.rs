@@ -55,6 +55,12 @@ fn exclude_leaves_files_out_unless_named_and_force_exclude_leaves_them_out_anywa
         .is_empty()
     );
     assert_eq!(
+        patched(dir.path(), &["migrate", "legacy"]),
+        ["legacy/Dockerfile"],
+        "a named directory that is excluded is walked"
+    );
+    assert!(patched(dir.path(), &["migrate", "--force-exclude", "legacy"]).is_empty());
+    assert_eq!(
         patched(dir.path(), &["migrate", "--extend-exclude", "api/"]),
         ["web/Dockerfile"]
     );

@@ -289,9 +289,20 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     };
     let threads = walk.threads;
     let mut discovery = discover(&args.paths, &scope, walk);
-    discovery
-        .files
-        .retain(|file| !settings.excludes(&file.path, args.paths.contains(&file.path)));
+    // A path named on the command line is taken even when excluded (unless force-exclude),
+    // and so is everything below a named directory that is itself excluded.
+    let named_excluded: Vec<&PathBuf> = args
+        .paths
+        .iter()
+        .filter(|path| settings.excludes(path, false))
+        .collect();
+    discovery.files.retain(|file| {
+        let named = args.paths.contains(&file.path)
+            || named_excluded
+                .iter()
+                .any(|root| file.path.starts_with(root));
+        !settings.excludes(&file.path, named)
+    });
 
     let var = |name: &str| std::env::var(name).ok();
     let when = When::from(args.color);

@@ -54,8 +54,8 @@ pub struct Finding {
     pub unread_images: Vec<String>,
     /// For `unmapped-image`: the repository no catalog entry replaces.
     pub unmapped_image: Option<String>,
-    /// The text the finding points at, in the original file; `None` for a finding about the
-    /// whole file (`chart-metadata`, `--verify`).
+    /// The text the finding points at, in the original file; `None` for a finding made outside
+    /// the rules (`chart-metadata`, `--verify`, `unused-suppression`).
     pub range: Option<SourceRange>,
     /// The edits of its fix, on the original file's bytes: for a fix the first pass made (a
     /// fix of text an earlier fix wrote has none; the patch holds it), empty otherwise.

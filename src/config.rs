@@ -192,6 +192,11 @@ impl Exclusion {
         Exclusion { matcher: None }
     }
 
+    /// Whether it leaves nothing out.
+    pub fn is_empty(&self) -> bool {
+        self.matcher.is_none()
+    }
+
     /// The files `patterns` match, relative to `root`.
     pub fn new<'p>(
         root: &Path,
@@ -219,16 +224,34 @@ impl Exclusion {
     /// Whether the file at `path` (or a directory above it, below the root) is left out. A
     /// path outside the root is not.
     pub fn excludes(&self, path: &Path) -> bool {
-        let Some(matcher) = &self.matcher else {
-            return false;
-        };
-        let Ok(absolute) = std::fs::canonicalize(path) else {
-            return false;
-        };
-        absolute.starts_with(matcher.path())
-            && matcher
-                .matched_path_or_any_parents(&absolute, absolute.is_dir())
-                .is_ignore()
+        self.matcher.is_some() && CanonicalPath::of(path).is_some_and(|path| self.matches(&path))
+    }
+
+    /// [`Exclusion::excludes`] for a path already made canonical, so that several exclusions
+    /// of one file resolve its path once.
+    pub fn matches(&self, path: &CanonicalPath) -> bool {
+        self.matcher.as_ref().is_some_and(|matcher| {
+            path.path.starts_with(matcher.path())
+                && matcher
+                    .matched_path_or_any_parents(&path.path, path.is_dir)
+                    .is_ignore()
+        })
+    }
+}
+
+/// A path with links and `..` resolved, as exclusion patterns are matched against it.
+#[derive(Debug, Clone)]
+pub struct CanonicalPath {
+    path: PathBuf,
+    is_dir: bool,
+}
+
+impl CanonicalPath {
+    /// `path` resolved; `None` when it does not exist.
+    pub fn of(path: &Path) -> Option<CanonicalPath> {
+        let path = std::fs::canonicalize(path).ok()?;
+        let is_dir = path.is_dir();
+        Some(CanonicalPath { path, is_dir })
     }
 }
 
@@ -256,9 +279,16 @@ impl RuleScope {
 
     /// The rules that run on the file at `path`.
     pub fn for_file(&self, path: &Path) -> RuleSet {
+        // Resolved once per file, and only when some pattern could match it.
+        if self.per_file.is_empty() {
+            return self.everywhere;
+        }
+        let Some(path) = CanonicalPath::of(path) else {
+            return self.everywhere;
+        };
         self.per_file
             .iter()
-            .filter(|(matcher, _)| matcher.excludes(path))
+            .filter(|(matcher, _)| matcher.matches(&path))
             .fold(self.everywhere, |rules, (_, ignored)| rules.minus(*ignored))
     }
 }

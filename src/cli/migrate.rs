@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 
 use hardport::color::{self, Stream, When};
-use hardport::config::{Exclusion, RuleScope};
+use hardport::config::{CanonicalPath, Exclusion, RuleScope};
 use hardport::diagnostic::Severity;
 use hardport::diff::display_path;
 use hardport::diff::unified_diff;
@@ -204,8 +204,11 @@ impl RunSettings {
     /// Whether the file at `path` is left out; `named` when the command line names it, which
     /// keeps it unless `force-exclude`.
     fn excludes(&self, path: &Path, named: bool) -> bool {
+        let exclusions = [&self.excluded_by_config, &self.excluded_here];
         (!named || self.force_exclude)
-            && (self.excluded_by_config.excludes(path) || self.excluded_here.excludes(path))
+            && exclusions.iter().any(|exclusion| !exclusion.is_empty())
+            && CanonicalPath::of(path)
+                .is_some_and(|path| exclusions.iter().any(|exclusion| exclusion.matches(&path)))
     }
 }
 

@@ -277,15 +277,19 @@ fsGroup: {{ $.Values.gid }}
         assert!(!found[1].tests("podSecurityContext"), "a whole key only");
         assert!(found[2].tests("securityContexts.pod"));
         assert!(!found[2].tests("scheduler.securityContexts.pod"));
-        let writes: Vec<(&str, &str, bool)> = found[0]
+        assert_eq!(
+            writes_of(&found[0]),
+            [("runAsUser", "uid", false), ("fsGroup", "gid", false)]
+        );
+    }
+
+    /// The ids `fallback` writes, as (field, values key, relative).
+    fn writes_of(fallback: &Fallback) -> Vec<(&str, &str, bool)> {
+        fallback
             .writes
             .iter()
             .map(|id| (id.field, id.path.as_str(), id.relative))
-            .collect();
-        assert_eq!(
-            writes,
-            [("runAsUser", "uid", false), ("fsGroup", "gid", false)]
-        );
+            .collect()
     }
 
     #[test]
@@ -302,13 +306,8 @@ runAsUser: {{ .Release.Name }}
 {{- end }}
 ";
         let found = in_template("t.yaml", text);
-        let writes: Vec<(&str, &str, bool)> = found[0]
-            .writes
-            .iter()
-            .map(|id| (id.field, id.path.as_str(), id.relative))
-            .collect();
         assert_eq!(
-            writes,
+            writes_of(&found[0]),
             [
                 ("runAsUser", "c.image.runAsUser", false),
                 ("runAsGroup", "uid", true)

@@ -246,3 +246,24 @@ fn an_image_kept_public_keeps_everything_that_follows_it() {
     assert!(stdout(&ignored).is_empty(), "{}", stdout(&ignored));
     assert_eq!(code(&ignored), 0);
 }
+
+#[test]
+fn a_stage_kept_public_gets_none_of_the_user_lines_the_migrated_stages_get() {
+    // user-root's lines are one fix per chain of stages: the kept stage's own would switch the
+    // public image's container to the replacement's uid.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dockerfile = "FROM node:20 AS build\nRUN npm ci\n# hardport: ignore[base-image]\nFROM node:20\nRUN npm ci\nCMD [\"node\", \"app.js\"]\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("write");
+    let write = hardport(dir.path(), &["migrate", "--write"]);
+    assert_eq!(code(&write), 0, "{}", stderr(&write));
+    let text = std::fs::read_to_string(dir.path().join("Dockerfile")).expect("read");
+    assert!(
+        text.ends_with(
+            "# hardport: ignore[base-image]\nFROM node:20\nRUN npm ci\nCMD [\"node\", \"app.js\"]\n"
+        ),
+        "{text}"
+    );
+    assert!(text.starts_with("FROM reg.mini.dev/node:20-dev AS build\nUSER root\nRUN npm ci\n"));
+    let check = hardport(dir.path(), &["migrate", "--check"]);
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+}

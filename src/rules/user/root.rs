@@ -1,5 +1,7 @@
 //! `user-root` and `final-root` (documented in the parent module's header).
 
+use std::collections::BTreeMap;
+
 use parse_dockerfile::Instruction;
 
 use super::needs_root::needs_root;
@@ -406,20 +408,31 @@ pub(super) fn user_root(model: &StageModel<'_, '_, '_>) -> (Vec<Diagnostic>, Vec
     } = plan(model);
     let mut switches: Vec<UserSwitch> = stages.iter().flat_map(StagePlan::switches).collect();
     switches.sort_by_key(|switch| (switch.at, switch.after));
-    let mut edits = Vec::new();
-    for switch in &switches {
-        let line = format!("{keyword} {}", switch.user);
-        let edit = instructions
-            .get(switch.at)
-            .and_then(|at| match switch.after {
-                true => model.file.insert_after(at, &line),
-                false => model.file.insert_before(at, &line),
-            });
-        edits.extend(edit);
-    }
-    let fix = Fix::new(edits);
     let commands = chains_set_command(model);
+    // One fix per chain of stages built `FROM` one another (shared by the chain's findings): a
+    // parent's `USER root` and its child's restore stand or fall together (the child would run
+    // as root otherwise), while a stage a `# hardport: ignore` keeps on its public image drops
+    // its own lines with its findings and leaves the other chains' in place.
+    let mut fixes: BTreeMap<usize, Option<Fix>> = BTreeMap::new();
     for plan in &stages {
+        let root = model.root(plan.stage);
+        let fix = fixes.entry(root).or_insert_with(|| {
+            let mut chain: Vec<UserSwitch> = stages
+                .iter()
+                .filter(|other| model.root(other.stage) == root)
+                .flat_map(StagePlan::switches)
+                .collect();
+            chain.sort_by_key(|switch| (switch.at, switch.after));
+            let edits = chain.iter().filter_map(|switch| {
+                let line = format!("{keyword} {}", switch.user);
+                let at = instructions.get(switch.at)?;
+                match switch.after {
+                    true => model.file.insert_after(at, &line),
+                    false => model.file.insert_before(at, &line),
+                }
+            });
+            Fix::new(edits.collect())
+        });
         reports.extend(plan_diagnostics(model, plan, fix.as_ref(), &commands));
     }
     (reports, switches)

@@ -627,7 +627,11 @@ fn migrate_file(
         return Ok(FileChanges::skipped(skipped));
     }
     let original = input::read_text(path, options.max_file_size, file.links)?;
-    if let Some(skipped) = Skipped::template_text(&original, None).filter(|_| is_dockerfile) {
+    // Only a Dockerfile can be a Dockerfile template: a values file's text is not searched.
+    if let Some(skipped) = is_dockerfile
+        .then(|| Skipped::template_text(&original, None))
+        .flatten()
+    {
         return Ok(FileChanges::skipped(skipped));
     }
     let verify = options
@@ -657,9 +661,12 @@ fn migrate_file(
     };
     let mut migration = match migrate_text(kind, &original, context) {
         Err(error @ FileError::Parse { line, .. }) => {
-            return match Skipped::template_text(&original, line) {
-                Some(skipped) if is_dockerfile => Ok(FileChanges::skipped(skipped)),
-                _ => Err(error),
+            return match is_dockerfile
+                .then(|| Skipped::template_text(&original, line))
+                .flatten()
+            {
+                Some(skipped) => Ok(FileChanges::skipped(skipped)),
+                None => Err(error),
             };
         }
         other => other?,

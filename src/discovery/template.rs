@@ -26,27 +26,44 @@ pub struct Placeholder {
 const MAX_SHOWN: usize = 40;
 
 /// The first placeholder in a `FROM` line of `text`.
+///
+/// This runs on every Dockerfile of a walk, so a text that holds no placeholder's opening at
+/// all is passed over in one search, and otherwise only `FROM` lines are searched.
 pub fn placeholder_in_from(text: &str) -> Option<Placeholder> {
-    placeholders(text).find(|placeholder| placeholder.on_from)
+    let bytes = text.as_bytes();
+    let opens = |open: &str| memchr::memmem::find(bytes, open.as_bytes()).is_some();
+    if !(opens("%%") || opens("{{") || opens("{%")) {
+        return None;
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| is_from(line))
+        .find_map(|(index, line)| placeholder(index + 1, line))
 }
 
 /// The placeholder in line `line` (1-based) of `text`, if there is one: for the line a parser
 /// stopped at.
 pub fn placeholder_at(text: &str, line: usize) -> Option<Placeholder> {
-    placeholders(text).find(|placeholder| placeholder.line == line)
+    let text_of_line = text.lines().nth(line.checked_sub(1)?)?;
+    placeholder(line, text_of_line)
 }
 
-/// Each line's first placeholder, in line order.
-fn placeholders(text: &str) -> impl Iterator<Item = Placeholder> + '_ {
-    text.lines().enumerate().filter_map(|(index, line)| {
-        let found = placeholder_in_line(line)?;
-        let keyword = line.split_whitespace().next().unwrap_or_default();
-        Some(Placeholder {
-            line: index + 1,
-            text: found.chars().take(MAX_SHOWN).collect(),
-            on_from: keyword.eq_ignore_ascii_case("FROM"),
-        })
+/// The first placeholder of `text_of_line`, which is line `line` of its file.
+fn placeholder(line: usize, text_of_line: &str) -> Option<Placeholder> {
+    let found = placeholder_in_line(text_of_line)?;
+    Some(Placeholder {
+        line,
+        text: found.chars().take(MAX_SHOWN).collect(),
+        on_from: is_from(text_of_line),
     })
+}
+
+/// Whether the first word of `line` is `FROM`, in any case.
+fn is_from(line: &str) -> bool {
+    let line = line.trim_start();
+    line.get(..4)
+        .is_some_and(|keyword| keyword.eq_ignore_ascii_case("FROM"))
+        && line[4..].chars().next().is_none_or(char::is_whitespace)
 }
 
 /// The first placeholder in one line: `%%NAME%%` (docker-library's sed templates), `{{ … }}`
@@ -107,7 +124,7 @@ mod tests {
         let text = "FROM alpine:3.20\nRUN docker inspect -f '{{.Id}}' x && printf '100%%'\n";
         assert_eq!(placeholder_in_from(text), None);
         assert_eq!(
-            placeholders(text).next(),
+            placeholder_at(text, 2),
             Some(Placeholder {
                 line: 2,
                 text: "{{.Id}}".into(),
@@ -119,10 +136,10 @@ mod tests {
     #[test]
     fn a_jq_block_and_jinja_statements_are_placeholders() {
         let jq = "{{\n\tdef is_alpine:\n\t\tenv.from | startswith(\"alpine\")\n;\n}}\nFROM {{ env.from }}\n";
-        assert_eq!(placeholders(jq).next().map(|found| found.line), Some(1));
+        assert!(placeholder_at(jq, 1).is_some());
         assert_eq!(placeholder_in_from(jq).map(|found| found.line), Some(6));
         let jinja = "{% if slim %}\nFROM python:3.12-slim\n{% endif %}\n";
-        assert_eq!(placeholders(jinja).next().map(|found| found.line), Some(1));
+        assert!(placeholder_at(jinja, 1).is_some());
         assert_eq!(
             placeholder_at(jinja, 3).map(|found| found.text),
             Some("{% endif %}".into())
@@ -133,12 +150,24 @@ mod tests {
 
     #[test]
     fn percent_signs_without_a_name_are_not_placeholders() {
+        assert_eq!(placeholder_at("FROM a\nRUN printf '%% done %%'\n", 2), None);
+        assert_eq!(placeholder_at("FROM a\nRUN echo 10%%\n", 2), None);
+        assert_eq!(placeholder_at("FROM a\nRUN echo %%%%\n", 2), None);
+        assert_eq!(placeholder_at("FROM 10%%\n", 1), None);
+        assert_eq!(placeholder_at("FROM a\n", 0), None);
+    }
+
+    #[test]
+    fn only_the_from_keyword_makes_a_from_line() {
+        assert!(is_from("  from\t{{ .Base }}"));
+        assert!(is_from("FROM"));
+        assert!(!is_from("FROMAGE {{ x }}"));
+        assert!(!is_from("RUN FROM"));
+        assert_eq!(placeholder_in_from("FROMAGE {{ x }}\n"), None);
         assert_eq!(
-            placeholders("FROM a\nRUN printf '%% done %%'\n").next(),
-            None
+            placeholder_in_from("RUN {{ x }}\n FROM %%BASE%%\n").map(|found| found.line),
+            Some(2)
         );
-        assert_eq!(placeholders("FROM a\nRUN echo 10%%\n").next(), None);
-        assert_eq!(placeholders("FROM a\nRUN echo %%%%\n").next(), None);
     }
 
     #[test]

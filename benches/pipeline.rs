@@ -312,6 +312,15 @@ const CRAFTED: &[Crafted] = &[
                 .collect()
         },
     },
+    Crafted {
+        name: "values flow list",
+        kind: FileKind::HelmValues,
+        divisor: 1,
+        build: |n| {
+            let items: String = (0..n).map(|i| format!("  a{i},\n")).collect();
+            format!("image:\n  repository: nginx\nargs: [\n{items}]\n")
+        },
+    },
 ];
 
 fn crafted_table(catalog: &Catalog, n: usize, runs: usize) {

@@ -110,11 +110,6 @@ impl Fix {
         &self.edits
     }
 
-    /// Whether `other` is this very fix, shared by another diagnostic (not merely equal).
-    pub fn is(&self, other: &Fix) -> bool {
-        std::sync::Arc::ptr_eq(&self.edits, &other.edits)
-    }
-
     /// What identifies this fix among its shared copies: equal for two diagnostics carrying
     /// the same fix.
     pub fn identity(&self) -> usize {

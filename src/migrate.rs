@@ -5,6 +5,7 @@
 //! the output parses and is stable, so a second `hardport` run is a no-op by construction; a
 //! rule that breaks the file or never settles is an internal error and the file is not touched.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -276,8 +277,10 @@ fn fix_loop(
         for &applied in &applied.applied {
             fixed[fixes[applied].0] = true;
         }
-        // A fix several diagnostics share (all `user-root` lines of a file) is one change.
+        // A fix several diagnostics share (all `user-root` lines of a file) is one change. The
+        // fixes recorded are kept alive so that their identities (addresses) stay theirs.
         let mut recorded: Vec<Fix> = Vec::new();
+        let mut recorded_ids: HashSet<usize> = HashSet::new();
         for (index, diagnostic) in diagnostics.into_iter().enumerate() {
             let is_fixed = fixed[index];
             // Later passes see the file again: only their new changes are news.
@@ -285,7 +288,7 @@ fn fix_loop(
                 let first = diagnostic
                     .fix
                     .as_ref()
-                    .filter(|fix| is_fixed && !recorded.iter().any(|seen| seen.is(fix)));
+                    .filter(|fix| is_fixed && recorded_ids.insert(fix.identity()));
                 recorded.extend(first.cloned());
                 let change =
                     first

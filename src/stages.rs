@@ -10,6 +10,7 @@
 //! "hardened" acts only on stages whose base this run migrates ([`Base::Migrating`]); after the
 //! first pass those bases are [`Base::Hardened`], so a second run has nothing to compare.
 
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -352,10 +353,7 @@ pub struct Config {
 impl Config {
     fn from_spec(spec: &ImageSpec) -> Config {
         Config {
-            user: spec.user.as_ref().map(|user| match &spec.group {
-                Some(group) if !user.0.contains(':') => format!("{}:{}", user.0, group.0),
-                _ => user.0.clone(),
-            }),
+            user: spec_user(spec),
             workdir: spec.workdir.clone(),
             entrypoint: spec.entrypoint.clone().map(CommandLine::Exec),
             cmd: spec.cmd.clone().map(CommandLine::Exec),
@@ -372,6 +370,14 @@ impl Config {
             env: Vec::new(),
         }
     }
+}
+
+/// The `USER` an image's spec runs as, with its group when the spec names one apart.
+fn spec_user(spec: &ImageSpec) -> Option<String> {
+    spec.user.as_ref().map(|user| match &spec.group {
+        Some(group) if !user.0.contains(':') => format!("{}:{}", user.0, group.0),
+        _ => user.0.clone(),
+    })
 }
 
 /// One build stage.
@@ -619,11 +625,20 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
     /// stage and its whole `FROM` chain again on every call, which a rule asking at every `RUN`
     /// of a deep chain cannot afford.
     pub fn users_at(&self, view: View, points: &[(usize, usize)]) -> Vec<Option<String>> {
-        self.sweep_users(view, points, self.end_users(view), &[])
+        let ends = self.end_users(view);
+        self.sweep_users(
+            view,
+            points,
+            |parent| ends.get(parent).cloned().flatten(),
+            &[],
+        )
     }
 
     /// [`StageModel::users_at`] with `USER` lines that hardport inserts (`switches`, sorted by
-    /// position): who runs each `RUN` once this run's fixes are applied.
+    /// position): who runs each `RUN` once this run's fixes are applied. Only the stages of
+    /// `points` and the stages they are built on are walked: a rule asks this once per family
+    /// of stages, and a file of thousands of independent stages must not be walked whole for
+    /// each of them.
     pub fn users_at_with(
         &self,
         view: View,
@@ -633,19 +648,39 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
         if switches.is_empty() {
             return self.users_at(view, points);
         }
-        let mut ends = Vec::with_capacity(self.stages.len());
-        for stage in &self.stages {
-            let user = start_user(stage, view, &ends);
-            ends.push(self.apply_users(stage.body(), user, switches));
+        let mut ends: HashMap<usize, Option<String>> = HashMap::new();
+        for index in self.with_ancestors(points.iter().map(|&(stage, _)| stage)) {
+            let stage = &self.stages[index];
+            let user = start_user(stage, view, |parent| ends.get(&parent).cloned().flatten());
+            ends.insert(index, self.apply_users(stage.body(), user, switches));
         }
-        self.sweep_users(view, points, &ends, switches)
+        self.sweep_users(
+            view,
+            points,
+            |parent| ends.get(&parent).cloned().flatten(),
+            switches,
+        )
     }
 
+    /// `stages` and every stage they are built on, in file order (parents first).
+    fn with_ancestors(&self, stages: impl Iterator<Item = usize>) -> Vec<usize> {
+        let mut found = BTreeSet::new();
+        for stage in stages {
+            let mut current = self.stages.get(stage);
+            while let Some(stage) = current.filter(|stage| found.insert(stage.index)) {
+                current = parent_of(stage).and_then(|parent| self.stages.get(parent));
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    /// The user at each of `points`, given the user at the end of each parent stage
+    /// (`end_of`).
     fn sweep_users(
         &self,
         view: View,
         points: &[(usize, usize)],
-        ends: &[Option<String>],
+        end_of: impl Fn(usize) -> Option<String>,
         switches: &[UserSwitch],
     ) -> Vec<Option<String>> {
         let mut users = Vec::with_capacity(points.len());
@@ -658,7 +693,7 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             };
             let (next, user) = match swept.take() {
                 Some((at, next, user)) if at == index && next <= until => (next, user),
-                _ => (stage.from_index + 1, start_user(stage, view, ends)),
+                _ => (stage.from_index + 1, start_user(stage, view, &end_of)),
             };
             let end = until.min(stage.end_index).max(next);
             let mut user = self.apply_users(next..end, user, switches);
@@ -684,7 +719,7 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
         cell.get_or_init(|| {
             let mut ends = Vec::with_capacity(self.stages.len());
             for stage in &self.stages {
-                let user = start_user(stage, view, &ends);
+                let user = start_user(stage, view, |parent| ends.get(parent).cloned().flatten());
                 ends.push(self.apply_users(stage.body(), user, &[]));
             }
             ends
@@ -746,22 +781,41 @@ fn switch_at(switches: &[UserSwitch], at: usize, after: bool) -> Option<&UserSwi
 
 /// The configuration a stage starts from when it is not built on an earlier stage.
 fn image_config(stage: &Stage<'_, '_>, view: View) -> Config {
-    match (&stage.base, view) {
+    match (&stage.base, image_spec(stage, view)) {
         (Base::Scratch, _) => Config::scratch(),
-        (Base::Migrating(migration), View::Public) => Config::from_spec(&migration.entry.public),
-        (Base::Migrating(migration), View::Hardened) => {
-            Config::from_spec(&migration.entry.hardened)
-        }
-        (Base::Hardened { entry, .. }, _) => Config::from_spec(&entry.hardened),
-        _ => Config::default(),
+        (_, Some(spec)) => Config::from_spec(spec),
+        (_, None) => Config::default(),
     }
 }
 
-/// The user a stage starts with, given the users at the end of the stages before it.
-fn start_user(stage: &Stage<'_, '_>, view: View, ends: &[Option<String>]) -> Option<String> {
+/// The user of [`image_config`], without building the rest of it.
+fn image_user(stage: &Stage<'_, '_>, view: View) -> Option<String> {
+    match (&stage.base, image_spec(stage, view)) {
+        (Base::Scratch, _) => Config::scratch().user,
+        (_, Some(spec)) => spec_user(spec),
+        (_, None) => None,
+    }
+}
+
+/// What the catalog says of the image a stage starts from in `view`, when it knows the image.
+fn image_spec<'c>(stage: &Stage<'_, 'c>, view: View) -> Option<&'c ImageSpec> {
+    match (&stage.base, view) {
+        (Base::Migrating(migration), View::Public) => Some(&migration.entry.public),
+        (Base::Migrating(migration), View::Hardened) => Some(&migration.entry.hardened),
+        (Base::Hardened { entry, .. }, _) => Some(&entry.hardened),
+        _ => None,
+    }
+}
+
+/// The user a stage starts with, given the user at the end of each stage before it (`end_of`).
+fn start_user(
+    stage: &Stage<'_, '_>,
+    view: View,
+    end_of: impl Fn(usize) -> Option<String>,
+) -> Option<String> {
     match parent_of(stage) {
-        Some(parent) => ends.get(parent).cloned().flatten(),
-        None => image_config(stage, view).user,
+        Some(parent) => end_of(parent),
+        None => image_user(stage, view),
     }
 }
 

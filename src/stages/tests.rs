@@ -197,6 +197,29 @@ fn users_at_gives_config_users_at_every_point_in_one_pass() {
 }
 
 #[test]
+fn users_at_with_follows_inserted_users_into_child_stages_only() {
+    let catalog = catalog();
+    // Stage 0 and its child 1; stage 2 stands apart.
+    let text = "FROM node:20 AS a\nRUN x\nFROM a AS b\nRUN y\nFROM node:20 AS c\nRUN z\n";
+    let file = dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let switches = [UserSwitch {
+        at: 1,
+        after: true,
+        user: "app".into(),
+    }];
+    let with = |points: &[(usize, usize)]| model.users_at_with(View::Hardened, points, &switches);
+    // Before the switch, after it, and in the child stage that inherits it.
+    assert_eq!(
+        with(&[(0, 1), (1, 3)]),
+        [Some("1000:1000".to_owned()), Some("app".to_owned())]
+    );
+    // Asked alone, the child still walks its parent; the unrelated stage keeps its own user.
+    assert_eq!(with(&[(1, 3)]), [Some("app".to_owned())]);
+    assert_eq!(with(&[(2, 5)]), [Some("1000:1000".to_owned())]);
+}
+
+#[test]
 fn a_working_directory_longer_than_path_max_is_unknown() {
     let catalog = crate::catalog::Catalog::embedded().unwrap();
     let workdir = |repeats: usize| {

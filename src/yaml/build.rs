@@ -337,8 +337,8 @@ impl Builder<'_, '_> {
         self.cursor = range.end;
         Ok(Node {
             range,
-            anchor: head.anchor,
-            tag: head.tag,
+            anchor: head.anchor.map(Box::new),
+            tag: head.tag.map(Box::new),
             kind: NodeKind::Scalar(Scalar {
                 value,
                 style,
@@ -520,8 +520,8 @@ impl Builder<'_, '_> {
         };
         self.attach(Node {
             range: open.start..end,
-            anchor: open.anchor,
-            tag: open.tag,
+            anchor: open.anchor.map(Box::new),
+            tag: open.tag.map(Box::new),
             kind,
         });
         Ok(())

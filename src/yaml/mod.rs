@@ -115,9 +115,9 @@ pub struct Node {
     /// its value would go (just after `key:` or `- `).
     pub range: Range<usize>,
     /// `&name`: the name without `&`, the range with it.
-    pub anchor: Option<Property>,
+    pub anchor: Option<Box<Property>>,
     /// The tag as written (`!!str`, `!custom`), with its range.
-    pub tag: Option<Property>,
+    pub tag: Option<Box<Property>>,
     pub kind: NodeKind,
 }
 

@@ -32,6 +32,9 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
 pub enum InputError {
     #[error("cannot read: {0}")]
     Io(String),
+    /// Nothing at the path (`ENOENT`), or a path through something that is not a directory.
+    #[error("cannot read: {0}")]
+    NotFound(String),
     #[error("not a regular file")]
     NotRegular,
     #[error("a symbolic link, and hardport does not follow links inside a repository")]
@@ -75,7 +78,11 @@ pub fn read_text(path: &Path, limit: u64, links: Links) -> Result<String, InputE
 
 /// The bytes of the regular file at `path`, when there are at most `limit` of them.
 pub fn read_bytes(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, InputError> {
-    let (file, size) = open_regular(path, links)?;
+    read_opened(open_regular(path, links)?, limit)
+}
+
+/// The bytes of an opened regular file of `size` bytes, when there are at most `limit`.
+fn read_opened((file, size): (File, u64), limit: u64) -> Result<Vec<u8>, InputError> {
     if size > limit {
         return Err(InputError::TooLarge { size, limit });
     }
@@ -108,7 +115,12 @@ fn open_regular(path: &Path, links: Links) -> Result<(File, u64), InputError> {
         Links::Refuse => std::fs::symlink_metadata(path),
         Links::Follow => std::fs::metadata(path),
     }
-    .map_err(|error| InputError::Io(error.to_string()))?;
+    .map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+            InputError::NotFound(error.to_string())
+        }
+        _ => InputError::Io(error.to_string()),
+    })?;
     if metadata.file_type().is_symlink() {
         return Err(InputError::SymbolicLink);
     }
@@ -296,10 +308,15 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_is_an_io_error() {
+    fn a_missing_file_is_not_found_and_says_why_it_cannot_be_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         let error = read_text(&dir.path().join("missing"), 10, Links::Refuse).expect_err("missing");
-        assert!(matches!(error, InputError::Io(_)), "{error:?}");
+        assert!(matches!(error, InputError::NotFound(_)), "{error:?}");
+        assert!(error.to_string().starts_with("cannot read: "), "{error}");
+        // A path through a file is missing too (`ENOTDIR`).
+        let (_dir, file) = file_with(b"FROM a\n");
+        let error = read_text(&file.join("below"), 10, Links::Refuse).expect_err("missing");
+        assert!(matches!(error, InputError::NotFound(_)), "{error:?}");
     }
 
     #[test]

@@ -21,6 +21,10 @@ use crate::rules::Context;
 /// How far, in files per thread, workers may run ahead of the file handed back last.
 const WINDOW_PER_THREAD: usize = 16;
 
+/// How many reports a worker sends at once (fewer when it must wait for the window, or has
+/// no file left).
+const BATCH: usize = 8;
+
 /// Migrate `files` on `threads` threads and give each report to `emit`, in the order of
 /// `files`. Returns how many files were processed (and emitted).
 ///
@@ -39,18 +43,26 @@ pub fn run<E>(
     mut emit: impl FnMut(FileReport) -> Result<(), E>,
 ) -> Result<usize, E> {
     let queue = Queue::new(threads.get() * WINDOW_PER_THREAD);
-    let (sender, receiver) = mpsc::channel::<(usize, FileReport)>();
+    let (sender, receiver) = mpsc::channel::<Vec<(usize, FileReport)>>();
     std::thread::scope(|scope| {
         for _ in 0..threads.get().min(files.len()) {
             let sender = sender.clone();
             let queue = &queue;
             scope.spawn(move || {
-                while let Some(index) = queue.take(files.len(), stop) {
-                    let report = process_guarded(&files[index], context, options);
-                    if sender.send((index, report)).is_err() {
+                // Reports go to the calling thread a few at a time: one wake-up of it per file
+                // was most of a run's context switches. A batch is sent before this worker
+                // waits for the window, which may be waiting for a report in it.
+                let mut batch = Vec::with_capacity(BATCH);
+                let send = |batch: &mut Vec<(usize, FileReport)>| {
+                    batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
+                };
+                while let Some(index) = queue.take(files.len(), stop, || send(&mut batch)) {
+                    batch.push((index, process_guarded(&files[index], context, options)));
+                    if batch.len() == BATCH && !send(&mut batch) {
                         return;
                     }
                 }
+                send(&mut batch);
             });
         }
         drop(sender);
@@ -58,17 +70,20 @@ pub fn run<E>(
         let mut pending = BTreeMap::new();
         let mut emitted = 0;
         let mut failure = None;
-        for (index, report) in receiver {
-            pending.insert(index, report);
+        for batch in receiver {
+            pending.extend(batch);
+            let before = emitted;
             while let Some(report) = pending.remove(&emitted) {
                 emitted += 1;
-                queue.handed_back(emitted);
                 if failure.is_none() {
                     failure = emit(report).err();
                     if failure.is_some() {
                         stop.store(true, Ordering::SeqCst);
                     }
                 }
+            }
+            if emitted > before {
+                queue.handed_back(emitted);
             }
         }
         match failure {
@@ -125,8 +140,14 @@ impl Queue {
     }
 
     /// The next file to process, once it is inside the window; `None` when all are taken or
-    /// the run was stopped before this call.
-    fn take(&self, files: usize, stop: &AtomicBool) -> Option<usize> {
+    /// the run was stopped before this call. `before_waiting` runs before waiting for the
+    /// window to move; when it returns false (the reports cannot be sent), `None`.
+    fn take(
+        &self,
+        files: usize,
+        stop: &AtomicBool,
+        mut before_waiting: impl FnMut() -> bool,
+    ) -> Option<usize> {
         if stop.load(Ordering::SeqCst) {
             return None;
         }
@@ -139,6 +160,18 @@ impl Queue {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         while index >= *handed_back + self.window {
+            // Not while holding the lock: the calling thread takes it to move the window.
+            drop(handed_back);
+            if !before_waiting() {
+                return None;
+            }
+            handed_back = self
+                .handed_back
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if index < *handed_back + self.window {
+                break;
+            }
             handed_back = self
                 .moved
                 .wait(handed_back)
@@ -278,10 +311,10 @@ mod tests {
     fn workers_wait_inside_the_window_even_when_stopped() {
         let queue = Queue::new(2);
         let stop = AtomicBool::new(false);
-        assert_eq!(queue.take(10, &stop), Some(0));
-        assert_eq!(queue.take(10, &stop), Some(1));
+        assert_eq!(queue.take(10, &stop, || true), Some(0));
+        assert_eq!(queue.take(10, &stop, || true), Some(1));
         std::thread::scope(|scope| {
-            let waiting = scope.spawn(|| queue.take(10, &stop));
+            let waiting = scope.spawn(|| queue.take(10, &stop, || true));
             std::thread::sleep(Duration::from_millis(100));
             assert!(!waiting.is_finished(), "index 2 is outside the window");
             stop.store(true, Ordering::SeqCst);
@@ -290,7 +323,37 @@ mod tests {
             queue.handed_back(1);
             assert_eq!(waiting.join().expect("no panic"), Some(2));
         });
-        assert_eq!(queue.take(10, &stop), None, "stopped: nothing new is taken");
+        assert_eq!(
+            queue.take(10, &stop, || true),
+            None,
+            "stopped: nothing new is taken"
+        );
+    }
+
+    #[test]
+    fn a_worker_sends_what_it_holds_before_it_waits_for_the_window() {
+        let queue = Queue::new(1);
+        let stop = AtomicBool::new(false);
+        let sent = AtomicBool::new(false);
+        assert_eq!(queue.take(10, &stop, || panic!("no wait")), Some(0));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| {
+                queue.take(10, &stop, || {
+                    sent.store(true, Ordering::SeqCst);
+                    true
+                })
+            });
+            while !sent.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            queue.handed_back(1);
+            assert_eq!(waiting.join().expect("no panic"), Some(1));
+        });
+        assert_eq!(
+            queue.take(10, &stop, || false),
+            None,
+            "the reports could not be sent"
+        );
     }
 
     #[test]

@@ -161,8 +161,12 @@ impl IgnoreRules {
         let ignore = read(&[dir.join(".ignore")]);
         let gitignore = read(&[dir.join(".gitignore")]);
         let git = dir.join(".git");
-        let has_git = std::fs::symlink_metadata(&git).is_ok();
-        let exclude = read(&self.exclude_files(&git));
+        let git_metadata = std::fs::symlink_metadata(&git).ok();
+        let has_git = git_metadata.is_some();
+        let exclude = match git_metadata {
+            Some(metadata) => read(&self.exclude_files(&git, &metadata)),
+            None => Gitignore::empty(),
+        };
         Level {
             ignore,
             gitignore,
@@ -194,6 +198,7 @@ impl IgnoreRules {
     fn read(&self, file: &Path) -> Result<Option<Vec<u8>>, WalkError> {
         match input::read_bytes(file, self.limit, Links::Refuse) {
             Ok(bytes) => Ok(Some(bytes)),
+            Err(InputError::NotFound(_)) => Ok(None),
             Err(InputError::Io(_)) if std::fs::symlink_metadata(file).is_err() => Ok(None),
             // git passes over a directory where an ignore file would be.
             Err(InputError::NotRegular) if file.is_dir() && !file.is_symlink() => Ok(None),
@@ -206,12 +211,10 @@ impl IgnoreRules {
         }
     }
 
-    /// git's exclude files for the `.git` at `git`: `info/exclude` in the git directory, which a
-    /// `.git` file (a worktree, a submodule) names, and in the common directory of a worktree.
-    fn exclude_files(&self, git: &Path) -> Vec<PathBuf> {
-        let Ok(metadata) = std::fs::symlink_metadata(git) else {
-            return Vec::new();
-        };
+    /// git's exclude files for the `.git` at `git` (`metadata` being its own, not followed):
+    /// `info/exclude` in the git directory, which a `.git` file (a worktree, a submodule) names,
+    /// and in the common directory of a worktree.
+    fn exclude_files(&self, git: &Path, metadata: &std::fs::Metadata) -> Vec<PathBuf> {
         if metadata.is_dir() {
             return vec![git.join("info/exclude")];
         }

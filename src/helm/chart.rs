@@ -210,6 +210,7 @@ impl Chart {
         let limit = MAX_CHART_BYTES.min(max_file_size);
         let text = match input::read_text(&path, limit, Links::Refuse) {
             Ok(text) => text,
+            Err(InputError::NotFound(_)) => return Ok(None),
             Err(_) if std::fs::symlink_metadata(&path).is_err() => return Ok(None),
             Err(error) => {
                 return Err(ChartError {

@@ -47,6 +47,18 @@ struct Level {
     parent: Option<Arc<Level>>,
 }
 
+impl Level {
+    /// Whether this level decides nothing its parent does not: no rules, no `.git`, refused
+    /// exactly when the parent is.
+    fn adds_nothing_to(&self, parent: &Level) -> bool {
+        self.ignore.is_empty()
+            && self.gitignore.is_empty()
+            && self.exclude.is_empty()
+            && !self.has_git
+            && self.refused == parent.refused
+    }
+}
+
 /// What the rules say about an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Verdict {
@@ -134,7 +146,13 @@ impl IgnoreRules {
         }
         let parent = dir.parent().map(|parent| self.level(parent));
         let above_root = dir != self.resolved_root && self.resolved_root.starts_with(dir);
-        let level = Arc::new(self.read_level(dir, parent, above_root));
+        let level = self.read_level(dir, parent.clone(), above_root);
+        // Most directories add no rules: they share their parent's level, so a walk of tens of
+        // thousands of directories keeps one level per ignore file, not one per directory.
+        let level = match parent {
+            Some(parent) if level.adds_nothing_to(&parent) => parent,
+            _ => Arc::new(level),
+        };
         let mut levels = self.levels.write().unwrap_or_else(PoisonError::into_inner);
         // Another thread may have read it meanwhile: keep the first, so an error is reported once.
         Arc::clone(levels.entry(dir.to_path_buf()).or_insert(level))
@@ -248,6 +266,25 @@ mod tests {
     fn verdict(rules: &IgnoreRules, root: &Path, relative: &str) -> Verdict {
         let path = root.join(relative);
         rules.verdict(&path, path.is_dir())
+    }
+
+    #[test]
+    fn a_directory_without_ignore_files_shares_its_parents_level() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        write(&root.join("a/b/c/Dockerfile"), "FROM a\n");
+        write(&root.join("a/b/.gitignore"), "ignored/\n");
+        let rules = IgnoreRules::new(&root, 1 << 20);
+        let (a, b, c) = (
+            rules.level(&root.join("a")),
+            rules.level(&root.join("a/b")),
+            rules.level(&root.join("a/b/c")),
+        );
+        assert!(Arc::ptr_eq(&a, &rules.level(&root)), "a adds nothing");
+        assert!(!Arc::ptr_eq(&b, &a), "b has a .gitignore");
+        assert!(Arc::ptr_eq(&c, &b), "c adds nothing to b");
+        write(&root.join("a/b/c/ignored/Dockerfile"), "FROM a\n");
+        assert_eq!(verdict(&rules, &root, "a/b/c/ignored"), Verdict::Ignored);
     }
 
     #[test]

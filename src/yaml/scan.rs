@@ -156,9 +156,7 @@ pub(super) fn block_scalar_end(text: &str, header: usize, end: usize) -> usize {
 
 /// The offset of the line break that ends the line holding `pos` (or the end of the text).
 pub(super) fn line_end(text: &str, pos: usize) -> usize {
-    text[pos..]
-        .find(['\n', '\r'])
-        .map_or(text.len(), |found| pos + found)
+    memchr::memchr2(b'\n', b'\r', &text.as_bytes()[pos..]).map_or(text.len(), |found| pos + found)
 }
 
 /// The start of the line after the one holding `pos` (or the end of the text). Like YAML,
@@ -174,7 +172,7 @@ pub(super) fn next_line_start(text: &str, pos: usize) -> usize {
 
 /// The start of the line holding `pos`, after the byte-order mark on the first line.
 pub(super) fn line_start(text: &str, pos: usize) -> usize {
-    match text[..pos].rfind(['\n', '\r']) {
+    match memchr::memrchr2(b'\n', b'\r', &text.as_bytes()[..pos]) {
         Some(found) => found + 1,
         // A byte-order mark is not part of the first line: no column, nothing to indent.
         None if text[..pos].starts_with('\u{feff}') => '\u{feff}'.len_utf8(),

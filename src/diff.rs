@@ -42,7 +42,16 @@ pub fn unified_diff(path: impl AsRef<[u8]>, old: &str, new: &str) -> String {
 
 /// The text's lines as `git apply` reads them: each ends after a `\n`, or at the end of the text.
 fn git_lines(text: &str) -> Vec<&str> {
-    text.split_inclusive('\n').collect()
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(&text[start..=newline]);
+        start = newline + 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
 }
 
 /// One patch line: the tag, the line, and for a last line without `\n` git's marker (the
@@ -119,6 +128,14 @@ mod tests {
             patch,
             "diff --git a/app/Dockerfile b/app/Dockerfile\n--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,2 +1,2 @@\n-FROM a\n+FROM b\n RUN x\n"
         );
+    }
+
+    #[test]
+    fn lines_end_after_each_newline_as_git_reads_them() {
+        for text in ["", "a", "a\n", "a\r\nb", "\n\nb\n", "é\nü"] {
+            let expected: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(git_lines(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -143,7 +143,8 @@ pub struct Diagnostic {
     pub suggestion: Option<String>,
     /// The image reference the fix rewrites, so reports can list what was migrated without
     /// parsing messages.
-    pub image: Option<ImageRewrite>,
+    /// Boxed: most diagnostics rewrite no image, and a file can have thousands of them.
+    pub image: Option<Box<ImageRewrite>>,
     /// Images (canonical, with their tags) whose facts would settle this finding: what
     /// `hardport facts resolve` reads for it although no rewrite names them as such.
     pub unread_images: Vec<String>,
@@ -202,7 +203,7 @@ impl Diagnostic {
     /// This diagnostic, recording the image reference its fix rewrites.
     pub fn rewrites_image(self, image: ImageRewrite) -> Self {
         Diagnostic {
-            image: Some(image),
+            image: Some(Box::new(image)),
             ..self
         }
     }

@@ -50,7 +50,7 @@ pub struct Finding {
     /// The lines this finding's fix changed; `Some` exactly when `fixed`.
     pub change: Option<Change>,
     /// The image reference the fix rewrote, for rules that rewrite one.
-    pub image: Option<ImageRewrite>,
+    pub image: Option<Box<ImageRewrite>>,
     /// Images (canonical, with their tags) whose facts would settle this finding.
     pub unread_images: Vec<String>,
     /// For `unmapped-image`: the repository no catalog entry replaces.

@@ -443,11 +443,11 @@ mod tests {
             suggestion: None,
             fixed: true,
             change: None,
-            image: Some(ImageRewrite {
+            image: Some(Box::new(ImageRewrite {
                 from: from.into(),
                 to: to.into(),
                 entry: "node".into(),
-            }),
+            })),
             unread_images: Vec::new(),
             unmapped_image: None,
             range: None,

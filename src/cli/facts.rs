@@ -222,7 +222,7 @@ fn images_used(
             match &report.outcome {
                 Ok(changes) => {
                     for finding in &changes.findings {
-                        rewrites.extend(finding.image.clone());
+                        rewrites.extend(finding.image.as_deref().cloned());
                         unread.extend(finding.unread_images.iter().cloned());
                     }
                 }

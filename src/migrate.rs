@@ -277,10 +277,10 @@ fn fix_loop(
         for &applied in &applied.applied {
             fixed[fixes[applied].0] = true;
         }
-        // A fix several diagnostics share (all `user-root` lines of a file) is one change. The
-        // fixes recorded are kept alive so that their identities (addresses) stay theirs.
-        let mut recorded: Vec<Fix> = Vec::new();
-        let mut recorded_ids: HashSet<usize> = HashSet::new();
+        // A fix several diagnostics share (all `user-root` lines of a file) is one change. A
+        // fix's identity is its address: every fix of this pass exists before the loop and no
+        // new one is made in it, so no two fixes can share one.
+        let mut recorded: HashSet<usize> = HashSet::new();
         for (index, diagnostic) in diagnostics.into_iter().enumerate() {
             let is_fixed = fixed[index];
             // Later passes see the file again: only their new changes are news.
@@ -288,8 +288,7 @@ fn fix_loop(
                 let first = diagnostic
                     .fix
                     .as_ref()
-                    .filter(|fix| is_fixed && recorded_ids.insert(fix.identity()));
-                recorded.extend(first.cloned());
+                    .filter(|fix| is_fixed && recorded.insert(fix.identity()));
                 let change =
                     first
                         .map(|fix| changed_lines(&text, fix))

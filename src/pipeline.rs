@@ -4,8 +4,15 @@
 //! which puts the reports back in the files' order and hands each to the caller as soon as every
 //! file before it is done. So output streams in path order and is byte-identical whatever the
 //! number of threads, and a repository is never held in memory: a worker does not start a file
-//! more than [`WINDOW_PER_THREAD`] files per thread ahead of the last one handed back, so one
-//! slow file cannot make the reports of all the others pile up behind it.
+//! more than [`Limits::window_per_thread`] files per thread ahead of the last one handed back,
+//! so one slow file cannot make the reports of all the others pile up behind it.
+//!
+//! Workers send their reports a few at a time ([`Limits::batch`]): one wake-up of the calling
+//! thread per file was most of a run's context switches. The price is a little latency: a
+//! finished report may wait in its worker's batch until that worker's next file is done, so
+//! the output can be one file's time behind, and the window, which counts from the first
+//! report not yet received, lets the other workers run ahead by the window less the batches
+//! held (at least 8 files per thread with the defaults).
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
@@ -18,12 +25,20 @@ use crate::discovery::SourceFile;
 use crate::migrate::{FileError, FileOptions, FileReport, process_file};
 use crate::rules::Context;
 
-/// How far, in files per thread, workers may run ahead of the file handed back last.
-const WINDOW_PER_THREAD: usize = 16;
+/// How far workers may run ahead, and how many reports they send at once.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Files per thread a worker may start past the report handed back last.
+    window_per_thread: usize,
+    /// Reports a worker sends at once (fewer when it must wait for the window, or has no file
+    /// left).
+    batch: usize,
+}
 
-/// How many reports a worker sends at once (fewer when it must wait for the window, or has
-/// no file left).
-const BATCH: usize = 8;
+const LIMITS: Limits = Limits {
+    window_per_thread: 16,
+    batch: 8,
+};
 
 /// Migrate `files` on `threads` threads and give each report to `emit`, in the order of
 /// `files`. Returns how many files were processed (and emitted).
@@ -40,25 +55,37 @@ pub fn run<E>(
     options: FileOptions<'_>,
     threads: NonZeroUsize,
     stop: &AtomicBool,
-    mut emit: impl FnMut(FileReport) -> Result<(), E>,
+    emit: impl FnMut(FileReport) -> Result<(), E>,
 ) -> Result<usize, E> {
-    let queue = Queue::new(threads.get() * WINDOW_PER_THREAD);
+    run_with(files, context, options, threads, stop, emit, LIMITS)
+}
+
+/// [`run`] with other [`Limits`], for tests that make the window smaller than a batch.
+fn run_with<E>(
+    files: &[SourceFile],
+    context: Context<'_>,
+    options: FileOptions<'_>,
+    threads: NonZeroUsize,
+    stop: &AtomicBool,
+    mut emit: impl FnMut(FileReport) -> Result<(), E>,
+    limits: Limits,
+) -> Result<usize, E> {
+    let queue = Queue::new(threads.get() * limits.window_per_thread);
     let (sender, receiver) = mpsc::channel::<Vec<(usize, FileReport)>>();
     std::thread::scope(|scope| {
         for _ in 0..threads.get().min(files.len()) {
             let sender = sender.clone();
             let queue = &queue;
             scope.spawn(move || {
-                // Reports go to the calling thread a few at a time: one wake-up of it per file
-                // was most of a run's context switches. A batch is sent before this worker
-                // waits for the window, which may be waiting for a report in it.
-                let mut batch = Vec::with_capacity(BATCH);
+                // A batch is sent before this worker waits for the window, which may be
+                // waiting for a report in it.
+                let mut batch = Vec::with_capacity(limits.batch);
                 let send = |batch: &mut Vec<(usize, FileReport)>| {
                     batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
                 };
                 while let Some(index) = queue.take(files.len(), stop, || send(&mut batch)) {
                     batch.push((index, process_guarded(&files[index], context, options)));
-                    if batch.len() == BATCH && !send(&mut batch) {
+                    if batch.len() >= limits.batch && !send(&mut batch) {
                         return;
                     }
                 }
@@ -354,6 +381,67 @@ mod tests {
             None,
             "the reports could not be sent"
         );
+    }
+
+    #[test]
+    fn reports_come_in_order_once_each_with_a_window_smaller_than_a_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = dockerfiles(dir.path(), 60);
+        let catalog = Catalog::embedded().expect("catalog");
+        let paths: Vec<&Path> = files.iter().map(|file| file.path.as_path()).collect();
+        let limits = Limits {
+            window_per_thread: 1,
+            batch: 8,
+        };
+        // Each round: a thread count; a full run, a stop after some files, or an `emit` error.
+        for round in 0..18usize {
+            let thread_count = 1 + round % 6;
+            let stop = AtomicBool::new(false);
+            let (stop_after, fail_at) = match round % 3 {
+                0 => (None, None),
+                1 => (Some(1 + round), None),
+                _ => (None, Some(1 + 2 * round)),
+            };
+            let mut seen: Vec<&Path> = Vec::new();
+            let outcome = run_with(
+                &files,
+                Context::new(&catalog),
+                dry_run(),
+                threads(thread_count),
+                &stop,
+                |report| {
+                    let index = files
+                        .iter()
+                        .position(|file| file.path == report.path)
+                        .expect("one of the files");
+                    seen.push(paths[index]);
+                    if Some(seen.len()) == stop_after {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    match Some(seen.len()) == fail_at {
+                        true => Err(seen.len()),
+                        false => Ok(()),
+                    }
+                },
+                limits,
+            );
+            let emitted = match (stop_after, fail_at) {
+                (None, None) => {
+                    assert_eq!(outcome, Ok(files.len()), "round {round}");
+                    files.len()
+                }
+                (Some(_), _) => outcome.expect("a stopped run is no error"),
+                (_, Some(at)) => {
+                    assert_eq!(outcome, Err(at), "round {round}");
+                    at
+                }
+            };
+            assert_eq!(
+                seen,
+                paths[..emitted],
+                "round {round}: in order, no gap, once each"
+            );
+        }
     }
 
     #[test]

@@ -288,6 +288,49 @@ mod tests {
     }
 
     #[test]
+    fn shared_levels_keep_the_git_stop_and_the_refusal_below_an_unreadable_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        write(&root.join(".gitignore"), "x\n");
+        write(&root.join(".ignore"), "y\n");
+        write(&root.join("repo/.git/info/exclude"), "z\n");
+        for name in ["x", "y", "z"] {
+            write(
+                &root.join(format!("repo/a/b/{name}/Dockerfile")),
+                "FROM a\n",
+            );
+        }
+        write(&root.join("other/a/b/x/Dockerfile"), "FROM a\n");
+        let rules = IgnoreRules::new(&root, 1 << 20);
+        let walks = |relative: &str| verdict(&rules, &root, relative);
+        assert_eq!(
+            walks("repo/a/b/x"),
+            Verdict::Walk,
+            ".gitignore stops at .git"
+        );
+        assert_eq!(walks("repo/a/b/y"), Verdict::Ignored, ".ignore does not");
+        assert_eq!(walks("repo/a/b/z"), Verdict::Ignored, "info/exclude");
+        assert_eq!(walks("other/a/b/x"), Verdict::Ignored);
+        let (deep, repo) = (
+            rules.level(&root.join("repo/a/b")),
+            rules.level(&root.join("repo")),
+        );
+        assert!(Arc::ptr_eq(&deep, &repo), "a and b add nothing to repo");
+        write(&root.join("d/e/f/Dockerfile"), "FROM a\n");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            root.join("d/.gitignore"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .expect("mkfifo");
+        assert_eq!(walks("d/e/f/Dockerfile"), Verdict::Refused);
+        assert_eq!(walks("d/e"), Verdict::Refused);
+        assert_eq!(rules.take_errors().len(), 1, "reported once");
+    }
+
+    #[test]
     fn precedence_follows_the_walker_deepest_level_first_and_ignore_over_gitignore() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("repo");

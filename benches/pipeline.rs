@@ -38,7 +38,7 @@ fn main() {
             "corpus: skipped (no INDEX.tsv in ../shared/corpus; set HARDPORT_CORPUS_DIR to a corpus)\n"
         ),
     }
-    crafted_table(&catalog, crafted_n, runs.min(3));
+    crafted_table(&catalog, crafted_n, runs);
 }
 
 /// A positive number from the environment, or `default`.

@@ -90,15 +90,27 @@ pub struct SourceFile {
     /// How to open it: a link named on the command line that stays within the paths given is
     /// followed; anything else the walk found is opened only if it is not a link.
     pub links: Links,
+    /// What discovery saw of its type.
+    pub seen: Seen,
+}
+
+/// What discovery saw of a file's type, which decides how much reading it checks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The walk read from its directory entry, a moment ago, that it is a regular file.
+    Regular,
+    /// Named on the command line (or made by a caller): it could be anything until looked at.
+    Unchecked,
 }
 
 impl SourceFile {
-    /// A file the walk found (or that is named and not a link): opened only if not a link.
+    /// A file that is named and not a link: opened only if not a link, and looked at first.
     pub fn new(path: PathBuf, kind: FileKind) -> SourceFile {
         SourceFile {
             path,
             kind,
             links: Links::Refuse,
+            seen: Seen::Unchecked,
         }
     }
 }
@@ -130,7 +142,7 @@ pub fn discover(roots: &[PathBuf], scope: &Scope, options: Walk) -> Discovery {
                 Ok(links) => {
                     found
                         .files
-                        .insert(root.clone(), (explicit_kind(root), links));
+                        .insert(root.clone(), (explicit_kind(root), links, Seen::Unchecked));
                 }
                 Err(message) => found.errors.push(WalkError {
                     path: root.clone(),
@@ -196,7 +208,7 @@ fn named_file_links(path: &Path, scope: &Scope) -> Result<Links, String> {
 /// whether their directory holds a chart is known then.
 #[derive(Debug, Default)]
 struct Found {
-    files: BTreeMap<PathBuf, (FileKind, Links)>,
+    files: BTreeMap<PathBuf, (FileKind, Links, Seen)>,
     values_candidates: Vec<PathBuf>,
     chart_dirs: HashSet<PathBuf>,
     errors: Vec<WalkError>,
@@ -209,14 +221,19 @@ impl Found {
         for path in std::mem::take(&mut self.values_candidates) {
             if self.holds_chart(path.parent()) {
                 self.files
-                    .insert(path, (FileKind::HelmValues, Links::Refuse));
+                    .insert(path, (FileKind::HelmValues, Links::Refuse, Seen::Regular));
             }
         }
         Discovery {
             files: self
                 .files
                 .into_iter()
-                .map(|(path, (kind, links))| SourceFile { path, kind, links })
+                .map(|(path, (kind, links, seen))| SourceFile {
+                    path,
+                    kind,
+                    links,
+                    seen,
+                })
                 .collect(),
             errors: self.errors,
         }
@@ -294,9 +311,10 @@ fn take_file(path: &Path, found: &Mutex<Found>) {
     };
     let name = name.as_ref();
     if is_dockerfile_name(name) {
-        lock(found)
-            .files
-            .insert(path.to_path_buf(), (FileKind::Dockerfile, Links::Refuse));
+        lock(found).files.insert(
+            path.to_path_buf(),
+            (FileKind::Dockerfile, Links::Refuse, Seen::Regular),
+        );
     } else if is_values_name(name) {
         lock(found).values_candidates.push(path.to_path_buf());
     } else if name == CHART_FILE
@@ -506,6 +524,26 @@ mod tests {
         );
         assert_eq!(found.errors.len(), 1);
         assert_eq!(found.errors[0].path, missing);
+    }
+
+    #[test]
+    fn a_walked_file_is_seen_regular_and_a_named_one_is_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let walked = dir.path().join("app/Dockerfile");
+        touch(&walked);
+        let named = dir.path().join("base.image");
+        touch(&named);
+        let found = discover_all(&[dir.path().join("app"), named.clone()]);
+        let seen: Vec<(PathBuf, Seen)> = found
+            .files
+            .into_iter()
+            .map(|file| (file.path, file.seen))
+            .collect();
+        assert_eq!(
+            seen,
+            [(walked, Seen::Regular), (named, Seen::Unchecked)],
+            "path order"
+        );
     }
 
     #[cfg(unix)]

@@ -8,8 +8,10 @@
 //!
 //! Every read here is bounded and safe on a hostile tree: it never reads more than the size
 //! limit plus one byte, so neither a huge file nor a device that never ends (`/proc/kmsg`,
-//! `/dev/zero`) can take the memory of a run; it never opens what is not a regular file, and
-//! opens without blocking, so a FIFO swapped in at the last moment cannot hang it; and, unless
+//! `/dev/zero`) can take the memory of a run; it never opens what was not a regular file when
+//! last looked at (by an `lstat` just before, or for [`read_walked_text`] by the walk's
+//! directory entry), and opens without blocking, so a FIFO swapped in at the last moment cannot
+//! hang it; and, unless
 //! told to follow links ([`Links::Follow`], only for a file named on the command line), it
 //! refuses a symbolic link at the moment of opening (`O_NOFOLLOW`), so a repository cannot point
 //! hardport at `/proc/self/pagemap` or at a token outside it.
@@ -76,6 +78,14 @@ pub fn read_text(path: &Path, limit: u64, links: Links) -> Result<String, InputE
     decode(read_bytes(path, limit, links)?)
 }
 
+/// [`read_text`] of a file a walk has just seen, in its directory entry, to be a regular file:
+/// that look stands for the one before opening, which saves a path lookup per file. The open
+/// itself still neither blocks nor follows a link, and the open descriptor must be a regular
+/// file, so a file swapped for a FIFO or a link since is refused all the same.
+pub fn read_walked_text(path: &Path, limit: u64) -> Result<String, InputError> {
+    decode(read_opened(open_unchecked(path, Links::Refuse)?, limit)?)
+}
+
 /// The bytes of the regular file at `path`, when there are at most `limit` of them.
 pub fn read_bytes(path: &Path, limit: u64, links: Links) -> Result<Vec<u8>, InputError> {
     read_opened(open_regular(path, links)?, limit)
@@ -127,6 +137,12 @@ fn open_regular(path: &Path, links: Links) -> Result<(File, u64), InputError> {
     if !metadata.is_file() {
         return Err(InputError::NotRegular);
     }
+    open_unchecked(path, links)
+}
+
+/// The file at `path`, opened for reading without a look at its type first, and its size when
+/// the open descriptor is a regular file.
+fn open_unchecked(path: &Path, links: Links) -> Result<(File, u64), InputError> {
     let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
     if links == Links::Refuse {
         flags |= OFlags::NOFOLLOW;
@@ -136,6 +152,11 @@ fn open_regular(path: &Path, links: Links) -> Result<(File, u64), InputError> {
         // What `O_NOFOLLOW` answers for a link (Linux, macOS; FreeBSD says `EMLINK`).
         Err(Errno::LOOP | Errno::MLINK) if links == Links::Refuse => {
             return Err(InputError::SymbolicLink);
+        }
+        Err(error @ (Errno::NOENT | Errno::NOTDIR)) => {
+            return Err(InputError::NotFound(
+                std::io::Error::from(error).to_string(),
+            ));
         }
         Err(error) => return Err(InputError::Io(std::io::Error::from(error).to_string())),
     };
@@ -317,6 +338,34 @@ mod tests {
         let (_dir, file) = file_with(b"FROM a\n");
         let error = read_text(&file.join("below"), 10, Links::Refuse).expect_err("missing");
         assert!(matches!(error, InputError::NotFound(_)), "{error:?}");
+    }
+
+    #[test]
+    fn a_walked_file_swapped_for_a_fifo_or_a_link_or_removed_is_still_refused() {
+        let (dir, path) = file_with(b"FROM a\n");
+        assert_eq!(read_walked_text(&path, 100), Ok("FROM a\n".to_owned()));
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            Mode::from_bits_truncate(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        assert_eq!(read_walked_text(&fifo, 100), Err(InputError::NotRegular));
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&path, &link).expect("symlink");
+        assert_eq!(read_walked_text(&link, 100), Err(InputError::SymbolicLink));
+        let missing = read_walked_text(&dir.path().join("gone"), 100);
+        assert!(
+            matches!(missing, Err(InputError::NotFound(_))),
+            "{missing:?}"
+        );
+        assert!(matches!(
+            read_walked_text(&path, 3),
+            Err(InputError::TooLarge { size: 7, limit: 3 })
+        ));
     }
 
     #[test]

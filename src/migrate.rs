@@ -15,7 +15,7 @@ use crate::config::RuleScope;
 use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite, Severity, message_text};
 use crate::diff::{display_path, unified_diff};
 use crate::discovery::names::last_extension;
-use crate::discovery::{FileKind, SourceFile, is_template_name, template};
+use crate::discovery::{FileKind, Seen, SourceFile, is_template_name, template};
 use crate::dockerfile;
 use crate::fix::{Trace, apply_fixes, splice};
 use crate::helm::{
@@ -628,7 +628,10 @@ fn migrate_file(
     if let Some(skipped) = Skipped::template_name(path).filter(|_| is_dockerfile) {
         return Ok(FileChanges::skipped(skipped));
     }
-    let original = input::read_text(path, options.max_file_size, file.links)?;
+    let original = match file.seen {
+        Seen::Regular => input::read_walked_text(path, options.max_file_size)?,
+        Seen::Unchecked => input::read_text(path, options.max_file_size, file.links)?,
+    };
     // Only a Dockerfile can be a Dockerfile template: a values file's text is not searched.
     if let Some(skipped) = is_dockerfile
         .then(|| Skipped::template_text(&original, None))

@@ -12,13 +12,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use parse_dockerfile::{Command, Instruction};
+use parse_dockerfile::{Command, Instruction, RunInstruction};
 
 use crate::catalog::{Catalog, Entry, ImageSpec};
 use crate::dockerfile::{ArgScope, Dockerfile, ExpansionPattern, Token, whole_variable};
 use crate::image_ref::{ImageRef, ReplacementTag, replacement_tag};
+use crate::shell::{self, SimpleCommand};
 use crate::unix_path::within_path_max;
 use names::StageNames;
 
@@ -443,6 +444,9 @@ pub struct StageModel<'f, 'a, 'c> {
     /// The user at the end of every stage, public and hardened view, computed on first use
     /// (see [`StageModel::users_at`]).
     end_users: [OnceLock<Vec<Option<String>>>; 2],
+    /// The commands of each `RUN` a rule asked about, by the offset of its `RUN` keyword: four
+    /// rules read them, and a script is parsed once.
+    run_commands: Mutex<HashMap<usize, Arc<[SimpleCommand]>>>,
 }
 
 /// What [`StageModel`] precomputes per stage from the stages' bases and copies.
@@ -518,7 +522,27 @@ impl<'f, 'a, 'c> StageModel<'f, 'a, 'c> {
             catalog,
             links,
             end_users: [OnceLock::new(), OnceLock::new()],
+            run_commands: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Every simple command `run` executes ([`shell::run::commands`]), parsed on first ask.
+    pub fn run_commands(&self, run: &RunInstruction<'a>) -> Arc<[SimpleCommand]> {
+        let key = run.run.span.start;
+        let cached = self
+            .run_commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        cached.unwrap_or_else(|| {
+            let commands: Arc<[SimpleCommand]> = shell::run::commands(self.file, run).into();
+            self.run_commands
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key, Arc::clone(&commands));
+            commands
+        })
     }
 
     /// The stage `docker build` builds without `--target`.

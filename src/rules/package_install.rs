@@ -74,7 +74,6 @@ use parse_dockerfile::Instruction;
 use crate::catalog::{Catalog, Entry, PackageMap};
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::rules::Rule;
-use crate::shell;
 use crate::stages::StageModel;
 
 use convert::{Outcome, plan_run};
@@ -107,7 +106,7 @@ pub(crate) fn removes_run<'a>(
     let Some(target) = apk_target(entry, model.catalog) else {
         return false;
     };
-    let commands = shell::run::commands(model.file, run);
+    let commands = model.run_commands(run);
     let exec_form = matches!(run.arguments, parse_dockerfile::Command::Exec(_));
     matches!(
         plan_run(model.file.text(), &commands, exec_form, target),
@@ -132,7 +131,7 @@ pub fn check(model: &StageModel<'_, '_, '_>) -> Vec<Diagnostic> {
             let Some(range) = model.file.instruction_range(instruction) else {
                 continue;
             };
-            let commands = shell::run::commands(model.file, run);
+            let commands = model.run_commands(run);
             diagnostics.extend(busybox::check(&commands, &range, &entry.replacement));
             let exec_form = matches!(run.arguments, parse_dockerfile::Command::Exec(_));
             match plan_run(model.file.text(), &commands, exec_form, target) {

@@ -220,6 +220,27 @@ fn users_at_with_follows_inserted_users_into_child_stages_only() {
 }
 
 #[test]
+fn the_commands_of_a_run_are_parsed_once_and_are_the_shells_reading() {
+    let catalog = catalog();
+    let text = "FROM node:20\nRUN apt-get update && sh -c 'useradd app'\nRUN true\n";
+    let file = dockerfile::parse(text).expect("parses");
+    let model = StageModel::new(&file, &catalog);
+    let runs: Vec<&RunInstruction<'_>> = file
+        .instructions()
+        .iter()
+        .filter_map(|instruction| match instruction {
+            Instruction::Run(run) => Some(run),
+            _ => None,
+        })
+        .collect();
+    let first = model.run_commands(runs[0]);
+    assert_eq!(*first, *crate::shell::run::commands(&file, runs[0]));
+    assert_eq!(first.len(), 3, "apt-get, sh and the script's useradd");
+    assert!(Arc::ptr_eq(&first, &model.run_commands(runs[0])), "cached");
+    assert_eq!(model.run_commands(runs[1]).len(), 1, "each RUN its own");
+}
+
+#[test]
 fn a_working_directory_longer_than_path_max_is_unknown() {
     let catalog = crate::catalog::Catalog::embedded().unwrap();
     let workdir = |repeats: usize| {

@@ -7,12 +7,11 @@ use parse_dockerfile::{Instruction, RunInstruction};
 use super::{body, join_and, join_or};
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
-use crate::dockerfile::Dockerfile;
 use crate::line_index::LineIndex;
 use crate::rules::Rule;
 use crate::rules::dev_variant::stage_label;
 use crate::rules::package_install::apk_target;
-use crate::shell::{self, SimpleCommand, Word};
+use crate::shell::{SimpleCommand, Word};
 use crate::stages::StageModel;
 
 /// The package manager commands hardport recognises.
@@ -50,7 +49,7 @@ pub(super) fn package_managers(
         let Instruction::Run(run) = instruction else {
             continue;
         };
-        let calls = package_manager_calls(model.file, run);
+        let calls = package_manager_calls(model, run);
         if calls.is_empty() {
             continue;
         }
@@ -255,10 +254,13 @@ pub(super) fn equivalent(target: &str, command: &str, verb: &str) -> Option<Stri
 }
 
 /// Every package manager call a `RUN` makes, in order, without repeats.
-fn package_manager_calls<'a>(file: &Dockerfile<'a>, run: &RunInstruction<'a>) -> Vec<Call> {
+fn package_manager_calls<'a>(
+    model: &StageModel<'_, 'a, '_>,
+    run: &RunInstruction<'a>,
+) -> Vec<Call> {
     let mut calls: Vec<Call> = Vec::new();
-    for command in shell::run::commands(file, run) {
-        if let Some(call) = manager_call(&command)
+    for command in model.run_commands(run).iter() {
+        if let Some(call) = manager_call(command)
             && !calls.contains(&call)
         {
             calls.push(call);

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use parse_dockerfile::{Flag, Instruction};
 
@@ -127,16 +128,16 @@ fn map_stage(
         let Some(range) = model.file.instruction_range(instruction) else {
             continue;
         };
-        let commands = match instruction {
-            Instruction::Run(run) => shell::run::commands(model.file, run),
+        let commands: Arc<[SimpleCommand]> = match instruction {
+            Instruction::Run(run) => model.run_commands(run),
             // A container that starts with `su-exec node:node` needs the id as much as a RUN.
             Instruction::Entrypoint(entrypoint) => {
-                shell::run::command_line(model.file, &entrypoint.arguments)
+                shell::run::command_line(model.file, &entrypoint.arguments).into()
             }
-            Instruction::Cmd(cmd) => shell::run::command_line(model.file, &cmd.arguments),
-            _ => Vec::new(),
+            Instruction::Cmd(cmd) => shell::run::command_line(model.file, &cmd.arguments).into(),
+            _ => Arc::from([]),
         };
-        for command in &commands {
+        for command in commands.iter() {
             for name in created_by(command.argv()) {
                 created.add(name.clone());
                 added.push(name);

@@ -3,19 +3,20 @@
 
 use parse_dockerfile::RunInstruction;
 
-use crate::dockerfile::Dockerfile;
 use crate::rules::basename;
-use crate::shell::{self, SimpleCommand};
+use crate::shell::SimpleCommand;
+use crate::stages::StageModel;
 
 /// Why a `RUN` needs root, or `None` when nothing in it obviously does. `writable` are
 /// absolute directories the non-root user can write besides the scratch ones (the
 /// replacement's working directory).
 pub(super) fn needs_root<'a>(
-    file: &Dockerfile<'a>,
+    model: &StageModel<'_, 'a, '_>,
     run: &RunInstruction<'a>,
     writable: &[&str],
 ) -> Option<String> {
-    shell::run::commands(file, run)
+    model
+        .run_commands(run)
         .iter()
         .find_map(|command| command_needs_root(command, writable))
 }

@@ -179,7 +179,7 @@ fn plan(model: &StageModel<'_, '_, '_>) -> Plans {
             }
             let why = match (lineage, instructions.get(at)) {
                 (Lineage::Migrating(_), _) => Why::RanAsRoot,
-                (_, Some(Instruction::Run(run))) => match needs_root(model.file, run, &writable) {
+                (_, Some(Instruction::Run(run))) => match needs_root(model, run, &writable) {
                     Some(reason) => Why::NeedsRoot(reason),
                     None => continue,
                 },
@@ -381,7 +381,8 @@ fn installs_switcher(model: &StageModel<'_, '_, '_>, stage: usize) -> Option<Str
                     .and_then(|range| model.file.text().get(range))
                     .is_some_and(|text| text.contains("gosu") || text.contains("su-exec")) =>
             {
-                crate::shell::run::commands(model.file, run)
+                model
+                    .run_commands(run)
                     .iter()
                     .flat_map(|command| &command.words)
                     .find_map(|word| named(&word.text))

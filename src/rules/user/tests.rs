@@ -778,8 +778,10 @@ fn final_root_follows_the_stage_chain_and_ignores_root_replacements() {
 fn reason(command: &str) -> Option<String> {
     let text = format!("FROM a\nRUN {command}\n");
     let file = crate::dockerfile::parse(&text).expect("parses");
+    let catalog = test_catalog();
+    let model = StageModel::new(&file, &catalog);
     match file.instructions().get(1) {
-        Some(Instruction::Run(run)) => needs_root::needs_root(&file, run, &["/home/build"]),
+        Some(Instruction::Run(run)) => needs_root::needs_root(&model, run, &["/home/build"]),
         _ => panic!("expected RUN"),
     }
 }

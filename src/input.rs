@@ -219,6 +219,19 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// Makes a FIFO at `path`, for tests of files that are not regular.
+#[cfg(test)]
+pub(crate) fn make_fifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        Mode::from_bits_truncate(0o600),
+        0,
+    )
+    .expect("mkfifo");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,14 +295,7 @@ mod tests {
         );
         // A FIFO with no writer: opening it for reading would wait forever.
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            Mode::from_bits_truncate(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        make_fifo(&fifo);
         assert_eq!(
             read_text(&fifo, 100, Links::Refuse),
             Err(InputError::NotRegular)
@@ -345,14 +351,7 @@ mod tests {
         let (dir, path) = file_with(b"FROM a\n");
         assert_eq!(read_walked_text(&path, 100), Ok("FROM a\n".to_owned()));
         let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            Mode::from_bits_truncate(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        make_fifo(&fifo);
         assert_eq!(read_walked_text(&fifo, 100), Err(InputError::NotRegular));
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&path, &link).expect("symlink");

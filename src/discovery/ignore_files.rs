@@ -317,14 +317,7 @@ mod tests {
         );
         assert!(Arc::ptr_eq(&deep, &repo), "a and b add nothing to repo");
         write(&root.join("d/e/f/Dockerfile"), "FROM a\n");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            root.join("d/.gitignore"),
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o644),
-            0,
-        )
-        .expect("mkfifo");
+        crate::input::make_fifo(&root.join("d/.gitignore"));
         assert_eq!(walks("d/e/f/Dockerfile"), Verdict::Refused);
         assert_eq!(walks("d/e"), Verdict::Refused);
         assert_eq!(rules.take_errors().len(), 1, "reported once");
@@ -394,14 +387,7 @@ mod tests {
         std::os::unix::fs::symlink("/proc/self/pagemap", root.join("linked/.ignore"))
             .expect("symlink");
         write(&root.join("fifo/Dockerfile"), "x");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            root.join("fifo/.gitignore"),
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_bits_truncate(0o600),
-            0,
-        )
-        .expect("mkfifo");
+        crate::input::make_fifo(&root.join("fifo/.gitignore"));
         write(&root.join("large/Dockerfile"), "x");
         write(&root.join("large/.gitignore"), &"x\n".repeat(1024));
         write(&root.join("fine/Dockerfile"), "x");

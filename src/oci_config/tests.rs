@@ -261,14 +261,7 @@ fn an_unreadable_file_is_named() {
 fn a_config_that_is_not_a_regular_file_is_refused_unread() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("config.json");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .expect("mkfifo");
+    crate::input::make_fifo(&fifo);
     for path in [Path::new("/dev/zero"), fifo.as_path()] {
         let error = read(path).expect_err("not a regular file");
         assert!(error.to_string().ends_with("not a regular file"), "{error}");

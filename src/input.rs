@@ -11,10 +11,9 @@
 //! `/dev/zero`) can take the memory of a run; it never opens what was not a regular file when
 //! last looked at (by an `lstat` just before, or for [`read_walked_text`] by the walk's
 //! directory entry), and opens without blocking, so a FIFO swapped in at the last moment cannot
-//! hang it; and, unless
-//! told to follow links ([`Links::Follow`], only for a file named on the command line), it
-//! refuses a symbolic link at the moment of opening (`O_NOFOLLOW`), so a repository cannot point
-//! hardport at `/proc/self/pagemap` or at a token outside it.
+//! hang it; and, unless told to follow links ([`Links::Follow`], only for a file named on the
+//! command line), it refuses a symbolic link at the moment of opening (`O_NOFOLLOW`), so a
+//! repository cannot point hardport at `/proc/self/pagemap` or at a token outside it.
 
 use std::fs::File;
 use std::io::Read;

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use common::{case, cases, code, copy_to_temp, hardport, stderr, stdout};
+use common::{case, case_name, cases, code, copy_to_temp, hardport, stderr, stdout};
 use hardport::rules::Rule;
 
 fn schema() -> Value {
@@ -199,11 +199,7 @@ fn sarif_passes_the_sarif_multitools_schema_and_github_rules() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     for case in cases() {
-        let name = case
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let name = case_name(&case);
         let sarif = stdout(&hardport(&case, &["migrate", "--format", "sarif"]));
         let input = dir.path().join(format!("{name}.sarif"));
         std::fs::write(&input, sarif).expect("write");

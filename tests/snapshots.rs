@@ -6,16 +6,12 @@
 
 mod common;
 
-use common::{cases, code, hardport, migrate_args, stderr, stdout};
+use common::{case_name, cases, code, hardport, migrate_args, stderr, stdout};
 
 #[test]
 fn every_case_matches_its_snapshot() {
     for case in cases() {
-        let name = case
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let name = case_name(&case);
         let output = hardport(&case, &migrate_args(&case, &["--verbose"]));
         let rendered = format!(
             "exit: {}\n--- stdout (patch)\n{}--- stderr\n{}",

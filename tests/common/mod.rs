@@ -26,6 +26,14 @@ pub fn cases() -> Vec<PathBuf> {
     cases
 }
 
+/// A fixture repository's name: its directory's.
+pub fn case_name(case: &Path) -> String {
+    case.file_name()
+        .expect("a case is a directory under testdata/")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The file a case keeps its own catalog in, beside its repository files.
 pub const CASE_CATALOG: &str = "catalog.yaml";
 

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 use crate::helm::chart::CHART_FILE;
-use crate::input::Links;
+use crate::input::{self, Links};
 use crate::scope::Scope;
 
 mod ignore_files;
@@ -33,7 +33,10 @@ pub mod template;
 
 use ignore_files::{IgnoreRules, Verdict};
 
-pub use names::{is_dockerfile_name, is_template_name, is_values_name};
+pub use names::{
+    is_compose_name, is_dockerfile_name, is_kustomization_name, is_template_name, is_values_name,
+    is_workflow_path, is_yaml_name,
+};
 
 /// How to walk the directories given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +66,15 @@ impl Walk {
 pub enum FileKind {
     Dockerfile,
     HelmValues,
+    /// A Docker Compose file, by name ([`names::is_compose_name`]).
+    Compose,
+    /// A YAML file of Kubernetes objects outside a chart: a document with `apiVersion` and
+    /// `kind` at its top ([`crate::kubernetes::looks_like_manifest`]).
+    Manifest,
+    /// A kustomization, by name ([`names::is_kustomization_name`]).
+    Kustomization,
+    /// A GitHub Actions workflow, by place ([`names::is_workflow_path`]).
+    Workflow,
 }
 
 impl FileKind {
@@ -70,6 +82,10 @@ impl FileKind {
         match self {
             FileKind::Dockerfile => "dockerfile",
             FileKind::HelmValues => "helm-values",
+            FileKind::Compose => "compose",
+            FileKind::Manifest => "manifest",
+            FileKind::Kustomization => "kustomization",
+            FileKind::Workflow => "workflow",
         }
     }
 
@@ -78,7 +94,16 @@ impl FileKind {
         match self {
             FileKind::Dockerfile => "a Dockerfile",
             FileKind::HelmValues => "YAML (Helm values)",
+            FileKind::Compose => "YAML (a Compose file)",
+            FileKind::Manifest => "YAML (a Kubernetes manifest)",
+            FileKind::Kustomization => "YAML (a kustomization)",
+            FileKind::Workflow => "YAML (a GitHub Actions workflow)",
         }
+    }
+
+    /// Whether the file is YAML (every kind but the Dockerfile).
+    pub fn is_yaml(self) -> bool {
+        self != FileKind::Dockerfile
     }
 }
 
@@ -140,9 +165,11 @@ pub fn discover(roots: &[PathBuf], scope: &Scope, options: Walk) -> Discovery {
             Ok(metadata) if metadata.is_dir() => walk(root, options, &mut found),
             Ok(_) => match named_file_links(root, scope) {
                 Ok(links) => {
-                    found
-                        .files
-                        .insert(root.clone(), (explicit_kind(root), links, Seen::Unchecked));
+                    let text = || input::read_text(root, options.max_file_size, links).ok();
+                    found.files.insert(
+                        root.clone(),
+                        (explicit_kind(root, text), links, Seen::Unchecked),
+                    );
                 }
                 Err(message) => found.errors.push(WalkError {
                     path: root.clone(),
@@ -210,6 +237,8 @@ fn named_file_links(path: &Path, scope: &Scope) -> Result<Links, String> {
 struct Found {
     files: BTreeMap<PathBuf, (FileKind, Links, Seen)>,
     values_candidates: Vec<PathBuf>,
+    /// YAML files no name claims: manifests if their text says so, unless they lie in a chart.
+    yaml_candidates: Vec<PathBuf>,
     chart_dirs: HashSet<PathBuf>,
     errors: Vec<WalkError>,
 }
@@ -222,6 +251,18 @@ impl Found {
             if self.holds_chart(path.parent()) {
                 self.files
                     .insert(path, (FileKind::HelmValues, Links::Refuse, Seen::Regular));
+            }
+        }
+        // A chart's YAML is Helm's: `templates/` is Go template text, `charts/` vendored
+        // charts, `ci/` values files.
+        for path in std::mem::take(&mut self.yaml_candidates) {
+            let in_chart = path
+                .ancestors()
+                .skip(1)
+                .any(|dir| self.chart_dirs.contains(dir));
+            if !in_chart {
+                self.files
+                    .insert(path, (FileKind::Manifest, Links::Refuse, Seen::Regular));
             }
         }
         Discovery {
@@ -310,17 +351,36 @@ fn take_file(path: &Path, found: &Mutex<Found>) {
         return;
     };
     let name = name.as_ref();
+    let take = |kind: FileKind| {
+        lock(found)
+            .files
+            .insert(path.to_path_buf(), (kind, Links::Refuse, Seen::Regular));
+    };
     if is_dockerfile_name(name) {
-        lock(found).files.insert(
-            path.to_path_buf(),
-            (FileKind::Dockerfile, Links::Refuse, Seen::Regular),
-        );
+        take(FileKind::Dockerfile);
+    } else if name == CHART_FILE {
+        if let Some(dir) = path.parent() {
+            lock(found).chart_dirs.insert(dir.to_path_buf());
+        }
+    } else if let Some(kind) = yaml_kind_by_name(path, name) {
+        take(kind);
     } else if is_values_name(name) {
         lock(found).values_candidates.push(path.to_path_buf());
-    } else if name == CHART_FILE
-        && let Some(dir) = path.parent()
-    {
-        lock(found).chart_dirs.insert(dir.to_path_buf());
+    } else if is_yaml_name(name) {
+        lock(found).yaml_candidates.push(path.to_path_buf());
+    }
+}
+
+/// The kind a YAML file's name or place gives it, when it does.
+fn yaml_kind_by_name(path: &Path, name: &str) -> Option<FileKind> {
+    if is_kustomization_name(name) {
+        Some(FileKind::Kustomization)
+    } else if is_workflow_path(path) {
+        Some(FileKind::Workflow)
+    } else if is_compose_name(name) {
+        Some(FileKind::Compose)
+    } else {
+        None
     }
 }
 
@@ -353,8 +413,11 @@ fn innermost(error: &std::io::Error) -> &std::io::Error {
     deepest
 }
 
-/// The kind of a file named explicitly: by name, else YAML as Helm values, else Dockerfile.
-pub fn explicit_kind(path: &Path) -> FileKind {
+/// The kind of a file named explicitly: by name (a Dockerfile, a kustomization, a workflow,
+/// a Compose file); other YAML is a Kubernetes manifest when its `text` looks like one (see
+/// [`crate::kubernetes::looks_like_manifest`]; `text` is read only then), else Helm values;
+/// anything else is a Dockerfile.
+pub fn explicit_kind(path: &Path, text: impl FnOnce() -> Option<String>) -> FileKind {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy())
@@ -362,8 +425,15 @@ pub fn explicit_kind(path: &Path) -> FileKind {
     let name = name.as_ref();
     if is_dockerfile_name(name) {
         FileKind::Dockerfile
+    } else if let Some(kind) = yaml_kind_by_name(path, name) {
+        kind
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        FileKind::HelmValues
+        let is_manifest = !is_values_name(name)
+            && text().is_some_and(|text| crate::kubernetes::looks_like_manifest(&text));
+        match is_manifest {
+            true => FileKind::Manifest,
+            false => FileKind::HelmValues,
+        }
     } else {
         FileKind::Dockerfile
     }

@@ -160,6 +160,15 @@ impl ImageRef {
         }
     }
 
+    /// The name as written, without tag or digest (`quay.io/argoproj/argocd`, `redis`): what
+    /// kustomize's `images:` entries match, as text.
+    pub fn name_as_written(&self) -> String {
+        match &self.registry {
+            Some(registry) => format!("{registry}/{}", self.path),
+            None => self.path.clone(),
+        }
+    }
+
     /// true when any part contains `$` (a build-arg / env reference).
     ///
     /// A bare `$` that starts no variable is rejected by [`ImageRef::parse`], so a `$` in a

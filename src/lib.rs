@@ -23,6 +23,7 @@ pub mod fix;
 pub mod helm;
 pub mod image_ref;
 pub mod input;
+pub mod kubernetes;
 pub mod line_index;
 pub mod lock;
 pub mod markdown;

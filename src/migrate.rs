@@ -24,6 +24,7 @@ use crate::helm::{
     verify::{Difference, Verifier},
 };
 use crate::input::{self, InputError};
+use crate::kubernetes;
 use crate::line_index::LineIndex;
 use crate::patch_path::{PatchBase, Unwritable};
 use crate::rules::suppression::Suppressions;
@@ -196,17 +197,23 @@ pub fn migrate_text(
             ))
         }),
         FileKind::HelmValues => fix_loop(text, &suppressions, |current| {
-            let stream = yaml::parse(current).map_err(|error| FileError::Parse {
-                what: kind,
-                line: error.line,
-                message: error.message,
-            })?;
+            let stream = parse_yaml(kind, current)?;
             Ok(selected(
                 rules::check_helm_values(&stream, context),
                 kind,
                 context,
             ))
         }),
+        FileKind::Compose | FileKind::Manifest | FileKind::Kustomization | FileKind::Workflow => {
+            fix_loop(text, &suppressions, |current| {
+                let stream = parse_yaml(kind, current)?;
+                Ok(selected(
+                    rules::check_yaml(kind, &stream, context),
+                    kind,
+                    context,
+                ))
+            })
+        }
     }?;
     let unused = suppressions.unused(context.rules);
     if !unused.is_empty() {
@@ -214,6 +221,14 @@ pub fn migrate_text(
         migration.findings.sort_by_key(|finding| finding.line);
     }
     Ok(migration)
+}
+
+fn parse_yaml(kind: FileKind, text: &str) -> Result<yaml::Stream<'_>, FileError> {
+    yaml::parse(text).map_err(|error| FileError::Parse {
+        what: kind,
+        line: error.line,
+        message: error.message,
+    })
 }
 
 /// The diagnostics of the rules the run selected: a rule left out neither reports nor fixes.
@@ -519,6 +534,15 @@ impl Skipped {
         })
     }
 
+    /// A manifest whose opening comments say it is generated ("DO NOT EDIT").
+    fn generated(line: usize) -> Skipped {
+        Skipped {
+            line: Some(line),
+            reason: "generated (its header says DO NOT EDIT): a change here is lost when it is generated again; migrate what it is generated from".to_owned(),
+            hides_change: false,
+        }
+    }
+
     /// A values file of a remote dependency's copy under a parent chart's `charts/`.
     fn vendored(parent: &Path) -> Skipped {
         Skipped {
@@ -602,39 +626,66 @@ fn verify_finding(difference: Difference) -> Finding {
 }
 
 /// Migrate one file and, in [`WriteMode::Write`], replace it atomically when it changes.
+///
+/// `None` for a YAML file the walk found that turns out to be no manifest (see
+/// [`kubernetes::looks_like_manifest`]): it is none of hardport's files, and is not reported.
 pub fn process_file(
     file: &SourceFile,
     context: Context<'_>,
     options: FileOptions<'_>,
-) -> FileReport {
-    let display_path = display_path(&file.path);
-    let outcome = migrate_file(file, context, options);
-    FileReport {
+) -> Option<FileReport> {
+    let outcome = match migrate_file(file, context, options) {
+        Ok(None) => return None,
+        Ok(Some(changes)) => Ok(changes),
+        Err(error) => Err(error),
+    };
+    Some(FileReport {
         path: file.path.clone(),
-        display_path,
+        display_path: display_path(&file.path),
         kind: file.kind,
         outcome,
-    }
+    })
 }
 
 fn migrate_file(
     file: &SourceFile,
     context: Context<'_>,
     options: FileOptions<'_>,
-) -> Result<FileChanges, FileError> {
+) -> Result<Option<FileChanges>, FileError> {
     let (path, kind) = (file.path.as_path(), file.kind);
     let context = context.with_rules(options.rules.for_file(path));
     let is_dockerfile = kind == FileKind::Dockerfile;
     if let Some(skipped) = Skipped::template_name(path).filter(|_| is_dockerfile) {
-        return Ok(FileChanges::skipped(skipped));
+        return Ok(Some(FileChanges::skipped(skipped)));
     }
-    let original = match file.seen {
-        Seen::Regular => input::read_walked_text(path, options.max_file_size)?,
-        Seen::Unchecked => input::read_text(path, options.max_file_size, file.links)?,
+    let read = match file.seen {
+        Seen::Regular => input::read_walked_text(path, options.max_file_size),
+        Seen::Unchecked => input::read_text(path, options.max_file_size, file.links),
     };
+    // A YAML file the walk took only for what its text might be: unless that text reads as a
+    // manifest, it is not one of ours, also when it cannot be read as text at all.
+    let candidate = kind == FileKind::Manifest && file.seen == Seen::Regular;
+    let original = match read {
+        Ok(text) if candidate && !kubernetes::looks_like_manifest(&text) => return Ok(None),
+        Ok(text) => text,
+        Err(_) if candidate => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    migrate_text_of(file, &original, context, options).map(Some)
+}
+
+/// [`migrate_file`] once the file's text is read.
+fn migrate_text_of(
+    file: &SourceFile,
+    original: &str,
+    context: Context<'_>,
+    options: FileOptions<'_>,
+) -> Result<FileChanges, FileError> {
+    let (path, kind) = (file.path.as_path(), file.kind);
+    let is_dockerfile = kind == FileKind::Dockerfile;
     // Only a Dockerfile can be a Dockerfile template: a values file's text is not searched.
     if let Some(skipped) = is_dockerfile
-        .then(|| Skipped::template_text(&original, None))
+        .then(|| Skipped::template_text(original, None))
         .flatten()
     {
         return Ok(FileChanges::skipped(skipped));
@@ -646,7 +697,7 @@ fn migrate_file(
     // an umbrella's `postgresql: {auth: …}` is where the subchart's images move.
     if kind == FileKind::HelmValues
         && verify.is_none()
-        && !helm::may_name_an_image(&original)
+        && !helm::may_name_an_image(original)
         && !has_dependencies(path, options.charts)
     {
         return Ok(FileChanges::unchanged(Vec::new()));
@@ -656,18 +707,26 @@ fn migrate_file(
     {
         return Ok(FileChanges::skipped(skipped));
     }
-    let chart = match kind {
-        FileKind::HelmValues => Some(options.charts.chart(&chart_dir(path))),
-        FileKind::Dockerfile => None,
-    };
+    if kind == FileKind::Manifest
+        && let Some(line) = kubernetes::generated_notice(original)
+    {
+        return Ok(FileChanges::skipped(Skipped::generated(line)));
+    }
+    let chart = (kind == FileKind::HelmValues).then(|| options.charts.chart(&chart_dir(path)));
     let context = match &chart {
         Some(chart) => context.with_lazy_chart(chart),
         None => context,
     };
-    let mut migration = match migrate_text(kind, &original, context) {
+    let kustomized = (kind == FileKind::Manifest)
+        .then(|| kubernetes::Kustomized::above(path, options.max_file_size));
+    let context = match &kustomized {
+        Some(kustomized) => context.with_kustomized(kustomized),
+        None => context,
+    };
+    let mut migration = match migrate_text(kind, original, context) {
         Err(error @ FileError::Parse { line, .. }) => {
             return match is_dockerfile
-                .then(|| Skipped::template_text(&original, line))
+                .then(|| Skipped::template_text(original, line))
                 .flatten()
             {
                 Some(skipped) => Ok(FileChanges::skipped(skipped)),
@@ -691,12 +750,8 @@ fn migrate_file(
     if let Some(verifier) = verify
         && chart.as_ref().and_then(LazyChart::get).is_some()
     {
-        let differences = verifier.verify(
-            &chart_dir(path),
-            &original,
-            &migration.text,
-            context.catalog,
-        );
+        let differences =
+            verifier.verify(&chart_dir(path), original, &migration.text, context.catalog);
         migration
             .findings
             .extend(differences.into_iter().map(verify_finding));
@@ -716,7 +771,7 @@ fn migrate_file(
             .map_err(|error| FileError::Write(error.to_string()))?;
     }
     Ok(FileChanges {
-        patch: Some(unified_diff(patch_path, &original, &migration.text)),
+        patch: Some(unified_diff(patch_path, original, &migration.text)),
         findings: migration.findings,
         skipped: None,
     })

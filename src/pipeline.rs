@@ -41,7 +41,8 @@ const LIMITS: Limits = Limits {
 };
 
 /// Migrate `files` on `threads` threads and give each report to `emit`, in the order of
-/// `files`. Returns how many files were processed (and emitted).
+/// `files`. Returns how many files were processed; a YAML file the walk took as a possible
+/// manifest that is none has no report (see [`process_file`]) and is counted all the same.
 ///
 /// Setting `stop` stops the run before the next file is started; the files already started
 /// finish (a file is never left half-written) and are emitted in order. The files processed
@@ -71,7 +72,7 @@ fn run_with<E>(
     limits: Limits,
 ) -> Result<usize, E> {
     let queue = Queue::new(threads.get() * limits.window_per_thread);
-    let (sender, receiver) = mpsc::channel::<Vec<(usize, FileReport)>>();
+    let (sender, receiver) = mpsc::channel::<Vec<(usize, Option<FileReport>)>>();
     std::thread::scope(|scope| {
         for _ in 0..threads.get().min(files.len()) {
             let sender = sender.clone();
@@ -80,7 +81,7 @@ fn run_with<E>(
                 // A batch is sent before this worker waits for the window, which may be
                 // waiting for a report in it.
                 let mut batch = Vec::with_capacity(limits.batch);
-                let send = |batch: &mut Vec<(usize, FileReport)>| {
+                let send = |batch: &mut Vec<(usize, Option<FileReport>)>| {
                     batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
                 };
                 while let Some(index) = queue.take(files.len(), stop, || send(&mut batch)) {
@@ -102,7 +103,9 @@ fn run_with<E>(
             let before = emitted;
             while let Some(report) = pending.remove(&emitted) {
                 emitted += 1;
-                if failure.is_none() {
+                if let Some(report) = report
+                    && failure.is_none()
+                {
                     failure = emit(report).err();
                     if failure.is_some() {
                         stop.store(true, Ordering::SeqCst);
@@ -126,24 +129,24 @@ fn process_guarded(
     file: &SourceFile,
     context: Context<'_>,
     options: FileOptions<'_>,
-) -> FileReport {
+) -> Option<FileReport> {
     guarded(file, || process_file(file, context, options))
 }
 
 /// The report `work` makes for `file`, or an internal error for it when `work` panics.
-fn guarded(file: &SourceFile, work: impl FnOnce() -> FileReport) -> FileReport {
+fn guarded(file: &SourceFile, work: impl FnOnce() -> Option<FileReport>) -> Option<FileReport> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|text| (*text).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".into());
-        FileReport::failed(
+        Some(FileReport::failed(
             file,
             FileError::Internal(format!(
                 "hardport panicked ({message}); please report this with the file"
             )),
-        )
+        ))
     })
 }
 
@@ -447,7 +450,7 @@ mod tests {
     #[test]
     fn a_panic_becomes_an_internal_error_for_that_file() {
         let file = SourceFile::new("Dockerfile".into(), FileKind::Dockerfile);
-        let report = guarded(&file, || panic!("a bug"));
+        let report = guarded(&file, || panic!("a bug")).expect("a report");
         match report.outcome {
             Err(FileError::Internal(message)) => assert!(message.contains("a bug"), "{message}"),
             other => panic!("expected an internal error, got {other:?}"),

@@ -487,7 +487,7 @@ fn run_stdin(args: &MigrateArgs, name: &Path) -> anyhow::Result<ExitCode> {
             args.max_file_size
         );
     }
-    let kind = explicit_kind(name);
+    let kind = explicit_kind(name, || Some(text.clone()));
     let charts = ChartCache::new(args.max_file_size);
     let chart = (kind == FileKind::HelmValues).then(|| charts.chart(start));
     let pin = if args.pin { Pin::FromLock } else { Pin::Off };

@@ -1,5 +1,5 @@
-//! Which file names are Dockerfiles, which are templates of one, and which directories hold
-//! vendored code.
+//! Which file names are Dockerfiles, which are templates of one, which are Compose files,
+//! kustomizations and workflows, and which directories hold vendored code.
 //!
 //! Dockerfile names follow Renovate's `dockerfile` manager, the widest matcher in use, so a
 //! repository Renovate keeps up to date is migrated whole. Its default `managerFilePatterns`
@@ -125,9 +125,109 @@ pub fn is_values_name(name: &str) -> bool {
     name.starts_with("values") && is_yaml && !is_schema
 }
 
+/// Whether a YAML file of this base name is a Compose file: Renovate's `docker-compose`
+/// manager takes `(^|/)(?:docker-)?compose[^/]*\.ya?ml$`; hardport wants a separator after
+/// `compose` (`compose.yaml`, `docker-compose.prod.yml`, `compose-dev.yaml`,
+/// `compose.override.yaml`), so PHP's `composer.yaml` is not read as one.
+pub fn is_compose_name(name: &str) -> bool {
+    let Some(stem) = yaml_stem(name) else {
+        return false;
+    };
+    let stem = stem.strip_prefix("docker-").unwrap_or(stem);
+    stem.strip_prefix("compose")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-', '_']))
+}
+
+/// Whether a file of this base name is a kustomization (`kustomization.yaml`, `.yml`, or
+/// `Kustomization`, the three names `kustomize build` looks for in a directory).
+pub fn is_kustomization_name(name: &str) -> bool {
+    matches!(
+        name,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    )
+}
+
+/// Whether `path` is a workflow: a YAML file directly in `.github/workflows/` (or Gitea's and
+/// Forgejo's `.gitea/workflows/`, `.forgejo/workflows/`, which run the same syntax). GitHub
+/// runs no other file, so a YAML file deeper down, or elsewhere, is not one.
+pub fn is_workflow_path(path: &std::path::Path) -> bool {
+    let name = path.file_name().and_then(|name| name.to_str());
+    let parent = path.parent();
+    let dir = parent.and_then(|dir| dir.file_name());
+    let forge = parent
+        .and_then(|dir| dir.parent())
+        .and_then(|dir| dir.file_name());
+    name.is_some_and(|name| yaml_stem(name).is_some())
+        && dir.is_some_and(|dir| dir == "workflows")
+        && forge.is_some_and(|forge| forge == ".github" || forge == ".gitea" || forge == ".forgejo")
+}
+
+/// Whether a base name is a YAML file's (`.yaml`, `.yml`), one that could hold a Kubernetes
+/// manifest; the content decides whether it does.
+pub fn is_yaml_name(name: &str) -> bool {
+    yaml_stem(name).is_some_and(|stem| !stem.is_empty())
+}
+
+/// The name without its `.yaml` or `.yml` extension, for a YAML file's name.
+fn yaml_stem(name: &str) -> Option<&str> {
+    name.strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compose_names_are_renovates_with_a_separator_after_compose() {
+        for name in [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.prod.yml",
+            "docker-compose-dev.yaml",
+            "compose.override.yaml",
+            "docker-compose_test.yml",
+        ] {
+            assert!(is_compose_name(name), "{name}");
+        }
+        for name in [
+            "composer.yaml",
+            "docker-compose.json",
+            "compose",
+            "my-compose.yml",
+            "compose.yaml.bak",
+        ] {
+            assert!(!is_compose_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn kustomizations_and_workflows_are_found_by_name_and_place() {
+        use std::path::Path;
+        assert!(is_kustomization_name("kustomization.yaml"));
+        assert!(is_kustomization_name("Kustomization"));
+        assert!(!is_kustomization_name("kustomization.json"));
+        for path in [
+            ".github/workflows/ci.yml",
+            "repo/.github/workflows/release.yaml",
+            ".forgejo/workflows/test.yml",
+        ] {
+            assert!(is_workflow_path(Path::new(path)), "{path}");
+        }
+        for path in [
+            ".github/workflows/nested/ci.yml",
+            ".github/ci.yml",
+            "workflows/ci.yml",
+            ".github/workflows/README.md",
+            ".github/actions/setup/action.yml",
+        ] {
+            assert!(!is_workflow_path(Path::new(path)), "{path}");
+        }
+        assert!(is_yaml_name("deploy.yaml"));
+        assert!(!is_yaml_name(".yaml"));
+        assert!(!is_yaml_name("deploy.json"));
+    }
 
     #[test]
     fn values_files_are_values_but_a_values_schema_is_not() {

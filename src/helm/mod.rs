@@ -523,7 +523,11 @@ fn image_fields<'d>(
 
 /// The value of `key` in the mapping `node` as YAML merges it: the mapping's own entry, else
 /// the first merged mapping (`<<: *base` or `<<: [*a, *b]`) that has it.
-fn merged_get<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&'d Node> {
+pub(crate) fn merged_get<'d>(
+    document: &'d Document,
+    node: &'d Node,
+    key: &str,
+) -> Option<&'d Node> {
     node.get(key).or_else(|| {
         node.entries()
             .iter()

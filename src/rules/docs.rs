@@ -85,6 +85,7 @@ macro_rules! module_doc {
 }
 
 const BASE_IMAGE: ModuleDoc = module_doc!("base_image.rs");
+const COMPOSE: ModuleDoc = module_doc!("compose.rs");
 const DEV_VARIANT: ModuleDoc = module_doc!("dev_variant.rs");
 const ENTRYPOINT: ModuleDoc = module_doc!("entrypoint.rs");
 const FINDINGS: ModuleDoc = module_doc!("findings.rs");
@@ -95,12 +96,17 @@ const HELM_PROBES: ModuleDoc = module_doc!("helm_probes.rs");
 const HELM_SECURITY: ModuleDoc = module_doc!("helm_security.rs");
 const HELM_STRINGS: ModuleDoc = module_doc!("helm_strings.rs");
 const HELM_SUBCHARTS: ModuleDoc = module_doc!("helm_subcharts.rs");
+const KUSTOMIZE: ModuleDoc = module_doc!("kustomize.rs");
+const MANIFEST: ModuleDoc = module_doc!("manifest.rs");
 const PACKAGE_INSTALL: ModuleDoc = module_doc!("package_install.rs");
 const PIN_DIGEST: ModuleDoc = module_doc!("pin_digest.rs");
+const REFERENCE: ModuleDoc = module_doc!("reference.rs");
 const RULES: ModuleDoc = module_doc!("mod.rs");
+const RUNTIME: ModuleDoc = module_doc!("runtime.rs");
 const SUPPRESSION: ModuleDoc = module_doc!("suppression.rs");
 const USER: ModuleDoc = module_doc!("user.rs");
 const WORKDIR: ModuleDoc = module_doc!("workdir.rs");
+const WORKFLOW: ModuleDoc = module_doc!("workflow.rs");
 
 /// One place a rule is documented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +155,13 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::BaseImage => &const { [D::module(BASE_IMAGE)] },
         Rule::PinDigest => &const { [D::module(PIN_DIGEST)] },
         Rule::UnmappedImage | Rule::DigestDropped | Rule::TagVariant => {
-            &const { [D::module(BASE_IMAGE), D::module(HELM_IMAGES)] }
+            &const {
+                [
+                    D::module(BASE_IMAGE),
+                    D::module(HELM_IMAGES),
+                    D::module(REFERENCE),
+                ]
+            }
         }
         Rule::UnresolvedImage => {
             &const {
@@ -160,29 +172,53 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
                     D::module(PIN_DIGEST),
                     D::module(HELM_SUBCHARTS),
                     D::module(HELM_STRINGS),
+                    D::module(REFERENCE),
+                    D::module(MANIFEST),
                 ]
             }
         }
         Rule::DevVariant | Rule::RuntimeSplit => &const { [D::module(DEV_VARIANT)] },
-        Rule::UserMapping | Rule::UserRoot | Rule::FinalRoot => &const { [D::module(USER)] },
+        Rule::UserMapping => &const { [D::module(USER), D::module(COMPOSE)] },
+        Rule::UserRoot | Rule::FinalRoot => &const { [D::module(USER)] },
         Rule::Entrypoint | Rule::ExecForm => &const { [D::module(ENTRYPOINT)] },
-        Rule::NeedsShell => &const { [D::module(ENTRYPOINT), D::module(HELM_PROBES)] },
+        Rule::NeedsShell => {
+            &const {
+                [
+                    D::module(ENTRYPOINT),
+                    D::module(HELM_PROBES),
+                    D::module(RUNTIME),
+                ]
+            }
+        }
         Rule::Workdir => &const { [D::module(WORKDIR)] },
         Rule::DataPath => &const { [D::module(WORKDIR), D::module(HELM_PATHS)] },
-        Rule::PrivilegedPort | Rule::EntrypointFeature | Rule::Onbuild => {
-            &const { [D::module(FINDINGS)] }
-        }
+        Rule::PrivilegedPort | Rule::Onbuild => &const { [D::module(FINDINGS)] },
+        Rule::EntrypointFeature => &const { [D::module(FINDINGS), D::module(RUNTIME)] },
         Rule::PackageManager => &const { [D::module(FINDINGS), D::module(PACKAGE_INSTALL)] },
         Rule::PackageInstall | Rule::BusyboxOption => &const { [D::module(PACKAGE_INSTALL)] },
         Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },
         Rule::AppVersionTag => &const { [D::module(HELM_IMAGES), D::module(HELM_SUBCHARTS)] },
         Rule::NumericTag => &const { [D::module(HELM_IMAGES)] },
-        Rule::SecurityContext => &const { [D::module(HELM_SECURITY)] },
+        Rule::SecurityContext => &const { [D::module(HELM_SECURITY), D::module(MANIFEST)] },
         Rule::SecurityContextUnset => {
-            &const { [D::module(HELM_SECURITY), D::module(HELM_SUBCHARTS)] }
+            &const {
+                [
+                    D::module(HELM_SECURITY),
+                    D::module(HELM_SUBCHARTS),
+                    D::module(MANIFEST),
+                ]
+            }
         }
         Rule::AllowInsecureImages => &const { [D::module(HELM_BITNAMI)] },
-        Rule::ExecProbe => &const { [D::module(HELM_PROBES), D::module(ENTRYPOINT)] },
+        Rule::ExecProbe => {
+            &const {
+                [
+                    D::module(HELM_PROBES),
+                    D::module(ENTRYPOINT),
+                    D::module(RUNTIME),
+                ]
+            }
+        }
         Rule::MissingFact => &const { [D::shared(Rule::MissingFact)] },
         Rule::ChartMetadata => &const { [D::shared(Rule::ChartMetadata)] },
         Rule::NotEditable => &const { [D::shared(Rule::NotEditable)] },
@@ -190,6 +226,10 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::Verify | Rule::VerifyRender => &const { [D::shared(Rule::Verify)] },
         Rule::SubchartImage | Rule::SubchartNotVendored => &const { [D::module(HELM_SUBCHARTS)] },
         Rule::UnusedSuppression => &const { [D::module(SUPPRESSION)] },
+        Rule::ComposeImage => &const { [D::module(COMPOSE)] },
+        Rule::ManifestImage => &const { [D::module(MANIFEST)] },
+        Rule::KustomizeImage => &const { [D::module(KUSTOMIZE)] },
+        Rule::WorkflowImage => &const { [D::module(WORKFLOW)] },
     }
 }
 

@@ -46,7 +46,7 @@
 //! replacement, so it speaks only while the base is being migrated; the others describe the
 //! final state and speak for migrated files too.
 
-mod entrypoint_feature;
+pub(crate) mod entrypoint_feature;
 mod onbuild;
 mod package_manager;
 mod ports;

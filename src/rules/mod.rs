@@ -141,6 +141,7 @@
 //! disk at that moment).
 
 pub mod base_image;
+pub mod compose;
 pub mod dev_variant;
 pub mod docs;
 pub mod entrypoint;
@@ -152,12 +153,17 @@ pub mod helm_probes;
 pub mod helm_security;
 pub mod helm_strings;
 pub mod helm_subcharts;
+pub mod kustomize;
+pub mod manifest;
 pub mod package_install;
 pub mod pin_digest;
+pub(crate) mod reference;
 pub mod rule_set;
+pub(crate) mod runtime;
 pub mod suppression;
 pub mod user;
 pub mod workdir;
+pub mod workflow;
 
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -169,8 +175,10 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::discovery::FileKind;
 use crate::dockerfile::Dockerfile;
 use crate::helm::chart::{Chart, LazyChart};
+use crate::kubernetes::Kustomized;
 use crate::stages::StageModel;
 use crate::yaml::Stream;
 pub use rule_set::{RuleSelector, RuleSet};
@@ -248,6 +256,14 @@ pub enum Rule {
     SubchartImage,
     /// A chart dependency is not vendored, so the images it runs are unknown.
     SubchartNotVendored,
+    /// A Compose service's image was rewritten to its replacement.
+    ComposeImage,
+    /// A Kubernetes manifest's container image was rewritten to its replacement.
+    ManifestImage,
+    /// A kustomization's `images:` entry was pointed at the replacement.
+    KustomizeImage,
+    /// A workflow's job container or service image was rewritten to its replacement.
+    WorkflowImage,
     /// `--verify`: a rendered container does not run what the migration should give it.
     Verify,
     /// `--verify`: the chart no longer renders after the migration.
@@ -257,7 +273,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 38] = [
+    pub const ALL: [Rule; 42] = [
         Rule::BaseImage,
         Rule::UnmappedImage,
         Rule::DigestDropped,
@@ -293,6 +309,10 @@ impl Rule {
         Rule::NumericTag,
         Rule::SubchartImage,
         Rule::SubchartNotVendored,
+        Rule::ComposeImage,
+        Rule::ManifestImage,
+        Rule::KustomizeImage,
+        Rule::WorkflowImage,
         Rule::Verify,
         Rule::VerifyRender,
         Rule::UnusedSuppression,
@@ -336,6 +356,10 @@ impl Rule {
             Rule::NumericTag => "numeric-tag",
             Rule::SubchartImage => "subchart-image",
             Rule::SubchartNotVendored => "subchart-not-vendored",
+            Rule::ComposeImage => "compose-image",
+            Rule::ManifestImage => "manifest-image",
+            Rule::KustomizeImage => "kustomize-image",
+            Rule::WorkflowImage => "workflow-image",
             Rule::Verify => "verify",
             Rule::VerifyRender => "verify-render",
             Rule::UnusedSuppression => "unused-suppression",
@@ -359,6 +383,10 @@ impl Rule {
             | Rule::AllowInsecureImages
             | Rule::IgnoredDocument
             | Rule::SubchartImage
+            | Rule::ComposeImage
+            | Rule::ManifestImage
+            | Rule::KustomizeImage
+            | Rule::WorkflowImage
             | Rule::PackageInstall => Severity::Info,
             Rule::DigestDropped
             | Rule::TagVariant
@@ -400,6 +428,10 @@ impl Rule {
             | Rule::SecurityContext
             | Rule::AllowInsecureImages
             | Rule::SubchartImage
+            | Rule::ComposeImage
+            | Rule::ManifestImage
+            | Rule::KustomizeImage
+            | Rule::WorkflowImage
             | Rule::PackageInstall => true,
             Rule::UnmappedImage
             | Rule::DigestDropped
@@ -506,6 +538,16 @@ impl Rule {
             Rule::SubchartNotVendored => {
                 "warns that a chart dependency is not vendored, so its images are unknown"
             }
+            Rule::ComposeImage => {
+                "rewrites Compose services' images to the replacement and maps their user"
+            }
+            Rule::ManifestImage => {
+                "rewrites Kubernetes manifests' container images to the replacement"
+            }
+            Rule::KustomizeImage => "points a kustomization's `images:` entries at the replacement",
+            Rule::WorkflowImage => {
+                "rewrites workflow job containers (-dev) and services to the replacement"
+            }
             Rule::Verify => {
                 "with --verify: a rendered container does not run what the migration should give it"
             }
@@ -565,6 +607,8 @@ pub struct Context<'a> {
     pub pin: Pin,
     /// The rules that run; the others neither report nor fix.
     pub rules: RuleSet,
+    /// For a Kubernetes manifest: the image names kustomizations above it rename.
+    kustomized: Option<&'a Kustomized>,
 }
 
 /// Whether replacement references get a digest (`--pin`).
@@ -594,7 +638,21 @@ impl<'a> Context<'a> {
             chart: ChartSource::Known(None),
             pin: Pin::Off,
             rules: RuleSet::ALL,
+            kustomized: None,
         }
+    }
+
+    /// This context for a Kubernetes manifest below kustomizations that rename `kustomized`.
+    pub fn with_kustomized(self, kustomized: &'a Kustomized) -> Self {
+        Context {
+            kustomized: Some(kustomized),
+            ..self
+        }
+    }
+
+    /// The kustomization above a manifest that renames images named `name`, if one does.
+    pub fn kustomized(&self, name: &str) -> Option<&'a str> {
+        self.kustomized?.renamer(name)
     }
 
     /// This context running only `rules`.
@@ -633,10 +691,26 @@ impl<'a> Context<'a> {
 }
 
 /// The rule that rewrites the images of a file of `kind`, which every other rule follows.
-pub fn image_rewrite(kind: crate::discovery::FileKind) -> Rule {
+pub fn image_rewrite(kind: FileKind) -> Rule {
     match kind {
-        crate::discovery::FileKind::Dockerfile => Rule::BaseImage,
-        crate::discovery::FileKind::HelmValues => Rule::HelmImage,
+        FileKind::Dockerfile => Rule::BaseImage,
+        FileKind::HelmValues => Rule::HelmImage,
+        FileKind::Compose => Rule::ComposeImage,
+        FileKind::Manifest => Rule::ManifestImage,
+        FileKind::Kustomization => Rule::KustomizeImage,
+        FileKind::Workflow => Rule::WorkflowImage,
+    }
+}
+
+/// Run the rules of a YAML file that is neither Helm values nor a Dockerfile: a Compose file,
+/// Kubernetes manifests, a kustomization or a workflow.
+pub fn check_yaml(kind: FileKind, stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
+    match kind {
+        FileKind::Compose => compose::check(stream, context),
+        FileKind::Manifest => manifest::check(stream, context),
+        FileKind::Kustomization => kustomize::check(stream, context),
+        FileKind::Workflow => workflow::check(stream, context),
+        FileKind::Dockerfile | FileKind::HelmValues => Vec::new(),
     }
 }
 
@@ -742,7 +816,7 @@ mod tests {
         assert!(message.starts_with("unknown rule `base-images`; the rules are: base-image, "));
         assert!(
             message.ends_with(
-                ", subchart-image, subchart-not-vendored, verify, verify-render, unused-suppression"
+                ", subchart-not-vendored, compose-image, manifest-image, kustomize-image, workflow-image, verify, verify-render, unused-suppression"
             ),
             "{message}"
         );

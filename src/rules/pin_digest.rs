@@ -349,6 +349,44 @@ fn helm_image(
     )
 }
 
+/// `--pin` for a replacement reference written whole in one YAML value (a Compose service's,
+/// a Kubernetes container's, a workflow's): `current` gets `@<digest>`. A public reference is
+/// pinned on the pass after its rewrite, when it reads as the replacement.
+pub(crate) fn check_reference(
+    stream: &Stream<'_>,
+    node: &crate::yaml::Node,
+    label: &str,
+    range: Range<usize>,
+    entry: &Entry,
+    catalog: &Catalog,
+) -> Option<Diagnostic> {
+    let current = node.value()?;
+    let plan = plan(catalog, current);
+    let Plan::Pin(digest) = plan else {
+        return report(plan, range);
+    };
+    let pinned = format!("{current}@{digest}");
+    let edit = match stream.replace_scalar(node, &NewValue::string(&pinned)) {
+        Ok(edit) => edit,
+        Err(error) => {
+            let message = format!("`{label}` cannot be pinned in place ({error})");
+            return report(Plan::Unpinnable(message), range);
+        }
+    };
+    let message = format!(
+        "`{label}`: `{current}` → `{pinned}`: pinned by the digest hardport.lock holds for it"
+    );
+    Some(
+        Diagnostic::fixed(Rule::PinDigest, range, message, Fix::single(edit)).rewrites_image(
+            ImageRewrite {
+                from: current.to_owned(),
+                to: pinned,
+                entry: entry.name.clone(),
+            },
+        ),
+    )
+}
+
 fn empty_tag(path: &str) -> String {
     format!(
         "`{path}` has no tag (the chart renders its appVersion), so it cannot be pinned by digest"

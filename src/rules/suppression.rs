@@ -104,7 +104,7 @@ impl Suppressions {
                 // the image to its replacement.
                 (FileKind::Dockerfile, true) => (stage_lines(&lines, target), None),
                 (FileKind::Dockerfile, false) => (instruction_lines(&lines, target), rules),
-                (FileKind::HelmValues, _) => (target..=target, rules),
+                (_, _) => (target..=target, rules),
             };
             items.push(Suppression {
                 line: index + 1,

@@ -89,6 +89,15 @@ pub fn run_with_catalog(yaml: &str, text: &str) -> (String, Vec<String>) {
     (migration.text, messages)
 }
 
+/// Migrate `text` as a file of `kind` (a Compose file, manifests, a kustomization, a workflow)
+/// with the test catalog, asserting that a second run changes nothing: the result and
+/// `rule: message` for every finding, in line order.
+pub fn run_kind(kind: FileKind, text: &str) -> (String, Vec<String>) {
+    let catalog = test_catalog();
+    let (migration, messages) = migrate_twice(kind, text, Context::new(&catalog));
+    (migration.text, messages)
+}
+
 /// `rule: message` for every finding of `migration`, in line order.
 fn messages(migration: &Migration) -> Vec<String> {
     migration

@@ -194,8 +194,14 @@ fn entry_is(entry: &Entry, image: &str) -> bool {
 /// Why the replacement will not run the public image's entrypoint script; `None` when it will
 /// (same entrypoint, and a shell to run it).
 fn script_missing(model: &StageModel<'_, '_, '_>, index: usize, entry: &Entry) -> Option<String> {
+    script_missing_with(entry, model.has_shell(index))
+}
+
+/// [`script_missing`] for a container that runs the replacement with `has_shell` (`None`:
+/// not known).
+pub(crate) fn script_missing_with(entry: &Entry, has_shell: Option<bool>) -> Option<String> {
     let public = entry.public.entrypoint.as_deref();
-    let no_shell = model.has_shell(index) == Some(false);
+    let no_shell = has_shell == Some(false);
     match entry.hardened.entrypoint.as_deref() {
         Some(hardened) if Some(hardened) == public => {
             no_shell.then(|| "the replacement has no shell to run that script".to_owned())
@@ -215,6 +221,63 @@ fn script_missing(model: &StageModel<'_, '_, '_>, index: usize, entry: &Entry) -
             }
         )),
     }
+}
+
+/// The message and suggestion for variables among `names` that the public image's script
+/// reads and the replacement, for `reason`, may not: `None` when none of them is read.
+pub(crate) fn unread_variables(
+    entry: &Entry,
+    names: &[String],
+    reason: &str,
+) -> Option<(String, String)> {
+    SCRIPT_VARIABLES
+        .iter()
+        .filter(|variables| entry_is(entry, variables.image))
+        .find_map(|variables| {
+            let read: Vec<String> = names
+                .iter()
+                .filter(|name| variables.reads(name))
+                .map(|name| format!("`{name}`"))
+                .collect();
+            if read.is_empty() {
+                return None;
+            }
+            let (subject, verb) = match read.len() {
+                1 => (read.join(""), "is"),
+                _ => (join_and(&read), "are"),
+            };
+            Some((
+                format!(
+                    "{subject} {verb} read by {} {}; {reason}, so the replacement may not honour {} unless its documentation says it does",
+                    public_script(entry, variables.image),
+                    variables.effect,
+                    if read.len() == 1 { "it" } else { "them" },
+                ),
+                format!("check that, or {}", variables.instead),
+            ))
+        })
+}
+
+/// The message and suggestion for a mount or copy into `path`, a directory the public image's
+/// script acts on and the replacement, for `reason`, may not: `None` for any other path.
+pub(crate) fn unread_directory(
+    entry: &Entry,
+    path: &str,
+    reason: &str,
+) -> Option<(String, String)> {
+    let directory = SCRIPT_DIRECTORIES
+        .iter()
+        .filter(|directory| entry_is(entry, directory.image))
+        .find(|directory| mentions(path, directory.dir))?;
+    Some((
+        format!(
+            "{}/: {} {}; {reason}, so that will not happen",
+            directory.dir,
+            public_script(entry, directory.image),
+            directory.effect,
+        ),
+        directory.instead.to_owned(),
+    ))
 }
 
 /// `the public postgres image's entrypoint script (`docker-entrypoint.sh`)`.
@@ -239,11 +302,10 @@ pub(super) fn entrypoint_features(
         .iter()
         .filter(|directory| entry_is(entry, directory.image))
         .collect();
-    let variables: Vec<&ScriptVariables> = SCRIPT_VARIABLES
+    let has_variables = SCRIPT_VARIABLES
         .iter()
-        .filter(|variables| entry_is(entry, variables.image))
-        .collect();
-    if directories.is_empty() && variables.is_empty() {
+        .any(|variables| entry_is(entry, variables.image));
+    if directories.is_empty() && !has_variables {
         return Vec::new();
     }
     let Some(reason) = script_missing(model, index, entry) else {
@@ -257,33 +319,11 @@ pub(super) fn entrypoint_features(
         };
         if let Instruction::Env(env) = instruction {
             let names = env_names(env.arguments.value.as_ref());
-            for variables in &variables {
-                let read: Vec<String> = names
-                    .iter()
-                    .filter(|name| variables.reads(name))
-                    .map(|name| format!("`{name}`"))
-                    .collect();
-                if read.is_empty() {
-                    continue;
-                }
-                let (subject, verb) = match read.len() {
-                    1 => (read.join(""), "is"),
-                    _ => (join_and(&read), "are"),
-                };
+            if let Some((message, suggestion)) = unread_variables(entry, &names, &reason) {
                 diagnostics.push(
-                    Diagnostic::report(
-                        Rule::EntrypointFeature,
-                        range.clone(),
-                        format!(
-                            "{subject} {verb} read by {} {}; {reason}, so the replacement may not honour {} unless its documentation says it does",
-                            public_script(entry, variables.image),
-                            variables.effect,
-                            if read.len() == 1 { "it" } else { "them" },
-                        ),
-                    )
-                    .suggest(format!("check that, or {}", variables.instead)),
+                    Diagnostic::report(Rule::EntrypointFeature, range.clone(), message)
+                        .suggest(suggestion),
                 );
-                break;
             }
             continue;
         }

@@ -3,7 +3,8 @@
 
 use std::ops::Range;
 
-use super::{Ids, runs_as};
+use super::Ids;
+use super::pod::runs_as;
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
 use crate::helm::chart::Chart;

@@ -2,8 +2,9 @@
 //! no block of its own (one is added where the templates read it, else reported), and a block
 //! only one image's containers use that sits outside that image's settings (reported).
 
+use super::pod::runs_as;
 use super::templates::{exclusive_blocks, fallback, left_to_fallback};
-use super::{Ids, Level, component_name, level, runs_as};
+use super::{Ids, Level, component_name, level};
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::chart::Chart;

@@ -1,0 +1,287 @@
+//! `compose-image`: point the services of a Docker Compose file at their replacements.
+//!
+//! ## What it does
+//! Every service's `image` that the catalog maps is rewritten to `replacement:tag` by the tag
+//! policy (see `hardport explain unmapped-image` for what is reported instead). An `image`
+//! brought in by a merge key (`<<: *defaults`, Sentry's `x-` blocks) is edited once, where it
+//! is written. A service that is already on its replacement keeps it.
+//!
+//! Then what the service starts on the replacement is read: a `command` or `entrypoint` that
+//! runs a shell (`needs-shell`), and a `healthcheck.test` — `CMD-SHELL` or a string runs
+//! through `/bin/sh`, `CMD` runs a program the replacement must ship (`exec-probe`).
+//! A `user:` that names a user (or group) of the public image (`public.users`, `public.groups`
+//! in the catalog) is set to the replacement's id (`user-mapping`), as `USER` is in a
+//! Dockerfile: the replacement need not define the name, and a name it lacks stops the
+//! container at start. Without the replacement's id in the catalog, `missing-fact`.
+//!
+//! ## What it leaves alone
+//! - A service with `build:`: its `image` names the image Compose builds (and tags), not one it
+//!   pulls; the base image is in the Dockerfile, which hardport migrates on its own.
+//! - References built from variables (`postgres:${POSTGRES_TAG}`): `unresolved-image`.
+//! - A numeric `user:`, `root`, or a name the public image does not define: chosen for this
+//!   deployment.
+//!
+//! ## Why
+//! Compose files are how many repositories run their images; a migration that leaves them
+//! on public images leaves the deployment where it was, while `--check` passes.
+//!
+//! ## Example
+//! ```yaml
+//! services:                              services:
+//!   db:                                    db:
+//!     image: postgres:16-alpine    →         image: reg.mini.dev/postgres:16
+//!     user: postgres               →         user: "70"
+//! ```
+//!
+//! ## Fix safety
+//! Safe: only the `image` and `user` values change, inside their own quotes (quotes added
+//! where the new text would read as a number). Health checks and commands are reported, never
+//! rewritten. A second run finds the replacement and changes nothing.
+
+use crate::catalog::Entry;
+use crate::diagnostic::{Diagnostic, Fix};
+use crate::helm::{deref, merged_get};
+use crate::rules::reference::{self, Needs, Site};
+use crate::rules::runtime::{self, Started};
+use crate::rules::{Context, Rule};
+use crate::yaml::{Document, NewValue, Node, Stream};
+
+pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    // Compose reads one document.
+    let Some(document) = stream.documents.first() else {
+        return diagnostics;
+    };
+    let Some(services) = document.root.get("services") else {
+        return diagnostics;
+    };
+    for service in deref(document, services).entries() {
+        let Some(name) = service.key.value() else {
+            continue;
+        };
+        let node = deref(document, &service.value);
+        let get = |key: &str| merged_get(document, node, key).map(|value| deref(document, value));
+        if get("build").is_some() {
+            continue;
+        }
+        let Some(image) = get("image") else {
+            continue;
+        };
+        let label = |key: &str| format!("services.{name}.{key}");
+        let site = Site {
+            node: image,
+            label: label("image"),
+            range: image.range.clone(),
+        };
+        let outcome = reference::rewrite(
+            stream,
+            &site,
+            Rule::ComposeImage,
+            Needs::Production,
+            context,
+        );
+        diagnostics.extend(outcome.diagnostics);
+        let Some(entry) = outcome.runs else {
+            continue;
+        };
+        for key in ["entrypoint", "command"] {
+            if let Some(command) = get(key)
+                && let Some(program) = runtime::program(command)
+            {
+                let label = label(key);
+                let started = Started {
+                    label: &label,
+                    range: command.range.clone(),
+                };
+                diagnostics.extend(runtime::command(&started, &program, entry));
+                // Without its own entrypoint, the command goes to the image's.
+                if key == "command" && get("entrypoint").is_none() {
+                    diagnostics.extend(runtime::options_only(&started, &program, entry));
+                }
+            }
+        }
+        if let Some(test) = get("healthcheck").and_then(|check| check.get("test")) {
+            let label = label("healthcheck.test");
+            diagnostics.extend(health_check(document, test, &label, entry));
+        }
+        if let Some(environment) = get("environment") {
+            let label = label("environment");
+            let started = Started {
+                label: &label,
+                range: environment.range.clone(),
+            };
+            let names = variable_names(document, environment);
+            diagnostics.extend(runtime::environment(&started, &names, entry));
+        }
+        if let Some(volumes) = get("volumes") {
+            for volume in volumes.items() {
+                let volume = deref(document, volume);
+                let Some(target) = volume_target(document, volume) else {
+                    continue;
+                };
+                let label = label("volumes");
+                let started = Started {
+                    label: &label,
+                    range: volume.range.clone(),
+                };
+                diagnostics.extend(runtime::mount(&started, target, entry));
+            }
+        }
+        if let Some(user) = get("user") {
+            diagnostics.extend(user_mapping(stream, user, &label("user"), entry));
+        }
+    }
+    diagnostics
+}
+
+/// The names a service's `environment` sets: a mapping's keys, or a list's `NAME=value` items.
+fn variable_names(document: &Document, environment: &Node) -> Vec<String> {
+    let keys = environment
+        .entries()
+        .iter()
+        .filter_map(|entry| entry.key.value());
+    let items = environment
+        .items()
+        .iter()
+        .filter_map(|item| deref(document, item).value())
+        .map(|item| item.split_once('=').map_or(item, |(name, _)| name));
+    keys.chain(items).map(str::to_owned).collect()
+}
+
+/// Where a volume is mounted in the container: the long syntax's `target`, or the short
+/// syntax's second field (`source:target[:mode]`; the only one for an anonymous volume).
+fn volume_target<'d>(document: &'d Document, volume: &'d Node) -> Option<&'d str> {
+    if volume.as_mapping().is_some() {
+        return deref(document, volume.get("target")?).value();
+    }
+    let text = volume.value()?;
+    let mut fields = text.split(':');
+    let first = fields.next()?;
+    Some(fields.next().unwrap_or(first))
+}
+
+/// `exec-probe` for a service's `healthcheck.test`: `["CMD", program, …]` runs the program,
+/// `["CMD-SHELL", script]` and a plain string run `/bin/sh -c`, `["NONE"]` disables it.
+fn health_check(
+    document: &Document,
+    test: &Node,
+    label: &str,
+    entry: &Entry,
+) -> Option<Diagnostic> {
+    let test = deref(document, test);
+    let started = Started {
+        label,
+        range: test.range.clone(),
+    };
+    match test.as_sequence() {
+        Some(_) => {
+            let items: Vec<&str> = test.items().iter().filter_map(Node::value).collect();
+            match items.as_slice() {
+                ["CMD", program, ..] => runtime::probe(&started, program, false, entry),
+                ["CMD-SHELL", script, ..] => {
+                    let program = runtime::first_word(script)?;
+                    runtime::probe(&started, &program, true, entry)
+                }
+                _ => None,
+            }
+        }
+        None => {
+            let program = runtime::first_word(test.value()?)?;
+            runtime::probe(&started, &program, true, entry)
+        }
+    }
+}
+
+/// `user-mapping` for a service's `user:` naming a user (or group) of the public image, as the
+/// Dockerfile rule reads `USER`: the replacement's numeric id. Numeric ids, `root` and names the
+/// public image does not define are kept: they were chosen for this deployment.
+fn user_mapping(
+    stream: &Stream<'_>,
+    user: &Node,
+    label: &str,
+    entry: &Entry,
+) -> Option<Diagnostic> {
+    let written = user.value()?;
+    let (name, group) = match written.split_once(':') {
+        Some((name, group)) => (name, Some(group)),
+        None => (written, None),
+    };
+    let public = &entry.public;
+    let new_user = mapped_id(name, public.users.as_ref(), entry.hardened.uid());
+    let new_group =
+        group.map(|group| mapped_id(group, public.groups.as_ref(), entry.hardened.gid()));
+    let (missing, field) = match (&new_user, &new_group) {
+        (Mapped::Unknown, _) => (name, "hardened.user"),
+        (_, Some(Mapped::Unknown)) => (group.unwrap_or_default(), "hardened.group"),
+        _ => ("", ""),
+    };
+    if !field.is_empty() {
+        return Some(
+            Diagnostic::report(
+                Rule::MissingFact,
+                user.range.clone(),
+                format!(
+                    "`{label}` names `{missing}` of the public image, which {} may not define; the catalog does not state its id (entry `{}`)",
+                    entry.replacement, entry.name
+                ),
+            )
+            .suggest(format!("add `{field}` to catalog entry `{}`", entry.name)),
+        );
+    }
+    let shown = |mapped: &Mapped, written: &str| match mapped {
+        Mapped::To(id) => id.to_string(),
+        _ => written.to_owned(),
+    };
+    let mut new = shown(&new_user, name);
+    if let (Some(mapped), Some(group)) = (&new_group, group) {
+        new = format!("{new}:{}", shown(mapped, group));
+    }
+    if new == written {
+        return None;
+    }
+    let message = format!(
+        "`{label}`: `{written}` → `{new}`: {} does not define the public image's names; it runs as these ids (catalog entry `{}`)",
+        entry.replacement, entry.name
+    );
+    Some(match stream.replace_scalar(user, &NewValue::string(&new)) {
+        Ok(edit) => Diagnostic::fixed(
+            Rule::UserMapping,
+            user.range.clone(),
+            message,
+            Fix::single(edit),
+        ),
+        Err(error) => Diagnostic::report(
+            Rule::NotEditable,
+            user.range.clone(),
+            format!("set `{label}` to `{new}` by hand ({error})"),
+        ),
+    })
+}
+
+/// What a user or group name of a `user:` becomes.
+enum Mapped {
+    /// Kept as written: a number, `root`, or a name the public image does not define.
+    Kept,
+    /// A name of the public image: the replacement's id.
+    To(u32),
+    /// A name of the public image, and the catalog does not state the replacement's id.
+    Unknown,
+}
+
+fn mapped_id(
+    name: &str,
+    public_names: Option<&std::collections::BTreeMap<String, crate::catalog::Id>>,
+    replacement: Option<u32>,
+) -> Mapped {
+    let is_public_name = name != "root"
+        && name.parse::<u32>().is_err()
+        && public_names.is_some_and(|names| names.contains_key(name));
+    match (is_public_name, replacement) {
+        (false, _) => Mapped::Kept,
+        (true, Some(id)) => Mapped::To(id),
+        (true, None) => Mapped::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+use crate::discovery::FileKind;
+use crate::rules::test_support::{has, run_kind};
+
+fn run(text: &str) -> (String, Vec<String>) {
+    run_kind(FileKind::Compose, text)
+}
+
+#[test]
+fn pulled_images_move_and_a_built_image_keeps_its_name() {
+    let (text, messages) = run(
+        "services:\n  web:\n    build: .\n    image: node:20\n  db:\n    image: \"postgres:16-alpine\"\n  cache:\n    image: memcached:1.6\n",
+    );
+    assert_eq!(
+        text,
+        "services:\n  web:\n    build: .\n    image: node:20\n  db:\n    image: \"reg.example.dev/postgres:16\"\n  cache:\n    image: memcached:1.6\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "compose-image: `services.db.image`: `postgres:16-alpine` → `reg.example.dev/postgres:16`"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "unmapped-image: no catalog entry replaces docker.io/library/memcached"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_image_merged_from_an_extension_block_is_edited_once_at_its_anchor() {
+    let (text, messages) =
+        run("x-db: &db\n  image: postgres:16\nservices:\n  a:\n    <<: *db\n  b:\n    <<: *db\n");
+    assert_eq!(
+        text,
+        "x-db: &db\n  image: reg.example.dev/postgres:16\nservices:\n  a:\n    <<: *db\n  b:\n    <<: *db\n"
+    );
+    let rewrites = messages
+        .iter()
+        .filter(|m| m.starts_with("compose-image"))
+        .count();
+    assert_eq!(rewrites, 2, "both services report the move: {messages:?}");
+}
+
+#[test]
+fn variables_in_a_reference_are_not_guessed() {
+    let text = "services:\n  db:\n    image: postgres:${POSTGRES_TAG:-16}\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `services.db.image`: `postgres:${POSTGRES_TAG:-16}` uses variables"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_public_user_name_becomes_the_replacement_id_and_chosen_ids_stay() {
+    let (text, messages) = run(
+        "services:\n  a:\n    image: postgres:16\n    user: postgres\n  b:\n    image: postgres:16\n    user: postgres:postgres\n  c:\n    image: postgres:16\n    user: \"1000\"\n  d:\n    image: postgres:16\n    user: root\n",
+    );
+    assert!(
+        text.contains("  a:\n    image: reg.example.dev/postgres:16\n    user: \"70\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("    user: \"70:70\"\n"), "{text}");
+    assert!(text.contains("    user: \"1000\"\n"), "{text}");
+    assert!(text.contains("    user: root\n"), "{text}");
+    assert!(
+        has(
+            &messages,
+            "user-mapping: `services.a.user`: `postgres` → `70`"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_public_user_without_the_replacement_id_is_a_missing_fact() {
+    let (text, messages) = run("services:\n  web:\n    image: nginx:1.27\n    user: nginx:nginx\n");
+    assert!(text.contains("user: nginx:nginx"), "{text}");
+    assert!(
+        has(
+            &messages,
+            "missing-fact: `services.web.user` names `nginx` of the public image"
+        ),
+        "the group's gid is unknown: {messages:?}"
+    );
+}
+
+#[test]
+fn shells_in_commands_and_health_checks_are_reported_and_left() {
+    let text = "services:\n  web:\n    image: nginx:1.27\n    command: /bin/bash -c \"envsubst < a > b && nginx\"\n  db:\n    image: postgres:16\n    command: postgres -c fsync=off\n    healthcheck:\n      test: [\"CMD-SHELL\", \"pg_isready -U $$POSTGRES_USER\"]\n  db2:\n    image: postgres:16\n    healthcheck:\n      test: [\"CMD\", \"pg_isready\"]\n  db3:\n    image: postgres:16\n    healthcheck:\n      test: pg_isready\n";
+    let (migrated, messages) = run(text);
+    assert!(
+        migrated.contains("command: /bin/bash -c"),
+        "commands are never rewritten"
+    );
+    let reported: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("needs-shell") || m.starts_with("exec-probe"))
+        .collect();
+    assert_eq!(reported.len(), 4, "{messages:?}");
+    assert!(reported[0].starts_with("needs-shell: `services.web.command` runs `/bin/bash`, but reg.example.dev/nginx has no shell"));
+    assert!(reported[1].starts_with(
+        "exec-probe: `services.db.healthcheck.test` runs `pg_isready` through a shell"
+    ));
+    assert!(reported[2].starts_with("exec-probe: `services.db2.healthcheck.test` runs `pg_isready`; reg.example.dev/postgres has no shell and the catalog does not say it ships `pg_isready`"));
+    assert!(
+        reported[3].contains("`services.db3.healthcheck.test` runs `pg_isready` through a shell"),
+        "a string test is CMD-SHELL"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("services.db.command")),
+        "`postgres -c …` starts no shell (Compose splits it into words): {messages:?}"
+    );
+}
+
+#[test]
+fn what_the_public_entrypoint_script_did_is_reported() {
+    let (_, messages) = run(
+        "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: secret\n      PGDATA: /data\n    volumes:\n      - ./init.sql:/docker-entrypoint-initdb.d/init.sql:ro\n      - db-data:/var/lib/postgresql/data\n  web:\n    image: nginx:1.27\n    command: [\"-g\", \"daemon off;\"]\n    environment:\n      - NGINX_ENVSUBST_OUTPUT_DIR=/etc/nginx\n",
+    );
+    let features: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("entrypoint-feature"))
+        .collect();
+    assert_eq!(features.len(), 3, "{messages:?}");
+    assert!(features[0].contains("`services.db.environment`: `POSTGRES_PASSWORD` is read by the public postgres image's entrypoint script (`docker-entrypoint.sh`)"), "{features:?}");
+    assert!(
+        features[0].contains("the replacement's entrypoint is `postgres`, not that script"),
+        "{features:?}"
+    );
+    assert!(
+        features[1].contains("`services.db.volumes` mounts /docker-entrypoint-initdb.d/"),
+        "{features:?}"
+    );
+    assert!(
+        features[2].contains("`NGINX_ENVSUBST_OUTPUT_DIR`"),
+        "{features:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: `services.web.command` starts with the option `-g`"
+        ),
+        "nginx's replacement entrypoint is unknown: {messages:?}"
+    );
+}
+
+#[test]
+fn a_service_already_on_its_replacement_is_left_alone() {
+    let text = "services:\n  db:\n    image: reg.example.dev/postgres:16\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(
+        !messages.iter().any(|m| m.starts_with("compose-image")),
+        "{messages:?}"
+    );
+}

@@ -113,11 +113,7 @@ pub struct Container<'d> {
 
 /// The workloads of every document of `stream`, in order.
 pub fn workloads<'d>(stream: &'d Stream<'_>) -> Vec<Workload<'d>> {
-    stream
-        .documents
-        .iter()
-        .filter_map(workload)
-        .collect()
+    stream.documents.iter().filter_map(workload).collect()
 }
 
 fn workload(document: &Document) -> Option<Workload<'_>> {

@@ -176,3 +176,6 @@ fn entry(
     }
     diagnostics
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,8 +6,8 @@
 //! read: each container's and init container's `image` that the catalog maps is rewritten to
 //! `replacement:tag` by the tag policy. Then, for the containers that run a replacement:
 //!
-//! - a `runAsUser` (or `runAsGroup`, `fsGroup`) that is the *public* image's id — written for
-//!   the public image — is set to the replacement's (`security-context`), in the container's `securityContext`, or
+//! - a `runAsUser` (or `runAsGroup`, `fsGroup`) that is an id of the *public* image — its
+//!   runtime user's or one it defines (`public.users`, `public.groups`: postgres's 999) — is set to the replacement's (`security-context`), in the container's `securityContext`, or
 //!   in the pod's when every container it applies to runs the same replacement; `runAsNonRoot:
 //!   true` becomes `false` when the replacement runs as root and no `runAsUser` is written;
 //! - `command` and lifecycle hooks that start a shell are `needs-shell`, exec probes
@@ -320,15 +320,24 @@ fn pod_context(
     )
 }
 
-/// The written id under `key` of `context`, when it is the public image's: `(written, public)`.
+/// The written id under `key` of `context`, when it is one of the public image's: its runtime
+/// user's (group's), or one of the users (groups) it defines, which its entrypoint script may
+/// switch to (postgres runs as root and starts the server as its `postgres`, 999). Never 0:
+/// root is chosen on purpose.
 fn written_public_id<'n>(context: &'n Node, key: &str, entry: &Entry) -> Option<&'n Node> {
     let node = context.get(key)?;
-    let written: u32 = node.value()?.parse().ok()?;
-    let public = match key {
-        "runAsUser" => entry.public.uid(),
-        _ => entry.public.gid(),
-    }?;
-    (written == public && written != 0).then_some(node)
+    let written: u32 = node.value()?.parse().ok().filter(|id| *id != 0)?;
+    let public = &entry.public;
+    let (runtime, defined) = match key {
+        "runAsUser" => (public.uid(), public.users.as_ref()),
+        _ => (public.gid(), public.groups.as_ref()),
+    };
+    let defined = defined
+        .into_iter()
+        .flat_map(|names| names.values())
+        .filter_map(|id| id.0.parse::<u32>().ok());
+    let is_public = runtime.into_iter().chain(defined).any(|id| id == written);
+    is_public.then_some(node)
 }
 
 /// Set the ids among `keys` that `block` writes for the public image to the replacement's, and
@@ -384,3 +393,6 @@ fn set_public_ids(
     diagnostics.extend(changes.into_diagnostic(block, entry, ids));
     diagnostics
 }
+
+#[cfg(test)]
+mod tests;

@@ -139,3 +139,6 @@ fn sets_user(document: &Document, container: &Node) -> bool {
             .any(|word| word == "-u" || word.starts_with("--user"))
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+use crate::discovery::FileKind;
+use crate::rules::test_support::{has, run_kind};
+
+fn run(text: &str) -> (String, Vec<String>) {
+    run_kind(FileKind::Kustomization, text)
+}
+
+#[test]
+fn an_entry_that_produces_a_mapped_image_is_pointed_at_the_replacement() {
+    let (text, messages) = run(
+        "resources:\n  - deploy.yaml\nimages:\n  - name: postgres\n    newTag: 16-alpine\n  - name: db\n    newName: docker.io/library/postgres\n    newTag: \"15\"\n",
+    );
+    assert_eq!(
+        text,
+        "resources:\n  - deploy.yaml\nimages:\n  - name: postgres\n    newTag: \"16\"\n    newName: reg.example.dev/postgres\n  - name: db\n    newName: reg.example.dev/postgres\n    newTag: \"15\"\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "kustomize-image: `images[postgres]`: `postgres:16-alpine` → `reg.example.dev/postgres:16` (catalog entry `postgres`)"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_entry_whose_tag_comes_from_elsewhere_is_reported_not_guessed() {
+    let text = "images:\n  - name: postgres\n    newName: postgres\n  - name: node\n    newTag: \"20\"\n    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n  - name: nginx\n    newTag: \"1.27\"\n    tagSuffix: -custom\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    let unresolved: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("unresolved-image"))
+        .collect();
+    assert_eq!(unresolved.len(), 3, "{messages:?}");
+    assert!(
+        unresolved[0].contains("the entry has no `newTag`"),
+        "{unresolved:?}"
+    );
+    assert!(
+        unresolved[1].contains("pinned by the digest"),
+        "{unresolved:?}"
+    );
+    assert!(
+        unresolved[2].contains("`tagSuffix: -custom`"),
+        "{unresolved:?}"
+    );
+}
+
+#[test]
+fn unmapped_and_placeholder_names_are_unmapped() {
+    let text = "kind: Component\nimages:\n  - name: redis\n    newName: CONTAINER_IMAGES_REGISTRY/redis\n    newTag: \"7\"\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(
+        has(
+            &messages,
+            "unmapped-image: no catalog entry replaces docker.io/CONTAINER_IMAGES_REGISTRY/redis"
+        ),
+        "{messages:?}"
+    );
+}

@@ -1,0 +1,163 @@
+use crate::discovery::FileKind;
+use crate::kubernetes::Kustomized;
+use crate::rules::Context;
+use crate::rules::test_support::{has, migrate_twice, run_kind, test_catalog};
+
+fn run(text: &str) -> (String, Vec<String>) {
+    run_kind(FileKind::Manifest, text)
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: db
+spec:
+  template:
+    spec:
+      securityContext:
+        runAsUser: 999
+        fsGroup: 999
+        runAsNonRoot: true
+      initContainers:
+        - name: init
+          image: postgres:16-alpine
+          command: [sh, -c, 'chown -R 999 /data']
+      containers:
+        - name: db
+          image: postgres:16
+          args: [\"-c\", \"max_connections=200\"]
+          env:
+            - name: POSTGRES_PASSWORD
+              value: secret
+          volumeMounts:
+            - name: data
+              mountPath: /var/lib/postgresql/data
+          livenessProbe:
+            exec:
+              command: [pg_isready]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: db
+spec:
+  ports: [{port: 5432}]
+";
+
+#[test]
+fn images_and_the_public_ids_of_a_pod_that_runs_one_replacement_move() {
+    let (text, messages) = run(DEPLOYMENT);
+    assert!(
+        text.contains("          image: reg.example.dev/postgres:16\n          command: [sh"),
+        "{text}"
+    );
+    assert!(
+        text.contains("          image: reg.example.dev/postgres:16\n          args:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      securityContext:\n        runAsUser: 70\n        fsGroup: 70\n        runAsNonRoot: true\n"),
+        "999 was the public image's uid and gid: {text}"
+    );
+    assert!(
+        text.ends_with("kind: Service\nmetadata:\n  name: db\nspec:\n  ports: [{port: 5432}]\n")
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context: `Deployment/db securityContext`: runAsUser 999 → 70, fsGroup 999 → 70"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "needs-shell: `Deployment/db initContainers[init].command` runs `sh`"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "exec-probe: `Deployment/db containers[db].livenessProbe` runs `pg_isready`"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `Deployment/db containers[db].env`: `POSTGRES_PASSWORD`"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("containers[db].args")),
+        "the replacement's entrypoint is the program, so options reach it: {messages:?}"
+    );
+}
+
+#[test]
+fn ids_chosen_for_the_deployment_stay() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: 1000, runAsGroup: 1000}\n  containers:\n    - name: c\n      image: reg.example.dev/postgres:16\n      securityContext:\n        runAsUser: 0\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(
+        !messages.iter().any(|m| m.starts_with("security-context")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_pod_id_shared_by_different_images_is_reported_not_moved() {
+    let text = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsUser: 999\n      containers:\n        - name: db\n          image: postgres:16\n        - name: proxy\n          image: nginx:1.27\n";
+    let (migrated, messages) = run(text);
+    assert!(migrated.contains("        runAsUser: 999\n"), "{migrated}");
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `StatefulSet/s securityContext` writes a public image's id, and it applies to containers that run different images (StatefulSet/s containers[db], StatefulSet/s containers[proxy])"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_container_context_is_the_container_s_own_and_cronjobs_are_read() {
+    let text = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: backup}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: dump\n              image: postgres:16\n              securityContext:\n                runAsUser: 999\n                runAsGroup: 999\n";
+    let (migrated, _) = run(text);
+    assert!(
+        migrated.ends_with("              image: reg.example.dev/postgres:16\n              securityContext:\n                runAsUser: 70\n                runAsGroup: 70\n"),
+        "{migrated}"
+    );
+}
+
+#[test]
+fn an_image_a_kustomization_renames_is_left_to_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [deploy.yaml]\nimages:\n  - name: postgres\n    newTag: \"16\"\n",
+    )
+    .expect("write");
+    let kustomized = Kustomized::above(&dir.path().join("deploy.yaml"), 1 << 20);
+    let catalog = test_catalog();
+    let context = Context::new(&catalog).with_kustomized(&kustomized);
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: postgres:15\n";
+    let (migration, messages) = migrate_twice(FileKind::Manifest, text, context);
+    assert_eq!(migration.text, text);
+    assert!(
+        messages.iter().any(
+            |m| m.starts_with("unresolved-image: `Pod/p containers[c].image`:")
+                && m.contains("kustomization.yaml renames `postgres` in its `images:`")
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn documents_without_a_pod_and_other_kinds_are_left_alone() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  image: postgres:16\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source: {repoURL: x}\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(messages.is_empty(), "{messages:?}");
+}

@@ -543,6 +543,19 @@ impl Skipped {
         }
     }
 
+    /// A YAML file the walk took as a possible manifest that does not parse: test data of
+    /// broken YAML, or YAML another parser reads more leniently. hardport is not a YAML linter,
+    /// and this file was never named as one of its kinds.
+    fn unparsed_candidate(line: Option<usize>, message: &str) -> Skipped {
+        Skipped {
+            line,
+            reason: format!(
+                "looks like Kubernetes manifests but does not parse as YAML ({message}); left alone (name the file to see it as an error)"
+            ),
+            hides_change: false,
+        }
+    }
+
     /// A values file of a remote dependency's copy under a parent chart's `charts/`.
     fn vendored(parent: &Path) -> Skipped {
         Skipped {
@@ -664,7 +677,7 @@ fn migrate_file(
     };
     // A YAML file the walk took only for what its text might be: unless that text reads as a
     // manifest, it is not one of ours, also when it cannot be read as text at all.
-    let candidate = kind == FileKind::Manifest && file.seen == Seen::Regular;
+    let candidate = is_candidate(file);
     let original = match read {
         Ok(text) if candidate && !kubernetes::looks_like_manifest(&text) => return Ok(None),
         Ok(text) => text,
@@ -672,6 +685,12 @@ fn migrate_file(
         Err(error) => return Err(error.into()),
     };
     migrate_text_of(file, &original, context, options).map(Some)
+}
+
+/// Whether the walk took `file` only as a possible manifest: no name made it one of ours, and
+/// it was not named on the command line.
+fn is_candidate(file: &SourceFile) -> bool {
+    file.kind == FileKind::Manifest && file.seen == Seen::Regular
 }
 
 /// [`migrate_file`] once the file's text is read.
@@ -724,6 +743,11 @@ fn migrate_text_of(
         None => context,
     };
     let mut migration = match migrate_text(kind, original, context) {
+        Err(FileError::Parse { line, message, .. }) if is_candidate(file) => {
+            return Ok(FileChanges::skipped(Skipped::unparsed_candidate(
+                line, &message,
+            )));
+        }
         Err(error @ FileError::Parse { line, .. }) => {
             return match is_dockerfile
                 .then(|| Skipped::template_text(original, line))

@@ -6,6 +6,13 @@
 //! brought in by a merge key (`<<: *defaults`, Sentry's `x-` blocks) is edited once, where it
 //! is written. A service that is already on its replacement keeps it.
 //!
+//! A `command` given to the image's entrypoint (the service sets no `entrypoint`) ran through
+//! the public image's entrypoint script, which runs a whole command as it is; where the
+//! replacement's entrypoint does not (or is not known to), the service gets `entrypoint: []`
+//! (`entrypoint`), as a Dockerfile's CMD gets `ENTRYPOINT []`; a command of options, which the
+//! script gave to its default program, is reported unless the replacement's entrypoint is that
+//! program.
+//!
 //! Then what the service starts on the replacement is read: a `command` or `entrypoint` that
 //! runs a shell (`needs-shell`), and a `healthcheck.test` — `CMD-SHELL` or a string runs
 //! through `/bin/sh`, `CMD` runs a program the replacement must ship (`exec-probe`).
@@ -31,18 +38,24 @@
 //!   db:                                    db:
 //!     image: postgres:16-alpine    →         image: reg.mini.dev/postgres:16
 //!     user: postgres               →         user: "70"
+//!     command: postgres -c fsync=off           command: postgres -c fsync=off
+//!                                              entrypoint: []
 //! ```
 //!
 //! ## Fix safety
 //! Safe: only the `image` and `user` values change, inside their own quotes (quotes added
-//! where the new text would read as a number). Health checks and commands are reported, never
+//! where the new text would read as a number), and `entrypoint: []` is added at the service's
+//! indentation. Health checks and commands are reported, never
 //! rewritten. A second run finds the replacement and changes nothing.
+
+use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::{deref, merged_get};
 use crate::rules::reference::{self, Needs, Site};
-use crate::rules::runtime::{self, Started};
+use crate::rules::runtime::{self, Handed, Started};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, NewValue, Node, Stream};
 
@@ -55,6 +68,9 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     let Some(services) = document.root.get("services") else {
         return diagnostics;
     };
+    // An image several services merge from one `x-` block is one value: rewritten and reported
+    // once, by where it is written; each service's own settings are still read.
+    let mut images_seen: HashMap<Range<usize>, Option<&Entry>> = HashMap::new();
     for service in deref(document, services).entries() {
         let Some(name) = service.key.value() else {
             continue;
@@ -68,20 +84,31 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             continue;
         };
         let label = |key: &str| format!("services.{name}.{key}");
-        let site = Site {
-            node: image,
-            label: label("image"),
-            range: image.range.clone(),
+        let runs = match images_seen.get(&image.range) {
+            Some(runs) => *runs,
+            None => {
+                let own = node.get("image").is_some();
+                let site = Site {
+                    node: image,
+                    label: match own {
+                        true => label("image"),
+                        false => document.path_of(image).unwrap_or_else(|| label("image")),
+                    },
+                    range: image.range.clone(),
+                };
+                let outcome = reference::rewrite(
+                    stream,
+                    &site,
+                    Rule::ComposeImage,
+                    Needs::Production,
+                    context,
+                );
+                diagnostics.extend(outcome.diagnostics);
+                images_seen.insert(image.range.clone(), outcome.runs);
+                outcome.runs
+            }
         };
-        let outcome = reference::rewrite(
-            stream,
-            &site,
-            Rule::ComposeImage,
-            Needs::Production,
-            context,
-        );
-        diagnostics.extend(outcome.diagnostics);
-        let Some(entry) = outcome.runs else {
+        let Some(entry) = runs else {
             continue;
         };
         for key in ["entrypoint", "command"] {
@@ -94,9 +121,12 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                     range: command.range.clone(),
                 };
                 diagnostics.extend(runtime::command(&started, &program, entry));
-                // Without its own entrypoint, the command goes to the image's.
-                if key == "command" && get("entrypoint").is_none() {
-                    diagnostics.extend(runtime::options_only(&started, &program, entry));
+                // Without its own entrypoint, the command goes to the image's; one that
+                // cannot start at all (`needs-shell`) is not worth keeping as it is.
+                let cannot_start =
+                    runtime::is_shell(&program) && entry.hardened.shell == Some(false);
+                if key == "command" && get("entrypoint").is_none() && !cannot_start {
+                    diagnostics.extend(command_contract(stream, node, &started, &program, entry));
                 }
             }
         }
@@ -130,6 +160,66 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
         if let Some(user) = get("user") {
             diagnostics.extend(user_mapping(stream, user, &label("user"), entry));
         }
+    }
+    diagnostics
+}
+
+/// Keep a service's `command` running as it did: the public image's entrypoint script ran a
+/// whole command as it is, and the replacement's entrypoint may not (Minimus node's
+/// `/usr/bin/node` would run `node node app.js`), so the service gets `entrypoint: []`, as a
+/// Dockerfile's CMD gets `ENTRYPOINT []` (`entrypoint`), with a `missing-fact` when the
+/// replacement's entrypoint, whose setup that skips, is unknown.
+fn command_contract(
+    stream: &Stream<'_>,
+    service: &Node,
+    started: &Started<'_>,
+    first: &str,
+    entry: &Entry,
+) -> Vec<Diagnostic> {
+    let known = match runtime::handed_to_entrypoint(started, first, entry) {
+        Handed::Same => return Vec::new(),
+        Handed::ToDefaultProgram(report) => return vec![report],
+        Handed::WholeCommand { known } => known,
+    };
+    let cleared = [("entrypoint".to_owned(), NewValue::EmptySequence)];
+    let fix = match stream.insert_entries(service, &cleared).map(Fix::new) {
+        Ok(Some(fix)) => fix,
+        Ok(None) => return Vec::new(),
+        Err(error) => {
+            return vec![Diagnostic::report(
+                Rule::NotEditable,
+                started.range.clone(),
+                format!(
+                    "add `entrypoint: []` to the service by hand ({error}), so that `{}` runs as it is on {}",
+                    started.label, entry.replacement
+                ),
+            )];
+        }
+    };
+    let mut diagnostics = vec![Diagnostic::fixed(
+        Rule::Entrypoint,
+        started.range.clone(),
+        format!(
+            "`{}` ran through the public image's entrypoint script as it is; `entrypoint: []` keeps it so on {}",
+            started.label, entry.replacement
+        ),
+        fix,
+    )];
+    if !known {
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::MissingFact,
+                started.range.clone(),
+                format!(
+                    "the entrypoint of {} is unknown: `entrypoint: []` makes the service run `{first}` whatever it is, but also skips any setup that entrypoint does",
+                    entry.replacement
+                ),
+            )
+            .suggest(format!(
+                "add `hardened.entrypoint` to catalog entry `{}` and run hardport again",
+                entry.name
+            )),
+        );
     }
     diagnostics
 }

@@ -180,7 +180,8 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::DevVariant | Rule::RuntimeSplit => &const { [D::module(DEV_VARIANT)] },
         Rule::UserMapping => &const { [D::module(USER), D::module(COMPOSE)] },
         Rule::UserRoot | Rule::FinalRoot => &const { [D::module(USER)] },
-        Rule::Entrypoint | Rule::ExecForm => &const { [D::module(ENTRYPOINT)] },
+        Rule::Entrypoint => &const { [D::module(ENTRYPOINT), D::module(COMPOSE)] },
+        Rule::ExecForm => &const { [D::module(ENTRYPOINT)] },
         Rule::NeedsShell => {
             &const {
                 [
@@ -193,7 +194,9 @@ pub fn sources(rule: Rule) -> &'static [DocSource] {
         Rule::Workdir => &const { [D::module(WORKDIR)] },
         Rule::DataPath => &const { [D::module(WORKDIR), D::module(HELM_PATHS)] },
         Rule::PrivilegedPort | Rule::Onbuild => &const { [D::module(FINDINGS)] },
-        Rule::EntrypointFeature => &const { [D::module(FINDINGS), D::module(RUNTIME)] },
+        Rule::EntrypointFeature => {
+            &const { [D::module(FINDINGS), D::module(RUNTIME), D::module(MANIFEST)] }
+        }
         Rule::PackageManager => &const { [D::module(FINDINGS), D::module(PACKAGE_INSTALL)] },
         Rule::PackageInstall | Rule::BusyboxOption => &const { [D::module(PACKAGE_INSTALL)] },
         Rule::HelmImage => &const { [D::module(HELM_IMAGES), D::module(HELM_STRINGS)] },

@@ -97,7 +97,7 @@
 mod cmd;
 mod healthcheck;
 mod outcome;
-mod program;
+pub(crate) mod program;
 mod render;
 mod script;
 mod shell_form;

@@ -11,7 +11,12 @@
 //!   in the pod's when every container it applies to runs the same replacement; `runAsNonRoot:
 //!   true` becomes `false` when the replacement runs as root and no `runAsUser` is written;
 //! - `command` and lifecycle hooks that start a shell are `needs-shell`, exec probes
-//!   `exec-probe` (see `hardport explain needs-shell`).
+//!   `exec-probe` (see `hardport explain needs-shell`);
+//! - `args` without `command` go to the image's entrypoint: a whole command (`args: [postgres,
+//!   -c, …]`), which the public image's entrypoint script ran as it is, is `entrypoint-feature`
+//!   where the replacement's entrypoint runs before it (`missing-fact` where that is unknown): a
+//!   manifest cannot clear an entrypoint (an empty `command` keeps it), so the program has to
+//!   move into `command:` by hand.
 //!
 //! ## What it leaves alone, and says so
 //! - An id that is not the public image's (`runAsUser: 1000` chosen for the deployment,
@@ -49,7 +54,7 @@ use crate::diagnostic::Diagnostic;
 use crate::kubernetes::{self, Container, Workload};
 use crate::rules::helm_security::pod::{Block, Changes, Ids, Level};
 use crate::rules::reference::{self, Needs, Site};
-use crate::rules::runtime::{self, Started};
+use crate::rules::runtime::{self, Handed, Started};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, Node, Stream};
 
@@ -141,7 +146,7 @@ fn started(container: &Container<'_>, document: &Document, entry: &Entry) -> Vec
             label: &label,
             range: args.range.clone(),
         };
-        diagnostics.extend(runtime::options_only(&started, &first, entry));
+        diagnostics.extend(args_contract(&started, &first, entry));
     }
     for hook in HOOKS {
         let Some(command) = container
@@ -208,6 +213,46 @@ fn started(container: &Container<'_>, document: &Document, entry: &Entry) -> Vec
         }
     }
     diagnostics
+}
+
+/// `args` without `command` go to the image's entrypoint: the public image's script ran a whole
+/// command as it is, and a manifest cannot clear the replacement's entrypoint (an empty
+/// `command` keeps it), so a whole command on a replacement whose entrypoint is not known to
+/// run it as it is is reported: `command:` must name the program.
+fn args_contract(started: &Started<'_>, first: &str, entry: &Entry) -> Option<Diagnostic> {
+    let known = match runtime::handed_to_entrypoint(started, first, entry) {
+        Handed::Same => return None,
+        Handed::ToDefaultProgram(report) => return Some(report),
+        Handed::WholeCommand { known } => known,
+    };
+    let (rule, why) = match (known, entry.hardened.entrypoint.as_deref()) {
+        (true, Some(entrypoint)) => (
+            Rule::EntrypointFeature,
+            format!(
+                "{}'s entrypoint `{}` runs before them",
+                entry.replacement,
+                entrypoint.join(" ")
+            ),
+        ),
+        _ => (
+            Rule::MissingFact,
+            format!(
+                "the entrypoint of {} is unknown (catalog entry `{}`, `hardened.entrypoint`)",
+                entry.replacement, entry.name
+            ),
+        ),
+    };
+    Some(
+        Diagnostic::report(
+            rule,
+            started.range.clone(),
+            format!(
+                "`{}` starts `{first}`, which the public image's entrypoint script ran as it is; {why}",
+                started.label
+            ),
+        )
+        .suggest(format!("move `{first}` into `command:` so that they run as they are")),
+    )
 }
 
 /// The ids a replacement runs as, when the catalog states its uid.

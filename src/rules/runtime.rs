@@ -16,10 +16,11 @@
 //!   replacement is not known to run that script: the database is never initialised, the
 //!   templates never rendered.
 //! - `missing-fact`: the catalog does not say whether the replacement has a shell; or the
-//!   container passes only options (`command: --default-authentication-plugin=…`, Kubernetes
-//!   `args` without `command`), which the public image's entrypoint script put after its
-//!   program, and the catalog does not state the replacement's entrypoint, which decides
-//!   whether they reach the program.
+//!   container passes options or a script file (`command: --default-authentication-plugin=…`,
+//!   Kubernetes `args` without `command`), which the public image's entrypoint script put
+//!   after its default program, and the catalog does not state the replacement's entrypoint,
+//!   which decides whether they reach a program (`entrypoint-feature` when it states one that
+//!   is not that program).
 //!
 //! Compose splits a string `command` or `entrypoint` into words itself and runs no shell, so
 //! `command: npm run start` needs none; only a program that is a shell does.
@@ -45,6 +46,9 @@ use std::ops::Range;
 
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
+use crate::rules::entrypoint::program::{
+    runs_cmd_as_is, runs_default_program, script_runs_default_program,
+};
 use crate::rules::findings::entrypoint_feature::{
     script_missing_with, unread_directory, unread_variables,
 };
@@ -176,44 +180,73 @@ pub(crate) fn mount(started: &Started<'_>, path: &str, entry: &Entry) -> Option<
     )
 }
 
-/// `missing-fact` for arguments that are only options (`first` starts with `-`), given to the
-/// image's entrypoint: the public image's script puts its program before them, and what the
-/// replacement does with them depends on its entrypoint, which the catalog does not state.
-/// `entrypoint-feature` when the catalog says the replacement has no entrypoint: the first
-/// option is then run as the program.
-pub(crate) fn options_only(
-    started: &Started<'_>,
-    first: &str,
-    entry: &Entry,
-) -> Option<Diagnostic> {
-    if !first.starts_with('-') || entry.public.entrypoint.as_ref().is_none_or(Vec::is_empty) {
-        return None;
+/// What a container's arguments (Compose `command` without `entrypoint`, Kubernetes `args`
+/// without `command`) do on the replacement, which runs them through its own entrypoint as the
+/// public image ran them through its entrypoint script. Judged by the argv the container
+/// starts, as the Dockerfile rule judges a CMD (see `hardport explain entrypoint`).
+pub(crate) enum Handed {
+    /// The replacement starts the same program with them.
+    Same,
+    /// They are a whole command (`postgres -c …`), which the public script ran as it is; the
+    /// replacement's entrypoint does not (or is not known to): it has to be cleared.
+    /// `known` is whether the catalog states the replacement's entrypoint.
+    WholeCommand { known: bool },
+    /// They are options or a script file, which the public script gave to its default program;
+    /// the replacement's entrypoint is not known to be that program: the report says so.
+    ToDefaultProgram(Diagnostic),
+}
+
+/// How the replacement of `entry` handles arguments starting with `first`, given to its
+/// entrypoint (see [`Handed`]). Only for a public image whose entrypoint ran them.
+pub(crate) fn handed_to_entrypoint(started: &Started<'_>, first: &str, entry: &Entry) -> Handed {
+    if entry.public.entrypoint.as_ref().is_none_or(Vec::is_empty) {
+        return Handed::Same;
     }
-    match entry.hardened.entrypoint.as_deref() {
-        Some([]) => Some(
-            Diagnostic::report(
-                Rule::EntrypointFeature,
-                started.range.clone(),
-                format!(
-                    "`{}` starts with the option `{first}`, which the public image's entrypoint script passed to its program; {} has no entrypoint, so `{first}` is run as the program",
-                    started.label, entry.replacement
-                ),
-            )
-            .suggest("put the program before the options"),
-        ),
-        Some(_) => None,
-        None => Some(
-            Diagnostic::report(
-                Rule::MissingFact,
-                started.range.clone(),
-                format!(
-                    "`{}` starts with the option `{first}`, which the public image's entrypoint script passed to its program; whether {} does depends on its entrypoint, which the catalog does not state (entry `{}`)",
-                    started.label, entry.replacement, entry.name
-                ),
-            )
-            .suggest(format!("add `hardened.entrypoint` to catalog entry `{}`, or put the program before the options", entry.name)),
-        ),
+    let hardened = entry.hardened.entrypoint.as_deref();
+    if !script_runs_default_program(&[first.to_owned()]) {
+        return match hardened {
+            Some(entrypoint) if runs_cmd_as_is(entrypoint) => Handed::Same,
+            known => Handed::WholeCommand {
+                known: known.is_some(),
+            },
+        };
     }
+    if runs_default_program(entry) {
+        return Handed::Same;
+    }
+    let (rule, why, suggestion) = match hardened {
+        Some(entrypoint) => (
+            Rule::EntrypointFeature,
+            format!(
+                "{}'s entrypoint `{}` is not that program",
+                entry.replacement,
+                entrypoint.join(" ")
+            ),
+            "name the program before them".to_owned(),
+        ),
+        None => (
+            Rule::MissingFact,
+            format!(
+                "whether {} does depends on its entrypoint, which the catalog does not state (entry `{}`)",
+                entry.replacement, entry.name
+            ),
+            format!(
+                "add `hardened.entrypoint` to catalog entry `{}`, or name the program before them",
+                entry.name
+            ),
+        ),
+    };
+    Handed::ToDefaultProgram(
+        Diagnostic::report(
+            rule,
+            started.range.clone(),
+            format!(
+                "`{}` starts with `{first}`, which the public image's entrypoint script gave to its default program; {why}",
+                started.label
+            ),
+        )
+        .suggest(suggestion),
+    )
 }
 
 fn unknown_shell(started: &Started<'_>, program: &str, entry: &Entry) -> Diagnostic {

@@ -12,6 +12,9 @@
 //!   `--health-cmd`, which Docker always runs through `/bin/sh -c`: then it gets `-dev`, or the
 //!   job would wait for a health check that cannot run.
 //!
+//! A service's `env` that the public image's entrypoint script reads (`POSTGRES_PASSWORD`) is
+//! `entrypoint-feature`, as in a Compose file (see `hardport explain entrypoint-feature`).
+//!
 //! A job container whose replacement runs as a user other than root gets a suggestion: the
 //! runner mounts the workspace owned by its own user, and `actions/checkout` (like any step
 //! that writes there) needs `options: --user root` then.
@@ -42,6 +45,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::helm::deref;
 use crate::rules::reference::{self, Needs, Site};
+use crate::rules::runtime::{self, Started};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, Node, Stream};
 
@@ -98,9 +102,25 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                 true => Needs::Shell,
                 false => Needs::Production,
             };
-            diagnostics.extend(
-                reference::rewrite(stream, &site, Rule::WorkflowImage, needs, context).diagnostics,
-            );
+            let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, needs, context);
+            diagnostics.extend(outcome.diagnostics);
+            if let Some(entry) = outcome.runs
+                && let Some(env) = deref(document, &service.value).get("env")
+            {
+                let env = deref(document, env);
+                let names: Vec<String> = env
+                    .entries()
+                    .iter()
+                    .filter_map(|variable| variable.key.value())
+                    .map(str::to_owned)
+                    .collect();
+                let label = format!("jobs.{id}.services.{name}.env");
+                let started = Started {
+                    label: &label,
+                    range: env.range.clone(),
+                };
+                diagnostics.extend(runtime::environment(&started, &names, entry));
+            }
         }
     }
     diagnostics

@@ -20,6 +20,8 @@ pub enum NewValue {
     /// A mapping of keys to values, written as an indented block (or `{…}` inside a flow
     /// collection).
     Mapping(Vec<(String, NewValue)>),
+    /// An empty sequence, `[]` (Compose's `entrypoint: []`, which clears the image's).
+    EmptySequence,
 }
 
 impl NewValue {
@@ -82,9 +84,9 @@ impl Stream<'_> {
             _ => return Err(EditError::NotEditable("only a scalar can be replaced")),
         };
         let text = match (value, scalar.style) {
-            (NewValue::Mapping(_), _) => {
+            (NewValue::Mapping(_) | NewValue::EmptySequence, _) => {
                 return Err(EditError::NotEditable(
-                    "a mapping cannot replace a scalar in place",
+                    "a collection cannot replace a scalar in place",
                 ));
             }
             (_, ScalarStyle::Literal | ScalarStyle::Folded) => {
@@ -322,6 +324,7 @@ fn render_scalar(value: &NewValue, in_flow: bool) -> Result<String, EditError> {
         NewValue::Native(text) if is_plain_safe(text, in_flow) => Ok(text.clone()),
         NewValue::Native(text) => Err(EditError::InvalidNative(text.clone())),
         NewValue::Mapping(_) => Err(EditError::NotEditable("a mapping is not a scalar")),
+        NewValue::EmptySequence => Err(EditError::NotEditable("a sequence is not a scalar")),
     }
 }
 
@@ -352,6 +355,7 @@ fn write_block(
                 continue;
             }
             NewValue::Mapping(_) => out.push_str(" {}"),
+            NewValue::EmptySequence => out.push_str(" []"),
             scalar => {
                 out.push(' ');
                 out.push_str(&render_scalar(scalar, false)?);
@@ -376,6 +380,7 @@ fn write_flow_pairs(out: &mut String, entries: &[(String, NewValue)]) -> Result<
                 write_flow_pairs(out, children)?;
                 out.push('}');
             }
+            NewValue::EmptySequence => out.push_str("[]"),
             scalar => out.push_str(&render_scalar(scalar, true)?),
         }
     }

@@ -1153,3 +1153,30 @@ fn keys_go_after_the_blank_lines_of_an_empty_kept_block_scalar() {
         Some("\n")
     );
 }
+
+#[test]
+fn an_empty_sequence_is_written_as_brackets_in_block_and_flow_mappings() {
+    assert_eq!(
+        insert(
+            "svc:\n  image: x\n  command: [a]\n",
+            "svc",
+            &[("entrypoint", NewValue::EmptySequence)]
+        ),
+        "svc:\n  image: x\n  command: [a]\n  entrypoint: []\n"
+    );
+    assert_eq!(
+        insert(
+            "svc: {image: x}\n",
+            "svc",
+            &[("entrypoint", NewValue::EmptySequence)]
+        ),
+        "svc: {image: x, entrypoint: []}\n"
+    );
+    let stream = parse("a: b\n").unwrap();
+    let scalar = root(&stream).get("a").unwrap();
+    assert!(
+        stream
+            .replace_scalar(scalar, &NewValue::EmptySequence)
+            .is_err()
+    );
+}

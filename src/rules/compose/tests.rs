@@ -38,11 +38,17 @@ fn an_image_merged_from_an_extension_block_is_edited_once_at_its_anchor() {
         text,
         "x-db: &db\n  image: reg.example.dev/postgres:16\nservices:\n  a:\n    <<: *db\n  b:\n    <<: *db\n"
     );
-    let rewrites = messages
+    let rewrites: Vec<&String> = messages
         .iter()
         .filter(|m| m.starts_with("compose-image"))
-        .count();
-    assert_eq!(rewrites, 2, "both services report the move: {messages:?}");
+        .collect();
+    assert_eq!(
+        rewrites,
+        [
+            "compose-image: `x-db.image`: `postgres:16` → `reg.example.dev/postgres:16` (catalog entry `postgres`)"
+        ],
+        "one value, one report, named where it is written"
+    );
 }
 
 #[test]
@@ -116,7 +122,9 @@ fn shells_in_commands_and_health_checks_are_reported_and_left() {
         "a string test is CMD-SHELL"
     );
     assert!(
-        !messages.iter().any(|m| m.contains("services.db.command")),
+        !messages
+            .iter()
+            .any(|m| m.starts_with("needs-shell: `services.db.command`")),
         "`postgres -c …` starts no shell (Compose splits it into words): {messages:?}"
     );
 }
@@ -147,7 +155,7 @@ fn what_the_public_entrypoint_script_did_is_reported() {
     assert!(
         has(
             &messages,
-            "missing-fact: `services.web.command` starts with the option `-g`"
+            "missing-fact: `services.web.command` starts with `-g`, which the public image's entrypoint script gave to its default program"
         ),
         "nginx's replacement entrypoint is unknown: {messages:?}"
     );
@@ -161,5 +169,44 @@ fn a_service_already_on_its_replacement_is_left_alone() {
     assert!(
         !messages.iter().any(|m| m.starts_with("compose-image")),
         "{messages:?}"
+    );
+}
+
+#[test]
+fn a_whole_command_keeps_running_as_it_is_with_the_entrypoint_cleared() {
+    let (text, messages) = run(
+        "services:\n  db:\n    image: postgres:16\n    command: postgres -c fsync=off\n  api:\n    image: node:20\n    entrypoint: [node]\n    command: [server.js]\n  web:\n    image: nginx:1.27\n    command: [nginx, -g, daemon off;]\n",
+    );
+    assert!(
+        text.contains("    command: postgres -c fsync=off\n    entrypoint: []\n  api:"),
+        "the replacement's entrypoint `postgres` would run `postgres postgres -c …`: {text}"
+    );
+    assert!(
+        text.contains("    entrypoint: [node]\n    command: [server.js]\n  web:"),
+        "a service's own entrypoint decides: {text}"
+    );
+    assert!(
+        text.ends_with("    command: [nginx, -g, daemon off;]\n    entrypoint: []\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint: `services.db.command` ran through the public image's entrypoint script as it is; `entrypoint: []` keeps it so on reg.example.dev/postgres"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: the entrypoint of reg.example.dev/nginx is unknown: `entrypoint: []` makes the service run `nginx` whatever it is"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        !messages
+            .iter()
+            .any(|m| m.contains("reg.example.dev/postgres is unknown")),
+        "postgres's entrypoint is known: {messages:?}"
     );
 }

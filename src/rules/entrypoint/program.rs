@@ -71,7 +71,7 @@ pub(super) fn looks_like_script_file(word: &str) -> bool {
 
 /// Whether the replacement's entrypoint is the program the public image runs by default
 /// (Minimus node's `/usr/bin/node` for public node's `CMD ["node"]`).
-pub(super) fn runs_default_program(entry: &Entry) -> bool {
+pub(crate) fn runs_default_program(entry: &Entry) -> bool {
     let default = public_default_program(entry);
     let hardened = entry.hardened.entrypoint.as_deref();
     matches!((hardened, default), (Some([program]), Some(default)) if same_program(program, default))
@@ -85,14 +85,14 @@ pub(super) fn public_default_program(entry: &Entry) -> Option<&str> {
 /// Whether a public entrypoint script given `argv` ran the image's default program with it
 /// rather than `argv` itself: docker-library scripts do that for no arguments, a first argument
 /// that is an option (`--flag` → `node --flag`), and node's for a script file (`app.js`).
-pub(super) fn script_runs_default_program(argv: &[String]) -> bool {
+pub(crate) fn script_runs_default_program(argv: &[String]) -> bool {
     argv.first()
         .is_none_or(|first| first.starts_with('-') || looks_like_script_file(first))
 }
 
 /// Whether an entrypoint hands its arguments on as the program, with nothing of its own
 /// running first: empty, or init wrappers only (`tini --`). CMD alone then means the same on it.
-pub(super) fn runs_cmd_as_is(entrypoint: &[String]) -> bool {
+pub(crate) fn runs_cmd_as_is(entrypoint: &[String]) -> bool {
     program_index(entrypoint).is_none()
 }
 

@@ -285,5 +285,6 @@ fn shown(value: &NewValue) -> &str {
     match value {
         NewValue::String(text) | NewValue::Native(text) => text,
         NewValue::Mapping(_) => "…",
+        NewValue::EmptySequence => "[]",
     }
 }

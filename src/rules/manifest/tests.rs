@@ -161,3 +161,27 @@ fn documents_without_a_pod_and_other_kinds_are_left_alone() {
     assert_eq!(migrated, text);
     assert!(messages.is_empty(), "{messages:?}");
 }
+
+#[test]
+fn args_that_are_a_whole_command_need_a_command_on_the_replacement() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: db\n      image: postgres:16\n      args: [postgres, -c, fsync=off]\n    - name: web\n      image: nginx:1.27\n      args: [nginx, -g, daemon off;]\n";
+    let (migrated, messages) = run(text);
+    assert!(
+        migrated.contains("args: [postgres, -c, fsync=off]"),
+        "args are never edited"
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `Pod/p containers[db].args` starts `postgres`, which the public image's entrypoint script ran as it is; reg.example.dev/postgres's entrypoint `postgres` runs before them"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: `Pod/p containers[web].args` starts `nginx`"
+        ),
+        "{messages:?}"
+    );
+}

@@ -97,3 +97,17 @@ fn images_from_the_matrix_are_unresolved() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_service_s_variables_for_the_public_entrypoint_script_are_reported() {
+    let (_, messages) = run(
+        "jobs:\n  test:\n    services:\n      db:\n        image: postgres:16\n        env:\n          POSTGRES_PASSWORD: password\n          TZ: UTC\n",
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `jobs.test.services.db.env`: `POSTGRES_PASSWORD` is read by the public postgres image's entrypoint script"
+        ),
+        "{messages:?}"
+    );
+}

@@ -55,9 +55,9 @@ use crate::yaml::{NewValue, Node, Stream};
 pub(crate) enum Needs {
     /// It runs the image's own program: the production replacement.
     Production,
-    /// It runs commands through a shell: the `-dev` variant, unless the production image has
-    /// a shell.
-    Shell,
+    /// It runs commands through a shell, for the reason given (said in the message): the
+    /// `-dev` variant, unless the production image has a shell.
+    Shell(&'static str),
 }
 
 /// An image reference written whole in one YAML value.
@@ -185,7 +185,10 @@ fn variant_tag(
     site: &Site<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    if needs == Needs::Production || entry.hardened.shell == Some(true) {
+    let Needs::Shell(why) = needs else {
+        return Some(tag.to_owned());
+    };
+    if entry.hardened.shell == Some(true) {
         return Some(tag.to_owned());
     }
     let Some(suffix) = entry.dev_tag_suffix.as_deref() else {
@@ -194,7 +197,7 @@ fn variant_tag(
                 Rule::MissingFact,
                 site.range.clone(),
                 format!(
-                    "`{}` runs commands through a shell, but the catalog entry `{}` names no variant of {} with a shell; left as it is",
+                    "`{}` needs a shell ({why}), but the catalog entry `{}` names no variant of {} with one; left as it is",
                     site.label, entry.name, entry.replacement
                 ),
             )
@@ -260,10 +263,10 @@ fn settle(
 }
 
 /// Why the `-dev` variant was chosen, for the rewrite's message.
-fn why_dev(needs: Needs, entry: &Entry) -> &'static str {
+fn why_dev(needs: Needs, entry: &Entry) -> String {
     match (needs, entry.hardened.shell) {
-        (Needs::Shell, Some(true)) | (Needs::Production, _) => "",
-        (Needs::Shell, _) => "; the -dev variant, because it runs commands through a shell",
+        (Needs::Shell(_), Some(true)) | (Needs::Production, _) => String::new(),
+        (Needs::Shell(why), _) => format!("; the -dev variant, because {why}"),
     }
 }
 

@@ -49,6 +49,12 @@ use crate::rules::runtime::{self, Started};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, Node, Stream};
 
+/// Why a job container needs a shell.
+const JOB_STEPS: Needs = Needs::Shell("its `run:` steps run in a shell");
+
+/// Why a service with `--health-cmd` needs a shell.
+const HEALTH_COMMAND: Needs = Needs::Shell("Docker runs its `--health-cmd` with `/bin/sh -c`");
+
 pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let Some(document) = stream.documents.first() else {
@@ -66,7 +72,7 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             let label = format!("jobs.{id}.container");
             if let Some(site) = image_site(document, container, label) {
                 let outcome =
-                    reference::rewrite(stream, &site, Rule::WorkflowImage, Needs::Shell, context);
+                    reference::rewrite(stream, &site, Rule::WorkflowImage, JOB_STEPS, context);
                 let root_advice = outcome
                     .runs
                     .and_then(|entry| entry.hardened.uid())
@@ -99,7 +105,7 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             let needs = match option_text(document, &service.value)
                 .is_some_and(|options| options.contains("--health-cmd"))
             {
-                true => Needs::Shell,
+                true => HEALTH_COMMAND,
                 false => Needs::Production,
             };
             let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, needs, context);

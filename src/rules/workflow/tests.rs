@@ -19,7 +19,7 @@ fn a_job_container_runs_its_steps_in_a_shell_so_it_gets_the_dev_variant() {
         .find(|m| m.starts_with("workflow-image"))
         .expect("a rewrite");
     assert!(
-        rewrite.contains("`jobs.test.container`: `node:20-bookworm` → `reg.example.dev/node:20-dev` (catalog entry `node`); the -dev variant, because it runs commands through a shell"),
+        rewrite.contains("`jobs.test.container`: `node:20-bookworm` → `reg.example.dev/node:20-dev` (catalog entry `node`); the -dev variant, because its `run:` steps run in a shell"),
         "{rewrite}"
     );
     assert!(
@@ -63,7 +63,7 @@ fn without_a_dev_variant_a_job_container_is_left_and_the_fact_named() {
     assert!(
         has(
             &messages,
-            "missing-fact: `jobs.test.container` runs commands through a shell, but the catalog entry `nginx` names no variant"
+            "missing-fact: `jobs.test.container` needs a shell (its `run:` steps run in a shell), but the catalog entry `nginx` names no variant"
         ),
         "{messages:?}"
     );

@@ -13,6 +13,9 @@
 //! script gave to its default program, is reported unless the replacement's entrypoint is that
 //! program.
 //!
+//! A volume mounted at a path the replacement keeps its data elsewhere (the catalog's `paths`)
+//! moves with it (`data-path`, see `hardport explain data-path`).
+//!
 //! Then what the service starts on the replacement is read: a `command` or `entrypoint` that
 //! runs a shell (`needs-shell`), and a `healthcheck.test` — `CMD-SHELL` or a string runs
 //! through `/bin/sh`, `CMD` runs a program the replacement must ship (`exec-probe`).
@@ -23,7 +26,9 @@
 //!
 //! ## What it leaves alone
 //! - A service with `build:`: its `image` names the image Compose builds (and tags), not one it
-//!   pulls; the base image is in the Dockerfile, which hardport migrates on its own.
+//!   pulls; the base image is in the Dockerfile, which hardport migrates on its own. A
+//!   `build.args` value that names a mapped image (a Dockerfile's `FROM ${BASE_IMAGE}`) is
+//!   `unresolved-image`: the Dockerfile cannot see it, so give its `ARG` that default instead.
 //! - References built from variables (`postgres:${POSTGRES_TAG}`): `unresolved-image`.
 //! - A numeric `user:`, `root`, or a name the public image does not define: chosen for this
 //!   deployment.
@@ -53,7 +58,8 @@ use std::ops::Range;
 
 use crate::catalog::Entry;
 use crate::diagnostic::{Diagnostic, Fix};
-use crate::helm::{deref, merged_get};
+use crate::helm::{Resolution, deref, merged_get, resolve_reference};
+use crate::rules::helm_paths::{Mount, move_mount};
 use crate::rules::reference::{self, Needs, Site};
 use crate::rules::runtime::{self, Handed, Started};
 use crate::rules::{Context, Rule};
@@ -77,7 +83,8 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
         };
         let node = deref(document, &service.value);
         let get = |key: &str| merged_get(document, node, key).map(|value| deref(document, value));
-        if get("build").is_some() {
+        if let Some(build) = get("build") {
+            diagnostics.extend(build_args(document, build, name, context));
             continue;
         }
         let Some(image) = get("image") else {
@@ -144,17 +151,15 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             diagnostics.extend(runtime::environment(&started, &names, entry));
         }
         if let Some(volumes) = get("volumes") {
+            let label = label("volumes");
             for volume in volumes.items() {
-                let volume = deref(document, volume);
-                let Some(target) = volume_target(document, volume) else {
-                    continue;
-                };
-                let label = label("volumes");
-                let started = Started {
-                    label: &label,
-                    range: volume.range.clone(),
-                };
-                diagnostics.extend(runtime::mount(&started, target, entry));
+                diagnostics.extend(volume_target(
+                    stream,
+                    document,
+                    deref(document, volume),
+                    &label,
+                    entry,
+                ));
             }
         }
         if let Some(user) = get("user") {
@@ -162,6 +167,52 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// `unresolved-image` for a `build.args` value that names an image the catalog maps (Sentry's
+/// `BASE_IMAGE: altinity/clickhouse-server:…` for a Dockerfile's `FROM ${BASE_IMAGE}`): the
+/// Dockerfile is migrated on its own and cannot see the value, and rewriting it here would
+/// change its base without the changes the base needs (user, entrypoint, packages).
+fn build_args(
+    document: &Document,
+    build: &Node,
+    service: &str,
+    context: Context<'_>,
+) -> Vec<Diagnostic> {
+    let Some(args) = build.get("args").map(|args| deref(document, args)) else {
+        return Vec::new();
+    };
+    let mapped = args.entries().iter().filter_map(|arg| {
+        let value = deref(document, &arg.value);
+        Some((arg.key.value()?, value.value()?, value.range.clone()))
+    });
+    let listed = args.items().iter().filter_map(|item| {
+        let item = deref(document, item);
+        let (name, value) = item.value()?.split_once('=')?;
+        Some((name, value, item.range.clone()))
+    });
+    mapped
+        .chain(listed)
+        .filter_map(|(name, value, range)| {
+            let Resolution::Migrating(image) = resolve_reference(value, context.catalog, true)
+            else {
+                return None;
+            };
+            Some(
+                reference::unresolved_at(
+                    range,
+                    &format!("services.{service}.build.args.{name}"),
+                    &format!(
+                        "`{value}` is passed to the Dockerfile, which catalog entry `{}` would replace with {}; the Dockerfile is migrated on its own and cannot see it",
+                        image.entry.name, image.entry.replacement
+                    ),
+                )
+                .suggest(format!(
+                    "give the Dockerfile's `ARG {name}` the default `{value}` and pass nothing here, so that hardport migrates the stage with it"
+                )),
+            )
+        })
+        .collect()
 }
 
 /// Keep a service's `command` running as it did: the public image's entrypoint script ran a
@@ -238,16 +289,60 @@ fn variable_names(document: &Document, environment: &Node) -> Vec<String> {
     keys.chain(items).map(str::to_owned).collect()
 }
 
-/// Where a volume is mounted in the container: the long syntax's `target`, or the short
+/// What a volume mounts where the public image's entrypoint script or the replacement's data
+/// live: `entrypoint-feature` for a directory the script acted on, `data-path` for a path the
+/// replacement keeps elsewhere. The target is the long syntax's `target`, or the short
 /// syntax's second field (`source:target[:mode]`; the only one for an anonymous volume).
-fn volume_target<'d>(document: &'d Document, volume: &'d Node) -> Option<&'d str> {
+fn volume_target(
+    stream: &Stream<'_>,
+    document: &Document,
+    volume: &Node,
+    label: &str,
+    entry: &Entry,
+) -> Vec<Diagnostic> {
+    let started = Started {
+        label,
+        range: volume.range.clone(),
+    };
     if volume.as_mapping().is_some() {
-        return deref(document, volume.get("target")?).value();
+        let Some(target) = volume.get("target").map(|target| deref(document, target)) else {
+            return Vec::new();
+        };
+        let Some(path) = target.value() else {
+            return Vec::new();
+        };
+        let mount = Mount {
+            node: target,
+            label,
+            path,
+        };
+        return runtime::mount(&started, path, entry)
+            .into_iter()
+            .chain(move_mount(stream, &mount, entry, str::to_owned))
+            .collect();
     }
-    let text = volume.value()?;
-    let mut fields = text.split(':');
-    let first = fields.next()?;
-    Some(fields.next().unwrap_or(first))
+    let Some(text) = volume.value() else {
+        return Vec::new();
+    };
+    let fields: Vec<&str> = text.split(':').collect();
+    let at = usize::from(fields.len() > 1);
+    let Some(path) = fields.get(at).copied() else {
+        return Vec::new();
+    };
+    let mount = Mount {
+        node: volume,
+        label,
+        path,
+    };
+    let value_with = |new_path: &str| {
+        let mut moved = fields.clone();
+        moved[at] = new_path;
+        moved.join(":")
+    };
+    runtime::mount(&started, path, entry)
+        .into_iter()
+        .chain(move_mount(stream, &mount, entry, value_with))
+        .collect()
 }
 
 /// `exec-probe` for a service's `healthcheck.test`: `["CMD", program, …]` runs the program,

@@ -1,11 +1,14 @@
-//! `data-path` in Helm values: move the paths a replacement keeps its data under.
+//! `data-path` in Helm values, Compose files and Kubernetes manifests: move the paths a
+//! replacement keeps its data under.
 //!
 //! ## What it does
 //! Within the component that runs a mapped image (see `security-context` for what belongs to
 //! a component), every `mountPath` (`persistence.mountPath`, `volumeMounts[].mountPath`,
 //! `extraVolumeMounts[].mountPath`) and every value under a key ending in `DataDir`
 //! (`postgresqlDataDir`) that equals a path of the catalog entry's `paths`, or lies below one,
-//! is moved to the replacement's path.
+//! is moved to the replacement's path. The same goes for a Compose service's `volumes` target
+//! (`db-data:/var/lib/postgresql/data`, or the long syntax's `target`) and a manifest
+//! container's `volumeMounts[].mountPath`, for the containers that run the replacement.
 //!
 //! ## Why
 //! A replacement that keeps its data elsewhere starts empty on a volume mounted at the old
@@ -35,7 +38,7 @@ use crate::diagnostic::{Diagnostic, Fix};
 use crate::helm::{Setting, Values};
 use crate::rules::Rule;
 use crate::unix_path::{clean_absolute, join_rest, under};
-use crate::yaml::{NewValue, Stream};
+use crate::yaml::{NewValue, Node, Stream};
 
 pub fn check(stream: &Stream<'_>, values: &Values<'_, '_>) -> Vec<Diagnostic> {
     let mut seen: HashSet<Range<usize>> = HashSet::new();
@@ -61,28 +64,50 @@ fn is_path_key(key: &str) -> bool {
 }
 
 fn moved(stream: &Stream<'_>, setting: Setting<'_, '_>, entry: &Entry) -> Option<Diagnostic> {
-    let key = setting.key.filter(|key| is_path_key(key))?;
+    setting.key.filter(|key| is_path_key(key))?;
     let written = setting
         .node
         .as_scalar()
         .filter(|scalar| scalar.is_string())?;
-    let new_path = new_path(&written.value, entry)?;
+    let mount = Mount {
+        node: setting.node,
+        label: &setting.path,
+        path: &written.value,
+    };
+    move_mount(stream, &mount, entry, |new_path| new_path.to_owned())
+}
+
+/// A container path written in a YAML value: a `mountPath`, a Compose volume's target.
+pub(crate) struct Mount<'a> {
+    /// The value that holds it.
+    pub(crate) node: &'a Node,
+    /// Where it is, as messages name it.
+    pub(crate) label: &'a str,
+    /// The path itself.
+    pub(crate) path: &'a str,
+}
+
+/// `data-path` for a container path the replacement keeps elsewhere: the value becomes
+/// `value_with(new path)` (the path alone, or Compose's `source:target:mode` around it).
+pub(crate) fn move_mount(
+    stream: &Stream<'_>,
+    mount: &Mount<'_>,
+    entry: &Entry,
+    value_with: impl Fn(&str) -> String,
+) -> Option<Diagnostic> {
+    let new_path = new_path(mount.path, entry)?;
     let message = format!(
         "`{}`: `{}` → `{new_path}`: {} keeps this data under `{new_path}` (catalog entry `{}`)",
-        setting.path, written.value, entry.replacement, entry.name
+        mount.label, mount.path, entry.replacement, entry.name
     );
+    let range = mount.node.range.clone();
     Some(
-        match stream.replace_scalar(setting.node, &NewValue::string(&new_path)) {
-            Ok(edit) => Diagnostic::fixed(
-                Rule::DataPath,
-                setting.node.range.clone(),
-                message,
-                Fix::single(edit),
-            ),
+        match stream.replace_scalar(mount.node, &NewValue::string(value_with(&new_path))) {
+            Ok(edit) => Diagnostic::fixed(Rule::DataPath, range, message, Fix::single(edit)),
             Err(error) => Diagnostic::report(
                 Rule::NotEditable,
-                setting.node.range.clone(),
-                format!("{message}; `{key}` cannot be edited in place ({error})"),
+                range,
+                format!("{message}; it cannot be edited in place ({error})"),
             )
             .suggest("change it by hand"),
         },

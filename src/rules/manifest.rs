@@ -10,6 +10,8 @@
 //!   runtime user's or one it defines (`public.users`, `public.groups`: postgres's 999) — is set to the replacement's (`security-context`), in the container's `securityContext`, or
 //!   in the pod's when every container it applies to runs the same replacement; `runAsNonRoot:
 //!   true` becomes `false` when the replacement runs as root and no `runAsUser` is written;
+//! - a `volumeMounts[].mountPath` where the replacement keeps its data elsewhere moves with it
+//!   (`data-path`);
 //! - `command` and lifecycle hooks that start a shell are `needs-shell`, exec probes
 //!   `exec-probe` (see `hardport explain needs-shell`);
 //! - `args` without `command` go to the image's entrypoint: a whole command (`args: [postgres,
@@ -52,6 +54,7 @@
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
 use crate::kubernetes::{self, Container, Workload};
+use crate::rules::helm_paths::{Mount, move_mount};
 use crate::rules::helm_security::pod::{Block, Changes, Ids, Level};
 use crate::rules::reference::{self, Needs, Site};
 use crate::rules::runtime::{self, Handed, Started};
@@ -91,7 +94,7 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             );
             diagnostics.extend(outcome.diagnostics);
             if let Some(entry) = outcome.runs {
-                diagnostics.extend(started(&container, document, entry));
+                diagnostics.extend(started(stream, &container, document, entry));
                 runs.push((container, entry));
             }
         }
@@ -123,7 +126,12 @@ fn renamed_by_kustomize(site: &Site<'_>, context: Context<'_>) -> Option<Diagnos
 }
 
 /// What a container starts on its replacement: a shell in `command` or a hook, exec probes.
-fn started(container: &Container<'_>, document: &Document, entry: &Entry) -> Vec<Diagnostic> {
+fn started(
+    stream: &Stream<'_>,
+    container: &Container<'_>,
+    document: &Document,
+    entry: &Entry,
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let get = |node, key| kubernetes::child(document, node, key);
     if let Some(command) = container.get("command", document)
@@ -182,17 +190,26 @@ fn started(container: &Container<'_>, document: &Document, entry: &Entry) -> Vec
         diagnostics.extend(runtime::environment(&started, &names, entry));
     }
     if let Some(mounts) = container.get("volumeMounts", document) {
+        let label = format!("{}.volumeMounts", container.label);
         for mount in mounts.items() {
             let mount = crate::helm::deref(document, mount);
-            let Some(path) = get(mount, "mountPath").and_then(Node::value) else {
+            let Some(node) = get(mount, "mountPath") else {
                 continue;
             };
-            let label = format!("{}.volumeMounts", container.label);
+            let Some(path) = node.value() else {
+                continue;
+            };
             let started = Started {
                 label: &label,
                 range: mount.range.clone(),
             };
             diagnostics.extend(runtime::mount(&started, path, entry));
+            let written = Mount {
+                node,
+                label: &label,
+                path,
+            };
+            diagnostics.extend(move_mount(stream, &written, entry, str::to_owned));
         }
     }
     for probe in PROBES {

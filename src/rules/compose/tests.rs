@@ -210,3 +210,55 @@ fn a_whole_command_keeps_running_as_it_is_with_the_entrypoint_cleared() {
         "postgres's entrypoint is known: {messages:?}"
     );
 }
+
+#[test]
+fn a_volume_at_a_path_the_replacement_keeps_elsewhere_moves_with_it() {
+    let (text, messages) = run(
+        "services:\n  db:\n    image: postgres:16\n    volumes:\n      - db-data:/var/lib/postgresql/data:rw\n      - type: volume\n        source: more\n        target: /var/lib/postgresql/data/extra\n      - ./conf:/etc/postgresql\n  other:\n    image: nginx:1.27\n    volumes:\n      - db-data:/var/lib/postgresql/data\n",
+    );
+    assert!(
+        text.contains("      - db-data:/var/lib/postgresql/pgdata:rw\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("        target: /var/lib/postgresql/pgdata/extra\n"),
+        "{text}"
+    );
+    assert!(text.contains("      - ./conf:/etc/postgresql\n"), "{text}");
+    assert!(
+        text.ends_with("      - db-data:/var/lib/postgresql/data\n"),
+        "another image's container keeps its paths: {text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "data-path: `services.db.volumes`: `/var/lib/postgresql/data` → `/var/lib/postgresql/pgdata`"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_mapped_image_passed_as_a_build_argument_is_reported() {
+    let text = "services:\n  web:\n    image: local\n    build:\n      context: .\n      args:\n        BASE_IMAGE: node:20\n        OTHER: x\n  api:\n    build:\n      context: api\n      args:\n        - BASE=postgres:16\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(
+        migrated, text,
+        "neither the built image's name nor an argument changes"
+    );
+    let reported: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("unresolved-image"))
+        .collect();
+    assert_eq!(reported.len(), 2, "{messages:?}");
+    assert!(
+        reported[0].contains(
+            "`services.web.build.args.BASE_IMAGE`: `node:20` is passed to the Dockerfile"
+        ),
+        "{reported:?}"
+    );
+    assert!(
+        reported[1].contains("give the Dockerfile's `ARG BASE` the default `postgres:16`"),
+        "{reported:?}"
+    );
+}

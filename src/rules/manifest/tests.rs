@@ -63,6 +63,10 @@ fn images_and_the_public_ids_of_a_pod_that_runs_one_replacement_move() {
         text.ends_with("kind: Service\nmetadata:\n  name: db\nspec:\n  ports: [{port: 5432}]\n")
     );
     assert!(
+        text.contains("              mountPath: /var/lib/postgresql/pgdata\n"),
+        "the replacement keeps its data elsewhere: {text}"
+    );
+    assert!(
         has(
             &messages,
             "security-context: `Deployment/db securityContext`: runAsUser 999 → 70, fsGroup 999 → 70"

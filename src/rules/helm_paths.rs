@@ -71,7 +71,7 @@ fn moved(stream: &Stream<'_>, setting: Setting<'_, '_>, entry: &Entry) -> Option
         .filter(|scalar| scalar.is_string())?;
     let mount = Mount {
         node: setting.node,
-        label: &setting.path,
+        label: setting.path,
         path: &written.value,
     };
     move_mount(stream, &mount, entry, |new_path| new_path.to_owned())

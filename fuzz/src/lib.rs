@@ -113,8 +113,8 @@ pub fn dockerfile(data: &[u8]) {
 
 /// Target `yaml`: the span layer never panics; every node, anchor and tag range indexes the
 /// text and covers what it claims to; replacing a scalar or adding keys gives text that parses
-/// to the same tree with exactly that change; a values file that parses migrates to a file
-/// that parses and that a second run leaves alone.
+/// to the same tree with exactly that change; a file that parses migrates, as Helm values and as
+/// each other YAML kind, to a file that parses and that a second run leaves alone.
 pub fn yaml(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let stream = match yaml::parse(&text) {
@@ -129,7 +129,15 @@ pub fn yaml(data: &[u8]) {
     }
     check_scalar_edits(&stream);
     check_insertions(&stream);
-    assert_migrates(FileKind::HelmValues, &text, Context::new(&MINIMUS));
+    for kind in [
+        FileKind::HelmValues,
+        FileKind::Compose,
+        FileKind::Manifest,
+        FileKind::Kustomization,
+        FileKind::Workflow,
+    ] {
+        assert_migrates(kind, &text, Context::new(&MINIMUS));
+    }
 }
 
 /// Target `image_ref`: reference parsing never panics and prints back what it read; the tag
@@ -176,14 +184,19 @@ pub fn pipeline(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    let kind = match selector & 1 {
-        0 => FileKind::Dockerfile,
+    // Bit 0: a Dockerfile or YAML; bits 5-7: which kind of YAML (Helm values unless they say).
+    let kind = match (selector & 1, selector >> 5) {
+        (0, _) => FileKind::Dockerfile,
+        (_, 1) => FileKind::Compose,
+        (_, 2) => FileKind::Manifest,
+        (_, 3) => FileKind::Kustomization,
+        (_, 4) => FileKind::Workflow,
         _ => FileKind::HelmValues,
     };
     let catalog = &CATALOGS[usize::from(selector >> 1 & 3)];
     let chart = match kind {
         FileKind::HelmValues => CHARTS[usize::from(selector >> 3 & 3)].as_ref(),
-        FileKind::Dockerfile => None,
+        _ => None,
     };
     let context = Context::new(catalog).with_chart(chart);
     let text = String::from_utf8_lossy(rest);
@@ -289,6 +302,9 @@ fn replay_fix_loop(kind: FileKind, original: &str, context: Context<'_>) -> (Str
             FileKind::HelmValues => yaml::parse(&text)
                 .ok()
                 .map(|stream| rules::check_helm_values(&stream, context)),
+            other => yaml::parse(&text)
+                .ok()
+                .map(|stream| rules::check_yaml(other, &stream, context)),
         };
         let Some(diagnostics) = diagnostics else {
             return (text, written);
@@ -417,7 +433,7 @@ fn check_fix(text: &str, fix: &Fix) {
 fn parses(kind: FileKind, text: &str) -> bool {
     match kind {
         FileKind::Dockerfile => dockerfile::parse(text).is_ok(),
-        FileKind::HelmValues => yaml::parse(text).is_ok(),
+        _ => yaml::parse(text).is_ok(),
     }
 }
 

@@ -331,7 +331,7 @@ fn run(
     let reports = discovery
         .files
         .iter()
-        .map(|file| process_file(file, Context::new(&MINIMUS), options))
+        .filter_map(|file| process_file(file, Context::new(&MINIMUS), options))
         .collect();
     (reports, discovery.errors)
 }

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{
@@ -515,62 +514,4 @@ fn stdin_is_migrated_as_the_file_it_is_named() {
         "{}",
         stderr(&broken)
     );
-}
-
-#[test]
-fn a_walk_finds_each_yaml_kind_and_says_nothing_of_yaml_that_is_none() {
-    let kinds = |name: &str| -> BTreeMap<String, String> {
-        let output = hardport(&case(name), &["migrate", "--format", "json"]);
-        let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
-        report["files"]
-            .as_array()
-            .expect("files")
-            .iter()
-            .map(|file| {
-                let path = file["path"].as_str().expect("path").to_owned();
-                (path, file["kind"].as_str().expect("kind").to_owned())
-            })
-            .collect()
-    };
-    let compose = kinds("compose-and-ci");
-    assert_eq!(compose[".github/workflows/ci.yml"], "workflow");
-    assert_eq!(compose["self-hosted/docker-compose.yml"], "compose");
-    assert_eq!(compose["nginx-golang-postgres/compose.yaml"], "compose");
-    let kubernetes = kinds("kubernetes");
-    assert_eq!(kubernetes["examples/mysql.yaml"], "manifest");
-    assert_eq!(
-        kubernetes["overlays/prod/kustomization.yaml"],
-        "kustomization"
-    );
-    assert_eq!(
-        kubernetes["charts/fluent-bit/values.yaml"], "helm-values",
-        "values with `kind:` at the top beside a Chart.yaml stay values"
-    );
-    assert!(
-        !kubernetes.contains_key("docs/mkdocs.yml"),
-        "YAML that is no manifest is not a file of hardport's: {kubernetes:?}"
-    );
-    assert!(
-        !kubernetes.keys().any(|path| path.ends_with("Chart.yaml")),
-        "{kubernetes:?}"
-    );
-    // Named, a YAML file that is no manifest is read as Helm values, as before.
-    let named = hardport(
-        &case("kubernetes"),
-        &[
-            "migrate",
-            "--format",
-            "json",
-            "docs/mkdocs.yml",
-            "examples/mysql.yaml",
-        ],
-    );
-    let report: serde_json::Value = serde_json::from_str(&stdout(&named)).expect("JSON");
-    let named_kinds: Vec<&str> = report["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|file| file["kind"].as_str().expect("kind"))
-        .collect();
-    assert_eq!(named_kinds, ["helm-values", "manifest"]);
 }

@@ -1,27 +1,34 @@
 //! Which files `hardport migrate` takes, run on the real binary: Renovate's Dockerfile names,
 //! their look-alikes left out, templates skipped with an info line (exit 0), vendored trees
-//! skipped unless `--include-vendored`. `testdata/discovery/` holds one of each.
+//! skipped unless `--include-vendored`. `testdata/discovery/` holds one of each. Compose files,
+//! manifests, kustomizations and workflows are found in `testdata/compose-and-ci/` and
+//! `testdata/kubernetes/`.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{case, code, hardport, stderr, stdout};
+use common::{case, code, hardport, report_files, stderr, stdout};
 
 /// The files a JSON report lists, with whether each was skipped.
 fn reported_files(dir: &Path, args: &[&str]) -> Vec<(String, bool)> {
-    let mut all = vec!["migrate", "--format", "json"];
-    all.extend_from_slice(args);
-    let output = hardport(dir, &all);
-    assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
-    report["files"]
-        .as_array()
-        .expect("files")
+    report_files(dir, args)
         .iter()
         .map(|file| {
             let path = file["path"].as_str().expect("path").to_owned();
             (path, !file["skipped"].is_null())
+        })
+        .collect()
+}
+
+/// The files a JSON report lists, with the kind each was taken as.
+fn reported_kinds(dir: &Path, args: &[&str]) -> BTreeMap<String, String> {
+    report_files(dir, args)
+        .iter()
+        .map(|file| {
+            let path = file["path"].as_str().expect("path").to_owned();
+            (path, file["kind"].as_str().expect("kind").to_owned())
         })
         .collect()
 }
@@ -219,4 +226,37 @@ fn a_file_named_in_a_git_directory_is_refused_unread_and_left_alone() {
         std::fs::read_to_string(dir.path().join(".git")).expect("read"),
         "FROM node:20\n"
     );
+}
+
+#[test]
+fn a_walk_finds_each_yaml_kind_and_says_nothing_of_yaml_that_is_none() {
+    let compose = reported_kinds(&case("compose-and-ci"), &[]);
+    assert_eq!(compose[".github/workflows/ci.yml"], "workflow");
+    assert_eq!(compose["self-hosted/docker-compose.yml"], "compose");
+    assert_eq!(compose["nginx-golang-postgres/compose.yaml"], "compose");
+    let kubernetes = reported_kinds(&case("kubernetes"), &[]);
+    assert_eq!(kubernetes["examples/mysql.yaml"], "manifest");
+    assert_eq!(
+        kubernetes["overlays/prod/kustomization.yaml"],
+        "kustomization"
+    );
+    assert_eq!(
+        kubernetes["charts/fluent-bit/values.yaml"], "helm-values",
+        "values with `kind:` at the top beside a Chart.yaml stay values"
+    );
+    assert!(
+        !kubernetes.contains_key("docs/mkdocs.yml"),
+        "YAML that is no manifest is not a file of hardport's: {kubernetes:?}"
+    );
+    assert!(
+        !kubernetes.keys().any(|path| path.ends_with("Chart.yaml")),
+        "{kubernetes:?}"
+    );
+    // Named, a YAML file that is no manifest is read as Helm values, as before.
+    let named = reported_kinds(
+        &case("kubernetes"),
+        &["docs/mkdocs.yml", "examples/mysql.yaml"],
+    );
+    assert_eq!(named["docs/mkdocs.yml"], "helm-values");
+    assert_eq!(named["examples/mysql.yaml"], "manifest");
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{case, copy_to_temp, hardport, stdout};
+use common::{case, copy_to_temp, hardport, report_files};
 use hardport::catalog::Catalog;
 use hardport::image_ref::ImageRef;
 use serde_json::Value;
@@ -46,11 +46,7 @@ fn containers(kind: &str, path: &Path) -> BTreeMap<String, Value> {
 /// The files of `case` hardport takes as Compose files, manifests or workflows: kind, path and
 /// whether it skips the file.
 fn yaml_files(case: &Path) -> Vec<(String, String, bool)> {
-    let output = hardport(case, &["migrate", "--format", "json"]);
-    let report: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
-    report["files"]
-        .as_array()
-        .expect("files")
+    report_files(case, &[])
         .iter()
         .filter_map(|file| {
             let kind = file["kind"].as_str()?;

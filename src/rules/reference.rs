@@ -135,23 +135,13 @@ pub(crate) fn rewrite<'c>(
                     )),
                 );
             }
-            let message = format!(
-                "`{}`: `{text}` → `{new_reference}` (catalog entry `{}`){}",
-                site.label,
-                entry.name,
-                why_dev(needs, entry)
-            );
-            outcome.diagnostics.push(edit(
+            let from = mapped.image.to_string();
+            outcome.diagnostics.push(rewrite_to(
                 stream,
                 site,
-                rule,
-                message,
-                &new_reference,
-                ImageRewrite {
-                    from: mapped.image.to_string(),
-                    to: new_reference.clone(),
-                    entry: entry.name.clone(),
-                },
+                (rule, needs),
+                entry,
+                (&from, &new_reference),
             ));
             outcome.runs = Some(entry);
         }
@@ -232,22 +222,12 @@ fn settle(
     };
     if wanted != tag {
         let new_reference = format!("{}:{wanted}", entry.replacement);
-        let message = format!(
-            "`{}`: `{image}` → `{new_reference}`{}",
-            site.label,
-            why_dev(needs, entry)
-        );
-        diagnostics.push(edit(
+        diagnostics.push(rewrite_to(
             stream,
             site,
-            rule,
-            message,
-            &new_reference,
-            ImageRewrite {
-                from: image.to_string(),
-                to: new_reference.clone(),
-                entry: entry.name.clone(),
-            },
+            (rule, needs),
+            entry,
+            (&image.to_string(), &new_reference),
         ));
     } else if context.pin == Pin::FromLock && image.tag.is_some() {
         diagnostics.extend(pin_digest::check_reference(
@@ -270,23 +250,33 @@ fn why_dev(needs: Needs, entry: &Entry) -> String {
     }
 }
 
-/// The diagnostic that writes `new_reference` into the site's value, or says why it cannot.
-fn edit(
+/// The diagnostic that writes `to`, a reference to `entry`'s replacement, into the site's
+/// value in place of `from`, or says why it cannot.
+fn rewrite_to(
     stream: &Stream<'_>,
     site: &Site<'_>,
-    rule: Rule,
-    message: String,
-    new_reference: &str,
-    image: ImageRewrite,
+    (rule, needs): (Rule, Needs),
+    entry: &Entry,
+    (from, to): (&str, &str),
 ) -> Diagnostic {
-    match stream.replace_scalar(site.node, &NewValue::string(new_reference)) {
+    let message = format!(
+        "`{}`: `{from}` → `{to}` (catalog entry `{}`){}",
+        site.label,
+        entry.name,
+        why_dev(needs, entry)
+    );
+    match stream.replace_scalar(site.node, &NewValue::string(to)) {
         Ok(edit) => Diagnostic::fixed(rule, site.range.clone(), message, Fix::single(edit))
-            .rewrites_image(image),
+            .rewrites_image(ImageRewrite {
+                from: from.to_owned(),
+                to: to.to_owned(),
+                entry: entry.name.clone(),
+            }),
         Err(error) => Diagnostic::report(
             Rule::UnresolvedImage,
             site.range.clone(),
             format!(
-                "`{}` maps to `{new_reference}`, but cannot be edited in place ({error})",
+                "`{}` maps to `{to}`, but cannot be edited in place ({error})",
                 site.label
             ),
         )

@@ -85,6 +85,17 @@ pub fn code(output: &Output) -> i32 {
     output.status.code().expect("exited normally")
 }
 
+/// The `files` of the JSON report `hardport migrate --format json ARGS…` prints in `dir`, which
+/// must exit 0.
+pub fn report_files(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["migrate", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = hardport(dir, &all);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    report["files"].as_array().expect("files").clone()
+}
+
 /// Copy the directory tree `from` into a fresh temporary directory.
 pub fn copy_to_temp(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -8,18 +8,13 @@ Usage: render.py CHART_DIR. Exit 1 with Helm's message when the chart does not r
 """
 import json
 import sys
+from pathlib import Path
 
 import yaml
 from helm_python.chart import Chart
 
-
-def pod_spec(document):
-    spec = document.get("spec") or {}
-    if document.get("kind") == "Pod":
-        return spec
-    if document.get("kind") == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return (spec.get("template") or {}).get("spec")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "yaml"))
+from pods import pod_spec  # noqa: E402  (tests/yaml/pods.py)
 
 
 def main():

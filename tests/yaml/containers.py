@@ -10,6 +10,7 @@ import json
 import sys
 
 import yaml
+from pods import pod_spec  # tests/yaml/pods.py, beside this script
 
 
 def compose(documents):
@@ -23,15 +24,6 @@ def compose(documents):
             "command": service.get("command"),
             "user": service.get("user"),
         }
-
-
-def pod_spec(document):
-    spec = document.get("spec") or {}
-    if document.get("kind") == "Pod":
-        return spec
-    if document.get("kind") == "CronJob":
-        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
-    return (spec.get("template") or {}).get("spec")
 
 
 def manifest(documents):

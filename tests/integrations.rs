@@ -518,6 +518,18 @@ fn the_pre_commit_hooks_check_or_fix_the_staged_files_hardport_reads() {
         "Dockerfile.MD",
         "Dockerfile.template",
         "Dockerfile-linux.template",
+        "compose.yaml",
+        "compose.override.yml",
+        "docker-compose.prod.yml",
+        "docker-compose-dev.yaml",
+        "composer.yaml",
+        "kustomization.yaml",
+        "Kustomization",
+        "kustomization.json",
+        ".github/workflows/ci.yml",
+        ".github/workflows/nested/ci.yml",
+        ".github/ci.yml",
+        "deploy.yaml",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -527,10 +539,17 @@ fn the_pre_commit_hooks_check_or_fix_the_staged_files_hardport_reads() {
     names.extend(extensions.map(|extension| format!("Dockerfile.{extension}")));
     for name in &names {
         // Templates are found but skipped: changing one changes nothing hardport checks.
-        let hardport_reads = hardport::discovery::is_dockerfile_name(name)
-            && !hardport::discovery::is_template_name(name)
-            || hardport::discovery::is_values_name(name);
         for path in [name.to_owned(), format!("charts/web/{name}")] {
+            let base = Path::new(&path)
+                .file_name()
+                .and_then(|base| base.to_str())
+                .expect("a name");
+            let hardport_reads = hardport::discovery::is_dockerfile_name(base)
+                && !hardport::discovery::is_template_name(base)
+                || hardport::discovery::is_values_name(base)
+                || hardport::discovery::is_compose_name(base)
+                || hardport::discovery::is_kustomization_name(base)
+                || hardport::discovery::is_workflow_path(Path::new(&path));
             assert_eq!(triggers(&path), hardport_reads, "{path}");
         }
     }

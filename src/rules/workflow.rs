@@ -67,69 +67,179 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
         let Some(id) = job.key.value() else {
             continue;
         };
-        let job = deref(document, &job.value);
-        if let Some(container) = job.get("container") {
-            let label = format!("jobs.{id}.container");
-            if let Some(site) = image_site(document, container, label) {
-                let outcome =
-                    reference::rewrite(stream, &site, Rule::WorkflowImage, JOB_STEPS, context);
-                let root_advice = outcome
-                    .runs
-                    .and_then(|entry| entry.hardened.uid())
-                    .filter(|uid| *uid != 0)
-                    .filter(|_| !sets_user(document, container))
-                    .map(|uid| {
-                        format!(
-                            "the replacement runs as uid {uid}: if `actions/checkout` or another step cannot write the workspace, add `options: --user root` to the container"
-                        )
-                    });
-                diagnostics.extend(outcome.diagnostics.into_iter().map(|diagnostic| {
-                    match (&root_advice, diagnostic.rule) {
-                        (Some(advice), Rule::WorkflowImage) => diagnostic.suggest(advice),
-                        _ => diagnostic,
-                    }
-                }));
-            }
+        let job = Job {
+            id,
+            node: deref(document, &job.value),
+            document,
+        };
+        if let Some(container) = job.node.get("container") {
+            diagnostics.extend(job_container(stream, &job, container, context));
         }
-        let Some(services) = job.get("services") else {
+        let Some(services) = job.node.get("services") else {
             continue;
         };
         for service in deref(document, services).entries() {
-            let Some(name) = service.key.value() else {
-                continue;
-            };
-            let label = format!("jobs.{id}.services.{name}");
-            let Some(site) = image_site(document, &service.value, label) else {
-                continue;
-            };
-            let needs = match option_text(document, &service.value)
-                .is_some_and(|options| options.contains("--health-cmd"))
-            {
-                true => HEALTH_COMMAND,
-                false => Needs::Production,
-            };
-            let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, needs, context);
-            diagnostics.extend(outcome.diagnostics);
-            if let Some(entry) = outcome.runs
-                && let Some(env) = deref(document, &service.value).get("env")
-            {
-                let env = deref(document, env);
-                let names: Vec<String> = env
-                    .entries()
-                    .iter()
-                    .filter_map(|variable| variable.key.value())
-                    .map(str::to_owned)
-                    .collect();
-                let label = format!("jobs.{id}.services.{name}.env");
-                let started = Started {
-                    label: &label,
-                    range: env.range.clone(),
-                };
-                diagnostics.extend(runtime::environment(&started, &names, entry));
+            if let Some(name) = service.key.value() {
+                diagnostics.extend(job_service(stream, &job, (name, &service.value), context));
             }
         }
     }
     diagnostics
+}
+
+/// One job of the workflow.
+struct Job<'d> {
+    id: &'d str,
+    node: &'d Node,
+    document: &'d Document,
+}
+
+/// A job container: the `-dev` variant, with advice about its user.
+fn job_container(
+    stream: &Stream<'_>,
+    job: &Job<'_>,
+    container: &Node,
+    context: Context<'_>,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let label = format!("jobs.{}.container", job.id);
+    for site in image_sites(job, container, label) {
+        let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, JOB_STEPS, context);
+        let root_advice = outcome
+            .runs
+            .and_then(|entry| entry.hardened.uid())
+            .filter(|uid| *uid != 0)
+            .filter(|_| !sets_user(job.document, container))
+            .map(|uid| {
+                format!(
+                    "the replacement runs as uid {uid}: if `actions/checkout` or another step cannot write the workspace, add `options: --user root` to the container"
+                )
+            });
+        diagnostics.extend(outcome.diagnostics.into_iter().map(|diagnostic| {
+            match (&root_advice, diagnostic.rule) {
+                (Some(advice), Rule::WorkflowImage) => diagnostic.suggest(advice),
+                _ => diagnostic,
+            }
+        }));
+    }
+    diagnostics
+}
+
+/// A service container: production, or `-dev` with a `--health-cmd`; its variables for the
+/// public image's entrypoint script.
+fn job_service(
+    stream: &Stream<'_>,
+    job: &Job<'_>,
+    (name, service): (&str, &Node),
+    context: Context<'_>,
+) -> Vec<Diagnostic> {
+    let document = job.document;
+    let mut diagnostics = Vec::new();
+    let needs = match option_text(document, service)
+        .is_some_and(|options| options.contains("--health-cmd"))
+    {
+        true => HEALTH_COMMAND,
+        false => Needs::Production,
+    };
+    let label = format!("jobs.{}.services.{name}", job.id);
+    for site in image_sites(job, service, label) {
+        let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, needs, context);
+        diagnostics.extend(outcome.diagnostics);
+        if let Some(entry) = outcome.runs
+            && let Some(env) = deref(document, service).get("env")
+        {
+            let env = deref(document, env);
+            let names: Vec<String> = env
+                .entries()
+                .iter()
+                .filter_map(|variable| variable.key.value())
+                .map(str::to_owned)
+                .collect();
+            let label = format!("jobs.{}.services.{name}.env", job.id);
+            let started = Started {
+                label: &label,
+                range: env.range.clone(),
+            };
+            diagnostics.extend(runtime::environment(&started, &names, entry));
+        }
+    }
+    diagnostics
+}
+
+/// Where a container's image is written: the string itself, or the mapping's `image`; for an
+/// image that is a matrix value (`${{ matrix.image }}`, `${{ matrix.os.image }}`), the values
+/// of the job's `strategy.matrix` it takes (see [`matrix_sites`]).
+fn image_sites<'d>(job: &Job<'d>, container: &'d Node, label: String) -> Vec<Site<'d>> {
+    let Some(site) = image_site(job.document, container, label) else {
+        return Vec::new();
+    };
+    match site.node.value().and_then(matrix_path) {
+        Some(path) => matrix_sites(job, &path).unwrap_or_else(|| vec![site]),
+        None => vec![site],
+    }
+}
+
+/// The matrix path of an expression that is exactly `${{ matrix.a }}` or `${{ matrix.a.b }}`.
+fn matrix_path(text: &str) -> Option<Vec<&str>> {
+    let inner = text.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
+    let path: Vec<&str> = inner.strip_prefix("matrix.")?.split('.').collect();
+    let is_name = |part: &&str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    (path.len() <= 2 && path.iter().all(is_name)).then_some(path)
+}
+
+/// The values of `strategy.matrix` a matrix path takes: the items of its list (`image: [a,
+/// b]`, or mappings holding the field: `vector: [{image: a}]`), and the same key in every
+/// `include` and `exclude` entry, so that an exclusion still names what it excludes. `None`
+/// when the matrix holds none (it is an expression itself, say `fromJSON(…)`).
+fn matrix_sites<'d>(job: &Job<'d>, path: &[&str]) -> Option<Vec<Site<'d>>> {
+    let document = job.document;
+    let matrix = deref(
+        document,
+        deref(document, job.node.get("strategy")?).get("matrix")?,
+    );
+    let (key, field) = (path[0], path.get(1).copied());
+    let value = |node: &'d Node| -> Option<&'d Node> {
+        let node = deref(document, node);
+        let node = match field {
+            Some(field) => deref(document, node.get(field)?),
+            None => node,
+        };
+        node.as_scalar().map(|_| node)
+    };
+    let site = |node: &'d Node, label: String| Site {
+        node,
+        label,
+        range: node.range.clone(),
+    };
+    let suffix = field.map_or_else(String::new, |field| format!(".{field}"));
+    let prefix = format!("jobs.{}.strategy.matrix", job.id);
+    let mut sites = Vec::new();
+    if let Some(values) = matrix.get(key) {
+        for (index, item) in deref(document, values).items().iter().enumerate() {
+            if let Some(node) = value(item) {
+                sites.push(site(node, format!("{prefix}.{key}[{index}]{suffix}")));
+            }
+        }
+    }
+    for list in ["include", "exclude"] {
+        let Some(entries) = matrix.get(list) else {
+            continue;
+        };
+        for (index, entry) in deref(document, entries).items().iter().enumerate() {
+            if let Some(node) = deref(document, entry).get(key).and_then(value) {
+                sites.push(site(
+                    node,
+                    format!("{prefix}.{list}[{index}].{key}{suffix}"),
+                ));
+            }
+        }
+    }
+    (!sites.is_empty()).then_some(sites)
 }
 
 /// Where a container's image is written: the string itself, or the mapping's `image`.

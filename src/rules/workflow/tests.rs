@@ -85,14 +85,62 @@ fn services_get_production_unless_docker_runs_a_health_command_in_them() {
 }
 
 #[test]
-fn images_from_the_matrix_are_unresolved() {
-    let text = "jobs:\n  test:\n    strategy:\n      matrix:\n        image: [node:18, node:20]\n    container:\n      image: ${{ matrix.image }}\n";
+fn images_a_matrix_gives_move_where_the_matrix_writes_them() {
+    let (text, messages) = run(
+        "jobs:\n  test:\n    strategy:\n      matrix:\n        image: [node:18, \"node:20\", debian:12]\n        include:\n          - image: postgres:16\n        exclude:\n          - image: node:18\n    container:\n      image: ${{ matrix.image }}\n  vector:\n    strategy:\n      matrix:\n        vector:\n          - {jobname: a, image: node:20-alpine}\n          - {jobname: b, image: alpine:3.20}\n    container: ${{ matrix.vector.image }}\n",
+    );
+    assert!(
+        text.contains("        image: [reg.example.dev/node:18-dev, \"reg.example.dev/node:20-dev\", debian:12]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("          - image: reg.example.dev/postgres:16-dev\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("          - image: reg.example.dev/node:18-dev\n    container:"),
+        "an exclusion names what it excludes as the matrix now writes it: {text}"
+    );
+    assert!(
+        text.contains("          - {jobname: a, image: reg.example.dev/node:20-dev}\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      image: ${{ matrix.image }}\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "workflow-image: `jobs.test.strategy.matrix.image[0]`: `node:18` → `reg.example.dev/node:18-dev`"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "unmapped-image: no catalog entry replaces docker.io/library/debian"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_matrix_computed_by_an_expression_is_unresolved() {
+    let text = "jobs:\n  test:\n    strategy:\n      matrix: ${{ fromJSON(needs.setup.outputs.matrix) }}\n    container:\n      image: ${{ matrix.image }}\n  other:\n    container: node:${{ matrix.version }}\n";
     let (migrated, messages) = run(text);
     assert_eq!(migrated, text);
     assert!(
         has(
             &messages,
             "unresolved-image: `jobs.test.container.image`: `${{ matrix.image }}` uses variables"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(
+            &messages,
+            "unresolved-image: `jobs.other.container`: `node:${{ matrix.version }}` uses variables"
         ),
         "{messages:?}"
     );

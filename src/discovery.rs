@@ -100,11 +100,6 @@ impl FileKind {
             FileKind::Workflow => "YAML (a GitHub Actions workflow)",
         }
     }
-
-    /// Whether the file is YAML (every kind but the Dockerfile).
-    pub fn is_yaml(self) -> bool {
-        self != FileKind::Dockerfile
-    }
 }
 
 /// A file to process.

@@ -726,10 +726,14 @@ fn migrate_text_of(
     {
         return Ok(FileChanges::skipped(skipped));
     }
-    if kind == FileKind::Manifest
-        && let Some(line) = kubernetes::generated_notice(original)
-    {
-        return Ok(FileChanges::skipped(Skipped::generated(line)));
+    if kind == FileKind::Manifest {
+        if let Some(line) = kubernetes::generated_notice(original) {
+            return Ok(FileChanges::skipped(Skipped::generated(line)));
+        }
+        // Every rule of a manifest starts from a container's image.
+        if !helm::may_name_an_image(original) {
+            return Ok(FileChanges::unchanged(Vec::new()));
+        }
     }
     let chart = (kind == FileKind::HelmValues).then(|| options.charts.chart(&chart_dir(path)));
     let context = match &chart {

@@ -76,7 +76,7 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     };
     // An image several services merge from one `x-` block is one value: rewritten and reported
     // once, by where it is written; each service's own settings are still read.
-    let mut images_seen: HashMap<Range<usize>, Option<&Entry>> = HashMap::new();
+    let mut images_seen: HashMap<Range<usize>, (Option<&Entry>, bool)> = HashMap::new();
     for service in deref(document, services).entries() {
         let Some(name) = service.key.value() else {
             continue;
@@ -91,7 +91,7 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             continue;
         };
         let label = |key: &str| format!("services.{name}.{key}");
-        let runs = match images_seen.get(&image.range) {
+        let (runs, from_public) = match images_seen.get(&image.range) {
             Some(runs) => *runs,
             None => {
                 let own = node.get("image").is_some();
@@ -111,8 +111,9 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                     context,
                 );
                 diagnostics.extend(outcome.diagnostics);
-                images_seen.insert(image.range.clone(), outcome.runs);
-                outcome.runs
+                let ran = (outcome.runs, outcome.from_public);
+                images_seen.insert(image.range.clone(), ran);
+                ran
             }
         };
         let Some(entry) = runs else {
@@ -129,10 +130,11 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                 };
                 diagnostics.extend(runtime::command(&started, &program, entry));
                 // Without its own entrypoint, the command goes to the image's; one that
-                // cannot start at all (`needs-shell`) is not worth keeping as it is.
+                // cannot start at all (`needs-shell`) is not worth keeping as it is, and one
+                // written for the replacement already is as its author meant it.
                 let cannot_start =
                     runtime::is_shell(&program) && entry.hardened.shell == Some(false);
-                if key == "command" && get("entrypoint").is_none() && !cannot_start {
+                if key == "command" && get("entrypoint").is_none() && !cannot_start && from_public {
                     diagnostics.extend(command_contract(stream, node, &started, &program, entry));
                 }
             }

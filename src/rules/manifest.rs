@@ -94,7 +94,12 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             );
             diagnostics.extend(outcome.diagnostics);
             if let Some(entry) = outcome.runs {
-                diagnostics.extend(started(stream, &container, document, entry));
+                diagnostics.extend(started(
+                    stream,
+                    &container,
+                    document,
+                    (entry, outcome.from_public),
+                ));
                 runs.push((container, entry));
             }
         }
@@ -126,11 +131,14 @@ fn renamed_by_kustomize(site: &Site<'_>, context: Context<'_>) -> Option<Diagnos
 }
 
 /// What a container starts on its replacement: a shell in `command` or a hook, exec probes.
+///
+/// `from_public`: the container ran the public image until now, so its `args` were written for
+/// the public image's entrypoint script.
 fn started(
     stream: &Stream<'_>,
     container: &Container<'_>,
     document: &Document,
-    entry: &Entry,
+    (entry, from_public): (&Entry, bool),
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let get = |node, key| kubernetes::child(document, node, key);
@@ -145,7 +153,8 @@ fn started(
         diagnostics.extend(runtime::command(&started, &program, entry));
     }
     // `args` without `command` go to the image's entrypoint.
-    if container.get("command", document).is_none()
+    if from_public
+        && container.get("command", document).is_none()
         && let Some(args) = container.get("args", document)
         && let Some(first) = runtime::program(args)
     {

@@ -76,6 +76,10 @@ pub(crate) struct Outcome<'c> {
     /// The replacement the container runs after the migration, when it runs one: the image was
     /// mapped and rewritten, or already was the replacement.
     pub(crate) runs: Option<&'c Entry>,
+    /// The container ran the public image until this rewrite: what it starts was written for
+    /// the public image's entrypoint. False for one already on its replacement, whose author
+    /// wrote it for the replacement.
+    pub(crate) from_public: bool,
 }
 
 /// Resolve the reference at `site` and rewrite it to its replacement (reported as `rule`).
@@ -89,6 +93,7 @@ pub(crate) fn rewrite<'c>(
     let mut outcome = Outcome {
         diagnostics: Vec::new(),
         runs: None,
+        from_public: false,
     };
     let Some(text) = site.node.value().filter(|text| !text.is_empty()) else {
         if site.node.as_scalar().is_none() {
@@ -144,6 +149,7 @@ pub(crate) fn rewrite<'c>(
                 (&from, &new_reference),
             ));
             outcome.runs = Some(entry);
+            outcome.from_public = true;
         }
         Resolution::Hardened { entry, image } => {
             outcome.runs = Some(entry);

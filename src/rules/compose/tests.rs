@@ -262,3 +262,12 @@ fn a_mapped_image_passed_as_a_build_argument_is_reported() {
         "{reported:?}"
     );
 }
+
+#[test]
+fn a_command_written_for_the_replacement_is_left_as_its_author_wrote_it() {
+    // Only the public image's script ran a whole command as it is; this one was written for
+    // the replacement's entrypoint.
+    let text = "services:\n  api:\n    image: reg.example.dev/node:20\n    command: [npm, start]\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text, "{messages:?}");
+}

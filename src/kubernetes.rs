@@ -5,7 +5,7 @@
 //! ([`looks_like_manifest`]): both, because Helm values files carry one of them at their top
 //! now and then (fluent-bit's `kind: DaemonSet`, an opentelemetry collector's `apiVersion`).
 //! Every document of a manifest file is read (unlike Helm values, where only the first
-//! counts). The workloads are the objects with a pod template: `Pod` (`spec`), `CronJob`
+//! counts), and the objects of a `kind: List`. The workloads are the objects with a pod template: `Pod` (`spec`), `CronJob`
 //! (`spec.jobTemplate.spec.template.spec`), and every other kind whose
 //! `spec.template.spec` has `containers` (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
 //! and the custom kinds built like them: Argo Rollouts, OpenKruise).
@@ -112,12 +112,27 @@ pub struct Container<'d> {
 }
 
 /// The workloads of every document of `stream`, in order.
+/// The objects of a `kind: List` (what `kubectl get -o yaml` prints) are read as documents.
 pub fn workloads<'d>(stream: &'d Stream<'_>) -> Vec<Workload<'d>> {
-    stream.documents.iter().filter_map(workload).collect()
+    let mut workloads = Vec::new();
+    for document in &stream.documents {
+        let root = &document.root;
+        let is_list = root.get("kind").and_then(Node::value) == Some("List");
+        match child(document, root, "items").filter(|_| is_list) {
+            Some(items) => workloads.extend(
+                items
+                    .items()
+                    .iter()
+                    .filter_map(|item| workload(document, deref(document, item))),
+            ),
+            None => workloads.extend(workload(document, root)),
+        }
+    }
+    workloads
 }
 
-fn workload(document: &Document) -> Option<Workload<'_>> {
-    let root = &document.root;
+/// The workload `root` describes, an object of `document`, if it runs pods.
+fn workload<'d>(document: &'d Document, root: &'d Node) -> Option<Workload<'d>> {
     let get = |node, key| child(document, node, key);
     root.get("apiVersion")?.value()?;
     let kind = root.get("kind")?.value()?;
@@ -221,6 +236,17 @@ mod tests {
             Some(3)
         );
         assert_eq!(generated_notice("kind: Pod\n# DO NOT EDIT\n"), None);
+    }
+
+    #[test]
+    fn the_objects_of_a_list_are_read() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: a}\n    spec:\n      containers: [{name: c, image: redis}]\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: s}\n";
+        let stream = crate::yaml::parse(text).expect("parses");
+        let labels: Vec<String> = workloads(&stream)
+            .iter()
+            .map(|workload| workload.label.clone())
+            .collect();
+        assert_eq!(labels, ["Pod/a"]);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use ignore_files::{IgnoreRules, Verdict};
 
 pub use names::{
     is_compose_name, is_dockerfile_name, is_kustomization_name, is_template_name, is_values_name,
-    is_workflow_path, is_yaml_name,
+    is_workflow_path, is_workflows_dir, is_yaml_name,
 };
 
 /// How to walk the directories given.
@@ -291,6 +291,13 @@ fn walk(root: &Path, options: Walk, found: &mut Found) {
     let include_vendored = options.include_vendored;
     let rules = Arc::new(IgnoreRules::new(root, options.max_file_size));
     let filter_rules = Arc::clone(&rules);
+    // A walk started inside `.github/workflows` sees its files as `./ci.yml`: where the root
+    // really is says they are workflows.
+    let root_is_workflows = std::fs::canonicalize(root).is_ok_and(|dir| is_workflows_dir(&dir));
+    let place = Place {
+        root,
+        root_is_workflows,
+    };
     // The walker's own ignore handling is off: it would open ignore files through links.
     ignore::WalkBuilder::new(root)
         .standard_filters(false)
@@ -303,7 +310,7 @@ fn walk(root: &Path, options: Walk, found: &mut Found) {
                 match entry {
                     Ok(entry) => {
                         if entry.file_type().is_some_and(|kind| kind.is_file()) {
-                            take_file(entry.path(), &shared);
+                            take_file(entry.path(), place, &shared);
                         }
                     }
                     Err(error) => lock(&shared).errors.push(walk_error(root, &error)),
@@ -341,7 +348,28 @@ fn lock(found: &Mutex<Found>) -> MutexGuard<'_, Found> {
 /// Record `path` if its name makes it one of ours; most files are rejected here, by name, without
 /// taking the lock. A name that is not UTF-8 is matched with its stray bytes as U+FFFD: the
 /// names matched against are ASCII, so it matches exactly when its bytes do.
-fn take_file(path: &Path, found: &Mutex<Found>) {
+/// Where the walk started, for the files whose kind depends on their place.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    root: &'a Path,
+    /// The root is a forge's workflow directory, whatever its path as given says.
+    root_is_workflows: bool,
+}
+
+impl Place<'_> {
+    /// Whether `path`, a file the walk found, is a workflow.
+    fn is_workflow(&self, path: &Path) -> bool {
+        is_workflow_path(path)
+            || (self.root_is_workflows
+                && path.parent() == Some(self.root)
+                && path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(is_yaml_name))
+    }
+}
+
+fn take_file(path: &Path, place: Place<'_>, found: &Mutex<Found>) {
     let Some(name) = path.file_name().map(|name| name.to_string_lossy()) else {
         return;
     };
@@ -357,7 +385,7 @@ fn take_file(path: &Path, found: &Mutex<Found>) {
         if let Some(dir) = path.parent() {
             lock(found).chart_dirs.insert(dir.to_path_buf());
         }
-    } else if let Some(kind) = yaml_kind_by_name(path, name) {
+    } else if let Some(kind) = yaml_kind_by_name(name, place.is_workflow(path)) {
         take(kind);
     } else if is_values_name(name) {
         lock(found).values_candidates.push(path.to_path_buf());
@@ -366,11 +394,12 @@ fn take_file(path: &Path, found: &Mutex<Found>) {
     }
 }
 
-/// The kind a YAML file's name or place gives it, when it does.
-fn yaml_kind_by_name(path: &Path, name: &str) -> Option<FileKind> {
+/// The kind a YAML file's name or place (`in_workflows`: it is a workflow) gives it, when it
+/// does.
+fn yaml_kind_by_name(name: &str, in_workflows: bool) -> Option<FileKind> {
     if is_kustomization_name(name) {
         Some(FileKind::Kustomization)
-    } else if is_workflow_path(path) {
+    } else if in_workflows {
         Some(FileKind::Workflow)
     } else if is_compose_name(name) {
         Some(FileKind::Compose)
@@ -420,7 +449,7 @@ pub fn explicit_kind(path: &Path, text: impl FnOnce() -> Option<String>) -> File
     let name = name.as_ref();
     if is_dockerfile_name(name) {
         FileKind::Dockerfile
-    } else if let Some(kind) = yaml_kind_by_name(path, name) {
+    } else if let Some(kind) = yaml_kind_by_name(name, is_named_workflow(path)) {
         kind
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
         let is_manifest = !is_values_name(name)
@@ -432,6 +461,12 @@ pub fn explicit_kind(path: &Path, text: impl FnOnce() -> Option<String>) -> File
     } else {
         FileKind::Dockerfile
     }
+}
+
+/// Whether a file named on the command line is a workflow: by its path as given, or, for a
+/// relative path (`ci.yml` named inside `.github/workflows`), by where it really is.
+fn is_named_workflow(path: &Path) -> bool {
+    is_workflow_path(path) || std::fs::canonicalize(path).is_ok_and(|path| is_workflow_path(&path))
 }
 
 #[cfg(test)]

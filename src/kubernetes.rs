@@ -11,12 +11,13 @@
 //! and the custom kinds built like them: Argo Rollouts, OpenKruise).
 
 use std::ops::Range;
-use std::path::Path;
 
-use crate::diff::display_path;
 use crate::helm::deref;
-use crate::input::{self, Links};
 use crate::yaml::{Document, Node, Stream};
+
+pub mod kustomizations;
+
+pub use kustomizations::{Kustomizations, Renamed};
 
 /// Whether `text` looks like Kubernetes manifests: a line starting `apiVersion:` and one
 /// starting `kind:`, both at the first column (the top of a document).
@@ -39,58 +40,6 @@ pub fn generated_notice(text: &str) -> Option<usize> {
         })
         .position(|line| line.to_ascii_uppercase().contains("DO NOT EDIT"))
         .map(|index| index + 1)
-}
-
-/// The names kustomizations rename in their `images:`, for a manifest below them: a container
-/// whose image has such a name is left to the kustomization (see `rules::kustomize`).
-#[derive(Debug, Default)]
-pub struct Kustomized {
-    /// Each renamed image name with the kustomization that renames it, as messages show it.
-    names: Vec<(String, String)>,
-}
-
-/// The names kustomizations accept, in the order `kustomize build` looks for them.
-const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-impl Kustomized {
-    /// The `images:` names of the kustomizations in the directories of `manifest`'s path (its
-    /// own and each one above it, as far as the path goes). A kustomization that cannot be
-    /// read or parsed contributes nothing here; it is reported when it is migrated itself.
-    pub fn above(manifest: &Path, max_file_size: u64) -> Kustomized {
-        let mut names = Vec::new();
-        for dir in manifest.ancestors().skip(1) {
-            for file in KUSTOMIZATION_NAMES {
-                let path = dir.join(file);
-                let Ok(text) = input::read_text(&path, max_file_size, Links::Refuse) else {
-                    continue;
-                };
-                let Ok(stream) = crate::yaml::parse(&text) else {
-                    continue;
-                };
-                let shown = display_path(&path);
-                for document in &stream.documents {
-                    let images = child(document, &document.root, "images");
-                    for item in images.map(Node::items).unwrap_or_default() {
-                        if let Some(name) =
-                            child(document, deref(document, item), "name").and_then(Node::value)
-                        {
-                            names.push((name.to_owned(), shown.clone()));
-                        }
-                    }
-                }
-            }
-        }
-        Kustomized { names }
-    }
-
-    /// The kustomization that renames images named `name` (as text, the way kustomize
-    /// matches), if one does.
-    pub fn renamer(&self, name: &str) -> Option<&str> {
-        self.names
-            .iter()
-            .find(|(renamed, _)| renamed == name)
-            .map(|(_, kustomization)| kustomization.as_str())
-    }
 }
 
 /// An object that runs pods.

@@ -418,6 +418,8 @@ pub struct FileOptions<'a> {
     pub max_file_size: u64,
     /// The charts read so far in this run, shared by the values files of one chart.
     pub charts: &'a ChartCache,
+    /// The run's kustomizations, which decide the image names a manifest must keep.
+    pub kustomizations: &'a kubernetes::Kustomizations,
     /// Where the paths of the run's patches start from.
     pub patch_base: &'a PatchBase,
     /// With `--verify`: renders each chart whose `values.yaml` changes, before and after.
@@ -740,8 +742,11 @@ fn migrate_text_of(
         Some(chart) => context.with_lazy_chart(chart),
         None => context,
     };
-    let kustomized = (kind == FileKind::Manifest)
-        .then(|| kubernetes::Kustomized::above(path, options.max_file_size));
+    let kustomized = match kind {
+        FileKind::Manifest => Some(options.kustomizations.renaming_manifest(path)),
+        FileKind::Kustomization => Some(options.kustomizations.renaming_kustomization(path)),
+        _ => None,
+    };
     let context = match &kustomized {
         Some(kustomized) => context.with_kustomized(kustomized),
         None => context,

@@ -230,8 +230,11 @@ mod tests {
     use crate::discovery::FileKind;
     use crate::helm::chart::ChartCache;
     use crate::input::DEFAULT_MAX_FILE_SIZE;
+    use crate::kubernetes::Kustomizations;
     use crate::migrate::WriteMode;
     use crate::patch_path::PatchBase;
+
+    static KUSTOMIZATIONS: LazyLock<Kustomizations> = LazyLock::new(Kustomizations::default);
 
     fn dry_run() -> FileOptions<'static> {
         FileOptions {
@@ -241,6 +244,7 @@ mod tests {
             patch_base: &PATCH_BASE,
             verify: None,
             rules: &crate::config::EVERY_RULE,
+            kustomizations: &KUSTOMIZATIONS,
         }
     }
 

@@ -260,3 +260,13 @@ fn a_walk_finds_each_yaml_kind_and_says_nothing_of_yaml_that_is_none() {
     assert_eq!(named["docs/mkdocs.yml"], "helm-values");
     assert_eq!(named["examples/mysql.yaml"], "manifest");
 }
+
+#[test]
+fn a_workflow_is_one_also_when_the_run_starts_in_its_directory() {
+    let workflows = case("compose-and-ci").join(".github/workflows");
+    assert_eq!(reported_kinds(&workflows, &[])["ci.yml"], "workflow");
+    assert_eq!(
+        reported_kinds(&workflows, &["ci.yml"])["ci.yml"],
+        "workflow"
+    );
+}

@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 
 use hardport::discovery::{Walk, WalkError, discover};
 use hardport::helm::chart::ChartCache;
+use hardport::kubernetes::Kustomizations;
 use hardport::migrate::{FileError, FileOptions, FileReport, WriteMode, process_file};
 use hardport::patch_path::PatchBase;
 use hardport::report::{Mode, Report};
@@ -316,6 +317,7 @@ fn run(
     let discovery = discover(roots, &scope, walk);
     let charts = ChartCache::new(invocation.max_file_size);
     let patch_base = PatchBase::new(DIRS.tree.clone(), None);
+    let kustomizations = Kustomizations::of(&discovery.files, invocation.max_file_size);
     let options = FileOptions {
         mode: if write {
             WriteMode::Write(&scope)
@@ -327,6 +329,7 @@ fn run(
         patch_base: &patch_base,
         verify: None,
         rules: &hardport::config::EVERY_RULE,
+        kustomizations: &kustomizations,
     };
     let reports = discovery
         .files

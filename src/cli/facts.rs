@@ -16,6 +16,7 @@ use hardport::discovery::{Walk, discover};
 use hardport::facts::{self, Prune};
 use hardport::helm::chart::ChartCache;
 use hardport::input::{self, DEFAULT_MAX_FILE_SIZE, Links, parse_size};
+use hardport::kubernetes::Kustomizations;
 use hardport::lock::{self, LOCK_FILE, Lock};
 use hardport::migrate::{FileOptions, WriteMode};
 use hardport::patch_path::PatchBase;
@@ -199,6 +200,7 @@ fn images_used(
     let discovery = discover(paths, &scope, walk);
     let charts = ChartCache::new(walk.max_file_size);
     let patch_base = PatchBase::current();
+    let kustomizations = Kustomizations::of(&discovery.files, walk.max_file_size);
     let options = FileOptions {
         mode: WriteMode::DryRun,
         max_file_size: walk.max_file_size,
@@ -206,6 +208,7 @@ fn images_used(
         patch_base: &patch_base,
         verify: None,
         rules: &hardport::config::EVERY_RULE,
+        kustomizations: &kustomizations,
     };
     let mut rewrites = Vec::new();
     let mut unread = Vec::new();

@@ -17,6 +17,7 @@ use hardport::discovery::{Walk, discover};
 use hardport::helm::chart::ChartCache;
 use hardport::helm::verify::Verifier;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
+use hardport::kubernetes::Kustomizations;
 use hardport::markdown;
 use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode, migrate_text};
 use hardport::patch_path::{PatchBase, ReachCounts};
@@ -273,6 +274,9 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let scope = Scope::of(&args.paths);
     let charts = ChartCache::new(args.max_file_size);
     let patch_base = PatchBase::current();
+    let mut discovery = discover(&args.paths, &scope, walk);
+    // Read before exclusions apply: an excluded kustomization still renames what it builds.
+    let kustomizations = Kustomizations::of(&discovery.files, args.max_file_size);
     let options = FileOptions {
         mode: if args.write {
             WriteMode::Write(&scope)
@@ -284,6 +288,7 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         patch_base: &patch_base,
         verify: verifier.as_ref(),
         rules: &settings.rules,
+        kustomizations: &kustomizations,
     };
     let mode = match (args.write, args.check) {
         (true, _) => Mode::Write,
@@ -291,7 +296,6 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         _ => Mode::DryRun,
     };
     let threads = walk.threads;
-    let mut discovery = discover(&args.paths, &scope, walk);
     // A path named on the command line is taken even when excluded (unless force-exclude),
     // and so is everything below a named directory that is itself excluded.
     let named_excluded: Vec<&PathBuf> = args

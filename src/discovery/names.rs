@@ -152,13 +152,15 @@ pub fn is_kustomization_name(name: &str) -> bool {
 /// runs no other file, so a YAML file deeper down, or elsewhere, is not one.
 pub fn is_workflow_path(path: &std::path::Path) -> bool {
     let name = path.file_name().and_then(|name| name.to_str());
-    let parent = path.parent();
-    let dir = parent.and_then(|dir| dir.file_name());
-    let forge = parent
-        .and_then(|dir| dir.parent())
-        .and_then(|dir| dir.file_name());
     name.is_some_and(|name| yaml_stem(name).is_some())
-        && dir.is_some_and(|dir| dir == "workflows")
+        && path.parent().is_some_and(is_workflows_dir)
+}
+
+/// Whether `dir` is a forge's workflow directory (`.github/workflows`, `.gitea/workflows`,
+/// `.forgejo/workflows`), as its path says.
+pub fn is_workflows_dir(dir: &std::path::Path) -> bool {
+    let forge = dir.parent().and_then(|dir| dir.file_name());
+    dir.file_name().is_some_and(|name| name == "workflows")
         && forge.is_some_and(|forge| forge == ".github" || forge == ".gitea" || forge == ".forgejo")
 }
 

@@ -11,6 +11,10 @@
 //! matches alone (`manifest-image`), so the entry keeps matching them.
 //!
 //! ## What it leaves alone, and says so (`unresolved-image`)
+//! - An entry whose name an overlay matches: a kustomization that builds from this one
+//!   (`resources: [../../base]`) and has an `images:` entry for the name this one produces. The
+//!   overlay's entry is where the image moves; renaming it here would make that entry stop
+//!   matching, and the overlay's tag would be lost.
 //! - An entry without `newTag`: the tag comes from the resources, which may differ from one to
 //!   the next, and the replacement's tag follows the tag. Set `newTag` by hand.
 //! - An entry with `digest`: it pins the public image; the replacement's digest is another.
@@ -71,6 +75,20 @@ fn entry(
     let label = format!("images[{name}]");
     let range = item.range.start..item.range.start;
     let new_name = text("newName").unwrap_or(name);
+    // An overlay that builds from this kustomization matches what this entry produces, by name.
+    if let Some(overlay) = context.kustomized(new_name) {
+        return match resolve_reference(new_name, context.catalog, false) {
+            Resolution::Migrating(mapped) => vec![reference::unresolved_at(
+                range,
+                &label,
+                &format!(
+                    "catalog entry `{}` replaces `{new_name}` with {}, but {overlay} builds from this kustomization and renames `{new_name}` itself; renaming it here would make that entry stop matching, so it is migrated there",
+                    mapped.entry.name, mapped.entry.replacement
+                ),
+            )],
+            _ => Vec::new(),
+        };
+    }
     // A digest pins the public image; a `tagSuffix` is appended to whatever tag the entry
     // leaves, and the replacement may not publish the result.
     let fixed_elsewhere = text("digest")

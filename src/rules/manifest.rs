@@ -53,10 +53,9 @@
 
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
-use crate::kubernetes::{self, Container, Workload};
+use crate::kubernetes::{self, Container};
 use crate::rules::helm_paths::{Mount, move_mount};
-use crate::rules::helm_security::pod::{Block, Changes, Ids, Level};
-use crate::rules::reference::{self, Needs, Site};
+use crate::rules::reference::{self, Needs, Runs, Site};
 use crate::rules::runtime::{self, Handed, Started};
 use crate::rules::{Context, Rule};
 use crate::yaml::{Document, Node, Stream};
@@ -93,24 +92,19 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                 context,
             );
             diagnostics.extend(outcome.diagnostics);
-            if let Some(entry) = outcome.runs {
-                diagnostics.extend(started(
-                    stream,
-                    &container,
-                    document,
-                    (entry, outcome.from_public),
-                ));
-                runs.push((container, entry));
+            if let Some(ran) = outcome.runs {
+                diagnostics.extend(started(stream, &container, document, ran));
+                runs.push((container, ran.entry));
             }
         }
-        diagnostics.extend(container_contexts(stream, document, &runs));
-        diagnostics.extend(pod_context(stream, &workload, &runs));
+        diagnostics.extend(ids::container_contexts(stream, document, &runs));
+        diagnostics.extend(ids::pod_context(stream, &workload, &runs));
     }
     diagnostics
 }
 
 /// `unresolved-image` for an image whose name a kustomization above the file matches: the
-/// kustomization's entry moves it.
+/// kustomization's entry decides the image, and is where it moves.
 fn renamed_by_kustomize(site: &Site<'_>, context: Context<'_>) -> Option<Diagnostic> {
     let text = site.node.value()?;
     let name = crate::image_ref::ImageRef::parse(text)
@@ -122,7 +116,7 @@ fn renamed_by_kustomize(site: &Site<'_>, context: Context<'_>) -> Option<Diagnos
             Rule::UnresolvedImage,
             site.range.clone(),
             format!(
-                "`{}`: {kustomization} renames `{name}` in its `images:`, so the image moves there (kustomize-image); rewriting it here would make that entry stop matching",
+                "`{}`: {kustomization} renames `{name}` in its `images:`, which decides what this container runs; rewriting the name here would make that entry stop matching, so it stays (the entry is migrated, or reported, where it is written)",
                 site.label
             ),
         )
@@ -130,15 +124,14 @@ fn renamed_by_kustomize(site: &Site<'_>, context: Context<'_>) -> Option<Diagnos
     )
 }
 
-/// What a container starts on its replacement: a shell in `command` or a hook, exec probes.
-///
-/// `from_public`: the container ran the public image until now, so its `args` were written for
-/// the public image's entrypoint script.
+/// What a container starts on its replacement `runs`: a shell or the public image's script in
+/// `command`, `args` written for the public image's script, hooks, exec probes, and the
+/// variables and mounts the public script acted on.
 fn started(
     stream: &Stream<'_>,
     container: &Container<'_>,
     document: &Document,
-    (entry, from_public): (&Entry, bool),
+    runs: Runs<'_>,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let get = |node, key| kubernetes::child(document, node, key);
@@ -150,10 +143,11 @@ fn started(
             label: &label,
             range: command.range.clone(),
         };
-        diagnostics.extend(runtime::command(&started, &program, entry));
+        diagnostics.extend(runtime::command(&started, &program, runs));
+        diagnostics.extend(runtime::public_script(&started, &program, runs));
     }
     // `args` without `command` go to the image's entrypoint.
-    if from_public
+    if runs.from_public
         && container.get("command", document).is_none()
         && let Some(args) = container.get("args", document)
         && let Some(first) = runtime::program(args)
@@ -163,7 +157,7 @@ fn started(
             label: &label,
             range: args.range.clone(),
         };
-        diagnostics.extend(args_contract(&started, &first, entry));
+        diagnostics.extend(args_contract(&started, &first, runs.entry));
     }
     for hook in HOOKS {
         let Some(command) = container
@@ -180,7 +174,7 @@ fn started(
                 label: &label,
                 range: command.range.clone(),
             };
-            diagnostics.extend(runtime::command(&started, &program, entry));
+            diagnostics.extend(runtime::command(&started, &program, runs));
         }
     }
     if let Some(env) = container.get("env", document) {
@@ -196,7 +190,7 @@ fn started(
             label: &label,
             range: env.range.clone(),
         };
-        diagnostics.extend(runtime::environment(&started, &names, entry));
+        diagnostics.extend(runtime::environment(&started, &names, runs));
     }
     if let Some(mounts) = container.get("volumeMounts", document) {
         let label = format!("{}.volumeMounts", container.label);
@@ -212,13 +206,13 @@ fn started(
                 label: &label,
                 range: mount.range.clone(),
             };
-            diagnostics.extend(runtime::mount(&started, path, entry));
+            diagnostics.extend(runtime::mount(&started, path, runs));
             let written = Mount {
                 node,
                 label: &label,
                 path,
             };
-            diagnostics.extend(move_mount(stream, &written, entry, str::to_owned));
+            diagnostics.extend(move_mount(stream, &written, runs.entry, str::to_owned));
         }
     }
     for probe in PROBES {
@@ -235,7 +229,7 @@ fn started(
                 label: &label,
                 range: command.range.clone(),
             };
-            diagnostics.extend(runtime::probe(&started, &program, false, entry));
+            diagnostics.extend(runtime::probe(&started, &program, false, runs));
         }
     }
     diagnostics
@@ -248,7 +242,7 @@ fn started(
 fn args_contract(started: &Started<'_>, first: &str, entry: &Entry) -> Option<Diagnostic> {
     let known = match runtime::handed_to_entrypoint(started, first, entry) {
         Handed::Same => return None,
-        Handed::ToDefaultProgram(report) => return Some(report),
+        Handed::Report(report) => return Some(report),
         Handed::WholeCommand { known } => known,
     };
     let (rule, why) = match (known, entry.hardened.entrypoint.as_deref()) {
@@ -281,189 +275,7 @@ fn args_contract(started: &Started<'_>, first: &str, entry: &Entry) -> Option<Di
     )
 }
 
-/// The ids a replacement runs as, when the catalog states its uid.
-fn ids_of(entry: &Entry) -> Option<Ids> {
-    Some(Ids {
-        uid: entry.hardened.uid()?,
-        gid: entry.hardened.gid(),
-    })
-}
-
-/// Each container's own `securityContext`: ids written for the public image move to the
-/// replacement's.
-fn container_contexts(
-    stream: &Stream<'_>,
-    document: &Document,
-    runs: &[(Container<'_>, &Entry)],
-) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for (container, entry) in runs {
-        let Some(node) = container.get("securityContext", document) else {
-            continue;
-        };
-        let block = Block {
-            path: format!("{}.securityContext", container.label),
-            key_range: node.range.clone(),
-            node,
-            level: Level::Container,
-            init: container.init,
-        };
-        diagnostics.extend(set_public_ids(
-            stream,
-            &block,
-            &["runAsUser", "runAsGroup"],
-            entry,
-        ));
-    }
-    diagnostics
-}
-
-/// The pod's `securityContext`: its ids apply to every container that writes none of its own,
-/// so they move only when all of those run the same replacement.
-fn pod_context(
-    stream: &Stream<'_>,
-    workload: &Workload<'_>,
-    runs: &[(Container<'_>, &Entry)],
-) -> Vec<Diagnostic> {
-    let document = workload.document;
-    let Some(node) = workload.pod_get("securityContext") else {
-        return Vec::new();
-    };
-    let block = Block {
-        path: format!("{} securityContext", workload.label),
-        key_range: node.range.clone(),
-        node,
-        level: Level::Pod,
-        init: false,
-    };
-    let all = workload.containers();
-    // The containers the pod's `runAsUser` applies to, with what they run (None: unmapped).
-    let inheriting: Vec<(&str, Option<&Entry>)> = all
-        .iter()
-        .filter(|container| {
-            container
-                .get("securityContext", document)
-                .and_then(|context| context.get("runAsUser"))
-                .is_none()
-        })
-        .map(|container| {
-            let runs_entry = runs
-                .iter()
-                .find(|(ran, _)| std::ptr::eq(ran.node, container.node))
-                .map(|(_, entry)| *entry);
-            (container.label.as_str(), runs_entry)
-        })
-        .collect();
-    let Some((_, Some(first))) = inheriting.first() else {
-        return Vec::new();
-    };
-    let shared = inheriting
-        .iter()
-        .any(|(_, entry)| entry.is_none_or(|entry| entry.name != first.name));
-    if shared {
-        let writes_public_id = runs.iter().any(|(_, entry)| {
-            ["runAsUser", "runAsGroup", "fsGroup"]
-                .iter()
-                .any(|key| written_public_id(node, key, entry).is_some())
-        });
-        if !writes_public_id {
-            return Vec::new();
-        }
-        let names: Vec<&str> = inheriting.iter().map(|(label, _)| *label).collect();
-        return vec![
-            Diagnostic::report(
-                Rule::SecurityContextUnset,
-                block.key_range.clone(),
-                format!(
-                    "`{}` writes a public image's id, and it applies to containers that run different images ({}); hardport does not move an id they share",
-                    block.path,
-                    names.join(", ")
-                ),
-            )
-            .suggest("set each container's own securityContext to its image's ids"),
-        ];
-    }
-    set_public_ids(
-        stream,
-        &block,
-        &["runAsUser", "runAsGroup", "fsGroup"],
-        first,
-    )
-}
-
-/// The written id under `key` of `context`, when it is one of the public image's: its runtime
-/// user's (group's), or one of the users (groups) it defines, which its entrypoint script may
-/// switch to (postgres runs as root and starts the server as its `postgres`, 999). Never 0:
-/// root is chosen on purpose.
-fn written_public_id<'n>(context: &'n Node, key: &str, entry: &Entry) -> Option<&'n Node> {
-    let node = context.get(key)?;
-    let written: u32 = node.value()?.parse().ok().filter(|id| *id != 0)?;
-    let public = &entry.public;
-    let (runtime, defined) = match key {
-        "runAsUser" => (public.uid(), public.users.as_ref()),
-        _ => (public.gid(), public.groups.as_ref()),
-    };
-    let defined = defined
-        .into_iter()
-        .flat_map(|names| names.values())
-        .filter_map(|id| id.0.parse::<u32>().ok());
-    let is_public = runtime.into_iter().chain(defined).any(|id| id == written);
-    is_public.then_some(node)
-}
-
-/// Set the ids among `keys` that `block` writes for the public image to the replacement's, and
-/// turn `runAsNonRoot: true` off when the replacement runs as root as the image's own user.
-fn set_public_ids(
-    stream: &Stream<'_>,
-    block: &Block<'_>,
-    keys: &[&str],
-    entry: &Entry,
-) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    let Some(ids) = ids_of(entry) else {
-        let writes_public = keys
-            .iter()
-            .any(|key| written_public_id(block.node, key, entry).is_some());
-        if writes_public {
-            diagnostics.push(
-                Diagnostic::report(
-                    Rule::MissingFact,
-                    block.key_range.clone(),
-                    format!(
-                        "`{}` writes the public image's ids; the catalog states no numeric user for {} (entry `{}`), so they stay",
-                        block.path, entry.replacement, entry.name
-                    ),
-                )
-                .suggest(format!("add `hardened.user` to catalog entry `{}`", entry.name)),
-            );
-        }
-        return diagnostics;
-    };
-    let mut changes = Changes::default();
-    for key in keys {
-        let Some(node) = written_public_id(block.node, key, entry) else {
-            continue;
-        };
-        let wanted = match *key {
-            "runAsUser" => Some(ids.uid),
-            _ => ids.gid,
-        };
-        match wanted {
-            Some(wanted) => changes.set_id(stream, block, key, node, wanted, &mut diagnostics),
-            None => diagnostics.push(crate::rules::helm_security::pod::missing_id(
-                block, key, node, entry,
-            )),
-        }
-    }
-    if ids.uid == 0
-        && block.node.get("runAsUser").is_none()
-        && let Some(node) = block.node.get("runAsNonRoot")
-    {
-        changes.set_non_root(stream, node, false);
-    }
-    diagnostics.extend(changes.into_diagnostic(block, entry, ids));
-    diagnostics
-}
+mod ids;
 
 #[cfg(test)]
 mod tests;

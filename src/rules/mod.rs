@@ -178,7 +178,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::discovery::FileKind;
 use crate::dockerfile::Dockerfile;
 use crate::helm::chart::{Chart, LazyChart};
-use crate::kubernetes::Kustomized;
+use crate::kubernetes::Renamed;
 use crate::stages::StageModel;
 use crate::yaml::Stream;
 pub use rule_set::{RuleSelector, RuleSet};
@@ -607,8 +607,9 @@ pub struct Context<'a> {
     pub pin: Pin,
     /// The rules that run; the others neither report nor fix.
     pub rules: RuleSet,
-    /// For a Kubernetes manifest: the image names kustomizations above it rename.
-    kustomized: Option<&'a Kustomized>,
+    /// For a Kubernetes manifest or a kustomization: the image names the kustomizations that
+    /// build it rename.
+    kustomized: Option<&'a Renamed>,
 }
 
 /// Whether replacement references get a digest (`--pin`).
@@ -642,15 +643,16 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// This context for a Kubernetes manifest below kustomizations that rename `kustomized`.
-    pub fn with_kustomized(self, kustomized: &'a Kustomized) -> Self {
+    /// This context for a manifest or kustomization built by kustomizations that rename
+    /// `kustomized`.
+    pub fn with_kustomized(self, kustomized: &'a Renamed) -> Self {
         Context {
             kustomized: Some(kustomized),
             ..self
         }
     }
 
-    /// The kustomization above a manifest that renames images named `name`, if one does.
+    /// The kustomization that builds this file and renames images named `name`, if one does.
     pub fn kustomized(&self, name: &str) -> Option<&'a str> {
         self.kustomized?.renamer(name)
     }

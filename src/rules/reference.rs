@@ -75,11 +75,39 @@ pub(crate) struct Outcome<'c> {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// The replacement the container runs after the migration, when it runs one: the image was
     /// mapped and rewritten, or already was the replacement.
-    pub(crate) runs: Option<&'c Entry>,
+    pub(crate) runs: Option<Runs<'c>>,
+}
+
+/// A replacement a container runs after the migration, and what is known of that image.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Runs<'c> {
+    pub(crate) entry: &'c Entry,
+    /// Whether the image has a shell: its `-dev` variant has; otherwise the catalog says
+    /// (`hardened.shell`), or does not.
+    pub(crate) shell: Option<bool>,
     /// The container ran the public image until this rewrite: what it starts was written for
     /// the public image's entrypoint. False for one already on its replacement, whose author
     /// wrote it for the replacement.
     pub(crate) from_public: bool,
+}
+
+impl<'c> Runs<'c> {
+    /// The replacement of `entry` with the tag `tag`.
+    fn new(entry: &'c Entry, tag: &str, from_public: bool) -> Self {
+        let is_dev = entry
+            .dev_tag_suffix
+            .as_deref()
+            .is_some_and(|suffix| tag.ends_with(suffix));
+        Runs {
+            entry,
+            shell: if is_dev {
+                Some(true)
+            } else {
+                entry.hardened.shell
+            },
+            from_public,
+        }
+    }
 }
 
 /// Resolve the reference at `site` and rewrite it to its replacement (reported as `rule`).
@@ -93,7 +121,6 @@ pub(crate) fn rewrite<'c>(
     let mut outcome = Outcome {
         diagnostics: Vec::new(),
         runs: None,
-        from_public: false,
     };
     let Some(text) = site.node.value().filter(|text| !text.is_empty()) else {
         if site.node.as_scalar().is_none() {
@@ -148,14 +175,12 @@ pub(crate) fn rewrite<'c>(
                 entry,
                 (&from, &new_reference),
             ));
-            outcome.runs = Some(entry);
-            outcome.from_public = true;
+            outcome.runs = Some(Runs::new(entry, &tag, true));
         }
         Resolution::Hardened { entry, image } => {
-            outcome.runs = Some(entry);
-            outcome
-                .diagnostics
-                .extend(settle(stream, site, (rule, needs), context, entry, &image));
+            let (diagnostics, tag) = settle(stream, site, (rule, needs), context, entry, &image);
+            outcome.diagnostics.extend(diagnostics);
+            outcome.runs = Some(Runs::new(entry, &tag, false));
         }
         Resolution::Unmapped { repository } => {
             outcome
@@ -209,7 +234,8 @@ fn variant_tag(
 
 /// What an image already on its replacement still needs: the `-dev` tag where the container
 /// needs a shell, else (under `--pin`) a digest. An image pinned by a digest is left alone: its
-/// `-dev` variant is another digest, which only `hardport facts resolve` can read.
+/// `-dev` variant is another digest, which only `hardport facts resolve` can read. Returns the
+/// tag the container runs after it.
 fn settle(
     stream: &Stream<'_>,
     site: &Site<'_>,
@@ -217,14 +243,14 @@ fn settle(
     context: Context<'_>,
     entry: &Entry,
     image: &ImageRef,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, String) {
     let mut diagnostics = Vec::new();
-    if image.digest.is_some() {
-        return diagnostics;
-    }
     let tag = image.tag.as_deref().unwrap_or("latest");
+    if image.digest.is_some() {
+        return (diagnostics, tag.to_owned());
+    }
     let Some(wanted) = variant_tag(tag, entry, needs, site, &mut diagnostics) else {
-        return diagnostics;
+        return (diagnostics, tag.to_owned());
     };
     if wanted != tag {
         let new_reference = format!("{}:{wanted}", entry.replacement);
@@ -245,7 +271,7 @@ fn settle(
             context.catalog,
         ));
     }
-    diagnostics
+    (diagnostics, wanted)
 }
 
 /// Why the `-dev` variant was chosen, for the rewrite's message.

@@ -10,7 +10,9 @@
 //!   through a shell (Compose `CMD-SHELL` or a string `test`, an exec probe starting `sh`),
 //!   which fails for certain, or another program (`pg_isready`, `redis-cli`), which fails
 //!   unless the replacement ships it, which the catalog does not say.
-//! - `entrypoint-feature` (warning): the container sets variables (`POSTGRES_PASSWORD`,
+//! - `entrypoint-feature` (warning): its entrypoint (Compose `entrypoint`, Kubernetes
+//!   `command`) runs the public image's entrypoint script (`docker-entrypoint.sh`), which the
+//!   replacement is not known to have; or the container sets variables (`POSTGRES_PASSWORD`,
 //!   `MYSQL_DATABASE`, `NGINX_ENVSUBST_*`) or mounts files (`/docker-entrypoint-initdb.d`,
 //!   `/etc/nginx/templates`) that the public image's entrypoint script acts on, and the
 //!   replacement is not known to run that script: the database is never initialised, the
@@ -47,11 +49,13 @@ use std::ops::Range;
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
 use crate::rules::entrypoint::program::{
-    runs_cmd_as_is, runs_default_program, script_runs_default_program,
+    is_entrypoint_script, passes_through, runs_cmd_as_is, runs_default_program,
+    script_runs_default_program,
 };
 use crate::rules::findings::entrypoint_feature::{
     script_missing_with, unread_directory, unread_variables,
 };
+use crate::rules::reference::Runs;
 use crate::rules::{Rule, SHELLS, basename};
 use crate::shell::{Token, tokenize};
 use crate::yaml::Node;
@@ -87,11 +91,12 @@ pub(crate) fn is_shell(program: &str) -> bool {
 
 /// `needs-shell` for a command that starts `program`, when it is a shell and the replacement
 /// has none (`missing-fact` when the catalog does not say).
-pub(crate) fn command(started: &Started<'_>, program: &str, entry: &Entry) -> Option<Diagnostic> {
+pub(crate) fn command(started: &Started<'_>, program: &str, runs: Runs<'_>) -> Option<Diagnostic> {
+    let entry = runs.entry;
     if !is_shell(program) {
         return None;
     }
-    match entry.hardened.shell {
+    match runs.shell {
         Some(true) => None,
         Some(false) => Some(
             Diagnostic::report(
@@ -114,10 +119,11 @@ pub(crate) fn probe(
     started: &Started<'_>,
     program: &str,
     via_shell: bool,
-    entry: &Entry,
+    runs: Runs<'_>,
 ) -> Option<Diagnostic> {
+    let entry = runs.entry;
     let shell = via_shell || is_shell(program);
-    let (message, suggestion) = match (entry.hardened.shell, shell) {
+    let (message, suggestion) = match (runs.shell, shell) {
         (Some(true), _) | (None, false) => return None,
         (None, true) => return Some(unknown_shell(started, program, entry)),
         (Some(false), true) => (
@@ -151,9 +157,10 @@ pub(crate) fn probe(
 pub(crate) fn environment(
     started: &Started<'_>,
     names: &[String],
-    entry: &Entry,
+    runs: Runs<'_>,
 ) -> Option<Diagnostic> {
-    let reason = script_missing_with(entry, entry.hardened.shell)?;
+    let entry = runs.entry;
+    let reason = script_missing_with(entry, runs.shell)?;
     let (message, suggestion) = unread_variables(entry, names, &reason)?;
     Some(
         Diagnostic::report(
@@ -167,8 +174,9 @@ pub(crate) fn environment(
 
 /// `entrypoint-feature` for a mount at `path`, a directory the public image's entrypoint
 /// script acts on, when the replacement may not run that script.
-pub(crate) fn mount(started: &Started<'_>, path: &str, entry: &Entry) -> Option<Diagnostic> {
-    let reason = script_missing_with(entry, entry.hardened.shell)?;
+pub(crate) fn mount(started: &Started<'_>, path: &str, runs: Runs<'_>) -> Option<Diagnostic> {
+    let entry = runs.entry;
+    let reason = script_missing_with(entry, runs.shell)?;
     let (message, suggestion) = unread_directory(entry, path, &reason)?;
     Some(
         Diagnostic::report(
@@ -182,28 +190,96 @@ pub(crate) fn mount(started: &Started<'_>, path: &str, entry: &Entry) -> Option<
 
 /// What a container's arguments (Compose `command` without `entrypoint`, Kubernetes `args`
 /// without `command`) do on the replacement, which runs them through its own entrypoint as the
-/// public image ran them through its entrypoint script. Judged by the argv the container
-/// starts, as the Dockerfile rule judges a CMD (see `hardport explain entrypoint`).
+/// public image ran them through its entrypoint. Judged by the argv the container starts, as
+/// the Dockerfile rule judges a CMD (see `hardport explain entrypoint`).
 pub(crate) enum Handed {
     /// The replacement starts the same program with them.
     Same,
-    /// They are a whole command (`postgres -c …`), which the public script ran as it is; the
-    /// replacement's entrypoint does not (or is not known to): it has to be cleared.
+    /// They are a whole command (`postgres -c …`), which the public image ran as it is (its
+    /// entrypoint is empty, an init wrapper, or a script that ends in `exec "$@"`); the
+    /// replacement's entrypoint does not run it so (or is not known to): it has to be cleared.
     /// `known` is whether the catalog states the replacement's entrypoint.
     WholeCommand { known: bool },
-    /// They are options or a script file, which the public script gave to its default program;
-    /// the replacement's entrypoint is not known to be that program: the report says so.
-    ToDefaultProgram(Diagnostic),
+    /// What the replacement does with them cannot be made the same here, or is not known: the
+    /// report says which. Options or a script file the public script gave to its default
+    /// program, arguments of a program the public entrypoint named, or a public entrypoint the
+    /// catalog does not state.
+    Report(Diagnostic),
 }
 
 /// How the replacement of `entry` handles arguments starting with `first`, given to its
-/// entrypoint (see [`Handed`]). Only for a public image whose entrypoint ran them.
+/// entrypoint (see [`Handed`]).
 pub(crate) fn handed_to_entrypoint(started: &Started<'_>, first: &str, entry: &Entry) -> Handed {
-    if entry.public.entrypoint.as_ref().is_none_or(Vec::is_empty) {
-        return Handed::Same;
-    }
     let hardened = entry.hardened.entrypoint.as_deref();
-    if !script_runs_default_program(&[first.to_owned()]) {
+    let report = |rule: Rule, how: String, why: String, suggestion: String| {
+        Handed::Report(
+            Diagnostic::report(
+                rule,
+                started.range.clone(),
+                format!(
+                    "`{}` starts with `{first}`, which {how}; {why}",
+                    started.label
+                ),
+            )
+            .suggest(suggestion),
+        )
+    };
+    let unknown_replacement = || {
+        (
+            format!(
+                "whether {} does depends on its entrypoint, which the catalog does not state (entry `{}`)",
+                entry.replacement, entry.name
+            ),
+            format!(
+                "add `hardened.entrypoint` to catalog entry `{}`",
+                entry.name
+            ),
+        )
+    };
+    let Some(public) = entry.public.entrypoint.as_deref() else {
+        return report(
+            Rule::MissingFact,
+            "the public image's entrypoint received".to_owned(),
+            format!(
+                "the catalog does not state that entrypoint (entry `{}`), so hardport cannot tell what ran",
+                entry.name
+            ),
+            format!("add `public.entrypoint` to catalog entry `{}`", entry.name),
+        );
+    };
+    let as_is = runs_cmd_as_is(public);
+    let script = !as_is && passes_through(public);
+    if !as_is && !script {
+        // The public entrypoint is a program that took them as its arguments.
+        if hardened == Some(public) {
+            return Handed::Same;
+        }
+        let (why, suggestion) = match hardened {
+            Some(entrypoint) => (
+                format!(
+                    "{}'s entrypoint is `{}`",
+                    entry.replacement,
+                    entrypoint.join(" ")
+                ),
+                format!("start them with `{}` yourself", public.join(" ")),
+            ),
+            None => unknown_replacement(),
+        };
+        let rule = match hardened {
+            Some(_) => Rule::EntrypointFeature,
+            None => Rule::MissingFact,
+        };
+        return report(
+            rule,
+            format!(
+                "the public image's entrypoint `{}` ran with them",
+                public.join(" ")
+            ),
+            why,
+            suggestion,
+        );
+    }
+    if !(script && script_runs_default_program(&[first.to_owned()])) {
         return match hardened {
             Some(entrypoint) if runs_cmd_as_is(entrypoint) => Handed::Same,
             known => Handed::WholeCommand {
@@ -224,29 +300,50 @@ pub(crate) fn handed_to_entrypoint(started: &Started<'_>, first: &str, entry: &E
             ),
             "name the program before them".to_owned(),
         ),
-        None => (
-            Rule::MissingFact,
-            format!(
-                "whether {} does depends on its entrypoint, which the catalog does not state (entry `{}`)",
-                entry.replacement, entry.name
-            ),
-            format!(
-                "add `hardened.entrypoint` to catalog entry `{}`, or name the program before them",
-                entry.name
-            ),
-        ),
+        None => {
+            let (why, suggestion) = unknown_replacement();
+            (
+                Rule::MissingFact,
+                why,
+                format!("{suggestion}, or name the program before them"),
+            )
+        }
     };
-    Handed::ToDefaultProgram(
+    report(
+        rule,
+        "the public image's entrypoint script gave to its default program".to_owned(),
+        why,
+        suggestion,
+    )
+}
+
+/// `entrypoint-feature` for an entrypoint (Compose `entrypoint`, Kubernetes `command`) that runs
+/// the public image's entrypoint script, which the replacement is not known to have (the
+/// Dockerfile rule drops it from an ENTRYPOINT; here it is reported, since the value is a list
+/// hardport does not rewrite).
+pub(crate) fn public_script(
+    started: &Started<'_>,
+    program: &str,
+    runs: Runs<'_>,
+) -> Option<Diagnostic> {
+    let entry = runs.entry;
+    let public = entry.public.entrypoint.as_deref()?;
+    let is_public_script = is_entrypoint_script(program)
+        && public
+            .iter()
+            .any(|word| basename(word) == basename(program));
+    let same_entrypoint = entry.hardened.entrypoint.as_deref() == Some(public);
+    (is_public_script && !same_entrypoint).then(|| {
         Diagnostic::report(
-            rule,
+            Rule::EntrypointFeature,
             started.range.clone(),
             format!(
-                "`{}` starts with `{first}`, which the public image's entrypoint script gave to its default program; {why}",
-                started.label
+                "`{}` runs `{program}`, the public image's entrypoint script, which {} is not known to have",
+                started.label, entry.replacement
             ),
         )
-        .suggest(suggestion),
-    )
+        .suggest("drop the script and start the program itself")
+    })
 }
 
 fn unknown_shell(started: &Started<'_>, program: &str, entry: &Entry) -> Diagnostic {

@@ -107,7 +107,7 @@ fn job_container(
         let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, JOB_STEPS, context);
         let root_advice = outcome
             .runs
-            .and_then(|entry| entry.hardened.uid())
+            .and_then(|runs| runs.entry.hardened.uid())
             .filter(|uid| *uid != 0)
             .filter(|_| !sets_user(job.document, container))
             .map(|uid| {
@@ -145,7 +145,7 @@ fn job_service(
     for site in image_sites(job, service, label) {
         let outcome = reference::rewrite(stream, &site, Rule::WorkflowImage, needs, context);
         diagnostics.extend(outcome.diagnostics);
-        if let Some(entry) = outcome.runs
+        if let Some(runs) = outcome.runs
             && let Some(env) = deref(document, service).get("env")
         {
             let env = deref(document, env);
@@ -160,7 +160,7 @@ fn job_service(
                 label: &label,
                 range: env.range.clone(),
             };
-            diagnostics.extend(runtime::environment(&started, &names, entry));
+            diagnostics.extend(runtime::environment(&started, &names, runs));
         }
     }
     diagnostics

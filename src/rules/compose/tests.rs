@@ -271,3 +271,114 @@ fn a_command_written_for_the_replacement_is_left_as_its_author_wrote_it() {
     let (migrated, messages) = run(text);
     assert_eq!(migrated, text, "{messages:?}");
 }
+
+#[test]
+fn a_command_of_an_image_without_an_entrypoint_script_is_kept_running_as_it_is() {
+    // The public python image has no entrypoint: `python app.py` ran as it is; the
+    // replacement's entrypoint is unknown, so it is cleared, as a Dockerfile's CMD would be.
+    let (text, messages) =
+        run("services:\n  app:\n    image: python:3.12\n    command: python app.py\n");
+    assert!(
+        text.ends_with("    command: python app.py\n    entrypoint: []\n"),
+        "{text}"
+    );
+    assert!(
+        has(
+            &messages,
+            "missing-fact: the entrypoint of reg.example.dev/python is unknown"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_setting_shared_with_other_services_is_reported_not_changed() {
+    let text = "x-app: &app\n  image: node:20\n  command: node app.js\n  user: node\nservices:\n  web: *app\n  worker:\n    <<: *app\n    image: myorg/worker:1\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(
+        migrated,
+        "x-app: &app\n  image: reg.example.dev/node:20\n  command: node app.js\n  user: node\nservices:\n  web: *app\n  worker:\n    <<: *app\n    image: myorg/worker:1\n",
+        "only the image moves: the block's command and user reach `worker` too"
+    );
+    assert!(
+        has(
+            &messages,
+            "not-editable: add `entrypoint: []` to the service by hand (the service is an alias"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m
+            .starts_with("not-editable: `services.web.user`: `node` → `1000`")
+            && m.contains("written in a block other services share")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_service_that_extends_another_runs_with_the_settings_it_inherits() {
+    let (text, _) = run(
+        "services:\n  base:\n    image: node:20\n  web:\n    extends: base\n    command: node web.js\n  api:\n    extends:\n      service: base\n    command: [node, api.js]\n",
+    );
+    assert!(
+        text.contains("    command: node web.js\n    entrypoint: []\n"),
+        "`web` runs node's replacement, whose entrypoint would run `node node web.js`: {text}"
+    );
+    assert!(
+        text.ends_with("    command: [node, api.js]\n    entrypoint: []\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_dev_image_has_a_shell() {
+    let text = "services:\n  tools:\n    image: reg.example.dev/node:20-dev\n    command: sh -c 'npm ci && npm test'\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(!has(&messages, "needs-shell"), "{messages:?}");
+}
+
+#[test]
+fn a_null_entrypoint_is_the_image_s_and_is_not_duplicated() {
+    let text = "services:\n  db:\n    image: postgres:16\n    entrypoint: null\n    command: postgres -c fsync=off\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(
+        migrated,
+        "services:\n  db:\n    image: reg.example.dev/postgres:16\n    entrypoint: null\n    command: postgres -c fsync=off\n"
+    );
+    assert!(
+        has(
+            &messages,
+            "not-editable: add `entrypoint: []` to the service by hand (its `entrypoint` is null"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_entrypoint_that_runs_the_public_script_is_reported() {
+    let (_, messages) = run(
+        "services:\n  db:\n    image: postgres:16\n    entrypoint: [docker-entrypoint.sh, postgres]\n",
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `services.db.entrypoint` runs `docker-entrypoint.sh`, the public image's entrypoint script"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn variables_merged_into_the_environment_are_read() {
+    let (_, messages) = run(
+        "x-env: &env\n  POSTGRES_PASSWORD: secret\nservices:\n  db:\n    image: postgres:16\n    environment:\n      <<: *env\n      TZ: UTC\n",
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `services.db.environment`: `POSTGRES_PASSWORD`"
+        ),
+        "{messages:?}"
+    );
+}

@@ -146,14 +146,14 @@ pub(super) fn starts_with(argv: &[String], entrypoint: &[String]) -> bool {
 
 /// A public-image entrypoint script by its name: `docker-entrypoint.sh`, `/entrypoint.sh`,
 /// `docker-php-entrypoint`, `/__cacert_entrypoint.sh`.
-pub(super) fn is_entrypoint_script(word: &str) -> bool {
+pub(crate) fn is_entrypoint_script(word: &str) -> bool {
     let name = basename(word);
     name.ends_with("entrypoint.sh") || name.ends_with("-entrypoint") || name == "entrypoint"
 }
 
 /// Whether an entrypoint runs its arguments as the program: empty, init wrappers, and an
 /// entrypoint script last (those end in `exec "$@"`).
-pub(super) fn passes_through(entrypoint: &[String]) -> bool {
+pub(crate) fn passes_through(entrypoint: &[String]) -> bool {
     match program_index(entrypoint) {
         None => true,
         Some(index) => {

@@ -1,5 +1,5 @@
 use crate::discovery::FileKind;
-use crate::kubernetes::Kustomized;
+use crate::kubernetes::Kustomizations;
 use crate::rules::Context;
 use crate::rules::test_support::{has, migrate_twice, run_kind, test_catalog};
 
@@ -143,7 +143,9 @@ fn an_image_a_kustomization_renames_is_left_to_it() {
         "resources: [deploy.yaml]\nimages:\n  - name: postgres\n    newTag: \"16\"\n",
     )
     .expect("write");
-    let kustomized = Kustomized::above(&dir.path().join("deploy.yaml"), 1 << 20);
+    let manifest = dir.path().join("deploy.yaml");
+    let index = Kustomizations::read([], [manifest.as_path()], 1 << 20);
+    let kustomized = index.renaming_manifest(&manifest);
     let catalog = test_catalog();
     let context = Context::new(&catalog).with_kustomized(&kustomized);
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: postgres:15\n";
@@ -185,6 +187,60 @@ fn args_that_are_a_whole_command_need_a_command_on_the_replacement() {
         has(
             &messages,
             "missing-fact: `Pod/p containers[web].args` starts `nginx`"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_pod_moved_to_a_root_replacement_is_no_longer_required_to_run_as_non_root() {
+    let catalog = crate::rules::test_support::catalog_from_yaml(
+        "version: 1\nregistry: reg.example.dev\nimages:\n  - name: tool\n    match: [tool]\n    source: test\n    public: {user: \"1000\", group: \"1000\"}\n    hardened: {user: \"0\", group: \"0\", shell: false}\n",
+    );
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsUser: 1000\n    runAsNonRoot: true\n  containers:\n    - name: c\n      image: tool:1\n      securityContext:\n        runAsNonRoot: true\n";
+    let (migration, _) = migrate_twice(FileKind::Manifest, text, Context::new(&catalog));
+    assert_eq!(
+        migration.text,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsUser: 0\n    runAsNonRoot: false\n  containers:\n    - name: c\n      image: reg.example.dev/tool:1\n      securityContext:\n        runAsNonRoot: false\n",
+        "the kubelet refuses runAsNonRoot with uid 0"
+    );
+}
+
+#[test]
+fn a_shared_pod_id_is_reported_whatever_the_order_of_the_containers() {
+    for containers in [
+        "    - {name: db, image: postgres:16}\n    - {name: proxy, image: envoyproxy/envoy:v1.30}\n",
+        "    - {name: proxy, image: envoyproxy/envoy:v1.30}\n    - {name: db, image: postgres:16}\n",
+    ] {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  securityContext: {{runAsUser: 999}}\n  containers:\n{containers}"
+        );
+        let (migrated, messages) = run(&text);
+        assert!(migrated.contains("{runAsUser: 999}"), "{migrated}");
+        assert!(
+            has(&messages, "security-context-unset: `Pod/p securityContext`"),
+            "{messages:?}"
+        );
+    }
+}
+
+#[test]
+fn a_shared_pod_id_that_needs_no_move_is_not_reported() {
+    // node's public uid and its replacement's are both 1000.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: 1000}\n  containers:\n    - {name: app, image: node:20}\n    - {name: proxy, image: envoyproxy/envoy:v1.30}\n";
+    let (_, messages) = run(text);
+    assert!(!has(&messages, "security-context-unset"), "{messages:?}");
+}
+
+#[test]
+fn a_command_that_runs_the_public_script_is_reported() {
+    let (_, messages) = run(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: db\n      image: postgres:16\n      command: [docker-entrypoint.sh]\n      args: [postgres]\n",
+    );
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `Pod/p containers[db].command` runs `docker-entrypoint.sh`"
         ),
         "{messages:?}"
     );

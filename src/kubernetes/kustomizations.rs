@@ -12,6 +12,7 @@
 //! the run's files are named relative to where it started, and a resource outside the paths
 //! given cannot be a file of the run. A resource that is a URL (a remote base) is not followed.
 
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diff::display_path;
@@ -94,8 +95,13 @@ impl Kustomizations {
         max_file_size: u64,
     ) -> Kustomizations {
         let mut files: Vec<PathBuf> = paths.into_iter().map(Path::to_path_buf).collect();
+        // Each directory is looked at once, however many manifests lie below it.
+        let mut dirs: HashSet<&Path> = HashSet::new();
         for manifest in manifests {
             for dir in manifest.ancestors().skip(1) {
+                if !dirs.insert(dir) {
+                    break;
+                }
                 files.extend(
                     KUSTOMIZATION_NAMES
                         .iter()

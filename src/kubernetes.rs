@@ -17,7 +17,7 @@ use crate::yaml::{Document, Node, Stream};
 
 pub mod kustomizations;
 
-pub use kustomizations::{Kustomizations, Renamed};
+pub use kustomizations::{ImageEntry, Kustomizations, KustomizeView};
 
 /// Whether `text` looks like Kubernetes manifests: a line starting `apiVersion:` and one
 /// starting `kind:`, both at the first column (the top of a document).

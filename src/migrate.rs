@@ -743,8 +743,8 @@ fn migrate_text_of(
         None => context,
     };
     let kustomized = match kind {
-        FileKind::Manifest => Some(options.kustomizations.renaming_manifest(path)),
-        FileKind::Kustomization => Some(options.kustomizations.renaming_kustomization(path)),
+        FileKind::Manifest => Some(options.kustomizations.around_manifest(path)),
+        FileKind::Kustomization => Some(options.kustomizations.around_kustomization(path)),
         _ => None,
     };
     let context = match &kustomized {

@@ -41,7 +41,11 @@ fn built_images(dir: &Path) -> Vec<String> {
 fn overlays_build_the_replacements_with_their_own_tags() {
     let source = case("kubernetes");
     let copy = copy_to_temp(&source);
-    let overlays = ["kustomize-layers/overlays/prod", "overlays/prod"];
+    let overlays = [
+        "kustomize-layers/overlays/prod",
+        "kustomize-layers/overlays/dev",
+        "overlays/prod",
+    ];
     let before: Vec<Vec<String>> = overlays
         .iter()
         .map(|overlay| built_images(&source.join(overlay)))
@@ -56,15 +60,21 @@ fn overlays_build_the_replacements_with_their_own_tags() {
     assert_eq!(
         after[0],
         ["reg.mini.dev/redis:7.4", "reg.mini.dev/nginx:1.27"],
-        "the overlay's tag survives, the base's own image moves"
+        "the overlay's tag survives its base's move, the base's own image moves"
     );
+    assert_eq!(before[1], ["redis:7.2-alpine", "nginx:1.27"]);
     assert_eq!(
         after[1],
+        ["reg.mini.dev/redis:7.2", "reg.mini.dev/nginx:1.27"],
+        "an overlay without entries builds what its base now produces"
+    );
+    assert_eq!(
+        after[2],
         [
             "reg.mini.dev/postgres:16.4",
             // Left and reported: the entry has no newTag, and the other is pinned by digest.
-            before[1][1].as_str(),
-            before[1][2].as_str(),
+            before[2][1].as_str(),
+            before[2][2].as_str(),
         ]
     );
 }

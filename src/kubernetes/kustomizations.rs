@@ -20,7 +20,7 @@ use crate::discovery::{FileKind, SourceFile};
 use crate::helm::deref;
 use crate::input::{self, Links};
 use crate::kubernetes::child;
-use crate::yaml::Node;
+use crate::yaml::{Document, Node};
 
 /// The names kustomizations accept, in the order `kustomize build` looks for them.
 pub const KUSTOMIZATION_NAMES: [&str; 3] =
@@ -39,8 +39,8 @@ struct Kustomization {
     shown: String,
     /// Its directory, lexically normal.
     dir: PathBuf,
-    /// The names its `images:` entries match.
-    names: Vec<String>,
+    /// Its `images:` entries.
+    entries: Vec<ImageEntry>,
     /// What it builds from, lexically normal: files and directories.
     builds: Vec<PathBuf>,
 }
@@ -51,21 +51,66 @@ pub struct Kustomizations {
     all: Vec<Kustomization>,
 }
 
-/// The image names kustomizations rename, for one manifest or kustomization: each with the
-/// kustomization that renames it, as messages show it.
-#[derive(Debug, Default)]
-pub struct Renamed {
-    names: Vec<(String, String)>,
+/// One entry of a kustomization's `images:`, as written (empty values are none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageEntry {
+    pub name: String,
+    pub new_name: Option<String>,
+    pub new_tag: Option<String>,
+    pub digest: Option<String>,
+    pub tag_suffix: Option<String>,
 }
 
-impl Renamed {
-    /// The kustomization that renames images named `name` (as text, the way kustomize
+impl ImageEntry {
+    /// The entry of the `images:` item `item` of `document`, when it has a name.
+    pub fn read(document: &Document, item: &Node) -> Option<ImageEntry> {
+        let item = deref(document, item);
+        let text = |key: &str| {
+            child(document, item, key)
+                .and_then(Node::value)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        Some(ImageEntry {
+            name: text("name")?,
+            new_name: text("newName"),
+            new_tag: text("newTag"),
+            digest: text("digest"),
+            tag_suffix: text("tagSuffix"),
+        })
+    }
+
+    /// The name the images it matches get: `newName`, else the name they had.
+    pub fn produces(&self) -> &str {
+        self.new_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// What the kustomizations around one file do to image names: for a manifest, the entries of
+/// those that build it (which match its images by name); for a kustomization, the entries of
+/// those it builds from (whose output its own entries match). Each with the kustomization, as
+/// messages show it.
+#[derive(Debug, Default)]
+pub struct KustomizeView {
+    entries: Vec<(ImageEntry, String)>,
+}
+
+impl KustomizeView {
+    /// The kustomization whose entry matches images named `name` (as text, the way kustomize
     /// matches), if one does.
     pub fn renamer(&self, name: &str) -> Option<&str> {
-        self.names
+        self.entries
             .iter()
-            .find(|(renamed, _)| renamed == name)
+            .find(|(entry, _)| entry.name == name)
             .map(|(_, kustomization)| kustomization.as_str())
+    }
+
+    /// The entry (with its kustomization) that produces images named `name`, if one does.
+    pub fn producer(&self, name: &str) -> Option<(&ImageEntry, &str)> {
+        self.entries
+            .iter()
+            .find(|(entry, _)| entry.produces() == name)
+            .map(|(entry, kustomization)| (entry, kustomization.as_str()))
     }
 }
 
@@ -119,38 +164,43 @@ impl Kustomizations {
         Kustomizations { all }
     }
 
-    /// The names renamed by the kustomizations that build the manifest at `path`: those in its
+    /// The entries of the kustomizations that build the manifest at `path`: those in its
     /// directory or one above it, and those that build from it, directly or through other
     /// kustomizations.
-    pub fn renaming_manifest(&self, path: &Path) -> Renamed {
+    pub fn around_manifest(&self, path: &Path) -> KustomizeView {
         let path = normal(path);
-        self.renamed_by(|kustomization| {
+        self.view(|kustomization| {
             path.starts_with(&kustomization.dir) || self.builds(kustomization, &path, 0)
         })
     }
 
-    /// The names renamed by the kustomizations that build the kustomization at `path` (its
-    /// overlays), which its own entries must keep producing.
-    pub fn renaming_kustomization(&self, path: &Path) -> Renamed {
+    /// The entries of the kustomizations the kustomization at `path` builds from (its bases,
+    /// at any depth), whose output its own entries match.
+    pub fn around_kustomization(&self, path: &Path) -> KustomizeView {
         let dir = normal(path.parent().unwrap_or(Path::new("")));
-        self.renamed_by(|kustomization| {
-            kustomization.dir != dir && self.builds(kustomization, &dir, 0)
-        })
-    }
-
-    fn renamed_by(&self, builds: impl Fn(&Kustomization) -> bool) -> Renamed {
-        let names = self
+        let Some(this) = self
             .all
             .iter()
-            .filter(|kustomization| builds(kustomization))
+            .find(|kustomization| kustomization.dir == dir)
+        else {
+            return KustomizeView::default();
+        };
+        self.view(|base| base.dir != dir && self.builds(this, &base.dir, 0))
+    }
+
+    fn view(&self, selected: impl Fn(&Kustomization) -> bool) -> KustomizeView {
+        let entries = self
+            .all
+            .iter()
+            .filter(|kustomization| selected(kustomization))
             .flat_map(|kustomization| {
                 kustomization
-                    .names
+                    .entries
                     .iter()
-                    .map(|name| (name.clone(), kustomization.shown.clone()))
+                    .map(|entry| (entry.clone(), kustomization.shown.clone()))
             })
             .collect();
-        Renamed { names }
+        KustomizeView { entries }
     }
 
     /// Whether `kustomization` builds from `path` (lexically normal): a file or directory it
@@ -176,7 +226,7 @@ impl Kustomization {
         let text = input::read_text(path, max_file_size, Links::Refuse).ok()?;
         let stream = crate::yaml::parse(&text).ok()?;
         let dir = path.parent().unwrap_or(Path::new(""));
-        let mut names = Vec::new();
+        let mut entries = Vec::new();
         let mut builds = Vec::new();
         for document in &stream.documents {
             let root = &document.root;
@@ -185,10 +235,11 @@ impl Kustomization {
                     .map(Node::items)
                     .unwrap_or_default()
             };
-            for item in listed("images") {
-                let name = child(document, deref(document, item), "name").and_then(Node::value);
-                names.extend(name.map(str::to_owned));
-            }
+            entries.extend(
+                listed("images")
+                    .iter()
+                    .filter_map(|item| ImageEntry::read(document, item)),
+            );
             for key in BUILDS_FROM {
                 let local = listed(key)
                     .iter()
@@ -200,7 +251,7 @@ impl Kustomization {
         Some(Kustomization {
             shown: display_path(path),
             dir: normal(dir),
-            names,
+            entries,
             builds,
         })
     }
@@ -246,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn overlays_that_build_from_a_base_rename_its_images_through_every_level() {
+    fn manifests_see_every_kustomization_that_builds_them_and_overlays_see_their_bases() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         write(
@@ -274,7 +325,7 @@ mod tests {
             .map(|dir| root.join(dir).join("kustomization.yaml"))
             .collect();
         let index = Kustomizations::read(paths.iter().map(PathBuf::as_path), [], 1 << 20);
-        let base_manifest = index.renaming_manifest(&root.join("base/deploy.yaml"));
+        let base_manifest = index.around_manifest(&root.join("base/deploy.yaml"));
         assert!(
             base_manifest
                 .renamer("redis")
@@ -286,20 +337,26 @@ mod tests {
                 .is_some_and(|k| k.ends_with("prod/kustomization.yaml"))
         );
         assert_eq!(base_manifest.renamer("nginx"), None);
-        let common = index.renaming_manifest(&root.join("common/cache.yaml"));
+        let common = index.around_manifest(&root.join("common/cache.yaml"));
         assert!(
             common.renamer("postgres").is_some(),
             "the overlay builds it through the base"
         );
-        let base = index.renaming_kustomization(&root.join("base/kustomization.yaml"));
-        assert!(base.renamer("postgres").is_some());
+        let overlay = index.around_kustomization(&root.join("overlays/prod/kustomization.yaml"));
+        let (base_entry, from) = overlay.producer("redis").expect("the base's entry");
+        assert_eq!(base_entry.new_tag.as_deref(), Some("7.2"));
+        assert!(from.ends_with("base/kustomization.yaml"));
         assert_eq!(
-            base.renamer("redis"),
+            overlay.producer("postgres"),
             None,
-            "its own entries are not its overlays'"
+            "its own entries are not its bases'"
         );
-        let overlay = index.renaming_kustomization(&root.join("overlays/prod/kustomization.yaml"));
-        assert_eq!(overlay.renamer("postgres"), None);
+        let base = index.around_kustomization(&root.join("base/kustomization.yaml"));
+        assert_eq!(
+            base.producer("redis"),
+            None,
+            "a base does not see its overlays"
+        );
     }
 
     #[test]
@@ -312,11 +369,6 @@ mod tests {
         );
         let manifest = dir.path().join("app/sub/deploy.yaml");
         let index = Kustomizations::read([], [manifest.as_path()], 1 << 20);
-        assert!(
-            index
-                .renaming_manifest(&manifest)
-                .renamer("redis")
-                .is_some()
-        );
+        assert!(index.around_manifest(&manifest).renamer("redis").is_some());
     }
 }

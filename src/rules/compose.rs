@@ -214,8 +214,7 @@ fn same_file_extends<'d>(document: &'d Document, service: &'d Node) -> Option<&'
 fn is_null(node: &Node) -> bool {
     let reset = node.tag.as_ref().is_some_and(|tag| tag.text == "!reset");
     let null = node.as_scalar().is_some_and(|scalar| {
-        scalar.style == ScalarStyle::Plain
-            && matches!(scalar.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        scalar.style == ScalarStyle::Plain && crate::yaml::is_null(&scalar.value)
     });
     reset || null
 }

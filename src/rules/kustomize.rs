@@ -6,15 +6,15 @@
 //! sets their tag to `newTag` (or their digest to `digest`). When the image the entry
 //! produces — `newName` (or `name`) with `newTag` — is one the catalog maps, `newName` is set
 //! to the replacement (added when the entry has none) and `newTag` to the replacement's tag by
-//! the tag policy. `name` is never changed: it is what the entry matches in the resources. A
-//! Kubernetes manifest under the kustomization's directory leaves the images such an entry
-//! matches alone (`manifest-image`), so the entry keeps matching them.
+//! the tag policy. A Kubernetes manifest the kustomization builds leaves the images such an
+//! entry matches alone (`manifest-image`), so the entry keeps matching them.
+//!
+//! `name` is what the entry matches, so it changes only to follow a base: an overlay's entry
+//! matches what the kustomizations it builds from produce, and where a base's entry moves to
+//! the replacement, the overlay's `name` becomes the replacement's name with it (the overlay's
+//! own tag still wins, as before the migration).
 //!
 //! ## What it leaves alone, and says so (`unresolved-image`)
-//! - An entry whose name an overlay matches: a kustomization that builds from this one
-//!   (`resources: [../../base]`) and has an `images:` entry for the name this one produces. The
-//!   overlay's entry is where the image moves; renaming it here would make that entry stop
-//!   matching, and the overlay's tag would be lost.
 //! - An entry without `newTag`: the tag comes from the resources, which may differ from one to
 //!   the next, and the replacement's tag follows the tag. Set `newTag` by hand.
 //! - An entry with `digest`: it pins the public image; the replacement's digest is another.
@@ -38,11 +38,13 @@
 //! read as a number), a missing `newName` is added to the entry at its indentation. A second
 //! run finds the replacement and changes nothing.
 
-use crate::diagnostic::{Diagnostic, Fix, ImageRewrite};
-use crate::helm::{Resolution, deref, resolve_reference};
+use crate::catalog::Catalog;
+use crate::diagnostic::{Diagnostic, Edit, Fix, ImageRewrite};
+use crate::helm::{Mapped, Resolution, deref, resolve_reference};
+use crate::kubernetes::ImageEntry;
 use crate::rules::reference;
 use crate::rules::{Context, Rule};
-use crate::yaml::{Document, NewValue, Node, Stream};
+use crate::yaml::{Document, EditError, NewValue, Node, Stream};
 
 pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
@@ -51,148 +53,207 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
             continue;
         };
         for item in deref(document, images).items() {
-            diagnostics.extend(entry(stream, document, deref(document, item), context));
+            let item = deref(document, item);
+            if let Some(written) = ImageEntry::read(document, item) {
+                let entry = Entry {
+                    document,
+                    node: item,
+                    written,
+                };
+                diagnostics.extend(entry.check(stream, context));
+            }
         }
     }
     diagnostics
 }
 
-fn entry(
-    stream: &Stream<'_>,
-    document: &Document,
-    item: &Node,
-    context: Context<'_>,
-) -> Vec<Diagnostic> {
-    let get = |key: &str| item.get(key).map(|value| deref(document, value));
-    let text = |key: &str| {
-        get(key)
-            .and_then(Node::value)
-            .filter(|value| !value.is_empty())
-    };
-    let Some(name) = text("name") else {
-        return Vec::new();
-    };
-    let label = format!("images[{name}]");
-    let range = item.range.start..item.range.start;
-    let new_name = text("newName").unwrap_or(name);
-    // An overlay that builds from this kustomization matches what this entry produces, by name.
-    if let Some(overlay) = context.kustomized(new_name) {
-        return match resolve_reference(new_name, context.catalog, false) {
-            Resolution::Migrating(mapped) => vec![reference::unresolved_at(
-                range,
-                &label,
-                &format!(
-                    "catalog entry `{}` replaces `{new_name}` with {}, but {overlay} builds from this kustomization and renames `{new_name}` itself; renaming it here would make that entry stop matching, so it is migrated there",
-                    mapped.entry.name, mapped.entry.replacement
-                ),
-            )],
-            _ => Vec::new(),
-        };
-    }
+/// What migrating one `images:` entry comes to.
+enum Plan<'c> {
+    /// It produces a mapped image, with a tag: it moves to the replacement.
+    Moves(Box<Mapped<'c>>),
+    /// It produces a mapped image, but cannot move: why, and what to do.
+    Blocked { why: String, suggestion: String },
+    /// It produces an image no catalog entry replaces.
+    Unmapped(String),
+    /// It produces a reference hardport cannot read.
+    Unresolved(String),
+    /// Nothing to do: it already produces a replacement, or no image at all.
+    Nothing,
+}
+
+/// What `entry` comes to with `catalog`: what it produces is `newName` (else `name`) with
+/// `newTag`.
+fn plan<'c>(entry: &ImageEntry, catalog: &'c Catalog) -> Plan<'c> {
+    let produced = entry.produces();
     // A digest pins the public image; a `tagSuffix` is appended to whatever tag the entry
-    // leaves, and the replacement may not publish the result.
-    let fixed_elsewhere = text("digest")
-        .map(|digest| format!("is pinned by the digest {digest}, which names the public image"))
-        .or_else(|| {
-            text("tagSuffix")
-                .map(|suffix| format!("has `tagSuffix: {suffix}`, appended to its tag"))
-        });
-    let resolved = match (text("newTag"), fixed_elsewhere) {
-        (_, Some(why)) => {
-            return match resolve_reference(new_name, context.catalog, false) {
-                Resolution::Migrating(mapped) => {
-                    vec![reference::unresolved_at(
-                    range,
-                    &label,
-                    &format!(
-                        "catalog entry `{}` replaces `{new_name}` with {}, but the entry {why}",
-                        mapped.entry.name, mapped.entry.replacement
-                    ),
-                )
-                .suggest("set `newName`, `newTag` (and `digest`) to the replacement's by hand")]
-                }
-                _ => Vec::new(),
-            };
+    // leaves, and the replacement may not publish the result; without `newTag` the tag comes
+    // from the resources.
+    let why = match (&entry.digest, &entry.tag_suffix, &entry.new_tag) {
+        (Some(digest), _, _) => {
+            format!("is pinned by the digest {digest}, which names the public image")
         }
-        (Some(tag), None) => resolve_reference(&format!("{new_name}:{tag}"), context.catalog, true),
-        (None, None) => {
-            return match resolve_reference(new_name, context.catalog, false) {
-                Resolution::Migrating(mapped) => vec![reference::unresolved_at(
-                    range,
-                    &label,
-                    &format!(
-                        "catalog entry `{}` replaces `{new_name}` with {}, but the entry has no `newTag`: the tag comes from the resources, and the replacement's tag follows it",
-                        mapped.entry.name, mapped.entry.replacement
-                    ),
-                ).suggest(format!("set `newName: {}` and `newTag` to the replacement's tag by hand", mapped.entry.replacement))],
-                Resolution::Unmapped { repository } => {
-                    vec![reference::unmapped(range, &label, repository)]
-                }
-                _ => Vec::new(),
+        (None, Some(suffix), _) => format!("has `tagSuffix: {suffix}`, appended to its tag"),
+        (None, None, None) => "has no `newTag`: the tag comes from the resources, and the replacement's tag follows it".to_owned(),
+        (None, None, Some(tag)) => {
+            return match resolve_reference(&format!("{produced}:{tag}"), catalog, true) {
+                Resolution::Migrating(mapped) => Plan::Moves(mapped),
+                Resolution::Unmapped { repository } => Plan::Unmapped(repository),
+                Resolution::Unresolved(reason) => Plan::Unresolved(reason),
+                _ => Plan::Nothing,
             };
         }
     };
-    let mapped = match resolved {
-        Resolution::Migrating(mapped) => mapped,
-        Resolution::Unmapped { repository } => {
-            return vec![reference::unmapped(range, &label, repository)];
-        }
-        Resolution::Unresolved(reason) => {
-            return vec![reference::unresolved_at(range, &label, &reason)];
-        }
-        _ => return Vec::new(),
-    };
-    let mut diagnostics: Vec<Diagnostic> = reference::tag_variant(range.clone(), &label, &mapped)
-        .into_iter()
-        .collect();
-    let tag = mapped.tag.as_ref().map_or_else(
-        || mapped.entry.replacement_tag(None).tag,
-        |tag| tag.tag.clone(),
-    );
-    let replacement = &mapped.entry.replacement;
-    let new_reference = format!("{replacement}:{tag}");
-    let edits = (|| -> Result<Vec<crate::diagnostic::Edit>, crate::yaml::EditError> {
-        let mut edits = Vec::new();
-        match get("newName") {
-            Some(node) if node.value() != Some(replacement) => {
-                edits.push(stream.replace_scalar(node, &NewValue::string(replacement))?);
-            }
-            Some(_) => {}
-            None => edits.extend(stream.insert_entries(
-                item,
-                &[("newName".to_owned(), NewValue::string(replacement))],
-            )?),
-        }
-        if let Some(node) = get("newTag").filter(|node| node.value() != Some(tag.as_str())) {
-            edits.push(stream.replace_scalar(node, &NewValue::string(&tag))?);
-        }
-        Ok(edits)
-    })();
-    let message = format!(
-        "`{label}`: `{}` → `{new_reference}` (catalog entry `{}`)",
-        mapped.image, mapped.entry.name
-    );
-    match edits.map(Fix::new) {
-        Ok(Some(fix)) => diagnostics.push(
-            Diagnostic::fixed(Rule::KustomizeImage, range, message, fix).rewrites_image(
-                ImageRewrite {
-                    from: mapped.image.to_string(),
-                    to: new_reference,
-                    entry: mapped.entry.name.clone(),
-                },
+    match resolve_reference(produced, catalog, false) {
+        Resolution::Migrating(mapped) => Plan::Blocked {
+            why: format!(
+                "catalog entry `{}` replaces `{produced}` with {}, but the entry {why}",
+                mapped.entry.name, mapped.entry.replacement
             ),
-        ),
-        Ok(None) => {}
-        Err(error) => diagnostics.push(
-            reference::unresolved_at(
-                range,
-                &label,
-                &format!("maps to `{new_reference}`, but cannot be edited in place ({error})"),
-            )
-            .suggest("rewrite it by hand"),
-        ),
+            suggestion: match entry.new_tag.is_none() && entry.digest.is_none() {
+                true => format!(
+                    "set `newName: {}` and `newTag` to the replacement's tag by hand",
+                    mapped.entry.replacement
+                ),
+                false => {
+                    "set `newName`, `newTag` (and `digest`) to the replacement's by hand".to_owned()
+                }
+            },
+        },
+        Resolution::Unmapped { repository } if entry.new_tag.is_none() => {
+            Plan::Unmapped(repository)
+        }
+        _ => Plan::Nothing,
     }
-    diagnostics
+}
+
+/// One `images:` entry of the file: where it is, and what it says.
+struct Entry<'d> {
+    document: &'d Document,
+    node: &'d Node,
+    written: ImageEntry,
+}
+
+impl Entry<'_> {
+    fn check(&self, stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
+        let label = format!("images[{}]", self.written.name);
+        let range = self.node.range.start..self.node.range.start;
+        let mut diagnostics: Vec<Diagnostic> = self
+            .follow_base(stream, &label, context)
+            .into_iter()
+            .collect();
+        match plan(&self.written, context.catalog) {
+            Plan::Moves(mapped) => diagnostics.extend(self.moved(stream, &label, &mapped)),
+            Plan::Blocked { why, suggestion } => {
+                diagnostics.push(reference::unresolved_at(range, &label, &why).suggest(suggestion));
+            }
+            Plan::Unmapped(repository) => {
+                diagnostics.push(reference::unmapped(range, &label, repository));
+            }
+            Plan::Unresolved(reason) => {
+                diagnostics.push(reference::unresolved_at(range, &label, &reason));
+            }
+            Plan::Nothing => {}
+        }
+        diagnostics
+    }
+
+    /// The value under `key`, through an alias.
+    fn get(&self, key: &str) -> Option<&Node> {
+        self.node.get(key).map(|value| deref(self.document, value))
+    }
+
+    /// The edit of `name` that keeps this entry matching what a base produces, once the base's
+    /// entry moves to the replacement: the base then produces the replacement's name.
+    fn follow_base(
+        &self,
+        stream: &Stream<'_>,
+        label: &str,
+        context: Context<'_>,
+    ) -> Option<Diagnostic> {
+        let (base, from) = context.base_producing(&self.written.name)?;
+        let Plan::Moves(mapped) = plan(base, context.catalog) else {
+            return None;
+        };
+        let replacement = &mapped.entry.replacement;
+        let node = self.get("name")?;
+        let range = node.range.clone();
+        let message = format!(
+            "`{label}`: `name: {}` → `{replacement}`: {from} moves the images it renames to {replacement}, and this entry matches them by name",
+            self.written.name
+        );
+        Some(
+            match stream.replace_scalar(node, &NewValue::string(replacement)) {
+                Ok(edit) => {
+                    Diagnostic::fixed(Rule::KustomizeImage, range, message, Fix::single(edit))
+                }
+                Err(error) => reference::unresolved_at(
+                    range,
+                    label,
+                    &format!("{message}, but `name` cannot be edited in place ({error})"),
+                ),
+            },
+        )
+    }
+
+    /// The rewrite of an entry that moves: `newName` set (added when missing), `newTag` by the
+    /// tag policy.
+    fn moved(&self, stream: &Stream<'_>, label: &str, mapped: &Mapped<'_>) -> Vec<Diagnostic> {
+        let range = self.node.range.start..self.node.range.start;
+        let mut diagnostics: Vec<Diagnostic> = reference::tag_variant(range.clone(), label, mapped)
+            .into_iter()
+            .collect();
+        let tag = mapped.tag.as_ref().map_or_else(
+            || mapped.entry.replacement_tag(None).tag,
+            |tag| tag.tag.clone(),
+        );
+        let replacement = &mapped.entry.replacement;
+        let new_reference = format!("{replacement}:{tag}");
+        let edits = (|| -> Result<Vec<Edit>, EditError> {
+            let mut edits = Vec::new();
+            match self.get("newName") {
+                Some(node) if node.value() != Some(replacement) => {
+                    edits.push(stream.replace_scalar(node, &NewValue::string(replacement))?);
+                }
+                Some(_) => {}
+                None => edits.extend(stream.insert_entries(
+                    self.node,
+                    &[("newName".to_owned(), NewValue::string(replacement))],
+                )?),
+            }
+            if let Some(node) = self
+                .get("newTag")
+                .filter(|node| node.value() != Some(tag.as_str()))
+            {
+                edits.push(stream.replace_scalar(node, &NewValue::string(&tag))?);
+            }
+            Ok(edits)
+        })();
+        let message = format!(
+            "`{label}`: `{}` → `{new_reference}` (catalog entry `{}`)",
+            mapped.image, mapped.entry.name
+        );
+        match edits.map(Fix::new) {
+            Ok(Some(fix)) => diagnostics.push(
+                Diagnostic::fixed(Rule::KustomizeImage, range, message, fix).rewrites_image(
+                    ImageRewrite {
+                        from: mapped.image.to_string(),
+                        to: new_reference,
+                        entry: mapped.entry.name.clone(),
+                    },
+                ),
+            ),
+            Ok(None) => {}
+            Err(error) => diagnostics.push(
+                reference::unresolved_at(
+                    range,
+                    label,
+                    &format!("maps to `{new_reference}`, but cannot be edited in place ({error})"),
+                )
+                .suggest("rewrite it by hand"),
+            ),
+        }
+        diagnostics
+    }
 }
 
 #[cfg(test)]

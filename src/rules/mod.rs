@@ -178,7 +178,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::discovery::FileKind;
 use crate::dockerfile::Dockerfile;
 use crate::helm::chart::{Chart, LazyChart};
-use crate::kubernetes::Renamed;
+use crate::kubernetes::{ImageEntry, KustomizeView};
 use crate::stages::StageModel;
 use crate::yaml::Stream;
 pub use rule_set::{RuleSelector, RuleSet};
@@ -609,7 +609,7 @@ pub struct Context<'a> {
     pub rules: RuleSet,
     /// For a Kubernetes manifest or a kustomization: the image names the kustomizations that
     /// build it rename.
-    kustomized: Option<&'a Renamed>,
+    kustomized: Option<&'a KustomizeView>,
 }
 
 /// Whether replacement references get a digest (`--pin`).
@@ -643,18 +643,25 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// This context for a manifest or kustomization built by kustomizations that rename
-    /// `kustomized`.
-    pub fn with_kustomized(self, kustomized: &'a Renamed) -> Self {
+    /// This context for a manifest or kustomization among the kustomizations `kustomized`
+    /// shows.
+    pub fn with_kustomized(self, kustomized: &'a KustomizeView) -> Self {
         Context {
             kustomized: Some(kustomized),
             ..self
         }
     }
 
-    /// The kustomization that builds this file and renames images named `name`, if one does.
+    /// For a manifest: the kustomization that builds it and renames images named `name`, if
+    /// one does.
     pub fn kustomized(&self, name: &str) -> Option<&'a str> {
         self.kustomized?.renamer(name)
+    }
+
+    /// For a kustomization: the entry of a kustomization it builds from that produces images
+    /// named `name` (with that kustomization), if one does.
+    pub fn base_producing(&self, name: &str) -> Option<(&'a ImageEntry, &'a str)> {
+        self.kustomized?.producer(name)
     }
 
     /// This context running only `rules`.

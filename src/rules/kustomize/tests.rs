@@ -60,3 +60,42 @@ fn unmapped_and_placeholder_names_are_unmapped() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn an_overlay_s_entry_follows_its_base_to_the_replacement_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "base/kustomization.yaml",
+        "images:\n  - name: postgres\n    newTag: 15-alpine\n",
+    );
+    let overlay = "resources: [../base]\nimages:\n  - name: postgres\n    newTag: \"16\"\n";
+    write("overlay/kustomization.yaml", overlay);
+    let paths = ["base", "overlay"].map(|name| dir.path().join(name).join("kustomization.yaml"));
+    let index = crate::kubernetes::Kustomizations::read(
+        paths.iter().map(std::path::PathBuf::as_path),
+        [],
+        1 << 20,
+    );
+    let view = index.around_kustomization(&paths[1]);
+    let catalog = crate::rules::test_support::test_catalog();
+    let context = crate::rules::Context::new(&catalog).with_kustomized(&view);
+    let (migration, messages) =
+        crate::rules::test_support::migrate_twice(FileKind::Kustomization, overlay, context);
+    assert_eq!(
+        migration.text,
+        "resources: [../base]\nimages:\n  - name: reg.example.dev/postgres\n    newTag: \"16\"\n    newName: reg.example.dev/postgres\n",
+        "the base now produces reg.example.dev/postgres:15, which this entry must keep matching"
+    );
+    assert!(
+        has(
+            &messages,
+            "kustomize-image: `images[postgres]`: `name: postgres` → `reg.example.dev/postgres`"
+        ),
+        "{messages:?}"
+    );
+}

@@ -145,7 +145,7 @@ fn an_image_a_kustomization_renames_is_left_to_it() {
     .expect("write");
     let manifest = dir.path().join("deploy.yaml");
     let index = Kustomizations::read([], [manifest.as_path()], 1 << 20);
-    let kustomized = index.renaming_manifest(&manifest);
+    let kustomized = index.around_manifest(&manifest);
     let catalog = test_catalog();
     let context = Context::new(&catalog).with_kustomized(&kustomized);
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: postgres:15\n";

@@ -10,8 +10,6 @@
 //! `spec.template.spec` has `containers` (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
 //! and the custom kinds built like them: Argo Rollouts, OpenKruise).
 
-use std::ops::Range;
-
 use crate::helm::deref;
 use crate::yaml::{Document, Node, Stream};
 
@@ -138,11 +136,6 @@ impl<'d> Workload<'d> {
     /// The node under `key` of the pod spec, through an alias.
     pub fn pod_get(&self, key: &str) -> Option<&'d Node> {
         child(self.document, self.pod, key)
-    }
-
-    /// Where a message about the pod spec points: the whole pod spec's first line.
-    pub fn range(&self) -> Range<usize> {
-        self.pod.range.start..self.pod.range.start
     }
 }
 

@@ -23,7 +23,7 @@ use crate::kubernetes::child;
 use crate::yaml::{Document, Node};
 
 /// The names kustomizations accept, in the order `kustomize build` looks for them.
-pub const KUSTOMIZATION_NAMES: [&str; 3] =
+const KUSTOMIZATION_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// The keys that list what a kustomization builds.

@@ -291,12 +291,12 @@ fn walk(root: &Path, options: Walk, found: &mut Found) {
     let include_vendored = options.include_vendored;
     let rules = Arc::new(IgnoreRules::new(root, options.max_file_size));
     let filter_rules = Arc::clone(&rules);
-    // A walk started inside `.github/workflows` sees its files as `./ci.yml`: where the root
-    // really is says they are workflows.
-    let root_is_workflows = std::fs::canonicalize(root).is_ok_and(|dir| is_workflows_dir(&dir));
+    // A walk started inside `.github` or `.github/workflows` sees `./workflows/ci.yml` or
+    // `./ci.yml`: where the root really is says they are workflows.
+    let canonical_root = std::fs::canonicalize(root).ok();
     let place = Place {
         root,
-        root_is_workflows,
+        canonical_root: canonical_root.as_deref(),
     };
     // The walker's own ignore handling is off: it would open ignore files through links.
     ignore::WalkBuilder::new(root)
@@ -352,20 +352,19 @@ fn lock(found: &Mutex<Found>) -> MutexGuard<'_, Found> {
 #[derive(Clone, Copy)]
 struct Place<'a> {
     root: &'a Path,
-    /// The root is a forge's workflow directory, whatever its path as given says.
-    root_is_workflows: bool,
+    /// The root with links resolved, when it could be.
+    canonical_root: Option<&'a Path>,
 }
 
 impl Place<'_> {
-    /// Whether `path`, a file the walk found, is a workflow.
+    /// Whether `path`, a file the walk found, is a workflow: by its path as the walk gives it,
+    /// or by where it really is (a walk started in `.github`).
     fn is_workflow(&self, path: &Path) -> bool {
         is_workflow_path(path)
-            || (self.root_is_workflows
-                && path.parent() == Some(self.root)
-                && path
-                    .file_name()
-                    .and_then(|name| name.to_str())
-                    .is_some_and(is_yaml_name))
+            || self.canonical_root.is_some_and(|root| {
+                path.strip_prefix(self.root)
+                    .is_ok_and(|rest| is_workflow_path(&root.join(rest)))
+            })
     }
 }
 

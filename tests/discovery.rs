@@ -270,3 +270,9 @@ fn a_workflow_is_one_also_when_the_run_starts_in_its_directory() {
         "workflow"
     );
 }
+
+#[test]
+fn a_walk_from_the_forge_directory_finds_its_workflows() {
+    let github = case("compose-and-ci").join(".github");
+    assert_eq!(reported_kinds(&github, &[])["workflows/ci.yml"], "workflow");
+}

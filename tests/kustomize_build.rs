@@ -45,6 +45,7 @@ fn overlays_build_the_replacements_with_their_own_tags() {
         "kustomize-layers/overlays/prod",
         "kustomize-layers/overlays/dev",
         "overlays/prod",
+        "kustomize-layers/overlays/mixed",
     ];
     let before: Vec<Vec<String>> = overlays
         .iter()
@@ -75,6 +76,17 @@ fn overlays_build_the_replacements_with_their_own_tags() {
             // Left and reported: the entry has no newTag, and the other is pinned by digest.
             before[2][1].as_str(),
             before[2][2].as_str(),
+        ]
+    );
+    // Two sources of `redis`: the base, whose entry moves, and a manifest no entry of its own
+    // renames; the overlay's tag reaches both.
+    assert_eq!(before[3], ["redis:7.4", "nginx:1.27", "redis:7.4"]);
+    assert_eq!(
+        after[3],
+        [
+            "reg.mini.dev/redis:7.4",
+            "reg.mini.dev/nginx:1.27",
+            "reg.mini.dev/redis:7.4"
         ]
     );
 }

@@ -69,9 +69,10 @@ fn is_mapped(catalog: &Catalog, reference: &str) -> bool {
 
 /// Containers whose mapped image stays, each for a reason hardport reports: a kustomization
 /// above renames it (`unresolved-image`).
-const KEPT: [&str; 5] = [
+const KEPT: [&str; 6] = [
     "Deployment/argocd-redis containers[redis]",
     "Deployment/cache containers[redis]",
+    "Deployment/sessions containers[redis]",
     "Deployment/app containers[db]",
     "Deployment/app containers[cache]",
     "Deployment/app containers[proxy]",

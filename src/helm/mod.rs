@@ -522,13 +522,30 @@ fn image_fields<'d>(
 }
 
 /// The value of `key` in the mapping `node` as YAML merges it: the mapping's own entry, else
-/// the first merged mapping (`<<: *base` or `<<: [*a, *b]`) that has it.
+/// the first merged mapping (`<<: *base` or `<<: [*a, *b]`) that has it, itself through its
+/// own merge keys (a block that merges another).
 pub(crate) fn merged_get<'d>(
     document: &'d Document,
     node: &'d Node,
     key: &str,
 ) -> Option<&'d Node> {
+    merged_get_within(document, node, key, MAX_MERGE_DEPTH)
+}
+
+/// How deep merge keys are followed: an alias cannot refer to what comes after its anchor, so
+/// chains are short, and a bound keeps crafted ones cheap.
+const MAX_MERGE_DEPTH: usize = 8;
+
+fn merged_get_within<'d>(
+    document: &'d Document,
+    node: &'d Node,
+    key: &str,
+    depth: usize,
+) -> Option<&'d Node> {
     node.get(key).or_else(|| {
+        if depth == 0 {
+            return None;
+        }
         node.entries()
             .iter()
             .filter(|entry| entry.is_merge())
@@ -539,7 +556,7 @@ pub(crate) fn merged_get<'d>(
                     None => vec![merged],
                 }
             })
-            .find_map(|merged| deref(document, merged).get(key))
+            .find_map(|merged| merged_get_within(document, deref(document, merged), key, depth - 1))
     })
 }
 

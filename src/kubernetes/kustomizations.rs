@@ -8,6 +8,9 @@
 //! name written in a base's manifest (or produced by a base's entry) that an overlay's entry
 //! matches must stay as it is, or the overlay's entry silently stops applying.
 //!
+//! A component's entries apply to what the kustomization that lists it builds, so they count
+//! as that kustomization's.
+//!
 //! Paths are compared as written, made lexically normal (`overlays/prod/../../base` is `base`):
 //! the run's files are named relative to where it started, and a resource outside the paths
 //! given cannot be a file of the run. A resource that is a URL (a remote base) is not followed.
@@ -23,14 +26,10 @@ use crate::kubernetes::child;
 use crate::yaml::{Document, Node};
 
 /// The names kustomizations accept, in the order `kustomize build` looks for them.
-const KUSTOMIZATION_NAMES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+const KUSTOMIZATION_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// The keys that list what a kustomization builds.
 const BUILDS_FROM: [&str; 3] = ["resources", "bases", "components"];
-
-/// How many kustomizations deep an inclusion chain is followed (kustomize refuses cycles).
-const MAX_DEPTH: usize = 16;
 
 /// One kustomization, as far as hardport reads it.
 #[derive(Debug)]
@@ -43,12 +42,18 @@ struct Kustomization {
     entries: Vec<ImageEntry>,
     /// What it builds from, lexically normal: files and directories.
     builds: Vec<PathBuf>,
+    /// Its `components`, lexically normal: their `images:` entries apply to what it builds.
+    components: Vec<PathBuf>,
 }
 
 /// The kustomizations of a run.
 #[derive(Debug, Default)]
 pub struct Kustomizations {
     all: Vec<Kustomization>,
+    /// For each kustomization (by index in `all`), every file and directory it builds from,
+    /// directly or through the kustomizations of the directories it lists: computed once, each
+    /// kustomization visited once, so cycles and shared bases cost nothing extra.
+    builds_from: Vec<Vec<PathBuf>>,
 }
 
 /// One entry of a kustomization's `images:`, as written (empty values are none).
@@ -157,11 +162,12 @@ impl Kustomizations {
         }
         files.sort_by_key(|path| normal(path));
         files.dedup_by_key(|path| normal(path));
-        let all = files
+        let all: Vec<Kustomization> = files
             .iter()
             .filter_map(|path| Kustomization::read(path, max_file_size))
             .collect();
-        Kustomizations { all }
+        let builds_from = (0..all.len()).map(|index| closure(&all, index)).collect();
+        Kustomizations { all, builds_from }
     }
 
     /// The entries of the kustomizations that build the manifest at `path`: those in its
@@ -169,8 +175,8 @@ impl Kustomizations {
     /// kustomizations.
     pub fn around_manifest(&self, path: &Path) -> KustomizeView {
         let path = normal(path);
-        self.view(|kustomization| {
-            path.starts_with(&kustomization.dir) || self.builds(kustomization, &path, 0)
+        self.view(|index, kustomization| {
+            path.starts_with(&kustomization.dir) || self.builds(index, &path)
         })
     }
 
@@ -181,44 +187,69 @@ impl Kustomizations {
         let Some(this) = self
             .all
             .iter()
-            .find(|kustomization| kustomization.dir == dir)
+            .position(|kustomization| kustomization.dir == dir)
         else {
             return KustomizeView::default();
         };
-        self.view(|base| base.dir != dir && self.builds(this, &base.dir, 0))
+        self.view(|_, base| base.dir != dir && self.builds(this, &base.dir))
     }
 
-    fn view(&self, selected: impl Fn(&Kustomization) -> bool) -> KustomizeView {
-        let entries = self
-            .all
-            .iter()
-            .filter(|kustomization| selected(kustomization))
-            .flat_map(|kustomization| {
-                kustomization
-                    .entries
-                    .iter()
-                    .map(|entry| (entry.clone(), kustomization.shown.clone()))
-            })
-            .collect();
+    /// The entries of the kustomizations `selected` picks, with those of their components.
+    fn view(&self, selected: impl Fn(usize, &Kustomization) -> bool) -> KustomizeView {
+        let mut entries = Vec::new();
+        for (index, kustomization) in self.all.iter().enumerate() {
+            if !selected(index, kustomization) {
+                continue;
+            }
+            let components = self
+                .all
+                .iter()
+                .filter(|component| kustomization.components.contains(&component.dir));
+            for source in std::iter::once(kustomization).chain(components) {
+                entries.extend(
+                    source
+                        .entries
+                        .iter()
+                        .map(|entry| (entry.clone(), source.shown.clone())),
+                );
+            }
+        }
         KustomizeView { entries }
     }
 
-    /// Whether `kustomization` builds from `path` (lexically normal): a file or directory it
-    /// lists, or one below a directory it lists, or what the kustomization of such a directory
-    /// builds.
-    fn builds(&self, kustomization: &Kustomization, path: &Path, depth: usize) -> bool {
-        if depth > MAX_DEPTH {
-            return false;
-        }
-        kustomization.builds.iter().any(|built| {
-            path.starts_with(built)
-                || self
-                    .all
-                    .iter()
-                    .filter(|inner| inner.dir == *built)
-                    .any(|inner| self.builds(inner, path, depth + 1))
-        })
+    /// Whether the kustomization at `index` builds from `path` (lexically normal): a file or
+    /// directory it lists, one below such a directory, or what the kustomizations of those
+    /// build.
+    fn builds(&self, index: usize, path: &Path) -> bool {
+        self.builds_from[index]
+            .iter()
+            .any(|built| path.starts_with(built))
     }
+}
+
+/// Everything the kustomization at `start` builds from, through the kustomizations of the
+/// directories it lists, each visited once.
+fn closure(all: &[Kustomization], start: usize) -> Vec<PathBuf> {
+    let mut visited = vec![false; all.len()];
+    let mut pending = vec![start];
+    let mut paths = Vec::new();
+    while let Some(index) = pending.pop() {
+        if std::mem::replace(&mut visited[index], true) {
+            continue;
+        }
+        for built in &all[index].builds {
+            paths.push(built.clone());
+            pending.extend(
+                all.iter()
+                    .enumerate()
+                    .filter(|(inner, kustomization)| {
+                        !visited[*inner] && kustomization.dir == *built
+                    })
+                    .map(|(inner, _)| inner),
+            );
+        }
+    }
+    paths
 }
 
 impl Kustomization {
@@ -228,6 +259,7 @@ impl Kustomization {
         let dir = path.parent().unwrap_or(Path::new(""));
         let mut entries = Vec::new();
         let mut builds = Vec::new();
+        let mut components = Vec::new();
         for document in &stream.documents {
             let root = &document.root;
             let listed = |key: &str| {
@@ -241,11 +273,16 @@ impl Kustomization {
                     .filter_map(|item| ImageEntry::read(document, item)),
             );
             for key in BUILDS_FROM {
-                let local = listed(key)
+                let local: Vec<PathBuf> = listed(key)
                     .iter()
                     .filter_map(|item| deref(document, item).value())
-                    .filter(|entry| !entry.contains("://") && !entry.starts_with("github.com/"));
-                builds.extend(local.map(|entry| normal(&dir.join(entry))));
+                    .filter(|entry| !entry.contains("://") && !entry.starts_with("github.com/"))
+                    .map(|entry| normal(&dir.join(entry)))
+                    .collect();
+                if key == "components" {
+                    components.extend(local.iter().cloned());
+                }
+                builds.extend(local);
             }
         }
         Some(Kustomization {
@@ -253,6 +290,7 @@ impl Kustomization {
             dir: normal(dir),
             entries,
             builds,
+            components,
         })
     }
 }
@@ -356,6 +394,47 @@ mod tests {
             base.producer("redis"),
             None,
             "a base does not see its overlays"
+        );
+    }
+
+    #[test]
+    fn a_component_renames_what_its_kustomization_builds_and_cycles_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write(
+            root,
+            "base/kustomization.yaml",
+            "resources: [deploy.yaml]\n",
+        );
+        write(
+            root,
+            "comp/kustomization.yaml",
+            "kind: Component\nimages: [{name: nginx, newTag: \"1.27\"}]\n",
+        );
+        write(
+            root,
+            "overlay/kustomization.yaml",
+            "resources: [../base]\ncomponents: [../comp]\n",
+        );
+        let many = "resources: [../b, ../b, ../b, ../b, ../b, ../b]\n";
+        write(root, "a/kustomization.yaml", many);
+        write(root, "b/kustomization.yaml", &many.replace("../b", "../a"));
+        let paths: Vec<PathBuf> = ["base", "comp", "overlay", "a", "b"]
+            .iter()
+            .map(|dir| root.join(dir).join("kustomization.yaml"))
+            .collect();
+        let index = Kustomizations::read(paths.iter().map(PathBuf::as_path), [], 1 << 20);
+        let manifest = index.around_manifest(&root.join("base/deploy.yaml"));
+        assert!(
+            manifest
+                .renamer("nginx")
+                .is_some_and(|k| k.ends_with("comp/kustomization.yaml"))
+        );
+        assert_eq!(
+            index
+                .around_manifest(&root.join("a/x.yaml"))
+                .renamer("nginx"),
+            None
         );
     }
 

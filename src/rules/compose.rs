@@ -186,10 +186,15 @@ impl<'d> Service<'d> {
             .filter(|value| !is_null(value))
     }
 
-    /// Whether `key`'s value is written in this service's own mapping, so that an edit of it
-    /// changes this service alone.
+    /// Whether `key`'s value is written in this service's own mapping (not brought in by `<<`,
+    /// not an alias of a value written elsewhere), so that an edit of it changes this service
+    /// alone.
     fn owns(&self, key: &str) -> bool {
-        self.own && self.node.get(key).is_some()
+        self.own
+            && self
+                .node
+                .get(key)
+                .is_some_and(|value| !matches!(value.kind, NodeKind::Alias(_)))
     }
 
     /// `services.<name>.<key>`, as messages name a setting.

@@ -9,10 +9,11 @@
 //! the tag policy. A Kubernetes manifest the kustomization builds leaves the images such an
 //! entry matches alone (`manifest-image`), so the entry keeps matching them.
 //!
-//! `name` is what the entry matches, so it changes only to follow a base: an overlay's entry
-//! matches what the kustomizations it builds from produce, and where a base's entry moves to
-//! the replacement, the overlay's `name` becomes the replacement's name with it (the overlay's
-//! own tag still wins, as before the migration).
+//! `name` is what the entry matches, so it never changes. An overlay's entry matches what the
+//! kustomizations it builds from produce: where a base's entry moves to the replacement, the
+//! base then produces the replacement's name, so the overlay gets a second entry for that name
+//! with what its own entry gives (its `newTag` still wins, as before the migration); its own
+//! entry stays for everything else it matches.
 //!
 //! ## What it leaves alone, and says so (`unresolved-image`)
 //! - An entry without `newTag`: the tag comes from the resources, which may differ from one to
@@ -52,12 +53,21 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
         let Some(images) = document.root.get("images") else {
             continue;
         };
-        for item in deref(document, images).items() {
+        let images = deref(document, images);
+        let names: Vec<String> = images
+            .items()
+            .iter()
+            .filter_map(|item| ImageEntry::read(document, item))
+            .map(|entry| entry.name)
+            .collect();
+        for item in images.items() {
             let item = deref(document, item);
             if let Some(written) = ImageEntry::read(document, item) {
                 let entry = Entry {
                     document,
                     node: item,
+                    images,
+                    names: &names,
                     written,
                 };
                 diagnostics.extend(entry.check(stream, context));
@@ -130,6 +140,10 @@ fn plan<'c>(entry: &ImageEntry, catalog: &'c Catalog) -> Plan<'c> {
 struct Entry<'d> {
     document: &'d Document,
     node: &'d Node,
+    /// The `images:` sequence it is an item of.
+    images: &'d Node,
+    /// The names of every entry of that sequence.
+    names: &'d [String],
     written: ImageEntry,
 }
 
@@ -162,8 +176,11 @@ impl Entry<'_> {
         self.node.get(key).map(|value| deref(self.document, value))
     }
 
-    /// The edit of `name` that keeps this entry matching what a base produces, once the base's
-    /// entry moves to the replacement: the base then produces the replacement's name.
+    /// A twin of this entry for what a base produces once the base's entry moves: the base
+    /// then produces the replacement's name, which this entry no longer matches, so the twin
+    /// (named for the replacement, with this entry's `newName` and `newTag` as they end up)
+    /// gives those images what this entry gave them. This entry stays: it still matches
+    /// everything else the kustomization builds under the old name.
     fn follow_base(
         &self,
         stream: &Stream<'_>,
@@ -171,28 +188,63 @@ impl Entry<'_> {
         context: Context<'_>,
     ) -> Option<Diagnostic> {
         let (base, from) = context.base_producing(&self.written.name)?;
-        let Plan::Moves(mapped) = plan(base, context.catalog) else {
+        let Plan::Moves(moved) = plan(base, context.catalog) else {
             return None;
         };
-        let replacement = &mapped.entry.replacement;
-        let node = self.get("name")?;
-        let range = node.range.clone();
-        let message = format!(
-            "`{label}`: `name: {}` → `{replacement}`: {from} moves the images it renames to {replacement}, and this entry matches them by name",
-            self.written.name
+        let produced = &moved.entry.replacement;
+        if self.names.iter().any(|name| name == produced) {
+            return None;
+        }
+        let range = self.node.range.start..self.node.range.start;
+        let lead = format!(
+            "`{label}`: {from} moves the images it renames to {produced}, which this entry no longer matches"
         );
-        Some(
-            match stream.replace_scalar(node, &NewValue::string(replacement)) {
-                Ok(edit) => {
-                    Diagnostic::fixed(Rule::KustomizeImage, range, message, Fix::single(edit))
-                }
-                Err(error) => reference::unresolved_at(
-                    range,
-                    label,
-                    &format!("{message}, but `name` cannot be edited in place ({error})"),
+        let mut twin = vec![("name".to_owned(), NewValue::string(produced))];
+        match plan(&self.written, context.catalog) {
+            Plan::Moves(mapped) => {
+                let tag = mapped.tag.as_ref().map_or_else(
+                    || mapped.entry.replacement_tag(None).tag,
+                    |tag| tag.tag.clone(),
+                );
+                twin.push((
+                    "newName".to_owned(),
+                    NewValue::string(&mapped.entry.replacement),
+                ));
+                twin.push(("newTag".to_owned(), NewValue::string(tag)));
+            }
+            Plan::Blocked { .. } => {
+                return Some(
+                    reference::unresolved_at(
+                        range,
+                        label,
+                        &format!("{lead}, and this entry cannot move itself"),
+                    )
+                    .suggest(format!("add an entry for `{produced}` by hand")),
+                );
+            }
+            Plan::Unmapped(_) | Plan::Unresolved(_) | Plan::Nothing => {
+                let written = [
+                    ("newName", &self.written.new_name),
+                    ("newTag", &self.written.new_tag),
+                    ("digest", &self.written.digest),
+                    ("tagSuffix", &self.written.tag_suffix),
+                ];
+                twin.extend(written.into_iter().filter_map(|(key, value)| {
+                    Some((key.to_owned(), NewValue::string(value.as_deref()?)))
+                }));
+            }
+        }
+        let message = format!("{lead}: an entry for `{produced}` gives them what this one gave");
+        Some(match stream.append_item(self.images, &twin) {
+            Ok(edit) => Diagnostic::fixed(Rule::KustomizeImage, range, message, Fix::single(edit)),
+            Err(error) => reference::unresolved_at(
+                range,
+                label,
+                &format!(
+                    "{lead}, and an entry for `{produced}` cannot be added in place ({error})"
                 ),
-            },
-        )
+            ),
+        })
     }
 
     /// The rewrite of an entry that moves: `newName` set (added when missing), `newTag` by the

@@ -97,7 +97,7 @@ pub fn check(stream: &Stream<'_>, context: Context<'_>) -> Vec<Diagnostic> {
                 runs.push((container, ran.entry));
             }
         }
-        diagnostics.extend(ids::container_contexts(stream, document, &runs));
+        diagnostics.extend(ids::container_contexts(stream, &workload, &runs));
         diagnostics.extend(ids::pod_context(stream, &workload, &runs));
     }
     diagnostics

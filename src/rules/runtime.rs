@@ -247,6 +247,10 @@ pub(crate) fn handed_to_entrypoint(started: &Started<'_>, first: &str, entry: &E
             format!("add `public.entrypoint` to catalog entry `{}`", entry.name),
         );
     };
+    // The replacement keeps the public image's entrypoint (its own copy of the script).
+    if hardened == Some(public) {
+        return Handed::Same;
+    }
     let as_is = runs_cmd_as_is(public);
     let script = !as_is && passes_through(public);
     if !as_is && !script {

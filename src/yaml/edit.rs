@@ -247,6 +247,59 @@ impl Stream<'_> {
         Ok(Edit::replace(at..at, text))
     }
 
+    /// The edit appending a mapping of `entries` as a new item of the sequence `node`: in a
+    /// block sequence a `- key: value` item after its last item, at its `-` column, with the
+    /// file's line ends; in a flow sequence `, {key: value}` before its `]`. An empty flow
+    /// sequence, or one inside or next to an explicit key, is refused.
+    pub fn append_item(
+        &self,
+        node: &Node,
+        entries: &[(String, NewValue)],
+    ) -> Result<Edit, EditError> {
+        self.refuse_near_explicit_entries(node)?;
+        let sequence = match &node.kind {
+            NodeKind::Sequence(sequence) => sequence,
+            NodeKind::Alias(alias) => return Err(alias_error(&alias.name)),
+            _ => {
+                return Err(EditError::NotEditable(
+                    "items can only be added to a sequence",
+                ));
+            }
+        };
+        match sequence.layout {
+            Layout::Block { indent, append_at } => {
+                let line_break = self.line_break();
+                let mut lines = String::new();
+                write_block(
+                    &mut lines,
+                    entries,
+                    indent + 2,
+                    self.indent_step(),
+                    line_break,
+                )?;
+                // The first key goes on the `-` line.
+                lines.replace_range(indent..indent + 2, "- ");
+                if append_at == self.text.len()
+                    && !self.text.is_empty()
+                    && !self.text.ends_with(['\n', '\r'])
+                {
+                    lines.truncate(lines.len() - line_break.len());
+                    lines.insert_str(0, line_break);
+                }
+                Ok(Edit::replace(append_at..append_at, lines))
+            }
+            Layout::Flow => {
+                let last = sequence.items.last().ok_or(EditError::NotEditable(
+                    "an empty flow sequence is not extended",
+                ))?;
+                let mut pairs = String::new();
+                write_flow_pairs(&mut pairs, entries)?;
+                let at = last.full_range().end;
+                Ok(Edit::replace(at..at, format!(", {{{pairs}}}")))
+            }
+        }
+    }
+
     /// The layout of the mapping that holds `node` as a value, with that entry: found from the
     /// document whose root spans `node`'s offset (documents are in text order).
     fn parent_entry(&self, node: &Node) -> Option<(Layout, &Entry)> {

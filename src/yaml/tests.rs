@@ -1180,3 +1180,37 @@ fn an_empty_sequence_is_written_as_brackets_in_block_and_flow_mappings() {
             .is_err()
     );
 }
+
+#[test]
+fn an_item_is_appended_to_a_block_or_flow_sequence_in_its_style() {
+    let append = |text: &str| {
+        let stream = parse(text).unwrap();
+        let node = root(&stream).get("images").expect("images");
+        let pairs = entries(&[
+            ("name", NewValue::string("reg.example/redis")),
+            ("newTag", NewValue::string("7.4")),
+        ]);
+        let result = apply(text, vec![stream.append_item(node, &pairs).unwrap()]);
+        parse(&result).unwrap_or_else(|error| panic!("result does not parse: {error}\n{result}"));
+        result
+    };
+    assert_eq!(
+        append("images:\n  - name: redis\n    newTag: \"7\"\n# after\nnext: 1\n"),
+        "images:\n  - name: redis\n    newTag: \"7\"\n  - name: reg.example/redis\n    newTag: \"7.4\"\n# after\nnext: 1\n"
+    );
+    assert_eq!(
+        append("images:\r\n- name: redis\r\n"),
+        "images:\r\n- name: redis\r\n- name: reg.example/redis\r\n  newTag: \"7.4\"\r\n"
+    );
+    assert_eq!(
+        append("images: [{name: redis}]\n"),
+        "images: [{name: redis}, {name: reg.example/redis, newTag: \"7.4\"}]\n"
+    );
+    let stream = parse("images: []\n").unwrap();
+    let empty = root(&stream).get("images").expect("images");
+    assert!(
+        stream
+            .append_item(empty, &entries(&[("name", NewValue::string("x"))]))
+            .is_err()
+    );
+}

@@ -12,7 +12,7 @@ use crate::rules::helm_paths::{Mount, move_mount};
 use crate::rules::reference::{self, Runs};
 use crate::rules::runtime::{self, Handed, Started};
 use crate::rules::{Context, Rule};
-use crate::yaml::{Document, NewValue, Node, Stream};
+use crate::yaml::{Document, NewValue, Node, NodeKind, Stream};
 
 /// Every check of a service that runs the replacement `runs`.
 pub(super) fn check(stream: &Stream<'_>, service: &Service<'_>, runs: Runs<'_>) -> Vec<Diagnostic> {
@@ -60,13 +60,14 @@ pub(super) fn check(stream: &Stream<'_>, service: &Service<'_>, runs: Runs<'_>) 
     }
     if let Some(volumes) = service.get("volumes") {
         let label = service.label("volumes");
-        for volume in volumes.items() {
-            let volume = deref(service.document, volume);
+        for item in volumes.items() {
+            let owned = service.owns("volumes") && !matches!(item.kind, NodeKind::Alias(_));
+            let volume = deref(service.document, item);
             let found = volume_target(stream, service.document, volume, &label, runs);
             diagnostics.extend(
                 found
                     .into_iter()
-                    .map(|diagnostic| only_here(diagnostic, service.owns("volumes"), "volumes")),
+                    .map(|diagnostic| only_here(diagnostic, owned, "volumes")),
             );
         }
     }

@@ -382,3 +382,31 @@ fn variables_merged_into_the_environment_are_read() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_block_that_merges_another_brings_its_image() {
+    let (text, _) = run(
+        "x-base: &base\n  image: postgres:16\nx-db: &db\n  <<: *base\n  restart: always\nservices:\n  nested:\n    <<: *db\n",
+    );
+    assert!(
+        text.contains("  image: reg.example.dev/postgres:16\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_value_aliased_into_several_services_is_not_changed_for_one_of_them() {
+    let text = "x-user: &user postgres\nservices:\n  db:\n    image: postgres:16\n    user: *user\n  tool:\n    image: ghcr.io/example/pgtool:1\n    user: *user\n";
+    let (migrated, messages) = run(text);
+    assert!(
+        migrated.starts_with("x-user: &user postgres\n"),
+        "{migrated}"
+    );
+    assert!(
+        has(
+            &messages,
+            "not-editable: `services.db.user`: `postgres` → `70`"
+        ),
+        "{messages:?}"
+    );
+}

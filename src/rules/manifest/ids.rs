@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::kubernetes::{Container, Workload};
 use crate::rules::Rule;
 use crate::rules::helm_security::pod::{Block, Changes, Ids, Level, missing_id};
-use crate::yaml::{Document, Node, Stream};
+use crate::yaml::{NewValue, Node, Stream};
 
 /// The id keys a container's `securityContext` may write, and a pod's.
 const CONTAINER_IDS: [&str; 2] = ["runAsUser", "runAsGroup"];
@@ -16,9 +16,15 @@ const POD_IDS: [&str; 3] = ["runAsUser", "runAsGroup", "fsGroup"];
 /// replacement's.
 pub(super) fn container_contexts(
     stream: &Stream<'_>,
-    document: &Document,
+    workload: &Workload<'_>,
     runs: &[(Container<'_>, &Entry)],
 ) -> Vec<Diagnostic> {
+    let document = workload.document;
+    let pod_non_root = workload
+        .pod_get("securityContext")
+        .and_then(|context| context.get("runAsNonRoot"))
+        .and_then(Node::value)
+        == Some("true");
     let mut diagnostics = Vec::new();
     for (container, entry) in runs {
         let Some(node) = container.get("securityContext", document) else {
@@ -31,7 +37,13 @@ pub(super) fn container_contexts(
             level: Level::Container,
             init: container.init,
         };
-        diagnostics.extend(set_public_ids(stream, &block, &CONTAINER_IDS, entry));
+        diagnostics.extend(set_public_ids(
+            stream,
+            &block,
+            &CONTAINER_IDS,
+            entry,
+            pod_non_root,
+        ));
     }
     diagnostics
 }
@@ -55,54 +67,78 @@ pub(super) fn pod_context(
         level: Level::Pod,
         init: false,
     };
-    // The containers the pod's `runAsUser` applies to, with what they run (None: an image
-    // that does not move).
+    // Per id: the containers it applies to (those that write none of their own; `fsGroup` is
+    // the pod's alone, for its volumes), with what they run (None: an image that does not
+    // move). An id moves when they all run one replacement, and is reported when they run
+    // different images and it would have to move for one of them.
     let all = workload.containers();
-    let inheriting: Vec<(&str, Option<&Entry>)> = all
-        .iter()
-        .filter(|container| {
-            container
-                .get("securityContext", document)
-                .and_then(|context| context.get("runAsUser"))
-                .is_none()
-        })
-        .map(|container| {
-            let entry = runs
-                .iter()
-                .find(|(ran, _)| std::ptr::eq(ran.node, container.node))
-                .map(|(_, entry)| *entry);
-            (container.label.as_str(), entry)
-        })
-        .collect();
-    let Some(first) = inheriting.iter().find_map(|(_, entry)| *entry) else {
-        return Vec::new();
+    let runs_of = |container: &Container<'_>| {
+        runs.iter()
+            .find(|(ran, _)| std::ptr::eq(ran.node, container.node))
+            .map(|(_, entry)| *entry)
     };
-    let shared = inheriting
-        .iter()
-        .any(|(_, entry)| entry.is_none_or(|entry| entry.name != first.name));
-    if !shared {
-        return set_public_ids(stream, &block, &POD_IDS, first);
+    let mut moving: Vec<(&Entry, Vec<&str>)> = Vec::new();
+    let mut shared: Vec<&str> = Vec::new();
+    let mut sharing: Vec<&str> = Vec::new();
+    for key in POD_IDS {
+        let inheriting: Vec<(&str, Option<&Entry>)> = all
+            .iter()
+            .filter(|container| {
+                key == "fsGroup"
+                    || container
+                        .get("securityContext", document)
+                        .and_then(|context| context.get(key))
+                        .is_none()
+            })
+            .map(|container| (container.label.as_str(), runs_of(container)))
+            .collect();
+        let Some(first) = inheriting.iter().find_map(|(_, entry)| *entry) else {
+            continue;
+        };
+        let one_image = inheriting
+            .iter()
+            .all(|(_, entry)| entry.is_some_and(|entry| entry.name == first.name));
+        if one_image {
+            match moving
+                .iter_mut()
+                .find(|(entry, _)| entry.name == first.name)
+            {
+                Some((_, keys)) => keys.push(key),
+                None => moving.push((first, vec![key])),
+            }
+        } else if inheriting
+            .iter()
+            .filter_map(|(_, entry)| *entry)
+            .any(|entry| moves(node, key, entry))
+        {
+            shared.push(key);
+            for (label, _) in &inheriting {
+                if !sharing.contains(label) {
+                    sharing.push(label);
+                }
+            }
+        }
     }
-    let must_move = inheriting
-        .iter()
-        .filter_map(|(_, entry)| *entry)
-        .any(|entry| POD_IDS.iter().any(|key| moves(node, key, entry)));
-    if !must_move {
-        return Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = moving
+        .into_iter()
+        .flat_map(|(entry, keys)| set_public_ids(stream, &block, &keys, entry, false))
+        .collect();
+    if !shared.is_empty() {
+        diagnostics.push(
+            Diagnostic::report(
+                Rule::SecurityContextUnset,
+                block.key_range.clone(),
+                format!(
+                    "`{}` writes a public image's {}, and it applies to containers that run different images ({}); hardport does not move an id they share",
+                    block.path,
+                    shared.join(", "),
+                    sharing.join(", ")
+                ),
+            )
+            .suggest("set each container's own securityContext to its image's ids"),
+        );
     }
-    let names: Vec<&str> = inheriting.iter().map(|(label, _)| *label).collect();
-    vec![
-        Diagnostic::report(
-            Rule::SecurityContextUnset,
-            block.key_range.clone(),
-            format!(
-                "`{}` writes a public image's id, and it applies to containers that run different images ({}); hardport does not move an id they share",
-                block.path,
-                names.join(", ")
-            ),
-        )
-        .suggest("set each container's own securityContext to its image's ids"),
-    ]
+    diagnostics
 }
 
 /// The ids a replacement runs as, when the catalog states its uid.
@@ -152,11 +188,15 @@ fn written_public_id<'n>(context: &'n Node, key: &str, entry: &Entry) -> Option<
 /// Set the ids among `keys` that `block` writes for the public image to the replacement's, and
 /// turn `runAsNonRoot: true` off when the replacement's user, which the block then runs as, is
 /// root (the kubelet refuses to start a non-root pod as root).
+///
+/// `inherited_non_root`: the pod's context says `runAsNonRoot: true` and this container's does
+/// not say otherwise, so a container moved to root needs its own `runAsNonRoot: false`.
 fn set_public_ids(
     stream: &Stream<'_>,
     block: &Block<'_>,
     keys: &[&str],
     entry: &Entry,
+    inherited_non_root: bool,
 ) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let Some(ids) = ids_of(entry) else {
@@ -185,13 +225,17 @@ fn set_public_ids(
             None => diagnostics.push(missing_id(block, key, node, entry)),
         }
     }
-    let runs_as_image_user = block.node.get("runAsUser").is_none()
-        || written_public_id(block.node, "runAsUser", entry).is_some();
-    if ids.uid == 0
-        && runs_as_image_user
-        && let Some(node) = block.node.get("runAsNonRoot")
-    {
-        changes.set_non_root(stream, node, false);
+    let runs_as_image_user = keys.contains(&"runAsUser")
+        && (block.node.get("runAsUser").is_none()
+            || written_public_id(block.node, "runAsUser", entry).is_some());
+    if ids.uid == 0 && runs_as_image_user {
+        match block.node.get("runAsNonRoot") {
+            Some(node) => changes.set_non_root(stream, node, false),
+            None if inherited_non_root => {
+                changes.add(stream, block, &[("runAsNonRoot", NewValue::bool(false))]);
+            }
+            None => {}
+        }
     }
     diagnostics.extend(changes.into_diagnostic(block, entry, ids));
     diagnostics

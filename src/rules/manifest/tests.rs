@@ -119,7 +119,7 @@ fn a_pod_id_shared_by_different_images_is_reported_not_moved() {
     assert!(
         has(
             &messages,
-            "security-context-unset: `StatefulSet/s securityContext` writes a public image's id, and it applies to containers that run different images (StatefulSet/s containers[db], StatefulSet/s containers[proxy])"
+            "security-context-unset: `StatefulSet/s securityContext` writes a public image's runAsUser, and it applies to containers that run different images (StatefulSet/s containers[db], StatefulSet/s containers[proxy])"
         ),
         "{messages:?}"
     );
@@ -243,5 +243,39 @@ fn a_command_that_runs_the_public_script_is_reported() {
             "entrypoint-feature: `Pod/p containers[db].command` runs `docker-entrypoint.sh`"
         ),
         "{messages:?}"
+    );
+}
+
+#[test]
+fn a_pod_group_moves_only_for_the_containers_that_inherit_it() {
+    // The sidecar sets its own user but inherits the pod's group: the group is shared.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsUser: 999\n    runAsGroup: 999\n  containers:\n    - {name: db, image: postgres:16}\n    - name: sidecar\n      image: envoyproxy/envoy:v1.30\n      securityContext: {runAsUser: 1234}\n";
+    let (migrated, messages) = run(text);
+    assert!(
+        migrated.contains("    runAsUser: 70\n    runAsGroup: 999\n"),
+        "{migrated}"
+    );
+    assert!(
+        has(
+            &messages,
+            "security-context-unset: `Pod/p securityContext` writes a public image's runAsGroup"
+        ),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn a_container_moved_to_root_under_a_non_root_pod_says_so_itself() {
+    let catalog = crate::rules::test_support::catalog_from_yaml(
+        "version: 1\nregistry: reg.example.dev\nimages:\n  - name: tool\n    match: [tool]\n    source: test\n    public: {user: \"1000\", group: \"1000\"}\n    hardened: {user: \"0\", group: \"0\", shell: false}\n",
+    );
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsNonRoot: true}\n  containers:\n    - name: c\n      image: tool:1\n      securityContext:\n        runAsUser: 1000\n";
+    let (migration, _) = migrate_twice(FileKind::Manifest, text, Context::new(&catalog));
+    assert!(
+        migration.text.ends_with(
+            "      securityContext:\n        runAsUser: 0\n        runAsNonRoot: false\n"
+        ),
+        "{}",
+        migration.text
     );
 }

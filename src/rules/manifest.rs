@@ -147,8 +147,7 @@ fn started(
         diagnostics.extend(runtime::public_script(&started, &program, runs));
     }
     // `args` without `command` go to the image's entrypoint.
-    if runs.from_public
-        && container.get("command", document).is_none()
+    if container.get("command", document).is_none()
         && let Some(args) = container.get("args", document)
         && let Some(first) = runtime::program(args)
     {
@@ -157,7 +156,10 @@ fn started(
             label: &label,
             range: args.range.clone(),
         };
-        diagnostics.extend(args_contract(&started, &first, runs.entry));
+        match runs.from_public {
+            true => diagnostics.extend(args_contract(&started, &first, runs.entry)),
+            false => diagnostics.extend(runtime::repeated_program(&started, &first, runs)),
+        }
     }
     for hook in HOOKS {
         let Some(command) = container

@@ -17,6 +17,9 @@
 //!   `/etc/nginx/templates`) that the public image's entrypoint script acts on, and the
 //!   replacement is not known to run that script: the database is never initialised, the
 //!   templates never rendered.
+//! - `entrypoint-feature` (warning) too for a container already on its replacement whose
+//!   arguments start with the program the replacement's entrypoint already runs
+//!   (`command: node app.js` on an image whose entrypoint is `/usr/bin/node`).
 //! - `missing-fact`: the catalog does not say whether the replacement has a shell; or the
 //!   container passes options or a script file (`command: --default-authentication-plugin=…`,
 //!   Kubernetes `args` without `command`), which the public image's entrypoint script put
@@ -49,7 +52,7 @@ use std::ops::Range;
 use crate::catalog::Entry;
 use crate::diagnostic::Diagnostic;
 use crate::rules::entrypoint::program::{
-    is_entrypoint_script, passes_through, runs_cmd_as_is, runs_default_program,
+    is_entrypoint_script, passes_through, runs_cmd_as_is, runs_default_program, same_program,
     script_runs_default_program,
 };
 use crate::rules::findings::entrypoint_feature::{
@@ -347,6 +350,31 @@ pub(crate) fn public_script(
             ),
         )
         .suggest("drop the script and start the program itself")
+    })
+}
+
+/// `entrypoint-feature` for arguments of a container already on its replacement that start
+/// with the very program the replacement's entrypoint runs (`command: node app.js` on
+/// Minimus node, whose entrypoint is `/usr/bin/node`): the container starts `node node app.js`.
+pub(crate) fn repeated_program(
+    started: &Started<'_>,
+    first: &str,
+    runs: Runs<'_>,
+) -> Option<Diagnostic> {
+    let entry = runs.entry;
+    let [program] = entry.hardened.entrypoint.as_deref()? else {
+        return None;
+    };
+    (!runs.from_public && same_program(first, program)).then(|| {
+        Diagnostic::report(
+            Rule::EntrypointFeature,
+            started.range.clone(),
+            format!(
+                "`{}` starts with `{first}`, which the entrypoint of {} (`{program}`) already runs: the container starts `{program} {first} …`",
+                started.label, entry.replacement
+            ),
+        )
+        .suggest(format!("drop `{first}` from it, or clear the entrypoint"))
     })
 }
 

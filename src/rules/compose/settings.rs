@@ -38,8 +38,13 @@ pub(super) fn check(stream: &Stream<'_>, service: &Service<'_>, runs: Runs<'_>) 
         // at all (`needs-shell`) is not worth keeping as it is, and one written for the
         // replacement already is as its author meant it.
         let cannot_start = runtime::is_shell(&program) && runs.shell == Some(false);
-        if service.get("entrypoint").is_none() && !cannot_start && runs.from_public {
-            diagnostics.extend(command_contract(stream, service, &started, &program, runs));
+        if service.get("entrypoint").is_none() && !cannot_start {
+            match runs.from_public {
+                true => {
+                    diagnostics.extend(command_contract(stream, service, &started, &program, runs));
+                }
+                false => diagnostics.extend(runtime::repeated_program(&started, &program, runs)),
+            }
         }
     }
     if let Some(test) = service

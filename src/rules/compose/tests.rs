@@ -410,3 +410,17 @@ fn a_value_aliased_into_several_services_is_not_changed_for_one_of_them() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_command_that_repeats_the_replacement_s_program_is_reported() {
+    let text = "services:\n  api:\n    image: reg.example.dev/node:20\n    command: node app.js\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `services.api.command` starts with `node`, which the entrypoint of reg.example.dev/node (`/usr/bin/node`) already runs"
+        ),
+        "{messages:?}"
+    );
+}

@@ -127,7 +127,7 @@ fn source_names(source: &Source<'_>, names: &impl Fn(&str) -> bool) -> bool {
 
 /// Whether two ways of naming a program name the same file: same name, and the same path
 /// unless one of them is a bare name found on `PATH`.
-pub(super) fn same_program(a: &str, b: &str) -> bool {
+pub(crate) fn same_program(a: &str, b: &str) -> bool {
     basename(a) == basename(b) && (a == b || !a.contains('/') || !b.contains('/'))
 }
 

@@ -279,3 +279,17 @@ fn a_container_moved_to_root_under_a_non_root_pod_says_so_itself() {
         migration.text
     );
 }
+
+#[test]
+fn args_that_repeat_the_replacement_s_program_are_reported() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: api\n      image: reg.example.dev/node:20\n      args: [node, app.js]\n";
+    let (migrated, messages) = run(text);
+    assert_eq!(migrated, text);
+    assert!(
+        has(
+            &messages,
+            "entrypoint-feature: `Pod/p containers[api].args` starts with `node`"
+        ),
+        "{messages:?}"
+    );
+}

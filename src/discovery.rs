@@ -384,7 +384,7 @@ fn take_file(path: &Path, place: Place<'_>, found: &Mutex<Found>) {
         if let Some(dir) = path.parent() {
             lock(found).chart_dirs.insert(dir.to_path_buf());
         }
-    } else if let Some(kind) = yaml_kind_by_name(name, place.is_workflow(path)) {
+    } else if let Some(kind) = yaml_kind_by_name(name, || place.is_workflow(path)) {
         take(kind);
     } else if is_values_name(name) {
         lock(found).values_candidates.push(path.to_path_buf());
@@ -393,12 +393,12 @@ fn take_file(path: &Path, place: Place<'_>, found: &Mutex<Found>) {
     }
 }
 
-/// The kind a YAML file's name or place (`in_workflows`: it is a workflow) gives it, when it
-/// does.
-fn yaml_kind_by_name(name: &str, in_workflows: bool) -> Option<FileKind> {
+/// The kind a YAML file's name or place (`in_workflows`: it is a workflow, asked only of a
+/// YAML name, since it looks at the path) gives it, when it does.
+fn yaml_kind_by_name(name: &str, in_workflows: impl FnOnce() -> bool) -> Option<FileKind> {
     if is_kustomization_name(name) {
         Some(FileKind::Kustomization)
-    } else if in_workflows {
+    } else if is_yaml_name(name) && in_workflows() {
         Some(FileKind::Workflow)
     } else if is_compose_name(name) {
         Some(FileKind::Compose)
@@ -448,7 +448,7 @@ pub fn explicit_kind(path: &Path, text: impl FnOnce() -> Option<String>) -> File
     let name = name.as_ref();
     if is_dockerfile_name(name) {
         FileKind::Dockerfile
-    } else if let Some(kind) = yaml_kind_by_name(name, is_named_workflow(path)) {
+    } else if let Some(kind) = yaml_kind_by_name(name, || is_named_workflow(path)) {
         kind
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
         let is_manifest = !is_values_name(name)

@@ -130,6 +130,17 @@ pub struct Mapped<'c> {
     pub replacement: ImageRef,
 }
 
+impl Mapped<'_> {
+    /// The replacement's tag for a reference resolved with its tag written (a Compose, manifest,
+    /// workflow or kustomization reference, where none is `latest`): the tag policy's.
+    pub fn written_tag(&self) -> String {
+        self.tag.as_ref().map_or_else(
+            || self.entry.replacement_tag(None).tag,
+            |tag| tag.tag.clone(),
+        )
+    }
+}
+
 impl<'c> Resolution<'c> {
     /// The catalog entry behind a mapped, hardened or inherited image.
     pub fn entry(&self) -> Option<&'c Entry> {

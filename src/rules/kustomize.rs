@@ -202,10 +202,7 @@ impl Entry<'_> {
         let mut twin = vec![("name".to_owned(), NewValue::string(produced))];
         match plan(&self.written, context.catalog) {
             Plan::Moves(mapped) => {
-                let tag = mapped.tag.as_ref().map_or_else(
-                    || mapped.entry.replacement_tag(None).tag,
-                    |tag| tag.tag.clone(),
-                );
+                let tag = mapped.written_tag();
                 twin.push((
                     "newName".to_owned(),
                     NewValue::string(&mapped.entry.replacement),
@@ -254,10 +251,7 @@ impl Entry<'_> {
         let mut diagnostics: Vec<Diagnostic> = reference::tag_variant(range.clone(), label, mapped)
             .into_iter()
             .collect();
-        let tag = mapped.tag.as_ref().map_or_else(
-            || mapped.entry.replacement_tag(None).tag,
-            |tag| tag.tag.clone(),
-        );
+        let tag = mapped.written_tag();
         let replacement = &mapped.entry.replacement;
         let new_reference = format!("{replacement}:{tag}");
         let edits = (|| -> Result<Vec<Edit>, EditError> {

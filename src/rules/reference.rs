@@ -141,10 +141,7 @@ pub(crate) fn rewrite<'c>(
     match resolve_reference(text, context.catalog, true) {
         Resolution::Migrating(mapped) => {
             let entry = mapped.entry;
-            let tag = mapped
-                .tag
-                .as_ref()
-                .map_or_else(|| entry.replacement_tag(None).tag, |tag| tag.tag.clone());
+            let tag = mapped.written_tag();
             let Some(tag) = variant_tag(&tag, entry, needs, site, &mut outcome.diagnostics) else {
                 return outcome;
             };

@@ -216,3 +216,40 @@ fn helm_images_that_cannot_hold_a_digest_are_reported_not_rewritten_differently(
         "{messages:?}"
     );
 }
+
+#[test]
+fn compose_and_workflow_references_are_pinned_on_the_image_they_end_up_on() {
+    let catalog = catalog_from_yaml(TEST_CATALOG).with_lock(&node_lock());
+    let (compose, messages) = migrate(
+        FileKind::Compose,
+        &catalog,
+        Pin::FromLock,
+        "services:\n  web:\n    image: node:20-alpine\n",
+    );
+    assert_eq!(
+        compose.text,
+        format!(
+            "services:\n  web:\n    image: reg.example.dev/node:20@{}\n",
+            digest('2')
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        has(&messages, "pin-digest: `services.web.image`"),
+        "{messages:?}"
+    );
+    let (workflow, _) = migrate(
+        FileKind::Workflow,
+        &catalog,
+        Pin::FromLock,
+        "jobs:\n  test:\n    container: node:20\n",
+    );
+    assert_eq!(
+        workflow.text,
+        format!(
+            "jobs:\n  test:\n    container: reg.example.dev/node:20-dev@{}\n",
+            digest('3')
+        ),
+        "a job container is pinned on its -dev image"
+    );
+}

@@ -16,7 +16,8 @@
 //!   `MYSQL_DATABASE`, `NGINX_ENVSUBST_*`) or mounts files (`/docker-entrypoint-initdb.d`,
 //!   `/etc/nginx/templates`) that the public image's entrypoint script acts on, and the
 //!   replacement is not known to run that script: the database is never initialised, the
-//!   templates never rendered.
+//!   templates never rendered. A Compose `env_file`, which hardport does not open, is reported
+//!   the same way for an image whose script reads variables.
 //! - `entrypoint-feature` (warning) too for a container already on its replacement whose
 //!   arguments start with the program the replacement's entrypoint already runs
 //!   (`command: node app.js` on an image whose entrypoint is `/usr/bin/node`).
@@ -56,7 +57,7 @@ use crate::rules::entrypoint::program::{
     script_runs_default_program,
 };
 use crate::rules::findings::entrypoint_feature::{
-    script_missing_with, unread_directory, unread_variables,
+    script_missing_with, unread_directory, unread_variable_file, unread_variables,
 };
 use crate::rules::reference::Runs;
 use crate::rules::{Rule, SHELLS, basename};
@@ -165,6 +166,23 @@ pub(crate) fn environment(
     let entry = runs.entry;
     let reason = script_missing_with(entry, runs.shell)?;
     let (message, suggestion) = unread_variables(entry, names, &reason)?;
+    Some(
+        Diagnostic::report(
+            Rule::EntrypointFeature,
+            started.range.clone(),
+            format!("`{}`: {message}", started.label),
+        )
+        .suggest(suggestion),
+    )
+}
+
+/// `entrypoint-feature` for a file of variables the container reads (Compose `env_file`), which
+/// hardport does not open, when the public image's entrypoint script reads variables and the
+/// replacement may not run that script.
+pub(crate) fn environment_file(started: &Started<'_>, runs: Runs<'_>) -> Option<Diagnostic> {
+    let entry = runs.entry;
+    let reason = script_missing_with(entry, runs.shell)?;
+    let (message, suggestion) = unread_variable_file(entry, &reason)?;
     Some(
         Diagnostic::report(
             Rule::EntrypointFeature,

@@ -63,6 +63,14 @@ pub(super) fn check(stream: &Stream<'_>, service: &Service<'_>, runs: Runs<'_>) 
         let names = variable_names(service.document, environment);
         diagnostics.extend(runtime::environment(&started, &names, runs));
     }
+    if let Some(file) = service.get("env_file") {
+        let label = service.label("env_file");
+        let started = Started {
+            label: &label,
+            range: file.range.clone(),
+        };
+        diagnostics.extend(runtime::environment_file(&started, runs));
+    }
     if let Some(volumes) = service.get("volumes") {
         let label = service.label("volumes");
         for item in volumes.items() {

@@ -424,3 +424,19 @@ fn a_command_that_repeats_the_replacement_s_program_is_reported() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn variables_from_an_env_file_are_reported_as_unread() {
+    let (_, messages) = run(
+        "services:\n  db:\n    image: postgres:16\n    env_file:\n      - db.env\n  cache:\n    image: memcached:1.6\n    env_file: cache.env\n",
+    );
+    let reported: Vec<&String> = messages
+        .iter()
+        .filter(|m| m.starts_with("entrypoint-feature"))
+        .collect();
+    assert_eq!(reported.len(), 1, "{messages:?}");
+    assert!(
+        reported[0].starts_with("entrypoint-feature: `services.db.env_file`: the public postgres image's entrypoint script (`docker-entrypoint.sh`) reads variables such as `POSTGRES_PASSWORD`"),
+        "{reported:?}"
+    );
+}

@@ -258,6 +258,24 @@ pub(crate) fn unread_variables(
         })
 }
 
+/// The message and suggestion for variables a file sets (Compose `env_file`), which hardport
+/// does not read, when the public image's script reads some and the replacement, for `reason`,
+/// may not: `None` for an image whose script reads none.
+pub(crate) fn unread_variable_file(entry: &Entry, reason: &str) -> Option<(String, String)> {
+    let variables = SCRIPT_VARIABLES
+        .iter()
+        .find(|variables| entry_is(entry, variables.image))?;
+    Some((
+        format!(
+            "{} reads variables such as `{}` {}; {reason}, so the replacement may not honour those this file sets unless its documentation says it does",
+            public_script(entry, variables.image),
+            variables.names.first().copied().unwrap_or_default(),
+            variables.effect,
+        ),
+        format!("check the file's variables, or {}", variables.instead),
+    ))
+}
+
 /// The message and suggestion for a mount or copy into `path`, a directory the public image's
 /// script acts on and the replacement, for `reason`, may not: `None` for any other path.
 pub(crate) fn unread_directory(

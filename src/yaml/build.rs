@@ -527,10 +527,8 @@ impl Builder<'_, '_> {
         Ok(())
     }
 
-    /// A block collection's column, and where a new entry goes: after the comment lines that
-    /// follow at its column or deeper. An indentless sequence (`key:` then `- a` at the key's
-    /// column) shares its column with the next key, whose comments those are: it only takes
-    /// deeper ones.
+    /// A block collection's column and where a new entry goes ([`block_layout`]); a sequence
+    /// at its parent mapping's column is indentless.
     fn block_layout(&self, open: &Open, end: usize) -> Layout {
         let indent = scan::column(self.text, open.start);
         let parent_column = self
@@ -540,17 +538,11 @@ impl Builder<'_, '_> {
             .map(|parent| scan::column(self.text, parent.start));
         let indentless =
             matches!(open.children, Children::Sequence(_)) && parent_column == Some(indent);
-        let next_line = scan::next_line_start(self.text, end);
-        let kept_blank_lines = ends_in_kept_block_scalar(&open.children);
-        Layout::Block {
-            indent,
-            append_at: scan::extend_over_comments(
-                self.text,
-                next_line,
-                indent + usize::from(indentless),
-                kept_blank_lines,
-            ),
-        }
+        let last = match &open.children {
+            Children::Mapping { entries, .. } => entries.last().map(|entry| &entry.value),
+            Children::Sequence(items) => items.last(),
+        };
+        block_layout(self.text, indent, end, indentless, last)
     }
 
     /// Hands a finished node to the collection being filled, or makes it the document root.
@@ -594,29 +586,45 @@ fn explicit_key(text: &str, key_from: usize, flow: bool, key: &Node) -> Option<u
     (byte_at(text, at) == b'?' && key.full_range().start != at).then_some(at)
 }
 
-/// Whether a block collection's text ends with a `|+`/`>+` scalar, whose trailing blank lines
-/// are part of its value: a new entry must go after them.
-fn ends_in_kept_block_scalar(children: &Children) -> bool {
-    fn last_is_kept(node: &Node) -> bool {
-        match &node.kind {
-            // Only a `+` (keep) header leaves a block value ending in a blank line: after
-            // content (`x\n\n`), or alone (`\n`, a kept blank line and no content).
-            NodeKind::Scalar(scalar) => {
-                matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded)
-                    && (scalar.value.ends_with("\n\n") || scalar.value == "\n")
-            }
-            NodeKind::Mapping(mapping) => mapping
-                .entries
-                .last()
-                .is_some_and(|entry| last_is_kept(&entry.value)),
-            NodeKind::Sequence(sequence) => sequence.items.last().is_some_and(last_is_kept),
-            NodeKind::Alias(_) => false,
-        }
+/// The layout of a block collection at column `indent` that ends at `end` with `last` as its
+/// last value or item: a new entry goes after the comment lines that follow at its column or
+/// deeper. An indentless sequence (`key:` then `- a` at the key's column) shares its column
+/// with the next key, whose comments those are: it only takes deeper ones.
+pub(super) fn block_layout(
+    text: &str,
+    indent: usize,
+    end: usize,
+    indentless: bool,
+    last: Option<&Node>,
+) -> Layout {
+    Layout::Block {
+        indent,
+        append_at: scan::extend_over_comments(
+            text,
+            scan::next_line_start(text, end),
+            indent + usize::from(indentless),
+            last.is_some_and(ends_in_kept_block_scalar),
+        ),
     }
-    match children {
-        Children::Mapping { entries, .. } => entries
+}
+
+/// Whether a node's text ends with a `|+`/`>+` scalar, whose trailing blank lines are part of
+/// its value: a new entry after it must go after them.
+fn ends_in_kept_block_scalar(node: &Node) -> bool {
+    match &node.kind {
+        // Only a `+` (keep) header leaves a block value ending in a blank line: after content
+        // (`x\n\n`), or alone (`\n`, a kept blank line and no content).
+        NodeKind::Scalar(scalar) => {
+            matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded)
+                && (scalar.value.ends_with("\n\n") || scalar.value == "\n")
+        }
+        NodeKind::Mapping(mapping) => mapping
+            .entries
             .last()
-            .is_some_and(|entry| last_is_kept(&entry.value)),
-        Children::Sequence(items) => items.last().is_some_and(last_is_kept),
+            .is_some_and(|entry| ends_in_kept_block_scalar(&entry.value)),
+        NodeKind::Sequence(sequence) => {
+            sequence.items.last().is_some_and(ends_in_kept_block_scalar)
+        }
+        NodeKind::Alias(_) => false,
     }
 }

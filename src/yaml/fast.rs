@@ -1,0 +1,893 @@
+//! A fast reader for the YAML most values files are written in, building the same tree as
+//! [`build`](super::build) without `saphyr-parser`.
+//!
+//! `saphyr-parser` reads a character at a time and makes a token and an event of every scalar;
+//! with the span fixing of `build` it reads values files at about 140 MB/s, and YAML was 40 %
+//! of a whole run's CPU time (docs/performance.md). Values files are written in a small part of
+//! YAML: one document of block mappings and sequences, one-line scalars and flow collections,
+//! `|`/`>` block scalars, comments. This reader walks the bytes of that part and builds the
+//! tree directly.
+//!
+//! It is a shortcut, not a second parser. At anything outside that part, or anything it is not
+//! sure is valid, it gives up ([`Bail`]) and [`parse`](super::parse) reads the whole text with
+//! `saphyr-parser`, which stays the judge of what is YAML and the only source of error
+//! messages: tabs outside comments and quotes, multi-line plain and quoted scalars, flow
+//! collections over several lines, anchors, aliases, tags, explicit keys, directives, document
+//! markers, block scalars with an indentation indicator, leading blank lines, no line break
+//! at their end or (folded) more indented lines, a root that is not a block collection at
+//! column 0, control characters, a byte-order mark. So a text this reader accepts is one
+//! `saphyr-parser` accepts too, and the tree is the same: in builds with debug assertions
+//! (every test and fuzz run) each tree it builds is compared with the one `build` makes from
+//! `saphyr-parser`'s events, and `tests/yaml_corpus.rs` checks that on every values file.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::build::block_layout;
+use super::scan::{self, byte_at};
+use super::{Document, Entry, Layout, Mapping, Node, NodeKind, Scalar, ScalarStyle, Sequence};
+
+/// The reader met something outside the YAML it reads: `saphyr-parser` reads the text instead.
+#[derive(Debug)]
+pub(super) struct Bail;
+
+type Read<T> = Result<T, Bail>;
+
+/// How deeply collections may nest for this reader, which recurses (a few frames a level):
+/// real values files nest a dozen levels deep; deeper texts, up to `build`'s own limit of
+/// 1,000, are read by `saphyr-parser` with its explicit stack, whatever this reader's frames
+/// cost in an unoptimised build.
+const MAX_DEPTH: usize = 100;
+
+/// The longest implicit key YAML allows, in characters (counted here in bytes, which only
+/// gives up earlier).
+const MAX_KEY_LENGTH: usize = 1024;
+
+/// Reads `text` as one document, or `None` when it is not written in the part of YAML this
+/// reader knows (see the module doc) or holds more than `max_nodes` nodes.
+pub(super) fn read(text: &str, max_nodes: usize) -> Option<Vec<Document>> {
+    if !plain_text(text.as_bytes()) {
+        return None;
+    }
+    let mut reader = Reader {
+        text,
+        line: None,
+        nodes: 0,
+        max_nodes,
+        depth: 0,
+    };
+    reader.line = reader.next_content(reader.document_start()).ok()?;
+    let first = reader.line.filter(|line| line.indent == 0)?;
+    let root = reader.block_node(first, false).ok()?;
+    if reader.line.is_some() {
+        return None;
+    }
+    Some(vec![Document {
+        root,
+        anchors: HashMap::new(),
+        explicit_entries: Vec::new(),
+    }])
+}
+
+/// Whether every byte is printable YAML that needs no special reading: no control character
+/// but tab and line feed, `\r` only before `\n`, no byte-order mark, no C1 control (NEL among
+/// them, a line break to YAML 1.1), no Unicode line or paragraph separator, no noncharacter
+/// U+FFFE/U+FFFF.
+fn plain_text(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at + 1..];
+        match bytes[at] {
+            b'\t' | b'\n' | 0x20..=0x7e => {}
+            b'\r' if rest.first() == Some(&b'\n') => {}
+            0xc2 if rest
+                .first()
+                .is_some_and(|next| (0x80..=0x9f).contains(next)) =>
+            {
+                return false;
+            }
+            0xe2 if rest.starts_with(&[0x80, 0xa8]) || rest.starts_with(&[0x80, 0xa9]) => {
+                return false;
+            }
+            0xef if rest.starts_with(&[0xbb, 0xbf])
+                || rest.starts_with(&[0xbf, 0xbe])
+                || rest.starts_with(&[0xbf, 0xbf]) =>
+            {
+                return false;
+            }
+            0x80.. => {}
+            _ => return false,
+        }
+        at += 1;
+    }
+    true
+}
+
+/// A line with content (not blank, not a comment line).
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    /// The spaces before its content.
+    indent: usize,
+    /// Where its content starts.
+    content: usize,
+}
+
+/// What holds the node being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parent {
+    Mapping,
+    Sequence,
+}
+
+/// Why a one-line plain scalar ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    LineEnd,
+    Comment,
+    /// A `:` that makes it a key.
+    Colon,
+    /// A flow indicator (`,[]{}`), inside a flow collection.
+    FlowIndicator,
+}
+
+/// How a block scalar's final line breaks are kept (its header's `-`, nothing, or `+`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chomping {
+    Strip,
+    Clip,
+    Keep,
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    /// The next line with content that no node has taken yet; `None` at the end of the text.
+    line: Option<Line>,
+    nodes: usize,
+    max_nodes: usize,
+    /// Collections open around the one being read.
+    depth: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&self, at: usize) -> u8 {
+        byte_at(self.text, at)
+    }
+
+    /// The first byte from `at` that is not a space.
+    fn skip_spaces(&self, at: usize) -> usize {
+        at + self.text.as_bytes()[at..]
+            .iter()
+            .take_while(|&&byte| byte == b' ')
+            .count()
+    }
+
+    /// Counts a node against the file's budget ([`MAX_NODES`](super::MAX_NODES)).
+    fn count(&mut self) -> Read<()> {
+        self.nodes += 1;
+        if self.nodes > self.max_nodes {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    /// Opens a collection, within [`MAX_DEPTH`].
+    fn enter(&mut self) -> Read<()> {
+        self.count()?;
+        self.depth += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    /// The first line with content from the line start `from`: blank lines and comment lines
+    /// are passed. Document markers, directives and tabs before content give up.
+    fn next_content(&self, mut from: usize) -> Read<Option<Line>> {
+        let bytes = self.text.as_bytes();
+        loop {
+            let content = self.skip_spaces(from);
+            let indent = content - from;
+            match self.byte(content) {
+                0 => return Ok(None),
+                b'\n' | b'\r' | b'#' => from = scan::next_line_start(self.text, content),
+                b'\t' => return Err(Bail),
+                b'%' if indent == 0 => return Err(Bail),
+                _ if indent == 0
+                    && (bytes[content..].starts_with(b"---")
+                        || bytes[content..].starts_with(b"...")) =>
+                {
+                    return Err(Bail);
+                }
+                _ => return Ok(Some(Line { indent, content })),
+            }
+        }
+    }
+
+    /// Where the document's content starts: after a `---` line, when one comes first (only
+    /// blank and comment lines before it, nothing but a comment after it).
+    fn document_start(&self) -> usize {
+        let mut from = 0;
+        loop {
+            let content = self.skip_spaces(from);
+            match self.byte(content) {
+                b'\n' | b'\r' | b'#' => from = scan::next_line_start(self.text, content),
+                b'-' if content == from && self.text[from..].starts_with("---") => {
+                    let after = self.skip_spaces(from + 3);
+                    let ends_line = matches!(self.byte(after), b'\n' | b'\r' | 0)
+                        || (self.byte(after) == b'#' && after > from + 3);
+                    return if ends_line {
+                        scan::next_line_start(self.text, after)
+                    } else {
+                        0
+                    };
+                }
+                _ => return 0,
+            }
+        }
+    }
+
+    /// Whether a `-` at `at` is a sequence entry indicator.
+    fn is_item(&self, at: usize) -> bool {
+        self.byte(at) == b'-' && matches!(self.byte(at + 1), b' ' | b'\n' | b'\r' | 0)
+    }
+
+    /// Whether a `:` at `at` is a block mapping's value indicator.
+    fn is_value_indicator(&self, at: usize) -> bool {
+        self.byte(at) == b':' && matches!(self.byte(at + 1), b' ' | b'\n' | b'\r' | 0)
+    }
+
+    /// A block mapping or sequence whose first key or `-` starts `line`.
+    fn block_node(&mut self, line: Line, indentless: bool) -> Read<Node> {
+        if self.is_item(line.content) {
+            self.block_sequence(line, indentless)
+        } else {
+            self.block_mapping(line)
+        }
+    }
+
+    fn block_mapping(&mut self, first: Line) -> Read<Node> {
+        self.enter()?;
+        let indent = first.indent;
+        let mut entries = Vec::new();
+        let mut line = first;
+        loop {
+            let key = self.key(line.content)?;
+            let value = self.value(key.range.end + 1, indent, Parent::Mapping)?;
+            entries.push(Entry { key, value });
+            match self.line {
+                Some(next) if next.indent == indent && !self.is_item(next.content) => line = next,
+                Some(next) if next.indent >= indent => return Err(Bail),
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        entries.shrink_to_fit();
+        let last = entries.last().map(|entry| &entry.value);
+        let end = last.map_or(first.content, |value| value.range.end);
+        Ok(Node {
+            range: first.content..end,
+            anchor: None,
+            tag: None,
+            kind: NodeKind::Mapping(Mapping {
+                layout: block_layout(self.text, indent, end, false, last),
+                entries,
+            }),
+        })
+    }
+
+    fn block_sequence(&mut self, first: Line, indentless: bool) -> Read<Node> {
+        self.enter()?;
+        let indent = first.indent;
+        let mut items = Vec::new();
+        let mut line = first;
+        loop {
+            items.push(self.value(line.content + 1, indent, Parent::Sequence)?);
+            match self.line {
+                Some(next) if next.indent == indent && self.is_item(next.content) => line = next,
+                // The next key of the mapping an indentless sequence belongs to.
+                Some(next) if next.indent == indent && indentless => break,
+                Some(next) if next.indent >= indent => return Err(Bail),
+                _ => break,
+            }
+        }
+        self.depth -= 1;
+        items.shrink_to_fit();
+        let last = items.last();
+        let end = last.map_or(first.content, |item| item.range.end);
+        Ok(Node {
+            range: first.content..end,
+            anchor: None,
+            tag: None,
+            kind: NodeKind::Sequence(Sequence {
+                layout: block_layout(self.text, indent, end, indentless, last),
+                items,
+            }),
+        })
+    }
+
+    /// A block mapping's key at `at`, a one-line plain or quoted scalar right before `: `.
+    fn key(&mut self, at: usize) -> Read<Node> {
+        let key = match self.byte(at) {
+            b'\'' | b'"' => self.quoted(at, false)?,
+            _ => match self.plain(at, false)? {
+                (end, Stop::Colon) => self.scalar(at..end, false)?,
+                _ => return Err(Bail),
+            },
+        };
+        let end = key.range.end;
+        if end - at > MAX_KEY_LENGTH || !self.is_value_indicator(end) {
+            return Err(Bail);
+        }
+        Ok(key)
+    }
+
+    /// Whether a block mapping's key starts at `at` (in a sequence item: `- key: value`).
+    fn starts_key(&self, at: usize) -> Read<bool> {
+        let end = match self.byte(at) {
+            quote @ (b'\'' | b'"') => {
+                let end = scan::quoted_end(self.text, at);
+                if self.text[at..end].contains(['\n', '\r']) || self.byte(end - 1) != quote {
+                    return Err(Bail);
+                }
+                end
+            }
+            _ => match self.plain(at, false)? {
+                (end, Stop::Colon) => end,
+                _ => return Ok(false),
+            },
+        };
+        Ok(self.is_value_indicator(end))
+    }
+
+    /// The value after a mapping's `:` or a sequence's `-` (`after` is just past it), in a
+    /// collection at column `indent`: on the same line, on the lines below, or empty.
+    fn value(&mut self, after: usize, indent: usize, parent: Parent) -> Read<Node> {
+        let at = self.skip_spaces(after);
+        match self.byte(at) {
+            b'\t' => Err(Bail),
+            b'\n' | b'\r' | 0 | b'#' => {
+                self.line = self.next_content(scan::next_line_start(self.text, at))?;
+                match self.line {
+                    Some(line) if line.indent > indent => match self.byte(line.content) {
+                        b'[' | b'{' => {
+                            let node = self.flow_collection(line.content)?;
+                            self.finish_line(node.range.end, indent)?;
+                            Ok(node)
+                        }
+                        _ => self.block_node(line, false),
+                    },
+                    Some(line)
+                        if parent == Parent::Mapping
+                            && line.indent == indent
+                            && self.is_item(line.content) =>
+                    {
+                        self.block_node(line, true)
+                    }
+                    _ => self.scalar(after..after, false),
+                }
+            }
+            b'|' | b'>' => self.block_scalar(at, indent),
+            b'[' | b'{' => {
+                let node = self.flow_collection(at)?;
+                self.finish_line(node.range.end, indent)?;
+                Ok(node)
+            }
+            _ if parent == Parent::Sequence && self.starts_key(at)? => {
+                let column = at - scan::line_start(self.text, at);
+                self.block_mapping(Line {
+                    indent: column,
+                    content: at,
+                })
+            }
+            b'\'' | b'"' => {
+                let node = self.quoted(at, false)?;
+                self.finish_line(node.range.end, indent)?;
+                Ok(node)
+            }
+            _ => {
+                let node = self.plain_value(at, indent)?;
+                self.finish_line(node.range.end, indent)?;
+                Ok(node)
+            }
+        }
+    }
+
+    /// A plain scalar value starting at `start`, in a collection at column `indent`: its first
+    /// line, and the lines deeper than `indent` that continue it, folded (a line break reads
+    /// as a space, each empty line between as a line break).
+    fn plain_value(&mut self, start: usize, indent: usize) -> Read<Node> {
+        self.count()?;
+        let (mut end, mut stop) = self.plain(start, false)?;
+        let mut value = self.text[start..end].to_owned();
+        while stop == Stop::LineEnd {
+            let mut line = scan::next_line_start(self.text, end);
+            let mut empty_lines = 0;
+            let content = loop {
+                let content = self.skip_spaces(line);
+                if !matches!(self.byte(content), b'\n' | b'\r') {
+                    break content;
+                }
+                empty_lines += 1;
+                line = scan::next_line_start(self.text, content);
+            };
+            if content - line <= indent || matches!(self.byte(content), b'#' | 0) {
+                break;
+            }
+            let (line_end, line_stop) = self.plain(content, false)?;
+            match empty_lines {
+                0 => value.push(' '),
+                lines => value.extend(std::iter::repeat_n('\n', lines)),
+            }
+            value.push_str(&self.text[content..line_end]);
+            (end, stop) = (line_end, line_stop);
+        }
+        if stop == Stop::Colon {
+            return Err(Bail);
+        }
+        Ok(scalar_node(start..end, value, ScalarStyle::Plain, false))
+    }
+
+    /// Passes the rest of the line after a value ending at `end` (blanks, a comment) and finds
+    /// the next line with content, which must not be deeper than the collection at `indent`:
+    /// it would continue the value (a multi-line plain scalar) or be an error.
+    fn finish_line(&mut self, end: usize, indent: usize) -> Read<()> {
+        let at = self.skip_spaces(end);
+        match self.byte(at) {
+            b'\n' | b'\r' | 0 => {}
+            b'#' if at > end => {}
+            _ => return Err(Bail),
+        }
+        self.line = self.next_content(scan::next_line_start(self.text, at))?;
+        if self.line.is_some_and(|line| line.indent > indent) {
+            return Err(Bail);
+        }
+        Ok(())
+    }
+
+    /// A plain scalar over `range`.
+    fn scalar(&mut self, range: Range<usize>, in_flow: bool) -> Read<Node> {
+        self.count()?;
+        let value = self.text[range.clone()].to_owned();
+        Ok(scalar_node(range, value, ScalarStyle::Plain, in_flow))
+    }
+
+    /// The end of a one-line plain scalar starting at `start` (trailing spaces left out), and
+    /// what ended it. Gives up where YAML would not start a plain scalar, and at a tab.
+    fn plain(&self, start: usize, in_flow: bool) -> Read<(usize, Stop)> {
+        let flow_indicator = |byte: u8| in_flow && matches!(byte, b',' | b'[' | b']' | b'{' | b'}');
+        match self.byte(start) {
+            b'-' | b'?' | b':' => {
+                let next = self.byte(start + 1);
+                if matches!(next, b' ' | b'\t' | b'\n' | b'\r' | 0) || flow_indicator(next) {
+                    return Err(Bail);
+                }
+            }
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+            | b'"' | b'%' | b'@' | b'`' | b' ' | b'\t' | b'\n' | b'\r' | 0 => return Err(Bail),
+            _ => {}
+        }
+        let bytes = self.text.as_bytes();
+        let mut at = start;
+        let mut end = start;
+        loop {
+            match self.byte(at) {
+                b'\n' | b'\r' | 0 => return Ok((end, Stop::LineEnd)),
+                b' ' => {}
+                b'\t' => return Err(Bail),
+                b'#' if bytes[at - 1] == b' ' => return Ok((end, Stop::Comment)),
+                b':' if matches!(self.byte(at + 1), b' ' | b'\t' | b'\n' | b'\r' | 0)
+                    || flow_indicator(self.byte(at + 1)) =>
+                {
+                    return Ok((end, Stop::Colon));
+                }
+                byte if flow_indicator(byte) => return Ok((end, Stop::FlowIndicator)),
+                _ => end = at + 1,
+            }
+            at += 1;
+        }
+    }
+
+    /// A one-line quoted scalar whose opening quote is at `start`.
+    fn quoted(&mut self, start: usize, in_flow: bool) -> Read<Node> {
+        self.count()?;
+        let quote = self.byte(start);
+        let mut value = String::new();
+        let mut at = start + 1;
+        loop {
+            let run = at;
+            while !matches!(
+                self.byte(at),
+                b'\'' | b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0
+            ) {
+                at += 1;
+            }
+            value.push_str(&self.text[run..at]);
+            match self.byte(at) {
+                b'\'' if quote == b'\'' && self.byte(at + 1) == b'\'' => {
+                    value.push('\'');
+                    at += 2;
+                }
+                byte if byte == quote => break,
+                b'\\' if quote == b'"' => {
+                    let (escaped, length) = self.escape(at)?;
+                    value.push(escaped);
+                    at += length;
+                }
+                byte @ (b'\'' | b'"' | b'\\') => {
+                    value.push(char::from(byte));
+                    at += 1;
+                }
+                _ => return Err(Bail),
+            }
+        }
+        let style = if quote == b'\'' {
+            ScalarStyle::SingleQuoted
+        } else {
+            ScalarStyle::DoubleQuoted
+        };
+        Ok(scalar_node(start..at + 1, value, style, in_flow))
+    }
+
+    /// The character a double-quoted escape at `at` (its `\`) stands for, and its length.
+    fn escape(&self, at: usize) -> Read<(char, usize)> {
+        let simple = match self.byte(at + 1) {
+            b'\\' => '\\',
+            b'"' => '"',
+            b'/' => '/',
+            b' ' => ' ',
+            b'0' => '\0',
+            b'n' => '\n',
+            b't' => '\t',
+            b'r' => '\r',
+            b'x' => return self.hex_escape(at, 2),
+            b'u' => return self.hex_escape(at, 4),
+            b'U' => return self.hex_escape(at, 8),
+            _ => return Err(Bail),
+        };
+        Ok((simple, 2))
+    }
+
+    fn hex_escape(&self, at: usize, digits: usize) -> Read<(char, usize)> {
+        let hex = self.text.get(at + 2..at + 2 + digits).ok_or(Bail)?;
+        if !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(Bail);
+        }
+        let code = u32::from_str_radix(hex, 16).map_err(|_| Bail)?;
+        Ok((char::from_u32(code).ok_or(Bail)?, 2 + digits))
+    }
+
+    /// A flow collection on one line, its `[` or `{` at `open`.
+    fn flow_collection(&mut self, open: usize) -> Read<Node> {
+        self.enter()?;
+        let mapping = self.byte(open) == b'{';
+        let close = if mapping { b'}' } else { b']' };
+        let mut entries = Vec::new();
+        let mut items = Vec::new();
+        let mut at = self.flow_space(open + 1)?;
+        if self.byte(at) != close {
+            loop {
+                if mapping {
+                    let key = self.flow_scalar(at)?;
+                    let colon = key.range.end;
+                    if self.byte(colon) != b':' || self.byte(colon + 1) != b' ' {
+                        return Err(Bail);
+                    }
+                    let value = self.flow_node(self.flow_space(colon + 1)?)?;
+                    at = self.flow_space(value.range.end)?;
+                    entries.push(Entry { key, value });
+                } else {
+                    let item = self.flow_node(at)?;
+                    at = self.flow_space(item.range.end)?;
+                    items.push(item);
+                }
+                match self.byte(at) {
+                    b',' => {
+                        at = self.flow_space(at + 1)?;
+                        if matches!(self.byte(at), b',' | b']' | b'}') {
+                            return Err(Bail);
+                        }
+                    }
+                    byte if byte == close => break,
+                    _ => return Err(Bail),
+                }
+            }
+        }
+        self.depth -= 1;
+        let kind = if mapping {
+            entries.shrink_to_fit();
+            NodeKind::Mapping(Mapping {
+                layout: Layout::Flow,
+                entries,
+            })
+        } else {
+            items.shrink_to_fit();
+            NodeKind::Sequence(Sequence {
+                layout: Layout::Flow,
+                items,
+            })
+        };
+        Ok(Node {
+            range: open..at + 1,
+            anchor: None,
+            tag: None,
+            kind,
+        })
+    }
+
+    /// Passes spaces inside a flow collection; a tab, a comment or the line's end gives up.
+    fn flow_space(&self, at: usize) -> Read<usize> {
+        let at = self.skip_spaces(at);
+        match self.byte(at) {
+            b'\t' | b'#' | b'\n' | b'\r' | 0 => Err(Bail),
+            _ => Ok(at),
+        }
+    }
+
+    /// A flow collection's item or value at `at`.
+    fn flow_node(&mut self, at: usize) -> Read<Node> {
+        match self.byte(at) {
+            b'[' | b'{' => self.flow_collection(at),
+            _ => self.flow_scalar(at),
+        }
+    }
+
+    /// A quoted or plain scalar inside a flow collection.
+    fn flow_scalar(&mut self, at: usize) -> Read<Node> {
+        match self.byte(at) {
+            b'\'' | b'"' => self.quoted(at, true),
+            _ => match self.plain(at, true)? {
+                (end, Stop::Colon | Stop::FlowIndicator) => self.scalar(at..end, true),
+                _ => Err(Bail),
+            },
+        }
+    }
+
+    /// A `|` or `>` block scalar whose header is at `header`, in a collection at column
+    /// `indent`.
+    fn block_scalar(&mut self, header: usize, indent: usize) -> Read<Node> {
+        self.count()?;
+        let folded = self.byte(header) == b'>';
+        let chomping = match self.byte(header + 1) {
+            b'-' => Chomping::Strip,
+            b'+' => Chomping::Keep,
+            _ => Chomping::Clip,
+        };
+        let after_header = header + 1 + usize::from(chomping != Chomping::Clip);
+        let at = self.skip_spaces(after_header);
+        match self.byte(at) {
+            b'\n' | b'\r' => {}
+            b'#' if at > after_header => {}
+            _ => return Err(Bail),
+        }
+        let bytes = self.text.as_bytes();
+        let header_end = scan::line_end(self.text, at);
+        let mut end = header_end;
+        let mut line = scan::next_line_start(self.text, header_end);
+        let mut content_indent = None;
+        let mut value = String::new();
+        // Blank lines before the first content line, and the most spaces one of them has.
+        let (mut leading_lines, mut leading_spaces) = (0, 0);
+        // Line breaks since the last content line: the one ending it and one per empty line.
+        let mut breaks = 0;
+        while line < bytes.len() {
+            let stop = scan::line_end(self.text, line);
+            let spaces = self.skip_spaces(line) - line;
+            let blank = line + spaces == stop;
+            // A last line without a line break, which chomping would read: rare enough to
+            // leave to saphyr.
+            let unended = stop == bytes.len();
+            let content = match content_indent {
+                None if blank && unended => return Err(Bail),
+                None if blank => {
+                    leading_lines += 1;
+                    leading_spaces = leading_spaces.max(spaces);
+                    line = scan::next_line_start(self.text, stop);
+                    continue;
+                }
+                // An empty scalar: no line is deeper than its collection.
+                None if spaces <= indent => break,
+                // A leading blank line deeper than the first content line is an error.
+                None if leading_spaces > spaces => return Err(Bail),
+                None => {
+                    value.extend(std::iter::repeat_n('\n', leading_lines));
+                    *content_indent.insert(spaces)
+                }
+                Some(content) if !blank && spaces < content => break,
+                Some(content) => content,
+            };
+            if unended {
+                return Err(Bail);
+            }
+            if blank && spaces <= content {
+                breaks += 1;
+            } else {
+                let text = &self.text[line + content..stop];
+                if folded && text.starts_with([' ', '\t']) {
+                    // A more indented line, which folding keeps as it is.
+                    return Err(Bail);
+                }
+                match (folded, breaks) {
+                    (_, 0) => {}
+                    (true, 1) => value.push(' '),
+                    (true, breaks) => value.extend(std::iter::repeat_n('\n', breaks - 1)),
+                    (false, breaks) => value.extend(std::iter::repeat_n('\n', breaks)),
+                }
+                value.push_str(text);
+                end = stop;
+                breaks = 1;
+            }
+            line = scan::next_line_start(self.text, stop);
+        }
+        match chomping {
+            // An empty scalar's blank lines are kept by `+` only; which of them are its own
+            // depends on spaces this reader does not weigh.
+            _ if content_indent.is_none()
+                && (chomping == Chomping::Keep || leading_spaces > indent) =>
+            {
+                return Err(Bail);
+            }
+            _ if content_indent.is_none() => {}
+            Chomping::Strip => {}
+            Chomping::Clip => value.push('\n'),
+            Chomping::Keep => value.extend(std::iter::repeat_n('\n', breaks)),
+        }
+        self.line = self.next_content(line)?;
+        if self.line.is_some_and(|line| line.indent > indent) {
+            return Err(Bail);
+        }
+        let style = if folded {
+            ScalarStyle::Folded
+        } else {
+            ScalarStyle::Literal
+        };
+        Ok(scalar_node(header..end, value, style, false))
+    }
+}
+
+fn scalar_node(range: Range<usize>, value: String, style: ScalarStyle, in_flow: bool) -> Node {
+    Node {
+        range,
+        anchor: None,
+        tag: None,
+        kind: NodeKind::Scalar(Scalar {
+            value,
+            style,
+            in_flow,
+            placed: true,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{MAX_NODES, parse_with_saphyr};
+
+    /// Asserts the fast reader reads `text`, to the tree `saphyr-parser`'s events give.
+    fn assert_read_like_saphyr(text: &str) {
+        let fast = read(text, MAX_NODES).unwrap_or_else(|| panic!("gave up on {text:?}"));
+        let saphyr = parse_with_saphyr(text, MAX_NODES).expect("saphyr reads it");
+        assert!(
+            fast == saphyr.documents,
+            "{text:?}\nfast: {fast:#?}\nsaphyr: {:#?}",
+            saphyr.documents
+        );
+    }
+
+    #[test]
+    fn reads_what_values_files_are_made_of_as_saphyr_does() {
+        for text in [
+            "# top\n\nimage:\n  repository: nginx # the name\n  tag: \"1.25\"\n\n# end\n",
+            "a:\n  b:\n    c: 1\n  d: 2\ne: 3\n",
+            "env:\n- name: A\n  value: x\n- name: B\n  # note\n  value: 'it''s'\nnext: 1\n",
+            "list:\n  - a\n  -\n  - b: 1\n    c:\n    - d\n",
+            "empty:\nalso: # comment\n",
+            "args: [\"--a\", b, 'c']\nres: {}\nlimits: {cpu: 1, mem: [a, {x: y}]}\nnone: [ ]\n",
+            "k: \"\\t\\u00e9\\\\ \\\" \\x41\"\n",
+            "script: |\n  echo a\n\n    indented\n  b\nkept: |+\n  x\n\nnext: >-\n  one\n  two\n\n  three\n",
+            "a: |\n\n  after a blank line\nb: >\n  folded\n",
+            "empty: |\n\nnext: 1\n",
+            "description: a long\n  description over\n\n  three lines # and a comment\nnext: 1\n",
+            "---\nafter: marker\n",
+            "key:\n  {}\nother:\n    [a, b]\n",
+            "crlf:\r\n  a: 1\r\n  b: |\r\n    x\r\n",
+            "url: http://a:80/b#c\ntime: 12:30\n\"quoted key\": 1\n'single': 2\n",
+            "é: ünïcödé # ok\n",
+            "- a\n- b: c\n",
+        ] {
+            assert_read_like_saphyr(text);
+        }
+    }
+
+    #[test]
+    fn gives_up_on_what_it_does_not_read() {
+        for text in [
+            "a: &anchor 1\nb: *anchor\n",
+            "a: !!str 1\n",
+            "? a\n: b\n",
+            "a: 1\n---\nb: 2\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: \"two\n  lines\"\n",
+            "a: [1,\n  2]\n",
+            "a:\tb\n",
+            "\u{feff}a: 1\n",
+            "a: |2\n   x\n",
+            "a: >\n  x\n    more indented\n",
+            "a: |\n  no final break",
+            "  a: 1\n",
+            "just a scalar\n",
+            "",
+            "# only a comment\n",
+            "a: x\u{85}y\n",
+            "a: {b}\n",
+            "a:\n- - nested\n",
+        ] {
+            assert!(read(text, MAX_NODES).is_none(), "read {text:?}");
+        }
+    }
+
+    #[test]
+    fn gives_up_on_invalid_yaml_so_that_saphyr_reports_it() {
+        for text in [
+            "a: b: c\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "a: 1\n- b\n",
+            "a:\n  - b\n  c: 1\n",
+            "a: [b, c\n",
+            "a: 'open\n",
+            "a: \"\\q\"\n",
+            "a: |\n    x\n  y\n",
+            "a: x\n  b: y\n",
+            "a: [b,]]\n",
+        ] {
+            assert!(read(text, MAX_NODES).is_none(), "read {text:?}");
+            assert!(
+                parse_with_saphyr(text, MAX_NODES).is_err(),
+                "saphyr read {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_files_past_the_node_budget_to_saphyr() {
+        let text = "a: 1\nb: 2\n";
+        // The mapping and four scalars.
+        assert!(read(text, 5).is_some());
+        assert!(read(text, 4).is_none());
+    }
+
+    /// The fast reader exists for speed: it must read nearly all of the real values files and
+    /// charts (by bytes), each to saphyr's tree.
+    #[test]
+    fn reads_nearly_all_of_the_corpus_as_saphyr_does() {
+        let dir = std::env::var_os("HARDPORT_CORPUS_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+            });
+        let Ok(index) = std::fs::read_to_string(dir.join("INDEX.tsv")) else {
+            eprintln!("skipped: the corpus is not present");
+            return;
+        };
+        let (mut total, mut read_bytes) = (0, 0);
+        for line in index.lines() {
+            let mut fields = line.split('\t');
+            let (Some(path), Some("helm-values" | "chart-yaml")) = (fields.next(), fields.next())
+            else {
+                continue;
+            };
+            let text = std::fs::read_to_string(dir.join(path)).expect("a UTF-8 corpus file");
+            total += text.len();
+            if let Some(documents) = read(&text, MAX_NODES) {
+                read_bytes += text.len();
+                let saphyr = parse_with_saphyr(&text, MAX_NODES).expect("saphyr reads it");
+                assert!(documents == saphyr.documents, "{path}: the trees differ");
+            }
+        }
+        assert!(total > 5_000_000, "{total} bytes of YAML in the corpus");
+        assert!(
+            read_bytes * 100 >= total * 95,
+            "the fast reader read {read_bytes} of {total} bytes"
+        );
+    }
+}

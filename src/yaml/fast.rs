@@ -74,33 +74,35 @@ pub(super) fn read(text: &str, max_nodes: usize) -> Option<Vec<Document>> {
 /// them, a line break to YAML 1.1), no Unicode line or paragraph separator, no noncharacter
 /// U+FFFE/U+FFFF.
 fn plain_text(bytes: &[u8]) -> bool {
-    let mut at = 0;
-    while at < bytes.len() {
-        let rest = &bytes[at + 1..];
-        match bytes[at] {
-            b'\t' | b'\n' | 0x20..=0x7e => {}
-            b'\r' if rest.first() == Some(&b'\n') => {}
-            0xc2 if rest
-                .first()
-                .is_some_and(|next| (0x80..=0x9f).contains(next)) =>
-            {
-                return false;
-            }
-            0xe2 if rest.starts_with(&[0x80, 0xa8]) || rest.starts_with(&[0x80, 0xa9]) => {
-                return false;
-            }
-            0xef if rest.starts_with(&[0xbb, 0xbf])
+    // Most texts are printable ASCII and line feeds throughout: a chunk of those is passed with
+    // a loop the compiler vectorises, any other chunk is looked at byte by byte.
+    const CHUNK: usize = 32;
+    let simple = |byte: &u8| (0x20..0x7f).contains(byte) || *byte == b'\n';
+    (0..bytes.len()).step_by(CHUNK).all(|start| {
+        let chunk = &bytes[start..bytes.len().min(start + CHUNK)];
+        chunk.iter().fold(true, |all, byte| all & simple(byte))
+            || (start..start + chunk.len()).all(|at| printable_at(bytes, at))
+    })
+}
+
+/// Whether the byte at `at` is one [`plain_text`] lets through, reading on for the
+/// characters of more than one byte it refuses.
+fn printable_at(bytes: &[u8], at: usize) -> bool {
+    let rest = &bytes[at + 1..];
+    match bytes[at] {
+        b'\t' | b'\n' | 0x20..=0x7e => true,
+        b'\r' => rest.first() == Some(&b'\n'),
+        0xc2 => !rest
+            .first()
+            .is_some_and(|next| (0x80..=0x9f).contains(next)),
+        0xe2 => !(rest.starts_with(&[0x80, 0xa8]) || rest.starts_with(&[0x80, 0xa9])),
+        0xef => {
+            !(rest.starts_with(&[0xbb, 0xbf])
                 || rest.starts_with(&[0xbf, 0xbe])
-                || rest.starts_with(&[0xbf, 0xbf]) =>
-            {
-                return false;
-            }
-            0x80.. => {}
-            _ => return false,
+                || rest.starts_with(&[0xbf, 0xbf]))
         }
-        at += 1;
+        byte => byte >= 0x80,
     }
-    true
 }
 
 /// A line with content (not blank, not a comment line).
@@ -846,6 +848,25 @@ mod tests {
                 "saphyr read {text:?}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_special_characters_wherever_they_stand() {
+        let at = |offset: usize, middle: &str| {
+            format!("{}{middle}{}", "a".repeat(offset), "b".repeat(40))
+        };
+        for offset in 0..70 {
+            for good in ["\r\n", "é", "\t", "\u{a0}", "\u{2027}"] {
+                assert!(plain_text(at(offset, good).as_bytes()), "{offset} {good:?}");
+            }
+            for bad in [
+                "\r", "\r ", "\u{85}", "\u{9f}", "\u{2028}", "\u{2029}", "\u{feff}", "\u{fffe}",
+                "\u{ffff}", "\0", "\x7f", "\x1b",
+            ] {
+                assert!(!plain_text(at(offset, bad).as_bytes()), "{offset} {bad:?}");
+            }
+        }
+        assert!(!plain_text(b"ends in \r"));
     }
 
     #[test]

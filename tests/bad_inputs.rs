@@ -343,7 +343,7 @@ fn files_past_the_per_file_budget_are_errors_and_the_other_files_are_migrated() 
     );
     assert_has(
         &err,
-        "charts/deep/values.yaml:1: warning[chart-metadata]: cannot read the chart's charts/deep/Chart.yaml:4: flow collections nested deeper than 128 levels;",
+        "charts/deep/values.yaml:1: warning[chart-metadata]: cannot read the chart's charts/deep/Chart.yaml:4: flow collections nested more than 255 levels deep;",
     );
     assert_has(
         &err,

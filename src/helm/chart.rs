@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use serde_yaml_ng::Value;
-
 use super::fallbacks::{self, Fallback};
 use super::subchart::{self, Dependency};
 use super::templates::{ShellScan, ShellSite, TemplateContainer, repository_defaults};
 use crate::diff::display_path;
 use crate::input::{self, InputError, Links};
-use crate::yaml::nesting::{MAX_FLOW_DEPTH, check_flow_nesting};
+use crate::line_index::LineIndex;
+use crate::yaml::{self, Document, Node, ScalarStyle};
 
 /// The file name Helm reads a chart's metadata from.
 pub const CHART_FILE: &str = "Chart.yaml";
@@ -245,33 +244,55 @@ impl Chart {
 
     /// Reads the metadata from the text of a `Chart.yaml` (without templates).
     pub fn parse(text: &str) -> Result<Chart, (Option<usize>, String)> {
-        check_flow_nesting(text, MAX_FLOW_DEPTH)
-            .map_err(|error| (Some(error.line), error.to_string()))?;
-        let value: Value = serde_yaml_ng::from_str(text).map_err(|error| {
-            (
-                error.location().map(|location| location.line()),
-                error.to_string(),
-            )
-        })?;
-        if !value.is_mapping() && !value.is_null() {
+        let stream = yaml::parse(text).map_err(|error| (error.line, error.message))?;
+        let line = |offset: usize| Some(LineIndex::new(text).line(offset));
+        let document = match stream.documents.as_slice() {
+            [] => None,
+            [document] => Some(document),
+            [_, second, ..] => {
+                return Err((
+                    line(second.root.range.start),
+                    "more than one YAML document".into(),
+                ));
+            }
+        };
+        let Some(document) = document else {
+            return Ok(Chart::default());
+        };
+        let root = &document.root;
+        if root.as_mapping().is_none() && !is_null_node(root) {
             return Err((None, "Chart.yaml is not a mapping".into()));
         }
-        let dependencies = value.get("dependencies").and_then(Value::as_sequence);
+        if let Some(key) = repeated_key(root) {
+            return Err((
+                line(key.range.start),
+                format!("duplicate key `{}`", key.value().unwrap_or("?")),
+            ));
+        }
+        let text = |node, key: &str| text_at(document, node, key);
+        let dependencies: Vec<&Node> = field(document, root, "dependencies")
+            .map(|list| {
+                list.items()
+                    .iter()
+                    .map(|item| follow(document, item))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Chart {
-            path: PathBuf::new(),
-            app_version: value.get("appVersion").and_then(scalar_text),
-            lists_images: value
-                .get("annotations")
-                .and_then(|annotations| annotations.get("images"))
+            app_version: text(root, "appVersion").map(str::to_owned),
+            lists_images: field(document, root, "annotations")
+                .and_then(|annotations| field(document, annotations, "images"))
                 .is_some(),
-            uses_bitnami_common: dependencies
-                .is_some_and(|dependencies| dependencies.iter().any(is_bitnami_common)),
-            values_read: ValuesRead::default(),
-            dependencies: subchart::listed(&value),
-            shell_sites: Vec::new(),
-            containers: Vec::new(),
-            repository_defaults: BTreeMap::new(),
-            fallbacks: Vec::new(),
+            uses_bitnami_common: dependencies.iter().any(|dependency| {
+                text(dependency, "name") == Some("common")
+                    && text(dependency, "repository")
+                        .is_some_and(|repository| repository.contains("bitnami"))
+            }),
+            dependencies: dependencies
+                .iter()
+                .filter_map(|dependency| subchart::listed(|key| text_at(document, dependency, key)))
+                .collect(),
+            ..Chart::default()
         })
     }
 
@@ -413,17 +434,57 @@ impl ChartCache {
 }
 
 /// A Chart.yaml scalar as text: strings as they are, numbers as YAML wrote them.
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
+/// The value under `key` of the mapping `node`, aliases followed.
+fn field<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&'d Node> {
+    let value = follow(document, node).get(key)?;
+    Some(follow(document, value))
 }
 
-fn is_bitnami_common(dependency: &Value) -> bool {
-    let field = |key: &str| dependency.get(key).and_then(Value::as_str).unwrap_or("");
-    field("name") == "common" && field("repository").contains("bitnami")
+/// The text ([`text_of`]) under `key` of the mapping `node`.
+fn text_at<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&'d str> {
+    field(document, node, key).and_then(text_of)
+}
+
+/// The node an alias names, or `node` itself.
+fn follow<'d>(document: &'d Document, node: &'d Node) -> &'d Node {
+    document.resolve_alias(node).unwrap_or(node)
+}
+
+/// The text of a scalar as Helm reads a `Chart.yaml` string field: as written, numbers too
+/// (`appVersion: 1.10` is `1.10` to Helm, whose YAML reader keeps a number's text for a
+/// string field); nothing for a null, a boolean or a collection.
+fn text_of(node: &Node) -> Option<&str> {
+    let scalar = node.as_scalar()?;
+    let plain = scalar.style == ScalarStyle::Plain;
+    let special = yaml::is_null(&scalar.value)
+        || matches!(
+            scalar.value.as_str(),
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        );
+    (!(plain && special)).then_some(scalar.value.as_str())
+}
+
+fn is_null_node(node: &Node) -> bool {
+    node.as_scalar()
+        .is_some_and(|scalar| scalar.style == ScalarStyle::Plain && yaml::is_null(&scalar.value))
+}
+
+/// The first key that repeats one before it in the same mapping, at any depth: Helm refuses
+/// such a `Chart.yaml`, so hardport does not guess which one counts.
+fn repeated_key(node: &Node) -> Option<&Node> {
+    let mut seen = BTreeSet::new();
+    for entry in node.entries() {
+        if let Some(key) = entry.key.value()
+            && !seen.insert(key)
+        {
+            return Some(&entry.key);
+        }
+    }
+    node.entries()
+        .iter()
+        .map(|entry| &entry.value)
+        .chain(node.items())
+        .find_map(repeated_key)
 }
 
 /// What the files below `dir` (the chart's `templates/`) say: the values keys they read and
@@ -545,9 +606,46 @@ mod tests {
     }
 
     #[test]
+    fn app_version_keeps_the_text_helm_reads_for_a_string_field() {
+        let text = |yaml: &str| Chart::parse(yaml).unwrap().app_version;
+        assert_eq!(text("appVersion: 1.10\n").as_deref(), Some("1.10"));
+        assert_eq!(text("appVersion: '1.0'\n").as_deref(), Some("1.0"));
+        assert_eq!(
+            text("v: &v 2.3.4\nappVersion: *v\n").as_deref(),
+            Some("2.3.4")
+        );
+        assert_eq!(text("appVersion: true\n"), None);
+        assert_eq!(text("appVersion:\n"), None);
+        assert_eq!(text("appVersion: [1]\n"), None);
+        assert_eq!(Chart::parse("# nothing\n").unwrap(), Chart::default());
+    }
+
+    #[test]
+    fn dependencies_are_read_through_aliases() {
+        let chart = Chart::parse(
+            "common: &common\n  name: common\n  repository: https://charts.bitnami.com/bitnami\n\
+             dependencies:\n- *common\n- name: redis\n  alias: cache\n  condition: ''\n- alias: nameless\n",
+        )
+        .unwrap();
+        assert!(chart.is_bitnami());
+        let names: Vec<_> = chart
+            .dependencies
+            .iter()
+            .map(|dependency| (dependency.name.as_str(), dependency.alias.as_deref()))
+            .collect();
+        assert_eq!(names, [("common", None), ("redis", Some("cache"))]);
+        assert_eq!(chart.dependencies[1].condition, None);
+    }
+
+    #[test]
     fn a_broken_chart_yaml_names_its_line() {
         let (line, _) = Chart::parse("name: x\n  bad: [\n").unwrap_err();
         assert!(line.is_some());
+        let (line, message) = Chart::parse("name: x\nversion: 1\nname: y\n").unwrap_err();
+        assert_eq!((line, message.as_str()), (Some(3), "duplicate key `name`"));
+        let (line, _) = Chart::parse("name: x\n---\nname: y\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        assert!(Chart::parse("- a list\n").is_err());
     }
 
     #[test]
@@ -707,26 +805,24 @@ mod tests {
     }
 
     #[test]
-    fn a_chart_yaml_of_expanding_aliases_is_refused_quickly() {
-        // Nine levels of nine aliases: 9^9 (387 million) strings if the aliases were expanded.
+    fn a_chart_yaml_of_expanding_aliases_is_read_without_expanding_them() {
+        // Nine levels of nine aliases: 9^9 (387 million) strings if the aliases were expanded;
+        // the tree keeps each alias as a reference.
         let mut text =
             String::from("name: x\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for level in 1..10 {
             let refs = vec![format!("*a{}", level - 1); 9].join(", ");
             text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
         }
+        text.push_str("appVersion: *a9\n");
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CHART_FILE), text).unwrap();
-        let started = std::time::Instant::now();
-        let error = Chart::load(dir.path(), u64::MAX).unwrap_err();
-        assert!(error.message.contains("repetition limit"), "{error}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let chart = Chart::load(dir.path(), u64::MAX).unwrap().expect("a chart");
+        assert_eq!(chart.app_version, None);
     }
 
     #[test]
-    fn a_chart_yaml_of_nested_brackets_is_refused_before_the_yaml_parser_reads_it() {
-        // The parser's scanner costs the nesting depth per token: a megabyte of this ran for
-        // many minutes before it reported its own recursion limit.
+    fn a_chart_yaml_of_nested_brackets_is_refused_with_its_line() {
         let text = format!(
             "apiVersion: v2\nname: x\nannotations:\n  a: {}{}\n",
             "[".repeat(500_000),
@@ -734,7 +830,7 @@ mod tests {
         );
         let (line, message) = Chart::parse(&text).unwrap_err();
         assert_eq!(line, Some(4));
-        assert_eq!(message, "flow collections nested deeper than 128 levels");
+        assert_eq!(message, "flow collections nested more than 255 levels deep");
         // Up to the limit, the chart is read.
         let nested = format!("name: x\na: {}{}\n", "[".repeat(100), "]".repeat(100));
         assert!(Chart::parse(&nested).is_ok());

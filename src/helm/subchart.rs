@@ -10,8 +10,6 @@
 use std::io::Read;
 use std::path::Path;
 
-use serde_yaml_ng::Value;
-
 use crate::input::{self, Links};
 
 /// How much of a vendored `.tgz` is unpacked while looking for its `Chart.yaml` and
@@ -71,29 +69,17 @@ impl Dependency {
     }
 }
 
-/// The dependencies listed in a parsed `Chart.yaml`, not yet looked up under `charts/`.
-pub(super) fn listed(chart: &Value) -> Vec<Dependency> {
-    let Some(dependencies) = chart.get("dependencies").and_then(Value::as_sequence) else {
-        return Vec::new();
-    };
-    dependencies
-        .iter()
-        .filter_map(|dependency| {
-            let text = |key: &str| {
-                dependency
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            Some(Dependency {
-                name: text("name")?,
-                alias: text("alias").filter(|alias| !alias.is_empty()),
-                condition: text("condition").filter(|condition| !condition.is_empty()),
-                repository: text("repository").unwrap_or_default(),
-                vendored: None,
-            })
-        })
-        .collect()
+/// A dependency listed in a `Chart.yaml`, from the text of its fields (`text("name")`), not
+/// yet looked up under `charts/`; none without a name.
+pub(super) fn listed<'t>(text: impl Fn(&str) -> Option<&'t str>) -> Option<Dependency> {
+    let owned = |key: &str| text(key).map(str::to_owned);
+    Some(Dependency {
+        name: owned("name")?,
+        alias: owned("alias").filter(|alias| !alias.is_empty()),
+        condition: owned("condition").filter(|condition| !condition.is_empty()),
+        repository: owned("repository").unwrap_or_default(),
+        vendored: None,
+    })
 }
 
 /// Find each dependency under `dir/charts/`: a directory named after it, else a
@@ -228,12 +214,11 @@ mod tests {
 
     fn vendored_after(padding: u64) -> Option<Vendored> {
         let dir = archive_with_padding(padding);
-        let mut dependencies = listed(
-            &serde_yaml_ng::from_str(
-                "dependencies:\n  - name: db\n    version: 1.0.0\n    repository: https://example.com\n",
-            )
-            .unwrap(),
-        );
+        let mut dependencies = super::super::chart::Chart::parse(
+            "dependencies:\n  - name: db\n    version: 1.0.0\n    repository: https://example.com\n",
+        )
+        .unwrap()
+        .dependencies;
         find_vendored(dir.path(), &mut dependencies, 1 << 20);
         dependencies
             .pop()

@@ -163,7 +163,13 @@ impl Builder<'_, '_> {
                 .offsets
                 .byte(error.marker().index())
                 .min(self.text.len()),
-            message: error.info().to_owned(),
+            message: match error.info() {
+                // `saphyr-parser` counts flow levels in a byte.
+                "recursion limit exceeded" => {
+                    "flow collections nested more than 255 levels deep".to_owned()
+                }
+                info => info.to_owned(),
+            },
         }
     }
 

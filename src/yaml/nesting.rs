@@ -1,11 +1,11 @@
 //! A cheap look at how deeply a YAML text nests flow collections, before handing it to
-//! `serde_yaml_ng` (`Chart.yaml`, catalogs).
+//! `serde_yaml_ng` (catalogs, lock files).
 //!
 //! `serde_yaml_ng` stops at 128 levels, but only once its scanner (`unsafe-libyaml`) has read
-//! the whole text, and that scanner costs the flow depth for every token: a 1 MB `Chart.yaml` of
+//! the whole text, and that scanner costs the flow depth for every token: a 1 MB file of
 //! `[[[[…]]]]` ran for many minutes. Counting brackets first makes such a file an error in one
-//! pass. Values files do not need this: their parser (`saphyr-parser`) refuses flow nesting past
-//! 255 levels as it reads, and [`super::parse`] caps all nesting at 1 000.
+//! pass. Values files and `Chart.yaml` do not need this: their parser (`saphyr-parser`) refuses
+//! flow nesting past 255 levels as it reads, and [`super::parse`] caps all nesting at 1 000.
 
 /// The deepest flow nesting [`check_flow_nesting`] lets through: `serde_yaml_ng` refuses more
 /// than 128 levels of any nesting anyway, so no file it reads is refused here.

@@ -146,3 +146,66 @@ fn reads_nearly_all_of_the_corpus_as_saphyr_does() {
         "the fast reader read {read_bytes} of {total} bytes"
     );
 }
+
+/// Texts put together from lines values files are made of, at random indentations: whenever
+/// the fast reader reads one, `saphyr-parser` must read it too, to the same tree.
+#[test]
+fn random_block_texts_are_read_like_saphyr_or_given_up() {
+    const LINES: &[&str] = &[
+        "a:",
+        "b: 1",
+        "- x",
+        "- y: z",
+        "-",
+        "c: |",
+        "d: >-",
+        "e: |+",
+        "text",
+        "more text",
+        "",
+        "# comment",
+        "f: [1, 'two', {g: h}]",
+        "i: {}",
+        "j: \"q\\tq\" # c",
+        "k: 'it''s'",
+        "l: value # note",
+        "m: a:b",
+        "n: x #y",
+        "- [a, b]",
+        "o:   ",
+        "p: -1",
+        "q: ~",
+        "\"r\": s",
+        "t: \"\\u00e9\"",
+        "u:",
+        "continued words",
+        "- - nested",
+        "v: w: x",
+        "y: [",
+        "---",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    let mut read_count = 0;
+    for _ in 0..100_000 {
+        let mut text = String::new();
+        for _ in 0..1 + next(10) {
+            let indent = [0, 0, 0, 1, 2, 2, 4, 4, 6][next(9)];
+            text.push_str(&" ".repeat(indent));
+            text.push_str(LINES[next(LINES.len())]);
+            text.push_str(if next(8) == 0 { "\r\n" } else { "\n" });
+        }
+        if let Some(documents) = read(&text, MAX_NODES) {
+            read_count += 1;
+            let saphyr = parse_with_saphyr(&text, MAX_NODES)
+                .unwrap_or_else(|error| panic!("{text:?}: saphyr refuses it: {error}"));
+            assert!(documents == saphyr.documents, "{text:?}: the trees differ");
+        }
+    }
+    assert!(read_count > 3_000, "only {read_count} texts were read");
+}

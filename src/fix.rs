@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Edit, Fix};
 
 /// The result of applying a batch of fixes to one text.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Applied {
     pub text: String,
     /// Indexes (into the input slice) of the fixes that were applied.

@@ -5,6 +5,7 @@
 //! the output parses and is stable, so a second `hardport` run is a no-op by construction; a
 //! rule that breaks the file or never settles is an internal error and the file is not touched.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +18,7 @@ use crate::diff::{display_path, unified_diff};
 use crate::discovery::names::last_extension;
 use crate::discovery::{FileKind, Seen, SourceFile, is_template_name, template};
 use crate::dockerfile;
-use crate::fix::{Trace, apply_fixes, splice};
+use crate::fix::{Applied, Trace, apply_fixes, splice};
 use crate::helm::{
     self,
     chart::{ChartCache, LazyChart},
@@ -254,7 +255,7 @@ fn fix_loop(
     check: impl Fn(&str) -> Result<Vec<Diagnostic>, FileError>,
 ) -> Result<Migration, FileError> {
     let original_lines = LineIndex::new(original);
-    let mut text = original.to_owned();
+    let mut text = Cow::Borrowed(original);
     let mut findings = Vec::new();
     // The edits of every pass so far, to trace later passes' positions back to the original.
     let mut passes: Vec<Trace> = Vec::new();
@@ -284,10 +285,15 @@ fn fix_loop(
             .enumerate()
             .filter_map(|(index, diagnostic)| diagnostic.fix.as_ref().map(|fix| (index, fix)))
             .collect();
-        let applied = apply_fixes(
-            &text,
-            &fixes.iter().map(|(_, fix)| *fix).collect::<Vec<_>>(),
-        );
+        // Most passes have nothing to apply: the text is not copied then.
+        let applied = if fixes.is_empty() {
+            Applied::default()
+        } else {
+            apply_fixes(
+                &text,
+                &fixes.iter().map(|(_, fix)| *fix).collect::<Vec<_>>(),
+            )
+        };
         let mut fixed = vec![false; diagnostics.len()];
         for &applied in &applied.applied {
             fixed[fixes[applied].0] = true;
@@ -338,10 +344,13 @@ fn fix_loop(
         }
         if applied.applied.is_empty() {
             findings.sort_by_key(|finding| finding.line);
-            return Ok(Migration { text, findings });
+            return Ok(Migration {
+                text: text.into_owned(),
+                findings,
+            });
         }
         passes.push(Trace::new(applied.edits));
-        text = applied.text;
+        text = Cow::Owned(applied.text);
     }
     Err(FileError::Internal(format!(
         "the rules kept changing the file after {MAX_PASSES} passes; rules involved: {}",

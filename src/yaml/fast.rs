@@ -1,24 +1,26 @@
-//! A fast reader for the YAML most values files are written in, building the same tree as
-//! [`build`](super::build) without `saphyr-parser`.
+//! A fast reader for the YAML most values files and manifests are written in, building the
+//! same tree as [`build`](super::build) without `saphyr-parser`.
 //!
 //! `saphyr-parser` reads a character at a time and makes a token and an event of every scalar;
 //! with the span fixing of `build` it reads values files at about 140 MB/s, and YAML was 40 %
-//! of a whole run's CPU time (docs/performance.md). Values files are written in a small part of
-//! YAML: one document of block mappings and sequences, one-line scalars and flow collections,
-//! `|`/`>` block scalars, comments. This reader walks the bytes of that part and builds the
-//! tree directly.
+//! of a whole run's CPU time (docs/performance.md). Values files and manifests are written in
+//! a small part of YAML: documents of block mappings and sequences, plain and quoted scalars
+//! (folded over several lines in generated manifests), one-line flow collections, `|`/`>`
+//! block scalars, comments. This reader walks the bytes of that part and builds the tree
+//! directly.
 //!
 //! It is a shortcut, not a second parser. At anything outside that part, or anything it is not
 //! sure is valid, it gives up ([`Bail`]) and [`parse`](super::parse) reads the whole text with
 //! `saphyr-parser`, which stays the judge of what is YAML and the only source of error
-//! messages: tabs outside comments and quotes, multi-line plain and quoted scalars, flow
-//! collections over several lines, anchors, aliases, tags, explicit keys, directives, document
-//! markers, block scalars with an indentation indicator, leading blank lines, no line break
-//! at their end or (folded) more indented lines, a root that is not a block collection at
-//! column 0, control characters, a byte-order mark. So a text this reader accepts is one
+//! messages: tabs outside comments and quotes, keys over several lines, flow collections over
+//! several lines, anchors, aliases, tags, explicit keys, directives, `...`, empty documents,
+//! block scalars with an indentation indicator, no line break at their end or (folded) more
+//! indented lines, a root that is not a block collection at column 0, nesting past
+//! [`MAX_DEPTH`], control characters, a byte-order mark. So a text this reader accepts is one
 //! `saphyr-parser` accepts too, and the tree is the same: in builds with debug assertions
 //! (every test and fuzz run) each tree it builds is compared with the one `build` makes from
-//! `saphyr-parser`'s events, and `tests/yaml_corpus.rs` checks that on every values file.
+//! `saphyr-parser`'s events, and the tests in `fast/tests.rs` check that on every values file
+//! and chart of the corpus and on random texts.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -43,7 +45,7 @@ const MAX_DEPTH: usize = 100;
 /// gives up earlier).
 const MAX_KEY_LENGTH: usize = 1024;
 
-/// Reads `text` as one document, or `None` when it is not written in the part of YAML this
+/// Reads the documents of `text`, or `None` when it is not written in the part of YAML this
 /// reader knows (see the module doc) or holds more than `max_nodes` nodes.
 pub(super) fn read(text: &str, max_nodes: usize) -> Option<Vec<Document>> {
     if !plain_text(text.as_bytes()) {
@@ -52,21 +54,44 @@ pub(super) fn read(text: &str, max_nodes: usize) -> Option<Vec<Document>> {
     let mut reader = Reader {
         text,
         line: None,
+        marker: None,
         nodes: 0,
         max_nodes,
         depth: 0,
     };
-    reader.line = reader.next_content(reader.document_start()).ok()?;
-    let first = reader.line.filter(|line| line.indent == 0)?;
-    let root = reader.block_node(first, false).ok()?;
-    if reader.line.is_some() {
-        return None;
+    let mut documents = Vec::new();
+    let mut from = 0;
+    let mut leading_marker = false;
+    loop {
+        reader.marker = None;
+        reader.line = reader.next_content(from).ok()?;
+        let Some(first) = reader.line else {
+            // A `---` before the first document's content starts it; any other document
+            // without content (an empty text, `---` then nothing) is left to saphyr.
+            let marker = reader
+                .marker
+                .filter(|_| documents.is_empty() && !leading_marker)?;
+            leading_marker = true;
+            from = reader.after_marker(marker).ok()?;
+            continue;
+        };
+        if first.indent != 0 {
+            return None;
+        }
+        let root = reader.block_node(first, false).ok()?;
+        if reader.line.is_some() {
+            return None;
+        }
+        documents.push(Document {
+            root,
+            anchors: HashMap::new(),
+            explicit_entries: Vec::new(),
+        });
+        match reader.marker {
+            Some(marker) => from = reader.after_marker(marker).ok()?,
+            None => return Some(documents),
+        }
     }
-    Some(vec![Document {
-        root,
-        anchors: HashMap::new(),
-        explicit_entries: Vec::new(),
-    }])
 }
 
 /// Whether every byte is printable YAML that needs no special reading: no control character
@@ -121,6 +146,17 @@ enum Parent {
     Sequence,
 }
 
+/// Where a quoted scalar stands, which decides whether it may go on over several lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A block mapping's key: one line.
+    Key,
+    /// Inside a flow collection, which this reader takes on one line only.
+    Flow,
+    /// A value in a block collection at column `indent`: its lines below must be deeper.
+    Value { indent: usize },
+}
+
 /// Why a one-line plain scalar ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -142,8 +178,11 @@ enum Chomping {
 
 struct Reader<'t> {
     text: &'t str,
-    /// The next line with content that no node has taken yet; `None` at the end of the text.
+    /// The next line with content that no node has taken yet; `None` at the end of the text
+    /// or of the document.
     line: Option<Line>,
+    /// The `---` that ends the document being read, once [`Reader::next_content`] has met it.
+    marker: Option<usize>,
     nodes: usize,
     max_nodes: usize,
     /// Collections open around the one being read.
@@ -182,9 +221,10 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// The first line with content from the line start `from`: blank lines and comment lines
-    /// are passed. Document markers, directives and tabs before content give up.
-    fn next_content(&self, mut from: usize) -> Read<Option<Line>> {
+    /// The first line with content of the document from the line start `from`: blank lines
+    /// and comment lines are passed; a `---` line ends the document (and is kept in
+    /// [`Reader::marker`]). Other markers, directives and tabs before content give up.
+    fn next_content(&mut self, mut from: usize) -> Read<Option<Line>> {
         let bytes = self.text.as_bytes();
         loop {
             let content = self.skip_spaces(from);
@@ -194,38 +234,28 @@ impl Reader<'_> {
                 b'\n' | b'\r' | b'#' => from = scan::next_line_start(self.text, content),
                 b'\t' => return Err(Bail),
                 b'%' if indent == 0 => return Err(Bail),
-                _ if indent == 0
-                    && (bytes[content..].starts_with(b"---")
-                        || bytes[content..].starts_with(b"...")) =>
-                {
-                    return Err(Bail);
+                _ if indent == 0 && bytes[content..].starts_with(b"---") => {
+                    if !matches!(self.byte(content + 3), b' ' | b'\n' | b'\r' | 0) {
+                        return Err(Bail);
+                    }
+                    self.marker = Some(content);
+                    return Ok(None);
                 }
+                _ if indent == 0 && bytes[content..].starts_with(b"...") => return Err(Bail),
                 _ => return Ok(Some(Line { indent, content })),
             }
         }
     }
 
-    /// Where the document's content starts: after a `---` line, when one comes first (only
-    /// blank and comment lines before it, nothing but a comment after it).
-    fn document_start(&self) -> usize {
-        let mut from = 0;
-        loop {
-            let content = self.skip_spaces(from);
-            match self.byte(content) {
-                b'\n' | b'\r' | b'#' => from = scan::next_line_start(self.text, content),
-                b'-' if content == from && self.text[from..].starts_with("---") => {
-                    let after = self.skip_spaces(from + 3);
-                    let ends_line = matches!(self.byte(after), b'\n' | b'\r' | 0)
-                        || (self.byte(after) == b'#' && after > from + 3);
-                    return if ends_line {
-                        scan::next_line_start(self.text, after)
-                    } else {
-                        0
-                    };
-                }
-                _ => return 0,
-            }
+    /// The start of the line after the `---` at `marker`, which may hold only a comment.
+    fn after_marker(&self, marker: usize) -> Read<usize> {
+        let after = self.skip_spaces(marker + 3);
+        match self.byte(after) {
+            b'\n' | b'\r' | 0 => {}
+            b'#' if after > marker + 3 => {}
+            _ => return Err(Bail),
         }
+        Ok(scan::next_line_start(self.text, after))
     }
 
     /// Whether a `-` at `at` is a sequence entry indicator.
@@ -310,7 +340,7 @@ impl Reader<'_> {
     /// A block mapping's key at `at`, a one-line plain or quoted scalar right before `: `.
     fn key(&mut self, at: usize) -> Read<Node> {
         let key = match self.byte(at) {
-            b'\'' | b'"' => self.quoted(at, false)?,
+            b'\'' | b'"' => self.quoted(at, Place::Key)?,
             _ => match self.plain(at, false)? {
                 (end, Stop::Colon) => self.scalar(at..end, false)?,
                 _ => return Err(Bail),
@@ -328,8 +358,12 @@ impl Reader<'_> {
         let end = match self.byte(at) {
             quote @ (b'\'' | b'"') => {
                 let end = scan::quoted_end(self.text, at);
-                if self.text[at..end].contains(['\n', '\r']) || self.byte(end - 1) != quote {
+                if self.byte(end - 1) != quote {
                     return Err(Bail);
+                }
+                if self.text[at..end].contains(['\n', '\r']) {
+                    // A key is one line.
+                    return Ok(false);
                 }
                 end
             }
@@ -382,7 +416,7 @@ impl Reader<'_> {
                 })
             }
             b'\'' | b'"' => {
-                let node = self.quoted(at, false)?;
+                let node = self.quoted(at, Place::Value { indent })?;
                 self.finish_line(node.range.end, indent)?;
                 Ok(node)
             }
@@ -415,7 +449,7 @@ impl Reader<'_> {
             if content - line <= indent || matches!(self.byte(content), b'#' | 0) {
                 break;
             }
-            let (line_end, line_stop) = self.plain(content, false)?;
+            let (line_end, line_stop) = self.plain_continued(content)?;
             match empty_lines {
                 0 => value.push(' '),
                 lines => value.extend(std::iter::repeat_n('\n', lines)),
@@ -464,9 +498,42 @@ impl Reader<'_> {
                     return Err(Bail);
                 }
             }
-            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-            | b'"' | b'%' | b'@' | b'`' | b' ' | b'\t' | b'\n' | b'\r' | 0 => return Err(Bail),
+            b',' | b'[' | b']' | b'{' | b'}' | b'\'' | b'"' => return Err(Bail),
             _ => {}
+        }
+        self.plain_line(start, in_flow)
+    }
+
+    /// [`Reader::plain`] from a line that continues a block plain scalar, which may start with a
+    /// quote or a bracket (they are text there).
+    fn plain_continued(&self, start: usize) -> Read<(usize, Stop)> {
+        match self.byte(start) {
+            b'\'' | b'"' | b'[' | b']' | b'{' | b'}' | b',' => self.plain_line(start, false),
+            _ => self.plain(start, false),
+        }
+    }
+
+    /// The rest of [`Reader::plain`], after its first character is known to start one (or to
+    /// continue one).
+    fn plain_line(&self, start: usize, in_flow: bool) -> Read<(usize, Stop)> {
+        let flow_indicator = |byte: u8| in_flow && matches!(byte, b',' | b'[' | b']' | b'{' | b'}');
+        if matches!(
+            self.byte(start),
+            b'#' | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'%'
+                | b'@'
+                | b'`'
+                | b' '
+                | b'\t'
+                | b'\n'
+                | b'\r'
+                | 0
+        ) {
+            return Err(Bail);
         }
         let bytes = self.text.as_bytes();
         let mut at = start;
@@ -489,11 +556,14 @@ impl Reader<'_> {
         }
     }
 
-    /// A one-line quoted scalar whose opening quote is at `start`.
-    fn quoted(&mut self, start: usize, in_flow: bool) -> Read<Node> {
+    /// A quoted scalar whose opening quote is at `start`; a block value's may go on over the
+    /// lines below (deeper than its collection), which fold as YAML folds them.
+    fn quoted(&mut self, start: usize, place: Place) -> Read<Node> {
         self.count()?;
         let quote = self.byte(start);
         let mut value = String::new();
+        // The length of `value` up to its last escape: an escaped space is kept at a line end.
+        let mut escaped_up_to = 0;
         let mut at = start + 1;
         loop {
             let run = at;
@@ -513,12 +583,21 @@ impl Reader<'_> {
                 b'\\' if quote == b'"' => {
                     let (escaped, length) = self.escape(at)?;
                     value.push(escaped);
+                    escaped_up_to = value.len();
                     at += length;
                 }
                 byte @ (b'\'' | b'"' | b'\\') => {
                     value.push(char::from(byte));
                     at += 1;
                 }
+                b'\n' | b'\r' => match place {
+                    Place::Value { indent } => {
+                        let kept = value.trim_end_matches(' ').len().max(escaped_up_to);
+                        value.truncate(kept);
+                        at = self.fold_line_break(at, indent, &mut value)?;
+                    }
+                    Place::Key | Place::Flow => return Err(Bail),
+                },
                 _ => return Err(Bail),
             }
         }
@@ -527,7 +606,38 @@ impl Reader<'_> {
         } else {
             ScalarStyle::DoubleQuoted
         };
-        Ok(scalar_node(start..at + 1, value, style, in_flow))
+        Ok(scalar_node(
+            start..at + 1,
+            value,
+            style,
+            place == Place::Flow,
+        ))
+    }
+
+    /// Folds the line break at `at` inside a quoted scalar of a collection at column `indent`:
+    /// a space for a single break, a line feed for each empty line after it; the next line's
+    /// leading spaces are left out. Returns where that line's content starts.
+    fn fold_line_break(&self, at: usize, indent: usize, value: &mut String) -> Read<usize> {
+        let mut line = scan::next_line_start(self.text, at);
+        let mut empty_lines = 0;
+        loop {
+            let content = self.skip_spaces(line);
+            match self.byte(content) {
+                b'\n' | b'\r' => {
+                    empty_lines += 1;
+                    line = scan::next_line_start(self.text, content);
+                }
+                b'\t' | 0 => return Err(Bail),
+                _ if content - line <= indent => return Err(Bail),
+                _ => {
+                    match empty_lines {
+                        0 => value.push(' '),
+                        lines => value.extend(std::iter::repeat_n('\n', lines)),
+                    }
+                    return Ok(content);
+                }
+            }
+        }
     }
 
     /// The character a double-quoted escape at `at` (its `\`) stands for, and its length.
@@ -636,7 +746,7 @@ impl Reader<'_> {
     /// A quoted or plain scalar inside a flow collection.
     fn flow_scalar(&mut self, at: usize) -> Read<Node> {
         match self.byte(at) {
-            b'\'' | b'"' => self.quoted(at, true),
+            b'\'' | b'"' => self.quoted(at, Place::Flow),
             _ => match self.plain(at, true)? {
                 (end, Stop::Colon | Stop::FlowIndicator) => self.scalar(at..end, true),
                 _ => Err(Bail),

@@ -1941,6 +1941,10 @@ fn parse_run_here_doc_after_command<'a>(
 /// or `-` then one of those); `<<<` is a here-string, not a here-document. Comment lines after
 /// a line continuation are skipped, as the builder drops them.
 fn here_doc_marker(line: &[u8], escape_byte: u8) -> Option<usize> {
+    // Most lines have no `<<` at all: one plain pass settles them.
+    if !line.windows(2).any(|pair| pair == b"<<") {
+        return None;
+    }
     let mut quote = None;
     let mut at = 0;
     let mut line_start = true;

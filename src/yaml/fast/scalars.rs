@@ -224,12 +224,7 @@ impl Reader<'_> {
     /// Folds the line break at `at` inside a quoted scalar of a collection at column `indent`:
     /// a space for a single break, a line feed for each empty line after it; the next line's
     /// leading spaces are left out. Returns where that line's content starts.
-    fn fold_line_break(
-        &self,
-        at: usize,
-        indent: usize,
-        value: &mut String,
-    ) -> Read<usize> {
+    fn fold_line_break(&self, at: usize, indent: usize, value: &mut String) -> Read<usize> {
         let mut line = scan::next_line_start(self.text, at);
         let mut empty_lines = 0;
         loop {

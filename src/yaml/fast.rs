@@ -12,7 +12,7 @@
 //! It is a shortcut, not a second parser. At anything outside that part, or anything it is not
 //! sure is valid, it gives up ([`Bail`]) and [`parse`](super::parse) reads the whole text with
 //! `saphyr-parser`, which stays the judge of what is YAML and the only source of error
-//! messages: tabs outside comments and quotes, keys over several lines, flow collections over
+//! messages: tabs outside comments, keys over several lines, flow collections over
 //! several lines, anchors, aliases, tags, explicit keys, directives, `...`, empty documents,
 //! block scalars with an indentation indicator, no line break at their end or (folded) more
 //! indented lines, a root that is not a block collection at column 0, nesting past

@@ -157,6 +157,11 @@ impl Reader<'_> {
                     return Ok((end, Stop::Colon));
                 }
                 byte if flow_indicator(byte) => return Ok((end, Stop::FlowIndicator)),
+                // `saphyr-parser` refuses a word that starts like `-,` inside a flow collection
+                // (`[a -]`), not only a scalar that does.
+                b'-' if in_flow && bytes[at - 1] == b' ' && flow_indicator(self.byte(at + 1)) => {
+                    return Err(Bail);
+                }
                 _ => end = at + 1,
             }
             at += 1;

@@ -86,6 +86,9 @@ fn gives_up_on_invalid_yaml_so_that_saphyr_reports_it() {
         "a: |\n    x\n  y\n",
         "a: x\n  b: y\n",
         "a: [b,]]\n",
+        "x: [a -]\n",
+        "x: {a: b -}\n",
+        "- [ a -,  xy ]\n",
     ] {
         assert!(read(text, MAX_NODES).is_none(), "read {text:?}");
         assert!(

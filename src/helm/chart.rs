@@ -269,7 +269,6 @@ impl Chart {
                 format!("duplicate key `{}`", key.value().unwrap_or("?")),
             ));
         }
-        let text = |node, key: &str| text_at(document, node, key);
         let dependencies: Vec<&Node> = field(document, root, "dependencies")
             .map(|list| {
                 list.items()
@@ -279,13 +278,13 @@ impl Chart {
             })
             .unwrap_or_default();
         Ok(Chart {
-            app_version: text(root, "appVersion").map(str::to_owned),
+            app_version: text_at(document, root, "appVersion").map(str::to_owned),
             lists_images: field(document, root, "annotations")
                 .and_then(|annotations| field(document, annotations, "images"))
                 .is_some(),
             uses_bitnami_common: dependencies.iter().any(|dependency| {
-                text(dependency, "name") == Some("common")
-                    && text(dependency, "repository")
+                text_at(document, dependency, "name") == Some("common")
+                    && text_at(document, dependency, "repository")
                         .is_some_and(|repository| repository.contains("bitnami"))
             }),
             dependencies: dependencies
@@ -433,7 +432,6 @@ impl ChartCache {
     }
 }
 
-/// A Chart.yaml scalar as text: strings as they are, numbers as YAML wrote them.
 /// The value under `key` of the mapping `node`, aliases followed.
 fn field<'d>(document: &'d Document, node: &'d Node, key: &str) -> Option<&'d Node> {
     let value = follow(document, node).get(key)?;

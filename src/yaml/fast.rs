@@ -55,6 +55,8 @@ pub(super) fn read(text: &str, max_nodes: usize) -> Option<Vec<Document>> {
         text,
         line: None,
         marker: None,
+        entries: Vec::new(),
+        items: Vec::new(),
         nodes: 0,
         max_nodes,
         depth: 0,
@@ -153,6 +155,11 @@ struct Reader<'t> {
     line: Option<Line>,
     /// The `---` that ends the document being read, once [`Reader::next_content`] has met it.
     marker: Option<usize>,
+    /// The entries and items of the collections being read, innermost last: a collection
+    /// takes its own off the top when it ends, into a vector of exactly their number (no
+    /// vector grown and shrunk per collection).
+    entries: Vec<Entry>,
+    items: Vec<Node>,
     nodes: usize,
     max_nodes: usize,
     /// Collections open around the one being read.
@@ -250,12 +257,12 @@ impl Reader<'_> {
     fn block_mapping(&mut self, first: Line) -> Read<Node> {
         self.enter()?;
         let indent = first.indent;
-        let mut entries = Vec::new();
+        let base = self.entries.len();
         let mut line = first;
         loop {
             let key = self.key(line.content)?;
             let value = self.value(key.range.end + 1, indent, Parent::Mapping)?;
-            entries.push(Entry { key, value });
+            self.entries.push(Entry { key, value });
             match self.line {
                 Some(next) if next.indent == indent && !self.is_item(next.content) => line = next,
                 Some(next) if next.indent >= indent => return Err(Bail),
@@ -263,7 +270,7 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
-        entries.shrink_to_fit();
+        let entries: Vec<Entry> = self.entries.drain(base..).collect();
         let last = entries.last().map(|entry| &entry.value);
         let end = last.map_or(first.content, |value| value.range.end);
         Ok(Node {
@@ -280,10 +287,11 @@ impl Reader<'_> {
     fn block_sequence(&mut self, first: Line, indentless: bool) -> Read<Node> {
         self.enter()?;
         let indent = first.indent;
-        let mut items = Vec::new();
+        let base = self.items.len();
         let mut line = first;
         loop {
-            items.push(self.value(line.content + 1, indent, Parent::Sequence)?);
+            let item = self.value(line.content + 1, indent, Parent::Sequence)?;
+            self.items.push(item);
             match self.line {
                 Some(next) if next.indent == indent && self.is_item(next.content) => line = next,
                 // The next key of the mapping an indentless sequence belongs to.
@@ -293,7 +301,7 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
-        items.shrink_to_fit();
+        let items: Vec<Node> = self.items.drain(base..).collect();
         let last = items.last();
         let end = last.map_or(first.content, |item| item.range.end);
         Ok(Node {
@@ -420,8 +428,7 @@ impl Reader<'_> {
         self.enter()?;
         let mapping = self.byte(open) == b'{';
         let close = if mapping { b'}' } else { b']' };
-        let mut entries = Vec::new();
-        let mut items = Vec::new();
+        let (entries_base, items_base) = (self.entries.len(), self.items.len());
         let mut at = self.flow_space(open + 1)?;
         if self.byte(at) != close {
             loop {
@@ -433,11 +440,11 @@ impl Reader<'_> {
                     }
                     let value = self.flow_node(self.flow_space(colon + 1)?)?;
                     at = self.flow_space(value.range.end)?;
-                    entries.push(Entry { key, value });
+                    self.entries.push(Entry { key, value });
                 } else {
                     let item = self.flow_node(at)?;
                     at = self.flow_space(item.range.end)?;
-                    items.push(item);
+                    self.items.push(item);
                 }
                 match self.byte(at) {
                     b',' => {
@@ -453,16 +460,14 @@ impl Reader<'_> {
         }
         self.depth -= 1;
         let kind = if mapping {
-            entries.shrink_to_fit();
             NodeKind::Mapping(Mapping {
                 layout: Layout::Flow,
-                entries,
+                entries: self.entries.drain(entries_base..).collect(),
             })
         } else {
-            items.shrink_to_fit();
             NodeKind::Sequence(Sequence {
                 layout: Layout::Flow,
-                items,
+                items: self.items.drain(items_base..).collect(),
             })
         };
         Ok(Node {

@@ -163,47 +163,42 @@ pub(crate) fn environment(
     names: &[String],
     runs: Runs<'_>,
 ) -> Option<Diagnostic> {
-    let entry = runs.entry;
-    let reason = script_missing_with(entry, runs.shell)?;
-    let (message, suggestion) = unread_variables(entry, names, &reason)?;
-    Some(
-        Diagnostic::report(
-            Rule::EntrypointFeature,
-            started.range.clone(),
-            format!("`{}`: {message}", started.label),
-        )
-        .suggest(suggestion),
-    )
+    script_feature(started, runs, ": ", |entry, reason| {
+        unread_variables(entry, names, reason)
+    })
 }
 
 /// `entrypoint-feature` for a file of variables the container reads (Compose `env_file`), which
 /// hardport does not open, when the public image's entrypoint script reads variables and the
 /// replacement may not run that script.
 pub(crate) fn environment_file(started: &Started<'_>, runs: Runs<'_>) -> Option<Diagnostic> {
-    let entry = runs.entry;
-    let reason = script_missing_with(entry, runs.shell)?;
-    let (message, suggestion) = unread_variable_file(entry, &reason)?;
-    Some(
-        Diagnostic::report(
-            Rule::EntrypointFeature,
-            started.range.clone(),
-            format!("`{}`: {message}", started.label),
-        )
-        .suggest(suggestion),
-    )
+    script_feature(started, runs, ": ", unread_variable_file)
 }
 
 /// `entrypoint-feature` for a mount at `path`, a directory the public image's entrypoint
 /// script acts on, when the replacement may not run that script.
 pub(crate) fn mount(started: &Started<'_>, path: &str, runs: Runs<'_>) -> Option<Diagnostic> {
-    let entry = runs.entry;
-    let reason = script_missing_with(entry, runs.shell)?;
-    let (message, suggestion) = unread_directory(entry, path, &reason)?;
+    script_feature(started, runs, " mounts ", |entry, reason| {
+        unread_directory(entry, path, reason)
+    })
+}
+
+/// `entrypoint-feature` at `started` when the replacement may not run the public image's
+/// entrypoint script and `lost` says what of the container's setup that script would have read
+/// (a message, after the label and `joint`, and a suggestion).
+fn script_feature(
+    started: &Started<'_>,
+    runs: Runs<'_>,
+    joint: &str,
+    lost: impl FnOnce(&Entry, &str) -> Option<(String, String)>,
+) -> Option<Diagnostic> {
+    let reason = script_missing_with(runs.entry, runs.shell)?;
+    let (message, suggestion) = lost(runs.entry, &reason)?;
     Some(
         Diagnostic::report(
             Rule::EntrypointFeature,
             started.range.clone(),
-            format!("`{}` mounts {message}", started.label),
+            format!("`{}`{joint}{message}", started.label),
         )
         .suggest(suggestion),
     )

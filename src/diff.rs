@@ -9,9 +9,11 @@
 //! docs/fuzzing.md). A CRLF line is a line whose text ends in `\r`, which `git apply` accepts.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::{Component, Path};
 
-use similar::{ChangeTag, TextDiff};
+use similar::udiff::UnifiedHunkHeader;
+use similar::{ChangeTag, DiffOp, TextDiff};
 
 /// Lines of context around each change, as `git diff` uses.
 const CONTEXT_LINES: usize = 3;
@@ -23,21 +25,180 @@ pub fn unified_diff(path: impl AsRef<[u8]>, old: &str, new: &str) -> String {
     let a = quote_path(&[b"a/", path].concat());
     let b = quote_path(&[b"b/", path].concat());
     let mut patch = format!("diff --git {a} {b}\n");
-    let old_lines = git_lines(old);
-    let new_lines = git_lines(new);
-    let diff = TextDiff::configure().diff_slices(&old_lines, &new_lines);
+    // The window is enough unless the diff moved a change into its edge lines (a block of
+    // repeated lines can be inserted at any of them); the whole files are compared then.
+    for window in [Window::of(old, new), Window::whole(old, new)] {
+        let old_lines = git_lines(&old[window.old.clone()]);
+        let new_lines = git_lines(&new[window.new.clone()]);
+        let diff = TextDiff::configure().diff_slices(&old_lines, &new_lines);
+        if window.holds(diff.ops(), old, new) {
+            write_hunks(&mut patch, &diff, window.first_line, (&a, &b));
+            break;
+        }
+    }
+    patch
+}
+
+/// The hunks of `diff`, its lines numbered from `first_line` + 1, after the `---`/`+++` header.
+fn write_hunks(
+    patch: &mut String,
+    diff: &TextDiff<'_, '_, str>,
+    first_line: usize,
+    names: (&str, &str),
+) {
     let mut unified = diff.unified_diff();
     unified.context_radius(CONTEXT_LINES);
     for (index, hunk) in unified.iter_hunks().enumerate() {
         if index == 0 {
-            let _ = write!(patch, "--- {a}\n+++ {b}\n");
+            let _ = write!(patch, "--- {}\n+++ {}\n", names.0, names.1);
         }
-        let _ = writeln!(patch, "{}", hunk.header());
+        let ops: Vec<DiffOp> = hunk
+            .ops()
+            .iter()
+            .map(|op| shifted(*op, first_line))
+            .collect();
+        let _ = writeln!(patch, "{}", UnifiedHunkHeader::new(&ops));
         for change in hunk.iter_changes() {
-            write_line(&mut patch, change.tag(), change.value());
+            write_line(patch, change.tag(), change.value());
         }
     }
-    patch
+}
+
+/// The part of two texts a diff needs to look at: the lines from [`CONTEXT_LINES`] before the
+/// first line that differs to as many after the last one, the same lines in both texts.
+///
+/// A line diff of the whole files would give the same hunks: `similar` trims the lines the two
+/// texts start and end with before it compares anything, and the hunks show only
+/// [`CONTEXT_LINES`] of them. But it would split and hash every line of both files first, which
+/// for a large values file with one changed image was most of the cost of its patch.
+struct Window {
+    old: Range<usize>,
+    new: Range<usize>,
+    /// How many lines both texts have before the window (0-based number of its first line).
+    first_line: usize,
+}
+
+impl Window {
+    fn of(old: &str, new: &str) -> Window {
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        let same_start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        // The lines both texts start with end where the line of the first difference begins.
+        let head = line_start(old, same_start);
+        let same_end = old[head..]
+            .iter()
+            .rev()
+            .zip(new[head..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // The lines both texts end with: the longest run of the bytes they end with that
+        // starts a line in both.
+        let tail_len = (0..=same_end)
+            .rev()
+            .find(|&len| {
+                len == 0
+                    || is_line_start(old, old.len() - len) && is_line_start(new, new.len() - len)
+            })
+            .unwrap_or(0);
+        let start = lines_back(old, head, CONTEXT_LINES);
+        Window {
+            old: start..lines_forward(old, old.len() - tail_len, CONTEXT_LINES),
+            new: start..lines_forward(new, new.len() - tail_len, CONTEXT_LINES),
+            first_line: memchr::memchr_iter(b'\n', &old[..start]).count(),
+        }
+    }
+
+    fn whole(old: &str, new: &str) -> Window {
+        Window {
+            old: 0..old.len(),
+            new: 0..new.len(),
+            first_line: 0,
+        }
+    }
+
+    /// Whether the hunks `ops` of the window's lines are those of the whole texts: every change
+    /// has all its context lines inside the window, or the window reaches the texts' edge.
+    fn holds(&self, ops: &[DiffOp], old: &str, new: &str) -> bool {
+        let full_context = |op: Option<&DiffOp>| matches!(op, Some(DiffOp::Equal { len, .. }) if *len >= CONTEXT_LINES);
+        (self.old.start == 0 || full_context(ops.first()))
+            && (self.old.end == old.len() && self.new.end == new.len() || full_context(ops.last()))
+    }
+}
+
+/// The start of the line that holds byte `at`.
+fn line_start(text: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &text[..at]).map_or(0, |newline| newline + 1)
+}
+
+fn is_line_start(text: &[u8], at: usize) -> bool {
+    at == 0 || text[at - 1] == b'\n'
+}
+
+/// The start of the line `lines` lines before the line starting at `at` (the text's start when
+/// there are fewer).
+fn lines_back(text: &[u8], mut at: usize, lines: usize) -> usize {
+    for _ in 0..lines {
+        if at == 0 {
+            break;
+        }
+        at = line_start(text, at - 1);
+    }
+    at
+}
+
+/// The end of the line `lines` lines after the line before `at` (the text's end when there are
+/// fewer): where `lines` whole lines from `at` end.
+fn lines_forward(text: &[u8], mut at: usize, lines: usize) -> usize {
+    for _ in 0..lines {
+        match memchr::memchr(b'\n', &text[at..]) {
+            Some(newline) => at += newline + 1,
+            None => return text.len(),
+        }
+    }
+    at
+}
+
+/// A hunk's operation moved down by `lines` lines in both texts.
+fn shifted(op: DiffOp, lines: usize) -> DiffOp {
+    match op {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } => DiffOp::Equal {
+            old_index: old_index + lines,
+            new_index: new_index + lines,
+            len,
+        },
+        DiffOp::Delete {
+            old_index,
+            old_len,
+            new_index,
+        } => DiffOp::Delete {
+            old_index: old_index + lines,
+            old_len,
+            new_index: new_index + lines,
+        },
+        DiffOp::Insert {
+            old_index,
+            new_index,
+            new_len,
+        } => DiffOp::Insert {
+            old_index: old_index + lines,
+            new_index: new_index + lines,
+            new_len,
+        },
+        DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } => DiffOp::Replace {
+            old_index: old_index + lines,
+            old_len,
+            new_index: new_index + lines,
+            new_len,
+        },
+    }
 }
 
 /// The text's lines as `git apply` reads them: each ends after a `\n`, or at the end of the text.
@@ -128,6 +289,67 @@ mod tests {
             patch,
             "diff --git a/app/Dockerfile b/app/Dockerfile\n--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ -1,2 +1,2 @@\n-FROM a\n+FROM b\n RUN x\n"
         );
+    }
+
+    /// The diff of the whole files, as [`unified_diff`] made it before it looked only at the
+    /// window around the changes: the oracle its hunks must match.
+    fn whole_file_diff(path: &str, old: &str, new: &str) -> String {
+        let (a, b) = (format!("a/{path}"), format!("b/{path}"));
+        let mut patch = format!("diff --git {a} {b}\n");
+        let (old_lines, new_lines) = (git_lines(old), git_lines(new));
+        let diff = TextDiff::configure().diff_slices(&old_lines, &new_lines);
+        let mut unified = diff.unified_diff();
+        unified.context_radius(CONTEXT_LINES);
+        for (index, hunk) in unified.iter_hunks().enumerate() {
+            if index == 0 {
+                let _ = write!(patch, "--- {a}\n+++ {b}\n");
+            }
+            let _ = writeln!(patch, "{}", hunk.header());
+            for change in hunk.iter_changes() {
+                write_line(&mut patch, change.tag(), change.value());
+            }
+        }
+        patch
+    }
+
+    /// Random texts of a few distinct lines (repeated lines make the diff's choices matter,
+    /// CRLF and a missing final newline its line ends) and random line and byte edits of them.
+    #[test]
+    fn the_window_gives_the_hunks_of_the_whole_file_diff() {
+        const LINES: &[&str] = &["a\n", "b\n", "c\n", "\n", "a\r\n", "dd\n", "a", "e"];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let mut old = String::new();
+            for _ in 0..next(30) {
+                old.push_str(LINES[next(LINES.len())]);
+            }
+            let mut new = old.clone();
+            for _ in 0..=next(4) {
+                let at = next(new.len() + 1);
+                let at = (at..=new.len())
+                    .find(|&at| new.is_char_boundary(at))
+                    .unwrap_or(0);
+                match next(3) {
+                    0 => new.insert_str(at, LINES[next(LINES.len())]),
+                    1 => {
+                        let end = (at + next(4)).min(new.len());
+                        new.replace_range(at..end, "");
+                    }
+                    _ => new.insert(at, 'x'),
+                }
+            }
+            assert_eq!(
+                unified_diff("f", &old, &new),
+                whole_file_diff("f", &old, &new),
+                "{old:?} -> {new:?}"
+            );
+        }
     }
 
     #[test]

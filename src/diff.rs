@@ -10,7 +10,8 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use similar::udiff::UnifiedHunkHeader;
 use similar::{ChangeTag, DiffOp, TextDiff};
@@ -232,8 +233,13 @@ fn write_line(patch: &mut String, tag: ChangeTag, line: &str) {
 /// The path as messages and the JSON and SARIF reports show it: relative to the current
 /// directory when it lies below it, without `./` components, with `/` separators, and bytes
 /// that are not UTF-8 shown as U+FFFD. Patches name files by [`crate::patch_path`] instead.
+///
+/// The current directory is read once per process (every file of a run is shown relative to
+/// the same one, and asking the kernel for it per file was a system call per file); hardport
+/// never changes it.
 pub fn display_path(path: &Path) -> String {
-    let cwd = || std::env::current_dir().ok();
+    static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let cwd = || CWD.get_or_init(|| std::env::current_dir().ok()).as_deref();
     let relative = match path.is_absolute().then(cwd).flatten() {
         Some(cwd) => path.strip_prefix(cwd).unwrap_or(path),
         None => path,

@@ -27,7 +27,7 @@ use crate::helm::{
 use crate::input::{self, InputError};
 use crate::kubernetes;
 use crate::line_index::LineIndex;
-use crate::patch_path::{PatchBase, Unwritable};
+use crate::patch_path::{PatchBase, Reach, Unwritable};
 use crate::rules::suppression::Suppressions;
 use crate::rules::{self, Context, Rule};
 use crate::scope::Scope;
@@ -462,8 +462,21 @@ impl FileReport {
 
     /// The file's patch, when it changes.
     pub fn patch(&self) -> Option<&str> {
-        self.outcome.as_ref().ok()?.patch.as_deref()
+        Some(&self.outcome.as_ref().ok()?.patch.as_ref()?.text)
     }
+
+    /// What `git apply`, run in the current directory, does with the file's patch.
+    pub fn reach(&self) -> Option<Reach> {
+        Some(self.outcome.as_ref().ok()?.patch.as_ref()?.reach)
+    }
+}
+
+/// A file's patch in `git apply` form, and what `git apply` run in the current directory does
+/// with it (the path it names the file by was worked out once, for both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patch {
+    pub text: String,
+    pub reach: Reach,
 }
 
 /// What migrating one file produced.
@@ -471,7 +484,7 @@ impl FileReport {
 pub struct FileChanges {
     pub findings: Vec<Finding>,
     /// The unified diff in `git apply` form, when the file changes.
-    pub patch: Option<String>,
+    pub patch: Option<Patch>,
     /// Why the file was not migrated, when it was skipped (then it has no findings and no
     /// patch). Skipping is not an error: the exit code stays 0.
     pub skipped: Option<Skipped>,
@@ -804,8 +817,8 @@ fn migrate_text_of(
     if migration.text == original {
         return Ok(FileChanges::unchanged(migration.findings));
     }
-    let patch_path = match options.patch_base.locate(path) {
-        Ok(located) => located.path,
+    let located = match options.patch_base.locate(path) {
+        Ok(located) => located,
         Err(why) => return Ok(FileChanges::skipped(Skipped::unwritable(&why))),
     };
     if let WriteMode::Write(scope) = options.mode {
@@ -813,7 +826,10 @@ fn migrate_text_of(
             .map_err(|error| FileError::Write(error.to_string()))?;
     }
     Ok(FileChanges {
-        patch: Some(unified_diff(patch_path, original, &migration.text)),
+        patch: Some(Patch {
+            text: unified_diff(located.path, original, &migration.text),
+            reach: located.reach,
+        }),
         findings: migration.findings,
         skipped: None,
     })

@@ -314,7 +314,7 @@ impl<'a> From<&'a FileReport> for FileEntry<'a> {
         let (findings, patch, error, skipped): (&[Finding], _, _, _) = match &file.outcome {
             Ok(changes) => (
                 &changes.findings,
-                changes.patch.as_deref(),
+                changes.patch.as_ref().map(|patch| patch.text.as_str()),
                 None,
                 changes.skipped.as_ref().map(|skipped| SkippedEntry {
                     line: skipped.line,

@@ -19,8 +19,8 @@ use hardport::helm::verify::Verifier;
 use hardport::input::{DEFAULT_MAX_FILE_SIZE, parse_size};
 use hardport::kubernetes::Kustomizations;
 use hardport::markdown;
-use hardport::migrate::{FileChanges, FileOptions, FileReport, WriteMode, migrate_text};
-use hardport::patch_path::{PatchBase, ReachCounts};
+use hardport::migrate::{FileChanges, FileOptions, FileReport, Patch, WriteMode, migrate_text};
+use hardport::patch_path::{PatchBase, Reach, ReachCounts};
 use hardport::pipeline;
 use hardport::report::{Mode, Report, Summary};
 use hardport::rules::{Context, Pin, RuleSelector, RuleSet};
@@ -355,10 +355,8 @@ pub fn run(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
             print_findings(&mut findings, &report, shown, &mut tally)?;
             progress.suspend(|| stderr.write_all(&findings))?;
             summary.add(&report);
-            if report.patch().is_some()
-                && let Ok(located) = patch_base.locate(&report.path)
-            {
-                reach.add(located.reach);
+            if let Some(where_applied) = report.reach() {
+                reach.add(where_applied);
             }
             if let Some(patch) = report.patch().filter(|_| prints_patches) {
                 if color_patch {
@@ -516,7 +514,10 @@ fn run_stdin(args: &MigrateArgs, name: &Path) -> anyhow::Result<ExitCode> {
         kind,
         outcome: outcome.map(|migration| FileChanges {
             findings: migration.findings,
-            patch: patch.clone(),
+            patch: patch.clone().map(|text| Patch {
+                text,
+                reach: Reach::Here,
+            }),
             skipped: None,
         }),
     };

@@ -217,7 +217,7 @@ fn same_file_extends<'d>(document: &'d Document, service: &'d Node) -> Option<&'
 /// Whether YAML reads `node` as null: an empty plain scalar, `~` or `null` (in any of YAML's
 /// spellings), or a value tagged `!reset` (Compose's way of removing an inherited one).
 fn is_null(node: &Node) -> bool {
-    let reset = node.tag.as_ref().is_some_and(|tag| tag.text == "!reset");
+    let reset = node.tag().is_some_and(|tag| tag.text == "!reset");
     let null = node.as_scalar().is_some_and(|scalar| {
         scalar.style == ScalarStyle::Plain && crate::yaml::is_null(&scalar.value)
     });

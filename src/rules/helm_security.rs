@@ -403,7 +403,7 @@ fn usable<'d>(document: &Document, block: Block<'d>) -> Result<Block<'d>, Box<Di
     let unset = |message: String| {
         Diagnostic::report(Rule::SecurityContextUnset, block.key_range.clone(), message)
     };
-    if let Some(anchor) = &block.node.anchor
+    if let Some(anchor) = block.node.anchor()
         && is_aliased(document, &anchor.text)
     {
         return Err(Box::new(

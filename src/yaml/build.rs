@@ -7,8 +7,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle as SaphyrStyle, ScanError, Span};
 
 use super::scan::{self, Offsets, byte_at};
 use super::{
-    Alias, Document, Entry, Layout, Mapping, Node, NodeKind, Property, Scalar, ScalarStyle,
-    Sequence, YamlError,
+    Alias, Document, Entry, Layout, Mapping, Node, NodeKind, Properties, Property, Scalar,
+    ScalarStyle, Sequence, YamlError,
 };
 use crate::line_index::LineIndex;
 
@@ -240,8 +240,7 @@ impl Builder<'_, '_> {
                 self.cursor = end;
                 self.attach(Node {
                     range: span.start..end,
-                    anchor: None,
-                    tag: None,
+                    properties: None,
                     kind: NodeKind::Alias(Alias { name }),
                 });
             }
@@ -343,8 +342,7 @@ impl Builder<'_, '_> {
         self.cursor = range.end;
         Ok(Node {
             range,
-            anchor: head.anchor.map(Box::new),
-            tag: head.tag.map(Box::new),
+            properties: Properties::of(head.anchor, head.tag),
             kind: NodeKind::Scalar(Scalar {
                 value,
                 style,
@@ -513,21 +511,21 @@ impl Builder<'_, '_> {
             self.block_layout(&open, end)
         };
         // A vector grows to at least 4 nodes, several hundred bytes: most collections hold
-        // fewer, and a file of nested `[[[…]]]` would cost 300 times its size.
+        // fewer, and a file of nested `[[[…]]]` would cost 300 times its size. Boxing the
+        // slice gives the spare capacity back.
         let kind = match open.children {
-            Children::Mapping { mut entries, .. } => {
-                entries.shrink_to_fit();
-                NodeKind::Mapping(Mapping { layout, entries })
-            }
-            Children::Sequence(mut items) => {
-                items.shrink_to_fit();
-                NodeKind::Sequence(Sequence { layout, items })
-            }
+            Children::Mapping { entries, .. } => NodeKind::Mapping(Mapping {
+                layout,
+                entries: entries.into_boxed_slice(),
+            }),
+            Children::Sequence(items) => NodeKind::Sequence(Sequence {
+                layout,
+                items: items.into_boxed_slice(),
+            }),
         };
         self.attach(Node {
             range: open.start..end,
-            anchor: open.anchor.map(Box::new),
-            tag: open.tag.map(Box::new),
+            properties: Properties::of(open.anchor, open.tag),
             kind,
         });
         Ok(())

@@ -133,7 +133,7 @@ impl Stream<'_> {
     fn fill_empty(&self, node: &Node, text: String) -> Result<Edit, EditError> {
         let at = node.range.start;
         let before = self.text[..at].trim_end_matches([' ', '\t']);
-        let after_property = node.anchor.is_some() || node.tag.is_some();
+        let after_property = node.properties.is_some();
         if !(after_property || before.ends_with([':', '-'])) {
             return Err(EditError::NotEditable(
                 "an empty value without `:` cannot be given a value",

@@ -270,13 +270,12 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
-        let entries: Vec<Entry> = self.entries.drain(base..).collect();
+        let entries: Box<[Entry]> = self.entries.drain(base..).collect();
         let last = entries.last().map(|entry| &entry.value);
         let end = last.map_or(first.content, |value| value.range.end);
         Ok(Node {
             range: first.content..end,
-            anchor: None,
-            tag: None,
+            properties: None,
             kind: NodeKind::Mapping(Mapping {
                 layout: block_layout(self.text, indent, end, false, last),
                 entries,
@@ -301,13 +300,12 @@ impl Reader<'_> {
             }
         }
         self.depth -= 1;
-        let items: Vec<Node> = self.items.drain(base..).collect();
+        let items: Box<[Node]> = self.items.drain(base..).collect();
         let last = items.last();
         let end = last.map_or(first.content, |item| item.range.end);
         Ok(Node {
             range: first.content..end,
-            anchor: None,
-            tag: None,
+            properties: None,
             kind: NodeKind::Sequence(Sequence {
                 layout: block_layout(self.text, indent, end, indentless, last),
                 items,
@@ -472,8 +470,7 @@ impl Reader<'_> {
         };
         Ok(Node {
             range: open..at + 1,
-            anchor: None,
-            tag: None,
+            properties: None,
             kind,
         })
     }

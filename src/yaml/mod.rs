@@ -124,11 +124,26 @@ pub struct Node {
     /// for a block collection, `*name` for an alias. An empty scalar has an empty range where
     /// its value would go (just after `key:` or `- `).
     pub range: Range<usize>,
-    /// `&name`: the name without `&`, the range with it.
-    pub anchor: Option<Box<Property>>,
-    /// The tag as written (`!!str`, `!custom`), with its range.
-    pub tag: Option<Box<Property>>,
+    /// Its anchor and tag, boxed together: few nodes have either, and every node pays for the
+    /// field ([`Node::anchor`], [`Node::tag`]).
+    pub properties: Option<Box<Properties>>,
     pub kind: NodeKind,
+}
+
+/// What may be written before a node's own text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Properties {
+    /// `&name`: the name without `&`, the range with it.
+    pub anchor: Option<Property>,
+    /// The tag as written (`!!str`, `!custom`), with its range.
+    pub tag: Option<Property>,
+}
+
+impl Properties {
+    /// The properties of a node with this anchor and tag: `None` when it has neither.
+    pub fn of(anchor: Option<Property>, tag: Option<Property>) -> Option<Box<Properties>> {
+        (anchor.is_some() || tag.is_some()).then(|| Box::new(Properties { anchor, tag }))
+    }
 }
 
 /// An anchor or a tag written before a node.
@@ -174,10 +189,13 @@ pub enum ScalarStyle {
     Folded,
 }
 
+/// Collections hold their children in boxed slices, not vectors: a tree is never grown after
+/// it is read, and a capacity field in every collection of a large values file adds up (a
+/// node is 8 bytes smaller, an entry 16).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapping {
     pub layout: Layout,
-    pub entries: Vec<Entry>,
+    pub entries: Box<[Entry]>,
 }
 
 /// A key and its value.
@@ -190,7 +208,7 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sequence {
     pub layout: Layout,
-    pub items: Vec<Node>,
+    pub items: Box<[Node]>,
 }
 
 /// Whether a collection is written as indented lines or inside brackets.
@@ -472,9 +490,19 @@ fn parse_path(path: &str) -> Option<Vec<Step>> {
 }
 
 impl Node {
+    /// `&name` written before the node.
+    pub fn anchor(&self) -> Option<&Property> {
+        self.properties.as_ref()?.anchor.as_ref()
+    }
+
+    /// The tag written before the node.
+    pub fn tag(&self) -> Option<&Property> {
+        self.properties.as_ref()?.tag.as_ref()
+    }
+
     /// The node with its anchor and tag: where its text starts.
     pub fn full_range(&self) -> Range<usize> {
-        let start = [&self.anchor, &self.tag]
+        let start = [self.anchor(), self.tag()]
             .into_iter()
             .flatten()
             .map(|property| property.range.start)
@@ -598,8 +626,7 @@ impl Node {
         let mut node = self;
         loop {
             if node
-                .anchor
-                .as_ref()
+                .anchor()
                 .is_some_and(|anchor| anchor.range.start == offset)
             {
                 return Some(node);

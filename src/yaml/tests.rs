@@ -203,7 +203,7 @@ fn anchors_aliases_and_merge_keys() {
     let stream = parse(text).unwrap();
     let document = &stream.documents[0];
     let base = document.root.get("base").unwrap();
-    let anchor = base.anchor.as_ref().unwrap();
+    let anchor = base.anchor().unwrap();
     assert_eq!(
         (anchor.text.as_str(), &text[anchor.range.clone()]),
         ("base", "&base")
@@ -253,10 +253,10 @@ fn tagged_nodes_keep_their_tag() {
     let text = "a: !!str 1001\nb: !custom\n  c: d\n";
     let stream = parse(text).unwrap();
     let a = root(&stream).get("a").unwrap();
-    assert_eq!(a.tag.as_ref().map(|tag| tag.text.as_str()), Some("!!str"));
+    assert_eq!(a.tag().map(|tag| tag.text.as_str()), Some("!!str"));
     assert_eq!(source(&stream, a), "1001");
     assert_eq!(
-        root(&stream).get("b").unwrap().tag.as_ref().unwrap().text,
+        root(&stream).get("b").unwrap().tag().unwrap().text,
         "!custom"
     );
     assert_eq!(
@@ -851,10 +851,7 @@ fn resolve_by_walking<'d>(document: &'d Document, alias: &Node) -> Option<&'d No
     };
     let mut target = None;
     document.root.each_node(&mut |node| {
-        let named = node
-            .anchor
-            .as_ref()
-            .is_some_and(|anchor| &anchor.text == name);
+        let named = node.anchor().is_some_and(|anchor| &anchor.text == name);
         if named && node.range.start < alias.range.start {
             target = Some(node);
         }
@@ -932,7 +929,7 @@ fn a_billion_laughs_stays_the_size_of_its_text() {
     assert_eq!(nodes, 1 + 10 + 9 + 81);
     let last = root(&stream).get("l9").unwrap();
     let target = document.resolve_alias(&last.items()[0]).unwrap();
-    assert_eq!(target.anchor.as_ref().unwrap().text, "l8");
+    assert_eq!(target.anchor().unwrap().text, "l8");
 }
 
 #[test]
@@ -980,11 +977,11 @@ fn a_first_keys_tag_or_anchor_is_the_keys_not_its_mappings() {
     let text = "base: &b\n  !!str image: nginx\n";
     let stream = parse(text).unwrap();
     let base = root(&stream).get("base").unwrap();
-    assert_eq!(base.anchor.as_ref().unwrap().text, "b");
-    assert_eq!(base.tag, None);
+    assert_eq!(base.anchor().unwrap().text, "b");
+    assert_eq!(base.tag(), None);
     assert_eq!(source(&stream, base), "!!str image: nginx");
     let key = &base.entries()[0].key;
-    assert_eq!(key.tag.as_ref().unwrap().text, "!!str");
+    assert_eq!(key.tag().unwrap().text, "!!str");
     assert_eq!(
         insert(text, "base", &[("tag", NewValue::string("1.27"))]),
         "base: &b\n  !!str image: nginx\n  tag: \"1.27\"\n"
@@ -992,14 +989,14 @@ fn a_first_keys_tag_or_anchor_is_the_keys_not_its_mappings() {
     let text = "other: !m\n  &k key: v\n";
     let stream = parse(text).unwrap();
     let other = root(&stream).get("other").unwrap();
-    assert_eq!(other.tag.as_ref().unwrap().text, "!m");
-    assert_eq!(other.anchor, None);
-    assert_eq!(other.entries()[0].key.anchor.as_ref().unwrap().text, "k");
+    assert_eq!(other.tag().unwrap().text, "!m");
+    assert_eq!(other.anchor(), None);
+    assert_eq!(other.entries()[0].key.anchor().unwrap().text, "k");
     let text = "&a\n! :\n";
     let stream = parse(text).unwrap();
     let mapping = root(&stream);
     let key = &mapping.entries()[0].key;
-    assert_eq!(key.tag.as_ref().unwrap().text, "!");
+    assert_eq!(key.tag().unwrap().text, "!");
     assert!(
         mapping.range.start <= key.full_range().start,
         "{:?}",

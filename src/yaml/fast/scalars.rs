@@ -40,8 +40,7 @@ enum Chomping {
 fn scalar_node(range: Range<usize>, value: String, style: ScalarStyle, in_flow: bool) -> Node {
     Node {
         range,
-        anchor: None,
-        tag: None,
+        properties: None,
         kind: NodeKind::Scalar(Scalar {
             value,
             style,

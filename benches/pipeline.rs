@@ -25,9 +25,10 @@ use hardport::{dockerfile, helm, yaml};
 
 /// The allocator the `hardport` binary runs with (src/main.rs), so the numbers are the binary's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: hardport::allocator::MiMalloc = hardport::allocator::MiMalloc;
 
 fn main() {
+    hardport::allocator::tune();
     let runs = env_number("HARDPORT_BENCH_RUNS", 5).max(1);
     let crafted_n = env_number("HARDPORT_BENCH_N", 20_000).max(1);
     let catalog = match Catalog::embedded() {

@@ -10,6 +10,7 @@
 //! hold anything, and [`atomic_write`] replaces them whole or not at all. The library never
 //! prints; the `hardport` binary is a thin command line over it.
 
+pub mod allocator;
 pub mod atomic_write;
 pub mod catalog;
 pub mod color;

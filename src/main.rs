@@ -6,13 +6,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc, not glibc's allocator: a run allocates and frees a small tree per file on every
-/// core, and glibc's `malloc`/`free` were a fifth of its CPU; with mimalloc the whole-tree dry
-/// run takes about a fifth less time (docs/performance.md). Built without transparent huge
-/// pages (`no_thp`), which held 70 MB of mostly empty pages instead of 42 MB.
+/// mimalloc, tuned: see [`hardport::allocator`] for why.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: hardport::allocator::MiMalloc = hardport::allocator::MiMalloc;
 
 fn main() -> ExitCode {
+    hardport::allocator::tune();
     cli::run(cli::Cli::parse())
 }

@@ -22,6 +22,7 @@ pub mod templates;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use crate::catalog::{Catalog, Entry};
@@ -210,10 +211,19 @@ impl<'d> Values<'d, '_> {
             key: None,
             node: component,
         });
-        self.walk_below(component, path, visit);
+        self.walk_below(component, &mut path.to_owned(), visit);
     }
 
-    fn walk_below(&self, node: &'d Node, path: &str, visit: &mut impl FnMut(Setting<'d, '_>)) {
+    /// [`Values::walk_component`] below `node`, whose path is `path`: one buffer holds the path
+    /// of every node visited, extended on the way down and cut back on the way up, so the walk
+    /// does not allocate a path per key.
+    fn walk_below(
+        &self,
+        node: &'d Node,
+        path: &mut String,
+        visit: &mut impl FnMut(Setting<'d, '_>),
+    ) {
+        let parent = path.len();
         for entry in node.entries() {
             let Some(key) = entry.key.value() else {
                 continue;
@@ -225,26 +235,36 @@ impl<'d> Values<'d, '_> {
             if own_settings {
                 continue;
             }
-            let child = join_key(path, key);
-            visit(Setting {
-                path: &child,
-                key: Some(key),
-                node: &entry.value,
-            });
-            self.walk_below(&entry.value, &child, visit);
+            if parent > 0 {
+                path.push('.');
+            }
+            path.push_str(key);
+            self.visit_child(&entry.value, Some(key), path, visit);
+            path.truncate(parent);
         }
         for (index, item) in node.items().iter().enumerate() {
             if self.is_component(item) {
                 continue;
             }
-            let child = format!("{path}[{index}]");
-            visit(Setting {
-                path: &child,
-                key: None,
-                node: item,
-            });
-            self.walk_below(item, &child, visit);
+            let _ = write!(path, "[{index}]");
+            self.visit_child(item, None, path, visit);
+            path.truncate(parent);
         }
+    }
+
+    fn visit_child(
+        &self,
+        child: &'d Node,
+        key: Option<&'d str>,
+        path: &mut String,
+        visit: &mut impl FnMut(Setting<'d, '_>),
+    ) {
+        visit(Setting {
+            path,
+            key,
+            node: child,
+        });
+        self.walk_below(child, path, visit);
     }
 
     /// The components whose main image the catalog maps (or that already run a replacement),
@@ -455,12 +475,18 @@ fn is_image_key(key: &str) -> bool {
 }
 
 /// `parent.key`, or `key` at the root.
+///
+/// Built in one allocation of its final size, not with `format!`: the values walk joins the
+/// path of every key of every values file.
 pub fn join_key(parent: &str, key: &str) -> String {
     if parent.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{parent}.{key}")
+        return key.to_owned();
     }
+    let mut joined = String::with_capacity(parent.len() + 1 + key.len());
+    joined.push_str(parent);
+    joined.push('.');
+    joined.push_str(key);
+    joined
 }
 
 /// The node an alias stands for, or the node itself.

@@ -287,6 +287,7 @@ fn quote_path(path: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_random::XorShift;
 
     #[test]
     fn patch_has_git_headers_and_hunks() {
@@ -323,13 +324,8 @@ mod tests {
     #[test]
     fn the_window_gives_the_hunks_of_the_whole_file_diff() {
         const LINES: &[&str] = &["a\n", "b\n", "c\n", "\n", "a\r\n", "dd\n", "a", "e"];
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut random = XorShift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = |bound: usize| random.below(bound);
         for _ in 0..20_000 {
             let mut old = String::new();
             for _ in 0..next(30) {

@@ -44,3 +44,6 @@ pub mod stages;
 pub mod unix_path;
 pub mod work_tree;
 pub mod yaml;
+
+#[cfg(test)]
+mod test_random;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::diagnostic::{Edit, Fix};
 use crate::fix::apply_fixes;
+use crate::test_random::XorShift;
 
 fn apply(text: &str, edits: Vec<Edit>) -> String {
     let fix = Fix::new(edits).expect("an edit");
@@ -701,22 +702,16 @@ fn broken_variants_of_a_rich_text_never_panic() {
     let text = "\u{feff}# c\r\na: &a {x: [1, \"2\"], y: 'z'}\r\nb: *a\r\nc: |+\r\n  é\r\n\r\nd:\r\n- - e\r\n  - ? f\r\n    : g\r\n---\r\nh: !!str >-\r\n  i\r\n";
     parse(text).unwrap();
     let significant = b"\"'{}[],:-?#&*!|>% \t\n\rx0";
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = XorShift::new(0x2545_f491_4f6c_dd1d);
     for cut in (0..=text.len()).filter(|&cut| text.is_char_boundary(cut)) {
         check_ranges(&text[..cut]);
     }
     for _ in 0..3000 {
         let mut bytes = text.as_bytes().to_vec();
-        for _ in 0..1 + next() % 3 {
-            let at = (next() % bytes.len() as u64) as usize;
+        for _ in 0..1 + random.below(3) {
+            let at = random.below(bytes.len());
             if bytes[at].is_ascii() {
-                bytes[at] = significant[(next() % significant.len() as u64) as usize];
+                bytes[at] = significant[random.below(significant.len())];
             }
         }
         check_ranges(std::str::from_utf8(&bytes).unwrap());

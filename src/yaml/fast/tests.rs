@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_random::XorShift;
 use crate::yaml::{MAX_NODES, parse_with_saphyr};
 
 /// Asserts the fast reader reads `text`, to the tree `saphyr-parser`'s events give.
@@ -204,13 +205,8 @@ fn random_block_texts_are_read_like_saphyr_or_given_up() {
         "y: [",
         "---",
     ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = |bound: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % bound as u64) as usize
-    };
+    let mut random = XorShift::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = |bound: usize| random.below(bound);
     let mut read_count = 0;
     for _ in 0..100_000 {
         let mut text = String::new();

@@ -252,6 +252,7 @@ impl<'d> Values<'d, '_> {
         }
     }
 
+    /// Visits `child`, whose path is `path`, and the nodes below it.
     fn visit_child(
         &self,
         child: &'d Node,
@@ -474,10 +475,7 @@ fn is_image_key(key: &str) -> bool {
         && key[key.len() - 5..].eq_ignore_ascii_case("image")
 }
 
-/// `parent.key`, or `key` at the root.
-///
-/// Built in one allocation of its final size, not with `format!`: the values walk joins the
-/// path of every key of every values file.
+/// `parent.key`, or `key` at the root, in one allocation of its final size.
 pub fn join_key(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         return key.to_owned();

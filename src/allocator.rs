@@ -22,7 +22,7 @@ const PURGE_DELAY: mi_option_t = 15;
 /// How long freed memory stays with mimalloc before it is given back, in milliseconds. Its
 /// default, a second, kept the freed pages of the files just migrated around: 48 to 67 MB of
 /// peak RSS on 50,000 files, over the 50 MB target. After 10 ms (the delay mimalloc's own
-/// documentation gives, and version 2's) the peak is 30 MB, at no measurable cost in time.
+/// documentation gives, and version 2's) the peak is 30–34 MB, at no measurable cost in time.
 const PURGE_DELAY_MS: c_long = 10;
 
 /// Sets the allocator's options: call it first thing in `main`.

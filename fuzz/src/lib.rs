@@ -15,7 +15,8 @@ use hardport::diff::unified_diff;
 use hardport::discovery::FileKind;
 use hardport::helm::chart::{Chart, ValuesRead};
 use hardport::image_ref::{self, ImageRef};
-use hardport::migrate::{FileChanges, FileError, FileReport, Migration, migrate_text};
+use hardport::migrate::{FileChanges, FileError, FileReport, Migration, Patch, migrate_text};
+use hardport::patch_path::Reach;
 use hardport::report::{Mode, Report};
 use hardport::rules::{self, Context};
 use hardport::yaml::{self, Layout, NewValue, Node, NodeKind, ScalarStyle, Stream};
@@ -222,7 +223,10 @@ pub fn pipeline(data: &[u8]) {
     }
     let changes = FileChanges {
         findings: migration.findings,
-        patch,
+        patch: patch.map(|text| Patch {
+            text,
+            reach: Reach::Here,
+        }),
         skipped: None,
     };
     render_reports(kind, catalog, Ok(changes));
@@ -475,11 +479,11 @@ fn check_node(text: &str, node: &Node, parent: Option<&Range<usize>>) {
         );
     }
     let source = &text[node.range.clone()];
-    if let Some(anchor) = &node.anchor {
+    if let Some(anchor) = node.anchor() {
         assert_range(text, &anchor.range, "an anchor range");
         assert_eq!(&text[anchor.range.clone()], format!("&{}", anchor.text));
     }
-    if let Some(tag) = &node.tag {
+    if let Some(tag) = node.tag() {
         assert_range(text, &tag.range, "a tag range");
         assert_eq!(text[tag.range.clone()], tag.text);
     }

@@ -319,6 +319,26 @@ mod tests {
         patch
     }
 
+    /// Found by the random test below: the window ends three lines into the `b` lines the
+    /// texts end with, and the diff puts the inserted `b` after two of them, so its context
+    /// would be cut at the window's edge. The window does not hold, and the whole files are
+    /// diffed.
+    #[test]
+    fn a_change_slid_to_the_windows_edge_falls_back_to_the_whole_files() {
+        let old = "a\n\nc\na\nc\nb\nb\n\nc\ndd\nb\nb\nc\na\n";
+        let new = "a\n\ncc\n\na\nc\nb\nb\nb\n\nc\ndd\nb\nb\nc\na\n";
+        let window = Window::of(old, new);
+        let (old_lines, new_lines) = (
+            git_lines(&old[window.old.clone()]),
+            git_lines(&new[window.new.clone()]),
+        );
+        let diff = TextDiff::configure().diff_slices(&old_lines, &new_lines);
+        assert!(!window.holds(diff.ops(), old, new));
+        let patch = unified_diff("f", old, new);
+        assert_eq!(patch, whole_file_diff("f", old, new));
+        assert!(patch.contains(" b\n b\n+b\n \n c\n dd\n"), "{patch}");
+    }
+
     /// Random texts of a few distinct lines (repeated lines make the diff's choices matter,
     /// CRLF and a missing final newline its line ends) and random line and byte edits of them.
     #[test]
